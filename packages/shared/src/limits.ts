@@ -1,0 +1,14 @@
+/** Input limits, shared by every edge so that the compat API and tRPC reject the same things. */
+export const Limits = {
+  /** WhatsApp shows at most 255 characters of a poll question. */
+  questionMaxLength: 255,
+  /** WhatsApp cuts option texts at 100 characters. */
+  optionMaxLength: 100,
+  minOptions: 1,
+  maxOptions: 12,
+  /** Chats in one multi-chat send. */
+  maxChatsPerSend: 50,
+  jidMaxLength: 128,
+  /** HTTP JSON body size. */
+  bodyMaxBytes: 64 * 1024,
+} as const;

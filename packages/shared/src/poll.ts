@@ -1,0 +1,131 @@
+import { z } from 'zod';
+import { Limits } from './limits.js';
+
+/** A WhatsApp JID such as `123@s.whatsapp.net`, `123@lid` or `123-456@g.us`. */
+export const Jid = z
+  .string()
+  .trim()
+  .min(3)
+  .max(Limits.jidMaxLength)
+  .regex(/^[^@\s]+@[a-z.]+$/, 'must be a WhatsApp JID such as 123@s.whatsapp.net or 123@g.us');
+export type Jid = z.infer<typeof Jid>;
+
+/** SHA-256 of an option's text, lowercase hex. */
+export const OptionHash = z.string().regex(/^[0-9a-f]{64}$/, 'must be 64 lowercase hex digits');
+export type OptionHash = z.infer<typeof OptionHash>;
+
+export const PollQuestion = z
+  .string()
+  .trim()
+  .min(1, 'question must not be empty')
+  .max(Limits.questionMaxLength, `question must be at most ${Limits.questionMaxLength} characters`);
+
+/** Options as the GUI checks them: trimmed, non-empty, unique, 1 to 12. */
+export const PollOptions = z
+  .array(
+    z
+      .string()
+      .trim()
+      .min(1, 'options must not be empty')
+      .max(Limits.optionMaxLength, `options must be at most ${Limits.optionMaxLength} characters`),
+  )
+  .min(Limits.minOptions, `give ${Limits.minOptions} to ${Limits.maxOptions} options`)
+  .max(Limits.maxOptions, `give ${Limits.minOptions} to ${Limits.maxOptions} options`)
+  .refine((options) => new Set(options).size === options.length, 'options must be unique');
+
+/** 0 = any number of answers; n = at most n answers (1 = single choice). */
+export const SelectableCount = z.number().int().min(0).max(Limits.maxOptions);
+
+/** What it takes to send one poll to one chat. */
+export const SendPollInput = z
+  .object({
+    chatId: Jid,
+    question: PollQuestion,
+    options: PollOptions,
+    selectableCount: SelectableCount.default(0),
+  })
+  .refine((p) => p.selectableCount <= p.options.length, {
+    message: 'selectableCount must be 0 (any) or between 1 and the number of options',
+    path: ['selectableCount'],
+  });
+export type SendPollInput = z.infer<typeof SendPollInput>;
+
+export const PollOption = z.object({ name: z.string(), hash: OptionHash });
+export type PollOption = z.infer<typeof PollOption>;
+
+/** One person's current selection in a poll. */
+export const VoterSelection = z.object({
+  /** Canonical voter id: the phone-number JID when known, else the LID. */
+  voter: z.string(),
+  /** Display name where known. */
+  name: z.string().optional(),
+  /** Hashes of the selected options that match an option of the poll. */
+  selected: z.array(OptionHash),
+  /** WhatsApp's `senderTimestampMs` of the vote that set this selection. */
+  timestampMs: z.number(),
+});
+export type VoterSelection = z.infer<typeof VoterSelection>;
+
+/** A poll with its current results, as the worker stores it and the API serves it. */
+export const Poll = z.object({
+  id: z.string(),
+  chatId: z.string(),
+  question: z.string(),
+  options: z.array(PollOption),
+  selectableCount: SelectableCount,
+  /** Milliseconds since the epoch. */
+  createdAt: z.number(),
+  /** Voters with a non-empty selection. */
+  voters: z.array(VoterSelection),
+  /** Selected hashes, over all accepted votes, that matched no option (kept out of results). */
+  unknownOptionVotes: z.number().int().nonnegative(),
+  /** Grows with every change; a newer state always has a greater version. */
+  version: z.number().int().nonnegative(),
+});
+export type Poll = z.infer<typeof Poll>;
+
+/** What one accepted vote changed. */
+export const VoteChange = z.object({
+  pollId: z.string(),
+  voter: z.string(),
+  name: z.string().optional(),
+  /** The voter's selection after this vote; empty = withdrawn. */
+  selected: z.array(OptionHash),
+  /** Hashes in this vote that matched no option. */
+  unknownHashes: z.number().int().nonnegative(),
+  timestampMs: z.number(),
+  /** The poll's version after this change. */
+  version: z.number().int().nonnegative(),
+});
+export type VoteChange = z.infer<typeof VoteChange>;
+
+export const VoteRejectionReason = z.enum([
+  'unknown_poll',
+  'no_secret',
+  'no_pair_authenticates',
+  'malformed',
+  'stale',
+]);
+export type VoteRejectionReason = z.infer<typeof VoteRejectionReason>;
+
+export const VoteRejection = z.object({
+  reason: VoteRejectionReason,
+  pollId: z.string().optional(),
+  chatId: z.string().optional(),
+  /** The id of the vote message. */
+  messageId: z.string().optional(),
+  detail: z.string(),
+});
+export type VoteRejection = z.infer<typeof VoteRejection>;
+
+/** Counts per option name, in the order of the poll's options. */
+export const tallyPoll = (poll: Pick<Poll, 'options' | 'voters'>): Record<string, number> => {
+  const byHash = new Map<string, number>(poll.options.map((o) => [o.hash, 0]));
+  for (const v of poll.voters) {
+    for (const h of v.selected) {
+      const n = byHash.get(h);
+      if (n !== undefined) byHash.set(h, n + 1);
+    }
+  }
+  return Object.fromEntries(poll.options.map((o) => [o.name, byHash.get(o.hash) ?? 0]));
+};
