@@ -1,1 +1,4 @@
-export {};
+export * from './config.js';
+export * from './server.js';
+export * from './session/readModel.js';
+export * from './session/sessionService.js';

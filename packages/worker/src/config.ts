@@ -1,0 +1,17 @@
+import { z } from 'zod';
+
+/** What the API hands a session worker as `workerData`. */
+export const WorkerConfig = z.object({
+  sessionId: z.string().min(1),
+  /** Folder of this session's SQLite database. */
+  dataDir: z.string().min(1),
+  /** Module whose `makeWASocket` (default or named export) creates the socket. */
+  baileysModule: z.string().min(1).default('@whiskeysockets/baileys'),
+  /** Run against the simulated WhatsApp network with these options (see ./sandbox). */
+  sandbox: z.record(z.string(), z.unknown()).optional(),
+  logLevel: z.string().default('info'),
+  /** How long accepted votes may wait to be written and announced together. */
+  voteFlushMs: z.number().int().min(0).max(1_000).default(20),
+});
+export type WorkerConfig = z.input<typeof WorkerConfig>;
+export type ResolvedWorkerConfig = z.output<typeof WorkerConfig>;
