@@ -1,4 +1,8 @@
-import type { AuthenticationState, UserFacingSocketConfig, WASocket } from '@whiskeysockets/baileys';
+import type {
+  AuthenticationState,
+  UserFacingSocketConfig,
+  WASocket,
+} from '@whiskeysockets/baileys';
 
 /**
  * The slice of a Baileys socket that the worker uses (see DESIGN.md, "WhatsApp through
@@ -6,7 +10,13 @@ import type { AuthenticationState, UserFacingSocketConfig, WASocket } from '@whi
  */
 export type PollSocket = Pick<
   WASocket,
-  'ev' | 'user' | 'sendMessage' | 'groupFetchAllParticipating' | 'logout' | 'end' | 'requestPairingCode'
+  | 'ev'
+  | 'user'
+  | 'sendMessage'
+  | 'groupFetchAllParticipating'
+  | 'logout'
+  | 'end'
+  | 'requestPairingCode'
 > & {
   signalRepository: {
     lidMapping: Pick<WASocket['signalRepository']['lidMapping'], 'getPNForLID' | 'getLIDForPN'>;

@@ -1,0 +1,361 @@
+import {
+  type Chat,
+  errors,
+  type Logger,
+  type Poll,
+  type SendPollInput,
+  type SessionState,
+  type SessionStatus,
+  type WhatsAppUser,
+  type WorkerEvent,
+} from '@pollmasters/shared';
+import {
+  type BaileysEventMap,
+  DisconnectReason,
+  jidNormalizedUser,
+  proto,
+  type WAMessage,
+} from '@whiskeysockets/baileys';
+import type { Logger as PinoLogger } from 'pino';
+import { Backoff } from './backoff.js';
+import type { MakePollSocket, PollSocket } from './socket.js';
+import type { SqliteAuthState } from './store/authState.js';
+import type { ChatStore } from './store/chatStore.js';
+import type { PollStore } from './store/pollStore.js';
+import { parsePollCreation } from './votes/pollMessage.js';
+import { type Identity, VoteProcessor } from './votes/voteProcessor.js';
+
+export interface SessionDeps {
+  makeSocket: MakePollSocket;
+  auth: SqliteAuthState;
+  polls: PollStore;
+  chats: ChatStore;
+  emit: (event: WorkerEvent) => void;
+  logger: PinoLogger;
+  voteFlushMs: number;
+  backoff?: Backoff;
+}
+
+type Events = Partial<BaileysEventMap>;
+
+/**
+ * One WhatsApp session: the socket's lifecycle (QR, pairing code, open, close, reconnect
+ * with backoff, wipe after logout) and the commands the API sends. The only writer of its
+ * database.
+ */
+export class WhatsAppSession {
+  private sock: PollSocket | null = null;
+  private state: SessionState = { status: 'disconnected', qr: null, user: null };
+  private readonly backoff: Backoff;
+  private reconnectTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private closed = false;
+  private readonly votes: VoteProcessor;
+  private readonly lidCache = new Map<string, string | undefined>();
+  private readonly logger: PinoLogger;
+
+  constructor(private readonly deps: SessionDeps) {
+    this.logger = deps.logger;
+    this.backoff = deps.backoff ?? new Backoff();
+    const identity: Identity = {
+      me: () => this.me(),
+      pnForLid: (lid) => this.mapJid(lid, (m) => m.getPNForLID(lid)),
+      lidForPn: (pn) => this.mapJid(pn, (m) => m.getLIDForPN(pn)),
+    };
+    this.votes = new VoteProcessor(
+      deps.polls,
+      deps.chats,
+      identity,
+      {
+        votes: (changes) => deps.emit({ type: 'votes', changes }),
+        rejected: (rejection) => {
+          this.logger.warn({ rejection }, 'vote rejected');
+          deps.emit({ type: 'voteRejected', rejection });
+        },
+      },
+      deps.logger as unknown as Logger,
+      deps.voteFlushMs,
+    );
+  }
+
+  get snapshot(): SessionState & { polls: Poll[] } {
+    return { ...this.state, polls: this.deps.polls.all() };
+  }
+
+  start(): void {
+    this.connect();
+  }
+
+  async sendPoll(input: SendPollInput): Promise<Poll> {
+    const sock = this.requireReady();
+    let sent: WAMessage | undefined;
+    try {
+      sent = await sock.sendMessage(input.chatId, {
+        poll: {
+          name: input.question,
+          values: input.options,
+          selectableCount: input.selectableCount,
+        },
+      });
+    } catch (err) {
+      throw errors.sendFailed(`WhatsApp did not accept the poll: ${(err as Error).message}`, err);
+    }
+    if (!sent) throw errors.sendFailed('WhatsApp returned no message for the poll');
+    const poll = this.recordPoll(sent);
+    if (!poll) throw errors.sendFailed('the sent message is not a poll');
+    return poll;
+  }
+
+  async listChats(): Promise<Chat[]> {
+    const sock = this.requireReady();
+    await this.refreshGroups(sock);
+    return this.deps.chats.chats();
+  }
+
+  async requestPairingCode(phoneNumber: string): Promise<string> {
+    if (this.state.status === 'ready') throw errors.conflict('already logged in; log out first');
+    const sock = this.sock;
+    if (!sock || this.state.status !== 'qr_pending') {
+      throw errors.notReady(
+        `${this.state.status}; wait for the QR before asking for a pairing code`,
+      );
+    }
+    return sock.requestPairingCode(phoneNumber);
+  }
+
+  /** Logs out (telling WhatsApp when connected), wipes the auth state, offers a fresh QR. */
+  async logout(): Promise<void> {
+    const sock = this.sock;
+    this.sock = null;
+    if (sock) {
+      this.unsubscribe?.();
+      if (this.state.status === 'ready') {
+        await sock
+          .logout()
+          .catch((err: unknown) => this.logger.warn({ err }, 'logout request failed'));
+      }
+      sock.end(undefined);
+    }
+    this.loggedOut('logged out by request');
+  }
+
+  /** Stores pending votes, ends the socket. Idempotent. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.votes.close();
+    const sock = this.sock;
+    this.sock = null;
+    if (sock) {
+      this.unsubscribe?.();
+      sock.end(undefined);
+    }
+  }
+
+  private connect(): void {
+    if (this.closed) return;
+    this.reconnectTimer = null;
+    const sock = this.deps.makeSocket({
+      auth: this.deps.auth.state,
+      logger: this.deps.logger.child({ component: 'baileys' }, { level: 'warn' }),
+      markOnlineOnConnect: false,
+      syncFullHistory: false,
+      getMessage: async (key) => this.storedMessage(key.id),
+    });
+    this.sock = sock;
+    this.unsubscribe = sock.ev.process((events) => this.onEvents(sock, events));
+  }
+
+  private async onEvents(sock: PollSocket, events: Events): Promise<void> {
+    if (sock !== this.sock) return;
+    try {
+      if (events['creds.update']) this.deps.auth.saveCreds();
+      if (events['connection.update']) this.onConnectionUpdate(sock, events['connection.update']);
+      const history = events['messaging-history.set'];
+      if (history) {
+        this.saveChats(history.chats);
+        this.saveContacts(history.contacts);
+      }
+      if (events['chats.upsert']) this.saveChats(events['chats.upsert']);
+      if (events['contacts.upsert']) this.saveContacts(events['contacts.upsert']);
+      if (events['contacts.update']) this.saveContacts(events['contacts.update']);
+      const upsert = events['messages.upsert'];
+      if (upsert) await this.onMessages(upsert.messages);
+    } catch (err) {
+      this.logger.error({ err }, 'failed to handle WhatsApp events');
+    }
+  }
+
+  private async onMessages(messages: readonly WAMessage[]): Promise<void> {
+    for (const msg of messages) {
+      // Our own sent poll comes back as an `append`: recordPoll knows it already.
+      if (this.recordPoll(msg)) continue;
+      if (VoteProcessor.isVote(msg)) await this.votes.handle(msg);
+    }
+  }
+
+  /** Stores a poll creation message once and announces it; returns the poll (known or new). */
+  private recordPoll(msg: WAMessage): Poll | null {
+    const parsed = parsePollCreation(msg, this.me());
+    if (!parsed) return null;
+    if (this.deps.polls.add(parsed)) {
+      this.logger.info({ pollId: parsed.id, chatId: parsed.chatId }, 'poll stored');
+      const poll = this.deps.polls.toPoll(this.deps.polls.get(parsed.id)!);
+      this.deps.emit({ type: 'pollSent', poll });
+      return poll;
+    }
+    return this.deps.polls.toPoll(this.deps.polls.get(parsed.id)!);
+  }
+
+  private onConnectionUpdate(sock: PollSocket, update: NonNullable<Events['connection.update']>) {
+    if (update.qr) {
+      this.setState({ status: 'qr_pending', qr: update.qr, user: null });
+      this.deps.emit({ type: 'qr', qr: update.qr });
+    }
+    if (update.connection === 'open') {
+      this.backoff.reset();
+      const user = this.currentUser(sock);
+      this.setState({ status: 'ready', qr: null, user });
+      this.deps.emit({ type: 'user', user });
+      void this.refreshGroups(sock).catch((err) =>
+        this.logger.warn({ err }, 'could not fetch groups'),
+      );
+    }
+    if (update.connection === 'close') this.onClose(sock, update.lastDisconnect?.error);
+  }
+
+  private onClose(sock: PollSocket, error: Error | undefined): void {
+    if (sock !== this.sock) return;
+    this.sock = null;
+    const code = (error as { output?: { statusCode?: number } } | undefined)?.output?.statusCode;
+    if (code === DisconnectReason.loggedOut) {
+      this.loggedOut('logged out from the phone');
+      return;
+    }
+    if (code === DisconnectReason.restartRequired) {
+      // WhatsApp asks for a new connection right after pairing.
+      this.logger.info('restart required by WhatsApp; reconnecting');
+      this.connect();
+      return;
+    }
+    const delay = this.backoff.next();
+    this.logger.warn(
+      { code, reason: error?.message, attempt: this.backoff.attempts, retryInMs: delay },
+      'connection closed; reconnecting',
+    );
+    this.setState({ status: 'disconnected', qr: null, user: this.state.user });
+    this.reconnectTimer = setTimeout(() => this.connect(), delay);
+  }
+
+  private loggedOut(reason: string): void {
+    this.logger.info({ reason }, 'logged out; wiping auth state');
+    this.votes.flush();
+    this.deps.auth.wipe();
+    this.lidCache.clear();
+    this.setState({ status: 'logged_out', qr: null, user: null });
+    this.deps.emit({ type: 'user', user: null });
+    if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
+    this.backoff.reset();
+    // A fresh QR, without restarting anything.
+    this.connect();
+  }
+
+  private setState(next: SessionState): void {
+    const statusChanged = next.status !== this.state.status;
+    this.state = next;
+    if (statusChanged) this.deps.emit({ type: 'status', status: next.status });
+  }
+
+  private requireReady(): PollSocket {
+    if (this.state.status !== 'ready' || !this.sock) throw errors.notReady(this.state.status);
+    return this.sock;
+  }
+
+  private me(): { pn?: string | undefined; lid?: string | undefined } {
+    const me = this.sock?.user ?? this.deps.auth.state.creds.me;
+    return {
+      pn: me?.id ? jidNormalizedUser(me.id) : undefined,
+      lid: me?.lid ? jidNormalizedUser(me.lid) : undefined,
+    };
+  }
+
+  private currentUser(sock: PollSocket): WhatsAppUser {
+    const me = sock.user ?? this.deps.auth.state.creds.me;
+    const id = jidNormalizedUser(me?.id ?? '');
+    const name = me?.name ?? me?.notify ?? me?.verifiedName ?? undefined;
+    return name ? { id, name } : { id };
+  }
+
+  private async refreshGroups(sock: PollSocket): Promise<void> {
+    const groups = await sock.groupFetchAllParticipating();
+    this.deps.chats.saveChats(
+      Object.values(groups).map((g) => ({ id: g.id, name: g.subject, isGroup: true })),
+    );
+  }
+
+  private saveChats(chats: readonly { id?: string | null; name?: string | null }[]): void {
+    this.deps.chats.saveChats(
+      chats
+        .filter((c): c is { id: string; name?: string | null } => !!c.id && isChatJid(c.id))
+        .map((c) => ({
+          id: jidNormalizedUser(c.id),
+          name: c.name ?? null,
+          isGroup: c.id.endsWith('@g.us'),
+        })),
+    );
+  }
+
+  private saveContacts(
+    contacts: readonly {
+      id?: string | null;
+      name?: string | null;
+      notify?: string | null;
+      verifiedName?: string | null;
+      lid?: string | null;
+      phoneNumber?: string | null;
+    }[],
+  ): void {
+    const named: { id: string; name: string | null }[] = [];
+    for (const c of contacts) {
+      const name = c.name ?? c.notify ?? c.verifiedName ?? null;
+      for (const jid of [c.id, c.lid, c.phoneNumber]) {
+        if (jid && isChatJid(jid)) named.push({ id: jidNormalizedUser(jid), name });
+      }
+    }
+    this.deps.chats.saveContacts(named);
+    // A contact we can write to is a direct chat.
+    this.deps.chats.saveChats(
+      named.filter((c) => c.id.endsWith('@s.whatsapp.net')).map((c) => ({ ...c, isGroup: false })),
+    );
+  }
+
+  private async mapJid(
+    jid: string,
+    lookup: (m: PollSocket['signalRepository']['lidMapping']) => Promise<string | null>,
+  ): Promise<string | undefined> {
+    if (this.lidCache.has(jid)) return this.lidCache.get(jid);
+    const sock = this.sock;
+    if (!sock) return undefined;
+    try {
+      const found = await lookup(sock.signalRepository.lidMapping);
+      const mapped = found ? jidNormalizedUser(found) : undefined;
+      // Only remember hits: a mapping unknown now may be learnt later.
+      if (mapped) this.lidCache.set(jid, mapped);
+      return mapped;
+    } catch (err) {
+      this.logger.debug({ err }, 'LID mapping lookup failed');
+      return undefined;
+    }
+  }
+
+  private storedMessage(id: string | null | undefined): proto.IMessage | undefined {
+    const poll = id ? this.deps.polls.get(id) : undefined;
+    return poll ? (proto.WebMessageInfo.decode(poll.message).message ?? undefined) : undefined;
+  }
+}
+
+const isChatJid = (jid: string): boolean =>
+  jid.endsWith('@s.whatsapp.net') || jid.endsWith('@g.us') || jid.endsWith('@lid');
+
+export type { SessionStatus };

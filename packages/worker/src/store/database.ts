@@ -1,0 +1,97 @@
+import { chmodSync, closeSync, existsSync, mkdirSync, openSync } from 'node:fs';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+
+export type Db = Database.Database;
+
+/**
+ * Versioned migrations: entry n brings the schema from version n to n + 1. Append only;
+ * never edit a migration that has shipped.
+ */
+const migrations: readonly string[] = [
+  `
+  CREATE TABLE auth_creds (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    value TEXT NOT NULL
+  );
+  CREATE TABLE auth_keys (
+    type TEXT NOT NULL,
+    id TEXT NOT NULL,
+    value TEXT NOT NULL,
+    PRIMARY KEY (type, id)
+  ) WITHOUT ROWID;
+  CREATE TABLE chats (
+    id TEXT PRIMARY KEY,
+    name TEXT,
+    is_group INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE contacts (
+    id TEXT PRIMARY KEY,
+    name TEXT
+  ) WITHOUT ROWID;
+  CREATE TABLE polls (
+    id TEXT PRIMARY KEY,
+    chat_id TEXT NOT NULL,
+    question TEXT NOT NULL,
+    options TEXT NOT NULL,
+    selectable_count INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    secret BLOB,
+    creator_jids TEXT NOT NULL,
+    message BLOB NOT NULL,
+    unknown_option_votes INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE TABLE votes (
+    poll_id TEXT NOT NULL REFERENCES polls (id),
+    voter TEXT NOT NULL,
+    name TEXT,
+    selected TEXT NOT NULL,
+    timestamp_ms INTEGER NOT NULL,
+    message_id TEXT,
+    PRIMARY KEY (poll_id, voter)
+  ) WITHOUT ROWID;
+  CREATE TABLE chat_pairs (
+    chat_id TEXT PRIMARY KEY,
+    creator_index INTEGER NOT NULL,
+    voter_source TEXT NOT NULL
+  ) WITHOUT ROWID;
+  `,
+];
+
+export const schemaVersion = migrations.length;
+
+/**
+ * Opens (creating if needed) one session's database, owner-only, in WAL mode, and brings
+ * its schema up to date in one transaction per migration.
+ */
+export const openDatabase = (dataDir: string, sessionId: string): Db => {
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  const file = join(dataDir, `${sessionId}.sqlite`);
+  // Create the file owner-only before SQLite does; its WAL and journal inherit the mode.
+  if (!existsSync(file)) closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
+  const db = new Database(file);
+  db.pragma('journal_mode = WAL');
+  // In WAL mode NORMAL loses no committed transaction on a process crash (only on power loss).
+  db.pragma('synchronous = NORMAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('busy_timeout = 5000');
+  migrate(db);
+  return db;
+};
+
+const migrate = (db: Db): void => {
+  const current = db.pragma('user_version', { simple: true }) as number;
+  if (current > migrations.length) {
+    throw new Error(
+      `database schema version ${current} is newer than this PollMasters (${migrations.length})`,
+    );
+  }
+  for (let v = current; v < migrations.length; v++) {
+    db.transaction(() => {
+      db.exec(migrations[v]!);
+      db.pragma(`user_version = ${v + 1}`);
+    })();
+  }
+};

@@ -1,0 +1,262 @@
+import type { Poll, PollOption, VoteChange } from '@pollmasters/shared';
+import { decide, type StoredVote } from '../votes/tally.js';
+import type { Db } from './database.js';
+
+/** A poll as the worker keeps it: the public fields plus what decryption needs. */
+export interface StoredPoll {
+  id: string;
+  chatId: string;
+  question: string;
+  options: PollOption[];
+  selectableCount: number;
+  createdAt: number;
+  /** The poll's `messageSecret`; null when the creation message carried none. */
+  secret: Uint8Array | null;
+  /** JIDs that may have signed as the creator (own PN and LID for our polls). */
+  creatorJids: string[];
+  /** The creation message (proto WebMessageInfo bytes), for Baileys' `getMessage`. */
+  message: Uint8Array;
+  unknownOptionVotes: number;
+  version: number;
+  /** Every voter's newest vote, withdrawn ones included. */
+  voters: Map<string, StoredVote>;
+}
+
+export type VoteOutcome =
+  | { kind: 'accepted'; change: VoteChange }
+  | { kind: 'stale'; current: StoredVote }
+  | { kind: 'duplicate' };
+
+interface PollRow {
+  id: string;
+  chat_id: string;
+  question: string;
+  options: string;
+  selectable_count: number;
+  created_at: number;
+  secret: Buffer | null;
+  creator_jids: string;
+  message: Buffer;
+  unknown_option_votes: number;
+  version: number;
+}
+
+interface VoteRow {
+  poll_id: string;
+  voter: string;
+  name: string | null;
+  selected: string;
+  timestamp_ms: number;
+  message_id: string | null;
+}
+
+/**
+ * Polls and votes: held in memory for decisions, written through to SQLite in batched
+ * transactions. `flush()` commits every queued vote and only then returns the changes, so an
+ * event is emitted only for what is stored.
+ */
+export class PollStore {
+  private readonly polls = new Map<string, StoredPoll>();
+  private readonly queuedVotes = new Map<string, { pollId: string; vote: StoredVote }>();
+  private readonly queuedDeletes: { pollId: string; voter: string }[] = [];
+  private readonly touched = new Set<string>();
+  private queuedChanges: VoteChange[] = [];
+  private readonly insertPoll;
+  private readonly writeVotes;
+
+  constructor(db: Db) {
+    const pollRows = db.prepare<[], PollRow>('SELECT * FROM polls').all();
+    for (const row of pollRows) {
+      this.polls.set(row.id, {
+        id: row.id,
+        chatId: row.chat_id,
+        question: row.question,
+        options: JSON.parse(row.options) as PollOption[],
+        selectableCount: row.selectable_count,
+        createdAt: row.created_at,
+        secret: row.secret ? new Uint8Array(row.secret) : null,
+        creatorJids: JSON.parse(row.creator_jids) as string[],
+        message: new Uint8Array(row.message),
+        unknownOptionVotes: row.unknown_option_votes,
+        version: row.version,
+        voters: new Map(),
+      });
+    }
+    for (const row of db.prepare<[], VoteRow>('SELECT * FROM votes').iterate()) {
+      this.polls.get(row.poll_id)?.voters.set(row.voter, {
+        voter: row.voter,
+        name: row.name ?? undefined,
+        selected: JSON.parse(row.selected) as string[],
+        timestampMs: row.timestamp_ms,
+        messageId: row.message_id ?? undefined,
+      });
+    }
+
+    const insert = db.prepare(
+      `INSERT OR IGNORE INTO polls (id, chat_id, question, options, selectable_count, created_at,
+         secret, creator_jids, message, unknown_option_votes, version)
+       VALUES (@id, @chatId, @question, @options, @selectableCount, @createdAt, @secret,
+         @creatorJids, @message, 0, 0)`,
+    );
+    this.insertPoll = (p: StoredPoll) =>
+      insert.run({
+        ...p,
+        options: JSON.stringify(p.options),
+        creatorJids: JSON.stringify(p.creatorJids),
+        secret: p.secret ? Buffer.from(p.secret) : null,
+        message: Buffer.from(p.message),
+      });
+    const upsertVote = db.prepare(
+      `INSERT INTO votes (poll_id, voter, name, selected, timestamp_ms, message_id)
+       VALUES (?, ?, ?, ?, ?, ?)
+       ON CONFLICT (poll_id, voter) DO UPDATE SET name = excluded.name,
+         selected = excluded.selected, timestamp_ms = excluded.timestamp_ms,
+         message_id = excluded.message_id`,
+    );
+    const deleteVote = db.prepare('DELETE FROM votes WHERE poll_id = ? AND voter = ?');
+    const updatePoll = db.prepare(
+      'UPDATE polls SET unknown_option_votes = ?, version = ? WHERE id = ?',
+    );
+    this.writeVotes = db.transaction(() => {
+      for (const { pollId, voter } of this.queuedDeletes) deleteVote.run(pollId, voter);
+      for (const { pollId, vote } of this.queuedVotes.values()) {
+        upsertVote.run(
+          pollId,
+          vote.voter,
+          vote.name ?? null,
+          JSON.stringify(vote.selected),
+          vote.timestampMs,
+          vote.messageId ?? null,
+        );
+      }
+      for (const id of this.touched) {
+        const p = this.polls.get(id);
+        if (p) updatePoll.run(p.unknownOptionVotes, p.version, id);
+      }
+    });
+  }
+
+  get(id: string): StoredPoll | undefined {
+    return this.polls.get(id);
+  }
+
+  get size(): number {
+    return this.polls.size;
+  }
+
+  /** Stores a new poll at once (a poll is stored before anyone hears of it). False if known. */
+  add(poll: Omit<StoredPoll, 'voters' | 'unknownOptionVotes' | 'version'>): boolean {
+    if (this.polls.has(poll.id)) return false;
+    const stored: StoredPoll = { ...poll, unknownOptionVotes: 0, version: 0, voters: new Map() };
+    this.insertPoll(stored);
+    this.polls.set(poll.id, stored);
+    return true;
+  }
+
+  /**
+   * Applies a decrypted vote to the in-memory state and queues its write. `aliases` are other
+   * ids of the same person (their LID when `vote.voter` is their PN): a selection stored
+   * under an alias is taken over, so each person counts once.
+   */
+  applyVote(
+    pollId: string,
+    vote: StoredVote,
+    unknownHashes: number,
+    aliases: readonly string[] = [],
+  ): VoteOutcome {
+    const poll = this.polls.get(pollId);
+    if (!poll) throw new Error(`applyVote: unknown poll ${pollId}`);
+    let current = poll.voters.get(vote.voter);
+    const aliasHits = aliases.filter((a) => a !== vote.voter && poll.voters.has(a));
+    for (const alias of aliasHits) {
+      const other = poll.voters.get(alias)!;
+      if (!current || other.timestampMs > current.timestampMs) current = other;
+    }
+    const decision = decide(current, vote);
+    if (decision === 'stale') return { kind: 'stale', current: current! };
+    if (decision === 'duplicate') return { kind: 'duplicate' };
+
+    for (const alias of aliasHits) {
+      poll.voters.delete(alias);
+      this.queuedVotes.delete(key(pollId, alias));
+      this.queuedDeletes.push({ pollId, voter: alias });
+    }
+    const name = vote.name ?? current?.name;
+    // An alias taken over is announced as its withdrawal, so readers drop it too.
+    for (const alias of aliasHits) {
+      poll.version += 1;
+      this.queuedChanges.push({
+        pollId,
+        voter: alias,
+        selected: [],
+        unknownHashes: 0,
+        timestampMs: vote.timestampMs,
+        version: poll.version,
+      });
+    }
+    const stored: StoredVote = { ...vote, name };
+    poll.voters.set(vote.voter, stored);
+    poll.unknownOptionVotes += unknownHashes;
+    poll.version += 1;
+    this.queuedVotes.set(key(pollId, vote.voter), { pollId, vote: stored });
+    this.touched.add(pollId);
+    const change: VoteChange = {
+      pollId,
+      voter: vote.voter,
+      ...(name === undefined ? {} : { name }),
+      selected: vote.selected,
+      unknownHashes,
+      timestampMs: vote.timestampMs,
+      version: poll.version,
+    };
+    this.queuedChanges.push(change);
+    return { kind: 'accepted', change };
+  }
+
+  get pendingWrites(): number {
+    return this.queuedChanges.length;
+  }
+
+  /** Commits every queued vote in one transaction; returns the changes now stored. */
+  flush(): VoteChange[] {
+    if (this.queuedChanges.length === 0) return [];
+    this.writeVotes();
+    const changes = this.queuedChanges;
+    this.queuedChanges = [];
+    this.queuedVotes.clear();
+    this.queuedDeletes.length = 0;
+    this.touched.clear();
+    return changes;
+  }
+
+  /** The public view of a poll: voters with a non-empty selection. */
+  toPoll(p: StoredPoll): Poll {
+    const voters = [];
+    for (const v of p.voters.values()) {
+      if (v.selected.length === 0) continue;
+      voters.push({
+        voter: v.voter,
+        ...(v.name === undefined ? {} : { name: v.name }),
+        selected: v.selected,
+        timestampMs: v.timestampMs,
+      });
+    }
+    return {
+      id: p.id,
+      chatId: p.chatId,
+      question: p.question,
+      options: p.options,
+      selectableCount: p.selectableCount,
+      createdAt: p.createdAt,
+      voters,
+      unknownOptionVotes: p.unknownOptionVotes,
+      version: p.version,
+    };
+  }
+
+  all(): Poll[] {
+    return [...this.polls.values()].map((p) => this.toPoll(p));
+  }
+}
+
+const key = (pollId: string, voter: string) => `${pollId}\u0000${voter}`;

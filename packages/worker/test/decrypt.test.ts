@@ -1,0 +1,276 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  ALICE,
+  BOB,
+  directKey,
+  GROUP,
+  groupKey,
+  hashes,
+  ME,
+  makeHarness,
+  voteMessage,
+} from './fixtures.js';
+
+let h: ReturnType<typeof makeHarness>;
+afterEach(() => h?.close());
+
+describe('vote decryption vectors', () => {
+  it('creator LID + voter PN', async () => {
+    h = makeHarness();
+    const secret = h.addPoll('P1', GROUP);
+    await h.vote(
+      voteMessage({
+        pollId: 'P1',
+        secret,
+        signCreator: ME.lid,
+        signVoter: ALICE.pn,
+        key: groupKey(ALICE),
+        options: ['Pasta'],
+        timestampMs: 1000,
+      }),
+    );
+    expect(h.rejected).toEqual([]);
+    expect(h.poll('P1').voters).toEqual([
+      expect.objectContaining({ voter: ALICE.pn, selected: hashes('Pasta') }),
+    ]);
+  });
+
+  it('creator PN + voter PN (direct chat)', async () => {
+    h = makeHarness();
+    const secret = h.addPoll('P2', ALICE.pn);
+    await h.vote(
+      voteMessage({
+        pollId: 'P2',
+        secret,
+        signCreator: ME.pn,
+        signVoter: ALICE.pn,
+        key: directKey(ALICE),
+        options: ['Pizza'],
+        timestampMs: 1000,
+      }),
+    );
+    expect(h.poll('P2').voters.map((v) => [v.voter, v.selected])).toEqual([
+      [ALICE.pn, hashes('Pizza')],
+    ]);
+  });
+
+  it('creator LID + voter LID, canonical PN when the mapping is known, else LID', async () => {
+    h = makeHarness({ [ALICE.lid]: ALICE.pn });
+    const secret = h.addPoll('P3', GROUP);
+    // No participantAlt in the key: the PN comes from WhatsApp's LID mapping (Alice) or not at all (Bob).
+    await h.vote(
+      voteMessage({
+        pollId: 'P3',
+        secret,
+        signCreator: ME.lid,
+        signVoter: ALICE.lid,
+        key: groupKey(ALICE, false),
+        options: ['Salad'],
+        timestampMs: 1000,
+      }),
+    );
+    await h.vote(
+      voteMessage({
+        pollId: 'P3',
+        secret,
+        signCreator: ME.lid,
+        signVoter: BOB.lid,
+        key: groupKey(BOB, false),
+        options: ['Pizza'],
+        timestampMs: 1000,
+      }),
+    );
+    expect(h.rejected).toEqual([]);
+    expect(
+      h
+        .poll('P3')
+        .voters.map((v) => v.voter)
+        .sort(),
+    ).toEqual([BOB.lid, ALICE.pn].sort());
+  });
+
+  it('creator PN + voter LID', async () => {
+    h = makeHarness();
+    const secret = h.addPoll('P4', GROUP);
+    await h.vote(
+      voteMessage({
+        pollId: 'P4',
+        secret,
+        signCreator: ME.pn,
+        signVoter: BOB.lid,
+        key: groupKey(BOB),
+        options: ['Pasta'],
+        timestampMs: 1000,
+      }),
+    );
+    expect(h.poll('P4').voters.map((v) => [v.voter, v.selected])).toEqual([
+      [BOB.pn, hashes('Pasta')],
+    ]);
+  });
+
+  it('our own vote from another device (fromMe)', async () => {
+    h = makeHarness();
+    const secret = h.addPoll('P5', GROUP);
+    await h.vote(
+      voteMessage({
+        pollId: 'P5',
+        secret,
+        signCreator: ME.lid,
+        signVoter: ME.lid,
+        key: { remoteJid: GROUP, fromMe: true, participant: ME.lid },
+        options: ['Pizza'],
+        timestampMs: 1000,
+      }),
+    );
+    expect(h.poll('P5').voters.map((v) => v.voter)).toEqual([ME.pn]);
+  });
+
+  it('rejects a forged vote (wrong secret): no pair authenticates, nothing counted', async () => {
+    h = makeHarness();
+    h.addPoll('P6', GROUP);
+    await h.vote(
+      voteMessage({
+        pollId: 'P6',
+        secret: new Uint8Array(32).fill(7),
+        signCreator: ME.lid,
+        signVoter: ALICE.pn,
+        key: groupKey(ALICE),
+        options: ['Pizza'],
+        timestampMs: 1000,
+      }),
+    );
+    expect(h.rejected).toEqual([
+      expect.objectContaining({ reason: 'no_pair_authenticates', pollId: 'P6', chatId: GROUP }),
+    ]);
+    expect(h.poll('P6').voters).toEqual([]);
+    expect(h.accepted).toEqual([]);
+  });
+
+  it('rejects a vote signed for another voter than the key names', async () => {
+    h = makeHarness();
+    const secret = h.addPoll('P7', GROUP);
+    await h.vote(
+      voteMessage({
+        pollId: 'P7',
+        secret,
+        signCreator: ME.lid,
+        signVoter: BOB.lid,
+        key: groupKey(ALICE),
+        options: ['Pizza'],
+        timestampMs: 1000,
+      }),
+    );
+    expect(h.rejected.map((r) => r.reason)).toEqual(['no_pair_authenticates']);
+  });
+
+  it('rejects a vote for an unknown poll', async () => {
+    h = makeHarness();
+    await h.vote(
+      voteMessage({
+        pollId: 'NOPE',
+        secret: new Uint8Array(32),
+        signCreator: ME.lid,
+        signVoter: ALICE.pn,
+        key: groupKey(ALICE),
+        options: ['Pizza'],
+        timestampMs: 1000,
+      }),
+    );
+    expect(h.rejected).toEqual([
+      expect.objectContaining({ reason: 'unknown_poll', pollId: 'NOPE' }),
+    ]);
+  });
+
+  it('rejects a poll stored without a secret, and a malformed update', async () => {
+    h = makeHarness();
+    h.polls.add({
+      id: 'NS',
+      chatId: GROUP,
+      question: 'q',
+      options: [],
+      selectableCount: 0,
+      createdAt: 1,
+      secret: null,
+      creatorJids: [ME.pn],
+      message: new Uint8Array([1]),
+    });
+    await h.vote(
+      voteMessage({
+        pollId: 'NS',
+        secret: new Uint8Array(32),
+        signCreator: ME.lid,
+        signVoter: ALICE.pn,
+        key: groupKey(ALICE),
+        options: ['Pizza'],
+        timestampMs: 1000,
+      }),
+    );
+    const malformed = voteMessage({
+      pollId: 'NS',
+      secret: new Uint8Array(32),
+      signCreator: ME.lid,
+      signVoter: ALICE.pn,
+      key: groupKey(ALICE),
+      options: [],
+      timestampMs: 1,
+    });
+    malformed.message!.pollUpdateMessage!.vote = {};
+    await h.vote(malformed);
+    expect(h.rejected.map((r) => r.reason)).toEqual(['no_secret', 'malformed']);
+  });
+
+  it('counts a hash that matches no option apart, outside the results', async () => {
+    h = makeHarness();
+    const secret = h.addPoll('P8', GROUP, 0);
+    await h.vote(
+      voteMessage({
+        pollId: 'P8',
+        secret,
+        signCreator: ME.lid,
+        signVoter: ALICE.pn,
+        key: groupKey(ALICE),
+        options: ['Pizza', 'Not an option'],
+        timestampMs: 1000,
+      }),
+    );
+    const poll = h.poll('P8');
+    expect(poll.voters.map((v) => v.selected)).toEqual([hashes('Pizza')]);
+    expect(poll.unknownOptionVotes).toBe(1);
+  });
+
+  it('remembers the winning pair per chat across a restart', async () => {
+    h = makeHarness();
+    const secret = h.addPoll('P9', GROUP);
+    await h.vote(
+      voteMessage({
+        pollId: 'P9',
+        secret,
+        signCreator: ME.lid,
+        signVoter: ALICE.lid,
+        key: groupKey(ALICE),
+        options: ['Pizza'],
+        timestampMs: 1000,
+      }),
+    );
+    h.reopen();
+    // A new vote on the old poll still decrypts after the restart.
+    await h.vote(
+      voteMessage({
+        pollId: 'P9',
+        secret,
+        signCreator: ME.lid,
+        signVoter: BOB.lid,
+        key: groupKey(BOB),
+        options: ['Salad'],
+        timestampMs: 2000,
+      }),
+    );
+    expect(h.rejected).toEqual([]);
+    expect(
+      h
+        .poll('P9')
+        .voters.map((v) => v.voter)
+        .sort(),
+    ).toEqual([ALICE.pn, BOB.pn].sort());
+  });
+});

@@ -1,0 +1,140 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { optionHash, silentLogger, type VoteChange, type VoteRejection } from '@pollmasters/shared';
+import type { WAMessage, WAMessageKey } from '@whiskeysockets/baileys';
+import { encryptPollVote } from '../src/sandbox/votes.js';
+import { ChatStore } from '../src/store/chatStore.js';
+import { type Db, openDatabase } from '../src/store/database.js';
+import { PollStore } from '../src/store/pollStore.js';
+import { type Identity, VoteProcessor } from '../src/votes/voteProcessor.js';
+
+export const ME = { pn: '15550000001@s.whatsapp.net', lid: '100000000000001@lid' };
+export const ALICE = { pn: '4915112345678@s.whatsapp.net', lid: '200000000000002@lid' };
+export const BOB = { pn: '4915187654321@s.whatsapp.net', lid: '200000000000003@lid' };
+export const GROUP = '120363000000000001@g.us';
+export const OPTIONS = ['Pizza', 'Pasta', 'Salad'];
+
+/** A real SQLite store in a temp dir, a vote processor over it, and what it emitted. */
+export const makeHarness = (mapping: Record<string, string> = {}) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pollmasters-worker-'));
+  let db: Db = openDatabase(dir, 'test');
+  let polls = new PollStore(db);
+  let chats = new ChatStore(db);
+  const accepted: VoteChange[] = [];
+  const rejected: VoteRejection[] = [];
+  const lidToPn = new Map(Object.entries(mapping));
+  const identity: Identity = {
+    me: () => ME,
+    pnForLid: async (lid) => lidToPn.get(lid),
+    lidForPn: async (pn) => [...lidToPn].find(([, p]) => p === pn)?.[0],
+  };
+  const makeProcessor = () =>
+    new VoteProcessor(
+      polls,
+      chats,
+      identity,
+      { votes: (c) => accepted.push(...c), rejected: (r) => rejected.push(r) },
+      silentLogger,
+      0,
+    );
+  let processor = makeProcessor();
+  const h = {
+    dir,
+    accepted,
+    rejected,
+    lidToPn,
+    get polls() {
+      return polls;
+    },
+    get processor() {
+      return processor;
+    },
+    addPoll(id: string, chatId: string, selectableCount = 1, secret: Uint8Array = randomBytes(32)) {
+      polls.add({
+        id,
+        chatId,
+        question: 'Lunch?',
+        options: OPTIONS.map((name) => ({ name, hash: optionHash(name) })),
+        selectableCount,
+        createdAt: 1_700_000_000_000,
+        secret,
+        creatorJids: [ME.pn, ME.lid],
+        message: new Uint8Array([1]),
+      });
+      return secret;
+    },
+    /** Feeds one vote and stores it. */
+    async vote(msg: WAMessage) {
+      await processor.handle(msg);
+      processor.flush();
+    },
+    poll(id: string) {
+      return polls.toPoll(polls.get(id)!);
+    },
+    /** Closes and reopens the database, as after a restart. */
+    reopen() {
+      processor.flush();
+      db.close();
+      db = openDatabase(dir, 'test');
+      polls = new PollStore(db);
+      chats = new ChatStore(db);
+      processor = makeProcessor();
+    },
+    close() {
+      db.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return h;
+};
+
+let seq = 0;
+
+/** A vote message as Baileys 7 delivers it, encrypted for the given signing JIDs. */
+export const voteMessage = (o: {
+  pollId: string;
+  secret: Uint8Array;
+  signCreator: string;
+  signVoter: string;
+  key: Omit<WAMessageKey, 'id'>;
+  options: string[];
+  timestampMs: number;
+  id?: string;
+}): WAMessage => {
+  const vote = encryptPollVote(o.options, {
+    pollMsgId: o.pollId,
+    pollEncKey: o.secret,
+    pollCreatorJid: o.signCreator,
+    voterJid: o.signVoter,
+  });
+  return {
+    key: { ...o.key, id: o.id ?? `VOTE${++seq}` },
+    message: {
+      pollUpdateMessage: {
+        pollCreationMessageKey: { remoteJid: o.key.remoteJid, fromMe: true, id: o.pollId },
+        vote,
+        senderTimestampMs: o.timestampMs,
+      },
+    },
+    messageTimestamp: Math.floor(o.timestampMs / 1000),
+  } as WAMessage;
+};
+
+/** Key of a vote in a LID-addressed group. */
+export const groupKey = (p: { pn: string; lid: string }, withAlt = true) => ({
+  remoteJid: GROUP,
+  fromMe: false,
+  participant: p.lid,
+  ...(withAlt ? { participantAlt: p.pn } : {}),
+});
+
+/** Key of a vote in a direct chat. */
+export const directKey = (p: { pn: string; lid: string }) => ({
+  remoteJid: p.pn,
+  remoteJidAlt: p.lid,
+  fromMe: false,
+});
+
+export const hashes = (...names: string[]) => names.map(optionHash);
