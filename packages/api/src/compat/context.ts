@@ -1,0 +1,18 @@
+import type { EventEmitter } from 'node:events';
+import type { EdgeContext } from '../server.js';
+import type { SessionEvents, SessionService } from '../session/sessionService.js';
+
+/** The members of the session that the compat API uses. */
+export type CompatSession = Pick<
+  SessionService,
+  'sessionState' | 'listPolls' | 'sendPoll' | 'listChats' | 'logout'
+> &
+  Pick<EventEmitter<SessionEvents>, 'on' | 'off'>;
+
+/** What the compat API is mounted with: the server's edge context, with a narrow session. */
+export type CompatContext = Omit<EdgeContext, 'session'> & { session: CompatSession };
+
+export interface CompatOptions {
+  /** At most one `poll_update_to_gui` per poll per this many milliseconds (default 100). */
+  coalesceMs?: number;
+}

@@ -1,0 +1,39 @@
+import type { ErrorRequestHandler, RequestHandler } from 'express';
+import type { EdgeContext } from '../server.js';
+import { httpApiKeyGuard, socketApiKeyGuard } from './auth.js';
+import type { CompatContext, CompatOptions } from './context.js';
+import { compatRouter, sendFailure } from './routes.js';
+import { mountCompatSocket } from './socket.js';
+
+export type { CompatContext, CompatOptions, CompatSession } from './context.js';
+
+/**
+ * Mounts the compat API of the existing Python GUI (`contract/backend-api-endpoints.txt`):
+ * its HTTP routes on `ctx.app` and its events on `ctx.io`'s default namespace.
+ *
+ * Every answer is JSON, unknown routes and errors included: the JSON 404 and error handler
+ * are added when the server starts listening, after every other edge has mounted its routes.
+ */
+export const mountCompat = (
+  ctx: EdgeContext | CompatContext,
+  options: CompatOptions = {},
+): void => {
+  const { app, httpServer, io, session, config } = ctx;
+  const logger = ctx.logger.child({ component: 'compat' });
+
+  io.use(socketApiKeyGuard(config.apiKey));
+  app.use(httpApiKeyGuard(config.apiKey), compatRouter(session, logger));
+  const detach = mountCompatSocket(io, session, options.coalesceMs ?? 100);
+  httpServer.once('close', detach);
+
+  const notFound: RequestHandler = (req, res) => {
+    res.status(404).json({ success: false, message: `Not found: ${req.method} ${req.path}` });
+  };
+  const onError: ErrorRequestHandler = (err, _req, res, next) => {
+    if (res.headersSent) return next(err);
+    sendFailure(res, logger, err);
+  };
+  const mountFallback = () => app.use(notFound, onError);
+  if (httpServer.listening) mountFallback();
+  else httpServer.once('listening', mountFallback);
+};

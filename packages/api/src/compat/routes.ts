@@ -1,0 +1,104 @@
+import {
+  type AllPollDataResponse,
+  errors,
+  type GetChatsResponse,
+  Limits,
+  type Logger,
+  type LogoutResponse,
+  parseInput,
+  SendPollRequest,
+  type SendPollResponse,
+  selectableCountOf,
+} from '@pollmasters/shared';
+import express, { type Request, type Response, Router } from 'express';
+import type { CompatSession } from './context.js';
+import { toCompatFailure } from './errors.js';
+import { allPollData, statusResponse } from './views.js';
+
+/** Sends a failure in the compat shape; server-side failures are logged. */
+export const sendFailure = (res: Response, logger: Logger, err: unknown, action?: string): void => {
+  const failure = toCompatFailure(err, action);
+  const log = { err: failure.cause, status: failure.status, code: failure.cause.code };
+  if (failure.status >= 500) logger.error(log, action ?? 'compat request failed');
+  else logger.debug(log, 'compat request rejected');
+  res.status(failure.status).json(failure.body);
+};
+
+/**
+ * The compat HTTP routes of `contract/backend-api-endpoints.txt`. JSON bodies are parsed
+ * here only (tRPC needs raw bodies), with the shared size limit.
+ */
+export const compatRouter = (session: CompatSession, logger: Logger): Router => {
+  const router = Router();
+  const json = express.json({ limit: Limits.bodyMaxBytes });
+
+  /** Answers with the handler's result, or with the compat failure shape for what it throws. */
+  const reply =
+    <T>(action: string, handler: (req: Request) => T | Promise<T>) =>
+    async (req: Request, res: Response): Promise<void> => {
+      try {
+        res.json(await handler(req));
+      } catch (err) {
+        sendFailure(res, logger, err, action);
+      }
+    };
+
+  const requireReady = () => {
+    const { status } = session.sessionState;
+    if (status !== 'ready') throw errors.notReady(status);
+  };
+
+  router.get(
+    '/status',
+    reply('Failed to get the status.', () => statusResponse(session.sessionState)),
+  );
+
+  router.post(
+    '/send-poll',
+    json,
+    reply('Failed to send poll.', async (req): Promise<SendPollResponse> => {
+      if (req.body === undefined) {
+        throw errors.badInput('send a JSON body with Content-Type: application/json');
+      }
+      const request = parseInput(SendPollRequest, req.body);
+      requireReady();
+      const poll = await session.sendPoll({
+        chatId: request.chatId,
+        question: request.question,
+        options: request.options,
+        selectableCount: selectableCountOf(request.allowMultipleAnswers),
+      });
+      return { success: true, message: 'Poll sent successfully!', pollMsgId: poll.id };
+    }),
+  );
+
+  router.get(
+    '/get-chats',
+    reply('Failed to fetch chats.', async (): Promise<GetChatsResponse> => {
+      requireReady();
+      return { success: true, chats: await session.listChats() };
+    }),
+  );
+
+  router.post(
+    '/logout',
+    json,
+    reply('Failed to log out.', async (): Promise<LogoutResponse> => {
+      await session.logout();
+      return {
+        success: true,
+        message: 'Logged out and local session cleared. Scan the new QR code to log in again.',
+      };
+    }),
+  );
+
+  router.get(
+    '/get-all-poll-data',
+    reply(
+      'Failed to get poll data.',
+      (): AllPollDataResponse => ({ success: true, polls: allPollData(session.listPolls()) }),
+    ),
+  );
+
+  return router;
+};

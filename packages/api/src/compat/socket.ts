@@ -1,0 +1,82 @@
+import {
+  type CompatServerEvents,
+  type Poll,
+  type SessionState,
+  toPollData,
+} from '@pollmasters/shared';
+import type { Server, Socket } from 'socket.io';
+import { PollCoalescer } from './coalescer.js';
+import type { CompatSession } from './context.js';
+import { allPollData, compatUser, pollUpdateToGui } from './views.js';
+
+type EventName = keyof CompatServerEvents;
+type Payload<E extends EventName> = Parameters<CompatServerEvents[E]>[0];
+
+/** Anything Socket.IO can emit on: the server (everyone) or one socket. */
+interface Emitter {
+  emit(event: string, payload: unknown): unknown;
+}
+
+/** Emits a compat event with its contract payload type. */
+const send = <E extends EventName>(to: Emitter, event: E, payload: Payload<E>): void => {
+  to.emit(event, payload);
+};
+
+/** What a client must see for a session state, in the order the GUI expects. */
+const sendState = (to: Emitter, state: SessionState, previous: SessionState | null): void => {
+  const statusChanged = state.status !== previous?.status;
+  if (statusChanged) send(to, 'client_status', state.status);
+  if (
+    state.status === 'ready' &&
+    state.user &&
+    (statusChanged || state.user.id !== previous?.user?.id)
+  ) {
+    send(to, 'whatsapp_user', compatUser(state.user));
+  }
+  if (state.status === 'qr_pending' && state.qr && (statusChanged || state.qr !== previous?.qr)) {
+    send(to, 'qr_code', state.qr);
+  }
+};
+
+/**
+ * The compat Socket.IO events: the state on each connection (`client_status`, then
+ * `whatsapp_user` or `qr_code`, then `initial_poll_data`), state changes to everyone,
+ * `new_poll_sent` after every send, and coalesced full-state `poll_update_to_gui`.
+ * Returns a function that detaches it.
+ */
+export const mountCompatSocket = (
+  io: Server,
+  session: CompatSession,
+  coalesceMs: number,
+): (() => void) => {
+  const coalescer = new PollCoalescer(coalesceMs, (poll) =>
+    send(io, 'poll_update_to_gui', pollUpdateToGui(poll)),
+  );
+  let last: SessionState = session.sessionState;
+
+  const onConnection = (socket: Socket) => {
+    sendState(socket, session.sessionState, null);
+    send(socket, 'initial_poll_data', allPollData(session.listPolls()));
+  };
+  const onState = (state: SessionState) => {
+    sendState(io, state, last);
+    last = state;
+  };
+  const onPollSent = (poll: Poll) => {
+    coalescer.seen(poll);
+    send(io, 'new_poll_sent', { pollMsgId: poll.id, pollData: toPollData(poll) });
+  };
+  const onPollUpdated = ({ poll }: { poll: Poll }) => coalescer.push(poll);
+
+  io.on('connection', onConnection);
+  session.on('state', onState);
+  session.on('pollSent', onPollSent);
+  session.on('pollUpdated', onPollUpdated);
+  return () => {
+    io.off('connection', onConnection);
+    session.off('state', onState);
+    session.off('pollSent', onPollSent);
+    session.off('pollUpdated', onPollUpdated);
+    coalescer.close();
+  };
+};

@@ -1,0 +1,95 @@
+import type { Poll } from '@pollmasters/shared';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
+import { PollCoalescer } from '../src/compat/coalescer.js';
+
+const poll = (id: string, version: number): Poll => ({
+  id,
+  chatId: '123@g.us',
+  question: 'Q?',
+  options: [],
+  selectableCount: 1,
+  createdAt: 1_700_000_000_000,
+  voters: [],
+  unknownOptionVotes: 0,
+  version,
+});
+
+describe('PollCoalescer', () => {
+  let emitted: Poll[];
+  let coalescer: PollCoalescer;
+
+  beforeEach(() => {
+    vi.useFakeTimers();
+    emitted = [];
+    coalescer = new PollCoalescer(100, (p) => emitted.push(p));
+  });
+  afterEach(() => {
+    coalescer.close();
+    vi.useRealTimers();
+  });
+
+  it('pushes the first change at once and the rest of the interval once, at its end', () => {
+    coalescer.push(poll('a', 1));
+    expect(emitted.map((p) => p.version)).toEqual([1]);
+    for (let v = 2; v <= 20; v++) coalescer.push(poll('a', v));
+    expect(emitted).toHaveLength(1);
+    vi.advanceTimersByTime(99);
+    expect(emitted).toHaveLength(1);
+    vi.advanceTimersByTime(1);
+    expect(emitted.map((p) => p.version)).toEqual([1, 20]);
+  });
+
+  it('emits at most once per poll per interval, and polls do not delay each other', () => {
+    for (let i = 0; i < 1_000; i++) {
+      coalescer.push(poll('a', i + 1));
+      coalescer.push(poll('b', i + 1));
+      vi.advanceTimersByTime(1);
+    }
+    vi.advanceTimersByTime(100);
+    const a = emitted.filter((p) => p.id === 'a').map((p) => p.version);
+    const b = emitted.filter((p) => p.id === 'b').map((p) => p.version);
+    // 1000 ms of changes: the leading push plus one per 100 ms.
+    expect(a.length).toBeLessThanOrEqual(11);
+    expect(b.length).toBe(a.length);
+    expect(a.at(-1)).toBe(1_000);
+    expect(b.at(-1)).toBe(1_000);
+  });
+
+  it('never emits an older state after a newer one', () => {
+    coalescer.push(poll('a', 5));
+    coalescer.push(poll('a', 3));
+    coalescer.push(poll('a', 5));
+    vi.advanceTimersByTime(500);
+    coalescer.push(poll('a', 4));
+    coalescer.push(poll('a', 7));
+    coalescer.push(poll('a', 6));
+    vi.advanceTimersByTime(500);
+    expect(emitted.map((p) => p.version)).toEqual([5, 7]);
+  });
+
+  it('drops what the clients already got another way', () => {
+    coalescer.seen(poll('a', 0));
+    coalescer.push(poll('a', 0));
+    expect(emitted).toEqual([]);
+    coalescer.push(poll('a', 1));
+    coalescer.push(poll('a', 2));
+    coalescer.seen(poll('a', 2));
+    vi.advanceTimersByTime(500);
+    expect(emitted.map((p) => p.version)).toEqual([1]);
+  });
+
+  it('emits every change with an interval of 0', () => {
+    const all = new PollCoalescer(0, (p) => emitted.push(p));
+    for (let v = 1; v <= 5; v++) all.push(poll('a', v));
+    expect(emitted.map((p) => p.version)).toEqual([1, 2, 3, 4, 5]);
+  });
+
+  it('emits nothing after close', () => {
+    coalescer.push(poll('a', 1));
+    coalescer.push(poll('a', 2));
+    coalescer.close();
+    vi.advanceTimersByTime(500);
+    coalescer.push(poll('a', 3));
+    expect(emitted.map((p) => p.version)).toEqual([1]);
+  });
+});

@@ -1,0 +1,507 @@
+import { EventEmitter } from 'node:events';
+import { createServer } from 'node:http';
+import { createRequire } from 'node:module';
+import type { AddressInfo } from 'node:net';
+import {
+  AllPollDataResponse,
+  type Chat,
+  CompatServerEvents,
+  errors,
+  FailureResponse,
+  GetChatsResponse,
+  LogoutResponse,
+  optionHash,
+  type Poll,
+  type SendPollInput,
+  SendPollResponse,
+  type SessionState,
+  StatusResponse,
+} from '@pollmasters/shared';
+import express from 'express';
+import { pino } from 'pino';
+import { Server } from 'socket.io';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type CompatSession, mountCompat } from '../src/compat/index.js';
+import { Config } from '../src/config.js';
+import type { SessionEvents } from '../src/session/sessionService.js';
+
+/** The few members of a socket.io-client socket that these tests use. */
+interface ClientSocket {
+  once(event: 'connect' | 'connect_error', listener: (err?: Error) => void): unknown;
+  onAny(listener: (event: string, payload: unknown) => void): unknown;
+  disconnect(): unknown;
+}
+// socket.io-client is a dependency of the integration tests' package (test/), not of
+// packages/api: load it from there.
+const { io: connect } = createRequire(new URL('../../../test/package.json', import.meta.url))(
+  'socket.io-client',
+) as {
+  io: (
+    url: string,
+    options: { transports: string[]; reconnection: boolean; forceNew: boolean },
+  ) => ClientSocket;
+};
+
+const QR = '2@AbCdEf==,Xy12==,Zz34==,Qq56==';
+const USER = { id: '15550000001@s.whatsapp.net', name: 'Tester' };
+const CHATS: Chat[] = [
+  { id: '120363000000000001@g.us', name: 'Team', isGroup: true },
+  { id: '15550000002@s.whatsapp.net', name: 'Alice', isGroup: false },
+];
+
+/** A test double of SessionService: the members the compat API uses, driven by the test. */
+class FakeSession extends EventEmitter<SessionEvents> implements CompatSession {
+  sessionState: SessionState = { status: 'disconnected', qr: null, user: null };
+  readonly polls = new Map<string, Poll>();
+  readonly sent: SendPollInput[] = [];
+  sendError: Error | null = null;
+  chatsError: Error | null = null;
+  logoutError: Error | null = null;
+  private seq = 0;
+
+  setState(state: SessionState): void {
+    this.sessionState = state;
+    this.emit('state', state);
+  }
+
+  listPolls(): Poll[] {
+    return [...this.polls.values()];
+  }
+
+  async sendPoll(input: SendPollInput): Promise<Poll> {
+    this.sent.push(input);
+    if (this.sendError) throw this.sendError;
+    const poll: Poll = {
+      id: `3EB0POLL${++this.seq}`,
+      chatId: input.chatId,
+      question: input.question,
+      options: input.options.map((name) => ({ name, hash: optionHash(name) })),
+      selectableCount: input.selectableCount,
+      createdAt: Date.now(),
+      voters: [],
+      unknownOptionVotes: 0,
+      version: 0,
+    };
+    this.polls.set(poll.id, poll);
+    this.emit('pollSent', poll);
+    return poll;
+  }
+
+  async listChats(): Promise<Chat[]> {
+    if (this.chatsError) throw this.chatsError;
+    return CHATS;
+  }
+
+  async logout(): Promise<void> {
+    if (this.logoutError) throw this.logoutError;
+    this.setState({ status: 'logged_out', qr: null, user: null });
+    setTimeout(() => this.setState({ status: 'qr_pending', qr: `${QR}-fresh`, user: null }), 5);
+  }
+
+  /** A voter's new selection (option names; empty withdraws), as a new version of the poll. */
+  vote(pollId: string, voter: string, names: string[]): Poll {
+    const before = this.polls.get(pollId);
+    if (!before) throw new Error(`no poll ${pollId}`);
+    const voters = before.voters.filter((v) => v.voter !== voter);
+    if (names.length) {
+      voters.push({ voter, selected: names.map(optionHash), timestampMs: Date.now() });
+    }
+    const poll = { ...before, voters, version: before.version + 1 };
+    this.polls.set(pollId, poll);
+    this.emit('pollUpdated', { poll, changes: [] });
+    return poll;
+  }
+}
+
+interface Fixture {
+  url: string;
+  session: FakeSession;
+  client(): Promise<Recorder>;
+}
+
+/** Every event one socket.io-client socket received, in order, with waits on them. */
+class Recorder {
+  readonly events: { event: string; payload: unknown }[] = [];
+  private readonly wakers = new Set<() => void>();
+
+  constructor(readonly socket: ClientSocket) {
+    socket.onAny((event: string, payload: unknown) => {
+      this.events.push({ event, payload });
+      for (const wake of this.wakers) wake();
+    });
+  }
+
+  names(): string[] {
+    return this.events.map((e) => e.event);
+  }
+
+  payloads(event: string): unknown[] {
+    return this.events.filter((e) => e.event === event).map((e) => e.payload);
+  }
+
+  /** Resolves once `check` returns a value; checks after every event, fails after `ms`. */
+  until<T>(check: () => T | undefined | false, what: string, ms = 5_000): Promise<T> {
+    return new Promise((resolve, reject) => {
+      const wake = () => {
+        const value = check();
+        if (value === undefined || value === false) return;
+        this.wakers.delete(wake);
+        clearTimeout(timer);
+        resolve(value);
+      };
+      const timer = setTimeout(() => {
+        this.wakers.delete(wake);
+        reject(new Error(`timed out waiting for ${what}; got ${this.names().join(', ')}`));
+      }, ms);
+      this.wakers.add(wake);
+      wake();
+    });
+  }
+
+  /** The `n`th (1-based) payload of `event`, once it arrived. */
+  nth(event: string, n = 1): Promise<unknown> {
+    return this.until(() => {
+      const all = this.payloads(event);
+      return all.length >= n ? { value: all[n - 1] } : undefined;
+    }, `${event} #${n}`).then((box) => box.value);
+  }
+}
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const start = async (coalesceMs = 30): Promise<Fixture> => {
+  const app = express();
+  const httpServer = createServer(app);
+  const io = new Server(httpServer, { destroyUpgrade: false, serveClient: false });
+  const session = new FakeSession();
+  const config = Config.parse({ port: 0, logLevel: 'silent' });
+  mountCompat(
+    { app, httpServer, io, session, config, logger: pino({ level: 'silent' }) },
+    {
+      coalesceMs,
+    },
+  );
+  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
+  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+  const sockets: ClientSocket[] = [];
+  cleanups.push(async () => {
+    for (const s of sockets) s.disconnect();
+    await new Promise<void>((resolve) => io.close(() => resolve()));
+    httpServer.closeAllConnections();
+  });
+  const client = async () => {
+    const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(socket);
+    const recorder = new Recorder(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    return recorder;
+  };
+  return { url, session, client };
+};
+
+const request = async (url: string, init?: RequestInit) => {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  expect(res.headers.get('content-type')).toMatch(/^application\/json/);
+  return { status: res.status, body: JSON.parse(text) as unknown };
+};
+const post = (url: string, body: unknown) =>
+  request(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+
+const pollBody = (over: Record<string, unknown> = {}) => ({
+  chatId: CHATS[0]!.id,
+  question: 'Lunch?',
+  options: ['Pizza', 'Sushi', 'Salad'],
+  allowMultipleAnswers: false,
+  ...over,
+});
+
+describe('compat HTTP', () => {
+  it('GET /status shows the QR only while pending and the user only when ready', async () => {
+    const { url, session } = await start();
+    expect((await request(`${url}/status`)).body).toEqual({ status: 'disconnected' });
+    session.setState({ status: 'qr_pending', qr: QR, user: null });
+    const pending = await request(`${url}/status`);
+    expect(StatusResponse.parse(pending.body)).toEqual({ status: 'qr_pending', qrCode: QR });
+    session.setState({ status: 'ready', qr: null, user: USER });
+    const ready = await request(`${url}/status`);
+    expect(ready.status).toBe(200);
+    expect(StatusResponse.parse(ready.body)).toEqual({ status: 'ready', user: USER });
+  });
+
+  it('POST /send-poll maps allowMultipleAnswers to selectableCount and answers as documented', async () => {
+    const { url, session } = await start();
+    session.setState({ status: 'ready', qr: null, user: USER });
+    const single = await post(`${url}/send-poll`, pollBody({ options: [' Pizza ', 'Sushi'] }));
+    expect(single.status).toBe(200);
+    const body = SendPollResponse.parse(single.body);
+    expect(body).toEqual({
+      success: true,
+      message: 'Poll sent successfully!',
+      pollMsgId: '3EB0POLL1',
+    });
+    const multi = await post(`${url}/send-poll`, pollBody({ allowMultipleAnswers: true }));
+    expect(SendPollResponse.parse(multi.body).pollMsgId).toBe('3EB0POLL2');
+    expect(session.sent.map((s) => s.selectableCount)).toEqual([1, 0]);
+    expect(session.sent[0]?.options).toEqual(['Pizza', 'Sushi']);
+  });
+
+  it('GET /get-chats, GET /get-all-poll-data and POST /logout answer as documented', async () => {
+    const { url, session } = await start();
+    session.setState({ status: 'ready', qr: null, user: USER });
+    const chats = await request(`${url}/get-chats`);
+    expect(GetChatsResponse.parse(chats.body)).toEqual({ success: true, chats: CHATS });
+
+    const { pollMsgId } = SendPollResponse.parse(
+      (await post(`${url}/send-poll`, pollBody({ allowMultipleAnswers: true }))).body,
+    );
+    session.vote(pollMsgId, '15550000003@s.whatsapp.net', ['Pizza', 'Salad']);
+    session.vote(pollMsgId, '100000000000009@lid', ['Pizza']);
+    const all = AllPollDataResponse.parse((await request(`${url}/get-all-poll-data`)).body);
+    expect(Object.keys(all.polls)).toEqual([pollMsgId]);
+    const data = all.polls[pollMsgId]!;
+    expect(data).toMatchObject({
+      question: 'Lunch?',
+      options: ['Pizza', 'Sushi', 'Salad'],
+      optionHashes: ['Pizza', 'Sushi', 'Salad'].map(optionHash),
+      results: { Pizza: 2, Sushi: 0, Salad: 1 },
+      voters: {
+        '15550000003@s.whatsapp.net': [optionHash('Pizza'), optionHash('Salad')],
+        '100000000000009@lid': [optionHash('Pizza')],
+      },
+      chatId: CHATS[0]!.id,
+      selectableCount: 0,
+    });
+    expect(Math.abs(data.timestamp - Date.now())).toBeLessThan(60_000);
+
+    const logout = await post(`${url}/logout`, '');
+    expect(logout.status).toBe(200);
+    expect(LogoutResponse.parse(logout.body).message).toMatch(/logged out/i);
+    // Polls stay readable after a logout.
+    const after = AllPollDataResponse.parse((await request(`${url}/get-all-poll-data`)).body);
+    expect(Object.keys(after.polls)).toEqual([pollMsgId]);
+  });
+});
+
+describe('compat HTTP failures', () => {
+  const expectFailure = (
+    res: { status: number; body: unknown },
+    status: number,
+    message: RegExp,
+  ) => {
+    expect(res.status).toBe(status);
+    const body = FailureResponse.parse(res.body);
+    expect(body.message).toMatch(message);
+    return body;
+  };
+
+  it('rejects malformed JSON with 400 and sends nothing', async () => {
+    const { url, session } = await start();
+    session.setState({ status: 'ready', qr: null, user: USER });
+    expectFailure(await post(`${url}/send-poll`, '{"chatId": '), 400, /malformed JSON/);
+    expectFailure(await post(`${url}/send-poll`, '"just a string"'), 400, /malformed JSON/);
+    expect(session.sent).toEqual([]);
+  });
+
+  it.each([
+    ['no body', undefined, /JSON body/],
+    ['no chatId', pollBody({ chatId: undefined }), /chatId/],
+    ['a chatId that is no JID', pollBody({ chatId: 'bob' }), /chatId: must be a WhatsApp JID/],
+    ['an empty question', pollBody({ question: '  ' }), /question must not be empty/],
+    ['no options', pollBody({ options: [] }), /options: give 1 to 12 options/],
+    ['13 options', pollBody({ options: [...'abcdefghijklm'] }), /options: give 1 to 12 options/],
+    ['an empty option', pollBody({ options: ['a', ' '] }), /options\.1: options must not be empty/],
+    ['duplicate options', pollBody({ options: ['a', ' a'] }), /options must be unique/],
+    ['no allowMultipleAnswers', pollBody({ allowMultipleAnswers: 'yes' }), /allowMultipleAnswers/],
+  ])('rejects a poll with %s with 400 and sends nothing', async (_what, body, message) => {
+    const { url, session } = await start();
+    session.setState({ status: 'ready', qr: null, user: USER });
+    const res =
+      body === undefined
+        ? await request(`${url}/send-poll`, { method: 'POST' })
+        : await post(`${url}/send-poll`, body);
+    expectFailure(res, 400, message);
+    expect(session.sent).toEqual([]);
+  });
+
+  it('rejects a body over the size limit with 413', async () => {
+    const { url, session } = await start();
+    session.setState({ status: 'ready', qr: null, user: USER });
+    const res = await post(`${url}/send-poll`, pollBody({ question: 'x'.repeat(70_000) }));
+    expectFailure(res, 413, /too large/);
+    expect(session.sent).toEqual([]);
+  });
+
+  it('answers 409 with a clear message while WhatsApp is not connected', async () => {
+    const { url, session } = await start();
+    session.setState({ status: 'qr_pending', qr: QR, user: null });
+    expectFailure(await post(`${url}/send-poll`, pollBody()), 409, /not connected.*qr_pending/);
+    expectFailure(await request(`${url}/get-chats`), 409, /not connected/);
+    expect(session.sent).toEqual([]);
+  });
+
+  it('maps worker failures to 5xx with the cause as `error`', async () => {
+    const { url, session } = await start();
+    session.setState({ status: 'ready', qr: null, user: USER });
+    session.sendError = errors.sendFailed('WhatsApp refused the message');
+    const failed = expectFailure(await post(`${url}/send-poll`, pollBody()), 502, /Failed to send/);
+    expect(failed.error).toBe('WhatsApp refused the message');
+    session.sendError = errors.workerGone('the WhatsApp worker is restarting');
+    const gone = expectFailure(await post(`${url}/send-poll`, pollBody()), 503, /Failed to send/);
+    expect(gone.error).toMatch(/restarting/);
+    session.sendError = errors.timeout('sendPoll', 60_000);
+    expectFailure(await post(`${url}/send-poll`, pollBody()), 504, /Failed to send/);
+    session.sendError = new TypeError('boom');
+    expect(expectFailure(await post(`${url}/send-poll`, pollBody()), 500, /Failed/).error).toBe(
+      'boom',
+    );
+    session.chatsError = errors.workerGone('gone');
+    expectFailure(await request(`${url}/get-chats`), 503, /Failed to fetch chats/);
+    session.logoutError = errors.sendFailed('logout refused');
+    expectFailure(await post(`${url}/logout`, ''), 502, /Failed to log out/);
+  });
+
+  it('answers unknown routes and wrong methods with a JSON 404', async () => {
+    const { url } = await start();
+    expectFailure(await request(`${url}/nope`), 404, /Not found: GET \/nope/);
+    expectFailure(await request(`${url}/send-poll`), 404, /Not found: GET \/send-poll/);
+    expectFailure(await request(`${url}/status`, { method: 'DELETE' }), 404, /Not found/);
+  });
+});
+
+describe('compat Socket.IO', () => {
+  it('sends client_status, qr_code and initial_poll_data on connection while pending', async () => {
+    const { session, client } = await start();
+    session.setState({ status: 'qr_pending', qr: QR, user: null });
+    const gui = await client();
+    await gui.nth('initial_poll_data');
+    expect(gui.events).toEqual([
+      { event: 'client_status', payload: 'qr_pending' },
+      { event: 'qr_code', payload: QR },
+      { event: 'initial_poll_data', payload: {} },
+    ]);
+  });
+
+  it('sends client_status, whatsapp_user and initial_poll_data on connection when ready', async () => {
+    const { url, session, client } = await start();
+    session.setState({ status: 'ready', qr: null, user: { id: '15550000001:4@s.whatsapp.net' } });
+    const { pollMsgId } = SendPollResponse.parse((await post(`${url}/send-poll`, pollBody())).body);
+    const gui = await client();
+    const initial = CompatServerEvents.initial_poll_data.parse(await gui.nth('initial_poll_data'));
+    expect(gui.names()).toEqual(['client_status', 'whatsapp_user', 'initial_poll_data']);
+    expect(gui.payloads('client_status')).toEqual(['ready']);
+    // The GUI reads `name`: without a push name it gets the number.
+    expect(gui.payloads('whatsapp_user')).toEqual([
+      { id: '15550000001:4@s.whatsapp.net', name: '15550000001' },
+    ]);
+    expect(Object.keys(initial)).toEqual([pollMsgId]);
+    expect(initial[pollMsgId]?.selectableCount).toBe(1);
+  });
+
+  it('pushes every state change to every client; logout brings logged_out then a fresh QR', async () => {
+    const { url, session, client } = await start();
+    const [a, b] = [await client(), await client()];
+    session.setState({ status: 'qr_pending', qr: QR, user: null });
+    session.setState({ status: 'qr_pending', qr: `${QR}-2`, user: null });
+    session.setState({ status: 'ready', qr: null, user: USER });
+    for (const gui of [a, b]) {
+      await gui.nth('whatsapp_user');
+      expect(gui.events.slice(2)).toEqual([
+        { event: 'client_status', payload: 'qr_pending' },
+        { event: 'qr_code', payload: QR },
+        { event: 'qr_code', payload: `${QR}-2` },
+        { event: 'client_status', payload: 'ready' },
+        { event: 'whatsapp_user', payload: USER },
+      ]);
+    }
+    expect((await post(`${url}/logout`, '')).status).toBe(200);
+    await a.nth('qr_code', 3);
+    expect(a.events.slice(7)).toEqual([
+      { event: 'client_status', payload: 'logged_out' },
+      { event: 'client_status', payload: 'qr_pending' },
+      { event: 'qr_code', payload: `${QR}-fresh` },
+    ]);
+  });
+
+  it('sends new_poll_sent with the poll data after every send', async () => {
+    const { url, session, client } = await start();
+    session.setState({ status: 'ready', qr: null, user: USER });
+    const gui = await client();
+    const res = await post(`${url}/send-poll`, pollBody({ allowMultipleAnswers: true }));
+    const { pollMsgId } = SendPollResponse.parse(res.body);
+    const sent = CompatServerEvents.new_poll_sent.parse(await gui.nth('new_poll_sent'));
+    expect(sent).toEqual({
+      pollMsgId,
+      pollData: {
+        question: 'Lunch?',
+        options: ['Pizza', 'Sushi', 'Salad'],
+        optionHashes: ['Pizza', 'Sushi', 'Salad'].map(optionHash),
+        results: { Pizza: 0, Sushi: 0, Salad: 0 },
+        voters: {},
+        chatId: CHATS[0]!.id,
+        timestamp: session.polls.get(pollMsgId)!.createdAt,
+        selectableCount: 0,
+      },
+    });
+  });
+
+  it('coalesces poll_update_to_gui per poll: full, newest state, never older after newer', async () => {
+    const { url, session, client } = await start(50);
+    session.setState({ status: 'ready', qr: null, user: USER });
+    const gui = await client();
+    const ids: string[] = [];
+    for (const question of ['One?', 'Two?']) {
+      ids.push(
+        SendPollResponse.parse((await post(`${url}/send-poll`, pollBody({ question }))).body)
+          .pollMsgId,
+      );
+    }
+    const voters = Array.from({ length: 40 }, (_, i) => `1555000${1000 + i}@s.whatsapp.net`);
+    let last: Poll | undefined;
+    for (const [i, voter] of voters.entries()) {
+      for (const id of ids) last = session.vote(id, voter, [i % 3 === 0 ? 'Sushi' : 'Pizza']);
+      // A stale state after a newer one must never reach the GUI.
+      if (i === 10) session.emit('pollUpdated', { poll: { ...last!, version: 1 }, changes: [] });
+    }
+    const finalVersion = last!.version;
+    await gui.until(
+      () =>
+        ids.every((id) =>
+          gui.payloads('poll_update_to_gui').some((p) => {
+            const u = p as { pollMsgId: string; voters: object };
+            return u.pollMsgId === id && Object.keys(u.voters).length === voters.length;
+          }),
+        ),
+      'the final state of both polls',
+    );
+    for (const id of ids) {
+      const updates = gui
+        .payloads('poll_update_to_gui')
+        .map((p) => CompatServerEvents.poll_update_to_gui.parse(p))
+        .filter((u) => u.pollMsgId === id);
+      // 40 changes, synchronously: the leading push and one trailing push.
+      expect(updates.length).toBeLessThanOrEqual(2);
+      const counts = updates.map((u) => Object.keys(u.voters).length);
+      expect(counts).toEqual([...counts].sort((x, y) => x - y));
+      expect(updates.at(-1)).toMatchObject({
+        pollMsgId: id,
+        question: id === ids[0] ? 'One?' : 'Two?',
+        options: ['Pizza', 'Sushi', 'Salad'],
+        results: { Pizza: 26, Sushi: 14, Salad: 0 },
+        selectableCount: 1,
+        chatId: CHATS[0]!.id,
+      });
+      expect(session.polls.get(id)!.version).toBe(finalVersion);
+    }
+  });
+});
