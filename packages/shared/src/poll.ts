@@ -5,7 +5,6 @@ import { Limits } from './limits.js';
 export const Jid = z
   .string()
   .trim()
-  .min(3)
   .max(Limits.jidMaxLength)
   .regex(/^[^@\s]+@[a-z.]+$/, 'must be a WhatsApp JID such as 123@s.whatsapp.net or 123@g.us');
 export type Jid = z.infer<typeof Jid>;
