@@ -1,0 +1,45 @@
+import { z } from 'zod';
+import { LedgerVote } from './ledger.js';
+
+const RequestId = z.union([z.string(), z.number()]);
+
+/**
+ * What a test (in any thread of the process) may post on the sandbox's BroadcastChannel.
+ * Strict objects, because the network's own replies share the channel: a reply such as
+ * `{type: 'ledger', requestId, polls}` must never be mistaken for a request.
+ */
+export const ControlMessage = z.discriminatedUnion('type', [
+  /** Cast a specific vote now (also on a poll sent before a process restart). */
+  z.strictObject({
+    type: z.literal('vote'),
+    pollId: z.string(),
+    /** PN or LID of a member of the poll's chat. */
+    voter: z.string(),
+    options: z.array(z.string()),
+    /** When given, answered with `voted` or `error`. */
+    requestId: RequestId.optional(),
+  }),
+  /** The user unlinks us from their phone: close with `loggedOut` (401). */
+  z.strictObject({ type: z.literal('logoutFromPhone') }),
+  /** The network drops us: close with `connectionLost` (408); the app should reconnect. */
+  z.strictObject({ type: z.literal('dropConnection') }),
+  /** Asks for `ledger.expected` of every poll. */
+  z.strictObject({ type: z.literal('ledger'), requestId: RequestId }),
+]);
+export type ControlMessage = z.infer<typeof ControlMessage>;
+
+/** What the network posts on the channel. */
+export const SandboxEvent = z.discriminatedUnion('type', [
+  /** Every vote the network casts, redeliveries included. */
+  z.object({ type: z.literal('cast'), vote: LedgerVote }),
+  /** The answer to a `ledger` request: per poll id, voter id -> options of their newest vote. */
+  z.object({
+    type: z.literal('ledger'),
+    requestId: RequestId,
+    polls: z.record(z.string(), z.record(z.string(), z.array(z.string()))),
+  }),
+  /** The answer to a `vote` request that carried a `requestId`. */
+  z.object({ type: z.literal('voted'), requestId: RequestId, vote: LedgerVote }),
+  z.object({ type: z.literal('error'), requestId: RequestId, message: z.string() }),
+]);
+export type SandboxEvent = z.infer<typeof SandboxEvent>;

@@ -1,0 +1,39 @@
+import { ControlMessage } from './channel.js';
+import type { Network } from './network.js';
+
+/** Acts on a message from the sandbox channel; anything that is not a control message is ignored. */
+export function handleControl(network: Network, data: unknown): void {
+  const parsed = ControlMessage.safeParse(data);
+  // Our own posts (casts, replies) and other tools share the channel: not for us.
+  if (!parsed.success) return;
+  const control = parsed.data;
+  switch (control.type) {
+    case 'vote': {
+      // Another network on the same channel may own this poll: only answer for ours.
+      if (!network.hasPoll(control.pollId)) return;
+      const { requestId } = control;
+      try {
+        const vote = network.vote(control.pollId, control.voter, control.options);
+        if (requestId !== undefined) network.post({ type: 'voted', requestId, vote });
+      } catch (err) {
+        network.logger.warn({ err, pollId: control.pollId }, 'sandbox: control vote refused');
+        if (requestId !== undefined) {
+          network.post({ type: 'error', requestId, message: (err as Error).message });
+        }
+      }
+      return;
+    }
+    case 'logoutFromPhone':
+      network.logoutFromPhone();
+      return;
+    case 'dropConnection':
+      network.dropConnection();
+      return;
+    case 'ledger': {
+      const polls: Record<string, Record<string, string[]>> = {};
+      for (const poll of network.sentPolls()) polls[poll.id] = network.ledger.expected(poll.id);
+      network.post({ type: 'ledger', requestId: control.requestId, polls });
+      return;
+    }
+  }
+}

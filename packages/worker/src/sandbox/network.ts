@@ -1,0 +1,287 @@
+import { randomBytes } from 'node:crypto';
+import { BroadcastChannel } from 'node:worker_threads';
+import { DisconnectReason, type WAMessage } from '@whiskeysockets/baileys';
+import { boom } from './boom.js';
+import type { SandboxEvent } from './channel.js';
+import { handleControl } from './control.js';
+import { Ledger, type LedgerVote } from './ledger.js';
+import type { Logger } from './logger.js';
+import { toWAMessage, voteMessage } from './messages.js';
+import type { SandboxOptions } from './options.js';
+import { type PlannedCast, planVotes } from './plan.js';
+import { NetworkStore, type SentPoll, type StoredMessage } from './store.js';
+import { encryptPollVote } from './votes.js';
+import {
+  canonicalId,
+  createWorld,
+  findChat,
+  findPerson,
+  type Person,
+  translateJid,
+  type World,
+} from './world.js';
+
+/** What the network needs from a socket connected to it. */
+export interface Connection {
+  /** The linked device's identity (its `advSecretKey`), once it is registered. */
+  readonly deviceKey: string | undefined;
+  /** Hands received messages to the app (`messages.upsert`, type `notify`). */
+  deliver(messages: WAMessage[]): void;
+  /** Closes the connection from the server side. */
+  kill(error: Error): void;
+}
+
+/**
+ * The simulated WhatsApp server and the people on it. It outlives the sockets (the app makes
+ * a new one on every reconnect): it keeps the polls, casts the votes, queues them while we are
+ * offline, and answers the test channel.
+ */
+export class Network {
+  readonly world: World;
+  readonly ledger: Ledger;
+  private readonly store: NetworkStore;
+  private readonly polls = new Map<string, SentPoll>();
+  private readonly plans = new Map<string, PlannedCast[]>();
+  /** Cast messages by `pollId/messageId`, for redeliveries. */
+  private readonly sent = new Map<string, { message: StoredMessage; vote: LedgerVote }>();
+  private outbox: StoredMessage[];
+  private readonly revoked: Set<string>;
+  private readonly linked = new Set<string>();
+  private readonly live = new Set<Connection>();
+  private online: Connection | undefined;
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private readonly channel: BroadcastChannel;
+  private closed = false;
+
+  constructor(
+    readonly options: SandboxOptions,
+    readonly logger: Logger,
+  ) {
+    this.world = createWorld(options);
+    this.store = new NetworkStore(options.stateDir, logger);
+    for (const poll of this.store.loadPolls()) this.polls.set(poll.id, poll);
+    this.ledger = new Ledger(this.store.loadLedger(), (vote) => this.store.appendVote(vote));
+    this.outbox = this.store.loadOutbox();
+    this.revoked = new Set(this.store.loadRevoked());
+    this.channel = new BroadcastChannel(options.channelName);
+    this.channel.onmessage = (event) => {
+      if (!this.closed) handleControl(this, (event as MessageEvent).data);
+    };
+    // The network is background scenery: it must never be what keeps a process alive.
+    this.channel.unref();
+  }
+
+  /** Tracks a socket from its creation, so that `close()` and the control channel reach it. */
+  register(connection: Connection): void {
+    this.live.add(connection);
+  }
+
+  unregister(connection: Connection): void {
+    this.live.delete(connection);
+    if (this.online === connection) this.online = undefined;
+  }
+
+  /**
+   * A socket finished logging in. Like WhatsApp, only one connection per device: an older one
+   * is replaced. Returns the messages that waited for us while we were offline.
+   */
+  goOnline(connection: Connection): WAMessage[] {
+    const previous = this.online;
+    this.online = connection;
+    if (previous && previous !== connection) {
+      previous.kill(boom('Stream Errored (conflict)', DisconnectReason.connectionReplaced));
+    }
+    if (connection.deviceKey) this.linked.add(connection.deviceKey);
+    const waiting = this.outbox.map(toWAMessage);
+    this.setOutbox([]);
+    return waiting;
+  }
+
+  /** A device just paired: it may log in, even if these creds were logged out before. */
+  link(deviceKey: string): void {
+    this.linked.add(deviceKey);
+    if (this.revoked.delete(deviceKey)) this.store.saveRevoked([...this.revoked]);
+  }
+
+  isRevoked(deviceKey: string | undefined): boolean {
+    return deviceKey !== undefined && this.revoked.has(deviceKey);
+  }
+
+  /** Forgets a linked device for good: it cannot log in again, it must pair anew. */
+  revoke(deviceKey: string | undefined): void {
+    if (!deviceKey) return;
+    this.linked.delete(deviceKey);
+    this.revoked.add(deviceKey);
+    this.store.saveRevoked([...this.revoked]);
+  }
+
+  /** Our `lidMapping`: it knows us and most people, but not everyone. */
+  getPNForLID(lid: string): string | null {
+    return translateJid(this.world, lid, 'lid');
+  }
+
+  getLIDForPN(pn: string): string | null {
+    return translateJid(this.world, pn, 's.whatsapp.net');
+  }
+
+  /** Records a poll we sent and, with `autoVote`, schedules its chat's votes. */
+  addPoll(poll: Omit<SentPoll, 'sequence' | 'sentAt'>): SentPoll {
+    const sequence = [...this.polls.values()].filter((p) => p.chatId === poll.chatId).length;
+    const stored: SentPoll = { ...poll, sentAt: Date.now(), sequence };
+    this.polls.set(stored.id, stored);
+    this.store.appendPoll(stored);
+    const chat = findChat(this.world, poll.chatId);
+    if (chat && this.options.autoVote) {
+      const plan = planVotes({ chat, ...stored }, this.options);
+      this.plans.set(stored.id, plan);
+      for (const cast of plan) this.schedule(cast.atMs, () => this.castPlanned(stored, cast));
+    }
+    return stored;
+  }
+
+  sentPolls(): SentPoll[] {
+    return [...this.polls.values()];
+  }
+
+  hasPoll(pollId: string): boolean {
+    return this.polls.has(pollId);
+  }
+
+  /** The vote plan of a poll sent by this network (none with `autoVote` off). */
+  plan(pollId: string): PlannedCast[] | undefined {
+    return this.plans.get(pollId);
+  }
+
+  /**
+   * Casts a vote now, on any poll this network carried (also one sent before a restart).
+   * @throws when the poll is unknown or the voter is not in its chat.
+   */
+  vote(pollId: string, voterJid: string, options: readonly string[]): LedgerVote {
+    const poll = this.polls.get(pollId);
+    if (!poll) throw new Error(`unknown poll ${pollId}`);
+    const chat = findChat(this.world, poll.chatId);
+    const voter = findPerson(this.world, voterJid);
+    if (!chat || !voter || !chat.members.includes(voter)) {
+      throw new Error(`${voterJid} is not a member of ${poll.chatId}`);
+    }
+    return this.cast(
+      poll,
+      voter,
+      [...options],
+      `3EB0${randomBytes(9).toString('hex').toUpperCase()}`,
+    );
+  }
+
+  /** The user unlinks this device on their phone. */
+  logoutFromPhone(): void {
+    for (const connection of this.live) this.revoke(connection.deviceKey);
+    for (const deviceKey of this.linked) this.revoke(deviceKey);
+    for (const connection of [...this.live]) {
+      connection.kill(boom('Connection Failure', DisconnectReason.loggedOut, { reason: '401' }));
+    }
+  }
+
+  /** The network drops every connection; the app is expected to reconnect. */
+  dropConnection(): void {
+    for (const connection of [...this.live]) {
+      connection.kill(boom('Connection was lost', DisconnectReason.connectionLost));
+    }
+  }
+
+  /** Stops the simulation: clears every timer, closes the channel and every socket. */
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearTimeout(timer);
+    this.timers.clear();
+    this.channel.close();
+    for (const connection of [...this.live]) {
+      connection.kill(boom('Connection Terminated', DisconnectReason.connectionClosed));
+    }
+  }
+
+  private castPlanned(poll: SentPoll, cast: PlannedCast): void {
+    if (cast.kind !== 'redelivery') {
+      this.cast(poll, cast.voter, cast.options, cast.messageId);
+      return;
+    }
+    const original = this.sent.get(`${poll.id}/${cast.messageId}`);
+    if (!original) return;
+    const vote: LedgerVote = { ...original.vote, redelivery: true };
+    this.ledger.record(vote);
+    this.post({ type: 'cast', vote });
+    this.deliver(original.message);
+  }
+
+  private cast(poll: SentPoll, voter: Person, options: string[], messageId: string): LedgerVote {
+    const chat = findChat(this.world, poll.chatId);
+    if (!chat) throw new Error(`unknown chat ${poll.chatId}`);
+    const voterId = canonicalId(voter);
+    // A newer vote must carry a newer timestamp, even within one millisecond.
+    const senderTimestampMs = Math.max(Date.now(), this.ledger.lastTimestamp(poll.id, voterId) + 1);
+    const creatorJid = chat.signing.creator === 'lid' ? poll.creatorLid : poll.creatorPn;
+    const voterJid = chat.signing.voter === 'lid' ? voter.lid : voter.pn;
+    const encrypted = encryptPollVote(options, {
+      pollMsgId: poll.id,
+      pollEncKey: Buffer.from(poll.messageSecret, 'base64'),
+      pollCreatorJid: creatorJid,
+      voterJid,
+    });
+    const message = voteMessage({
+      chat,
+      voter,
+      messageId,
+      pollId: poll.id,
+      senderTimestampMs,
+      ...encrypted,
+    });
+    const vote: LedgerVote = {
+      pollId: poll.id,
+      chatId: chat.id,
+      messageId,
+      voterPn: voter.pn,
+      voterLid: voter.lid,
+      voterId,
+      creatorJid,
+      voterJid,
+      selectedOptions: options,
+      senderTimestampMs,
+      redelivery: false,
+    };
+    this.sent.set(`${poll.id}/${messageId}`, { message, vote });
+    this.ledger.record(vote);
+    this.post({ type: 'cast', vote });
+    this.deliver(message);
+    return vote;
+  }
+
+  /** Hands a message to the online socket, or keeps it until we come online. */
+  private deliver(message: StoredMessage): void {
+    if (this.online) this.online.deliver([toWAMessage(message)]);
+    else this.setOutbox([...this.outbox, message]);
+  }
+
+  private setOutbox(messages: StoredMessage[]): void {
+    this.outbox = messages;
+    this.store.saveOutbox(messages);
+  }
+
+  private schedule(delayMs: number, run: () => void): void {
+    if (this.closed) return;
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      try {
+        run();
+      } catch (err) {
+        this.logger.error({ err }, 'sandbox: a scheduled cast failed');
+      }
+    }, delayMs);
+    timer.unref();
+    this.timers.add(timer);
+  }
+
+  /** Posts on the sandbox channel, for tests in any thread of the process. */
+  post(message: SandboxEvent): void {
+    if (!this.closed) this.channel.postMessage(message);
+  }
+}
