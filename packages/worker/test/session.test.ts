@@ -1,0 +1,206 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { WorkerEvent } from '@pollmasters/shared';
+import { DisconnectReason, makeEventBuffer } from '@whiskeysockets/baileys';
+import { pino } from 'pino';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { Backoff } from '../src/backoff.js';
+import { WhatsAppSession } from '../src/session.js';
+import type { PollSocket, PollSocketConfig } from '../src/socket.js';
+import { useSqliteAuthState } from '../src/store/authState.js';
+import { ChatStore } from '../src/store/chatStore.js';
+import { openDatabase } from '../src/store/database.js';
+import { PollStore } from '../src/store/pollStore.js';
+
+const logger = pino({ level: 'silent' });
+
+/** A socket double on Baileys' own event buffer: the test plays WhatsApp's part. */
+const makeDouble = () => {
+  const sockets: (PollSocket & { config: PollSocketConfig; ended: boolean })[] = [];
+  const makeSocket = (config: PollSocketConfig) => {
+    const sock = {
+      config,
+      ended: false,
+      ev: makeEventBuffer(logger),
+      user: undefined,
+      sendMessage: vi.fn(),
+      groupFetchAllParticipating: vi.fn(async () => ({})),
+      logout: vi.fn(async () => {}),
+      end: vi.fn(() => {
+        sock.ended = true;
+      }),
+      requestPairingCode: vi.fn(async () => 'ABCD1234'),
+      signalRepository: {
+        lidMapping: { getPNForLID: vi.fn(async () => null), getLIDForPN: vi.fn(async () => null) },
+      },
+    };
+    sockets.push(sock as never);
+    return sock as unknown as PollSocket;
+  };
+  return { sockets, makeSocket };
+};
+
+const dirs: string[] = [];
+const makeSession = (
+  double: ReturnType<typeof makeDouble>,
+  backoff = new Backoff(1_000, 60_000, () => 0.5),
+) => {
+  const dir = mkdtempSync(join(tmpdir(), 'pollmasters-session-'));
+  dirs.push(dir);
+  const db = openDatabase(dir, 's');
+  const auth = useSqliteAuthState(db);
+  const events: WorkerEvent[] = [];
+  const session = new WhatsAppSession({
+    makeSocket: double.makeSocket,
+    auth,
+    polls: new PollStore(db),
+    chats: new ChatStore(db),
+    emit: (e) => events.push(e),
+    logger,
+    voteFlushMs: 0,
+    backoff,
+  });
+  return { session, events, auth, db };
+};
+
+const closeWith = (sock: PollSocket, statusCode: number) =>
+  sock.ev.emit('connection.update', {
+    connection: 'close',
+    // Baileys closes with a Boom error: what counts is `output.statusCode`.
+    lastDisconnect: {
+      error: Object.assign(new Error('closed'), { output: { statusCode } }),
+      date: new Date(),
+    },
+  });
+
+afterEach(() => {
+  vi.useRealTimers();
+  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+describe('WhatsApp session lifecycle', () => {
+  it('shows the raw QR, then ready with the user after the scan', async () => {
+    const double = makeDouble();
+    const { session, events } = makeSession(double);
+    session.start();
+    const sock = double.sockets[0]!;
+    sock.ev.emit('connection.update', { qr: '2@abc,def,ghi,jkl' });
+    await vi.waitFor(() => expect(events).toContainEqual({ type: 'qr', qr: '2@abc,def,ghi,jkl' }));
+    expect(session.snapshot).toMatchObject({ status: 'qr_pending', qr: '2@abc,def,ghi,jkl' });
+    await expect(session.requestPairingCode('491701234567')).resolves.toBe('ABCD1234');
+    // After pairing, WhatsApp asks for a restart: a new socket at once, no backoff.
+    closeWith(sock, DisconnectReason.restartRequired);
+    await vi.waitFor(() => expect(double.sockets).toHaveLength(2));
+    const next = double.sockets[1]!;
+    (next as { user?: unknown }).user = { id: '15550000001:3@s.whatsapp.net', name: 'Me' };
+    next.ev.emit('connection.update', { connection: 'open' });
+    await vi.waitFor(() => expect(session.snapshot.status).toBe('ready'));
+    expect(events).toContainEqual({
+      type: 'user',
+      user: { id: '15550000001@s.whatsapp.net', name: 'Me' },
+    });
+    expect(session.snapshot.qr).toBeNull();
+    session.close();
+  });
+
+  it('with no route to WhatsApp reports disconnected and retries with growing delays', async () => {
+    vi.useFakeTimers();
+    const double = makeDouble();
+    const { session } = makeSession(double);
+    session.start();
+    const delays: number[] = [];
+    for (let i = 0; i < 5; i++) {
+      closeWith(double.sockets[i]!, DisconnectReason.connectionLost);
+      await vi.advanceTimersByTimeAsync(0);
+      expect(session.snapshot.status).toBe('disconnected');
+      const before = Date.now();
+      while (double.sockets.length === i + 1) await vi.advanceTimersByTimeAsync(100);
+      delays.push(Date.now() - before);
+    }
+    // 1 s, 2 s, 4 s, 8 s, 16 s (jitter fixed at the middle here): calm, never a tight loop.
+    expect(delays).toEqual([1000, 2000, 4000, 8000, 16000]);
+    session.close();
+  });
+
+  it('after a logout from the phone wipes the auth state and offers a fresh QR', async () => {
+    const double = makeDouble();
+    const { session, events, auth, db } = makeSession(double);
+    auth.state.creds.me = { id: '15550000001:3@s.whatsapp.net', name: 'Me' };
+    auth.state.creds.registered = true;
+    auth.saveCreds();
+    await auth.state.keys.set({ session: { 'a.0': new Uint8Array([1, 2]) } });
+    session.start();
+    double.sockets[0]!.ev.emit('connection.update', { connection: 'open' });
+    await vi.waitFor(() => expect(session.snapshot.status).toBe('ready'));
+
+    closeWith(double.sockets[0]!, DisconnectReason.loggedOut);
+    await vi.waitFor(() => expect(double.sockets).toHaveLength(2));
+    expect(events.filter((e) => e.type === 'status').map((e) => e.status)).toEqual([
+      'ready',
+      'logged_out',
+    ]);
+    expect(events).toContainEqual({ type: 'user', user: null });
+    // Wiped: fresh creds, no keys; the new socket gets them.
+    expect(auth.state.creds.me).toBeUndefined();
+    expect(db.prepare('SELECT count(*) AS n FROM auth_keys').get()).toEqual({ n: 0 });
+    expect(double.sockets[1]!.config.auth.creds.registered).toBe(false);
+    double.sockets[1]!.ev.emit('connection.update', { qr: 'fresh-qr' });
+    await vi.waitFor(() =>
+      expect(session.snapshot).toMatchObject({ status: 'qr_pending', qr: 'fresh-qr' }),
+    );
+    session.close();
+  });
+
+  it('our logout tells WhatsApp, wipes, and reconnects for a QR without a restart', async () => {
+    const double = makeDouble();
+    const { session, auth } = makeSession(double);
+    session.start();
+    double.sockets[0]!.ev.emit('connection.update', { connection: 'open' });
+    await vi.waitFor(() => expect(session.snapshot.status).toBe('ready'));
+    auth.state.creds.registered = true;
+    await session.logout();
+    expect(double.sockets[0]!.logout).toHaveBeenCalled();
+    expect(double.sockets[0]!.ended).toBe(true);
+    expect(double.sockets).toHaveLength(2);
+    expect(auth.state.creds.registered).toBe(false);
+    expect(session.snapshot.status).toBe('logged_out');
+    session.close();
+  });
+
+  it('refuses commands with a clear error while not ready', async () => {
+    const double = makeDouble();
+    const { session } = makeSession(double);
+    session.start();
+    await expect(
+      session.sendPoll({ chatId: '1@g.us', question: 'q', options: ['a'], selectableCount: 0 }),
+    ).rejects.toMatchObject({ code: 'NOT_READY' });
+    await expect(session.listChats()).rejects.toMatchObject({ code: 'NOT_READY' });
+    await expect(session.requestPairingCode('491701234567')).rejects.toMatchObject({
+      code: 'NOT_READY',
+    });
+    session.close();
+  });
+
+  it('keeps auth state across a reopen of the database', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'pollmasters-auth-'));
+    dirs.push(dir);
+    let db = openDatabase(dir, 's');
+    let auth = useSqliteAuthState(db);
+    auth.state.creds.me = { id: '1@s.whatsapp.net' };
+    auth.saveCreds();
+    await auth.state.keys.set({
+      'pre-key': { '1': { public: new Uint8Array([1]), private: new Uint8Array([2]) } },
+    });
+    const noiseKey = Buffer.from(auth.state.creds.noiseKey.private);
+    db.close();
+    db = openDatabase(dir, 's');
+    auth = useSqliteAuthState(db);
+    expect(auth.state.creds.me?.id).toBe('1@s.whatsapp.net');
+    expect(Buffer.from(auth.state.creds.noiseKey.private)).toEqual(noiseKey);
+    const keys = await auth.state.keys.get('pre-key', ['1', '2']);
+    expect(Buffer.from(keys['1']!.private)).toEqual(Buffer.from([2]));
+    expect(keys['2']).toBeUndefined();
+    db.close();
+  });
+});
