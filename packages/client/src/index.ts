@@ -1,1 +1,99 @@
-export {};
+import { createRequire } from 'node:module';
+import type { AppRouter } from '@pollmasters/api/router';
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  splitLink,
+  type TRPCClient,
+  wsLink,
+} from '@trpc/client';
+import { transformer } from './transformer.js';
+
+export type * from '@pollmasters/shared';
+export { TRPCClientError } from '@trpc/client';
+export type { AppRouter };
+
+export interface PollMastersClientOptions {
+  /** The server, e.g. `http://127.0.0.1:3000`; tRPC lives under its `/trpc`. */
+  url: string | URL;
+  /** Sent as `Authorization: Bearer <key>` over HTTP and as `connectionParams.apiKey` over ws. */
+  apiKey?: string;
+  /**
+   * The WebSocket class for subscriptions. Default: the global one (Node 22+, browsers),
+   * else the `ws` package.
+   */
+  WebSocket?: typeof globalThis.WebSocket;
+  /** Called when the subscription socket opens, closes or fails (e.g. to log reconnects). */
+  onConnectionChange?: (state: 'open' | 'closed' | 'error') => void;
+}
+
+/** The typed tRPC client of PollMasters, plus `close()`. */
+export type PollMastersClient = TRPCClient<AppRouter> & {
+  /** Closes the subscription socket; HTTP calls need no closing. */
+  close(): Promise<void>;
+};
+
+const loadWebSocket = (): typeof globalThis.WebSocket => {
+  if (typeof globalThis.WebSocket === 'function') return globalThis.WebSocket;
+  try {
+    // Node 20 has no global WebSocket; `ws` implements the same interface.
+    const ws = createRequire(import.meta.url)('ws') as { WebSocket: unknown };
+    return ws.WebSocket as typeof globalThis.WebSocket;
+  } catch (cause) {
+    throw new Error(
+      'PollMasters client: no WebSocket available; install `ws` or pass the `WebSocket` option',
+      { cause },
+    );
+  }
+};
+
+/**
+ * Creates the typed client: subscriptions over one WebSocket (opened on the first
+ * subscription, reconnected with backoff, each subscription resumed by its `lastEventId`),
+ * queries and mutations over batched HTTP, superjson on both.
+ * @example
+ * ```ts
+ * const client = createPollMastersClient({ url: 'http://127.0.0.1:3000' });
+ * const polls = await client.polls.list.query();
+ * await client.close();
+ * ```
+ */
+export const createPollMastersClient = (options: PollMastersClientOptions): PollMastersClient => {
+  const base = new URL(options.url);
+  if (!base.pathname.endsWith('/')) base.pathname += '/';
+  const httpUrl = new URL('trpc', base).toString();
+  const wsBase = new URL('trpc', base);
+  wsBase.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  const { apiKey } = options;
+
+  const wsClient = createWSClient({
+    url: wsBase.toString(),
+    WebSocket: options.WebSocket ?? loadWebSocket(),
+    lazy: { enabled: true, closeMs: 5_000 },
+    ...(apiKey ? { connectionParams: { apiKey } } : {}),
+    onOpen: () => options.onConnectionChange?.('open'),
+    onClose: () => options.onConnectionChange?.('closed'),
+    onError: () => options.onConnectionChange?.('error'),
+  });
+  const client = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: wsLink<AppRouter>({ client: wsClient, transformer }),
+        false: httpBatchLink<AppRouter>({
+          url: httpUrl,
+          transformer,
+          ...(apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {}),
+        }),
+      }),
+    ],
+  });
+  const close = async () => {
+    await wsClient.close();
+  };
+  // The client is a proxy of procedure paths; `close` is answered before it.
+  return new Proxy(client, {
+    get: (target, key, receiver) => (key === 'close' ? close : Reflect.get(target, key, receiver)),
+  }) as PollMastersClient;
+};

@@ -10,4 +10,5 @@ export * from './limits.js';
 export * from './logger.js';
 export * from './poll.js';
 export * from './session.js';
+export * from './trpc.js';
 export * from './validation.js';

@@ -1,0 +1,110 @@
+import type { IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import type { Poll, SessionState, VoteChange } from '@pollmasters/shared';
+import type { TRPCError } from '@trpc/server';
+import { createExpressMiddleware } from '@trpc/server/adapters/express';
+import { applyWSSHandler } from '@trpc/server/adapters/ws';
+import { WebSocketServer } from 'ws';
+import type { EdgeContext } from '../server.js';
+import {
+  createHttpContext,
+  createWsContext,
+  type TrpcServices,
+  type TrpcSession,
+} from './context.js';
+import { PollEventLog } from './eventLog.js';
+import { PollSender } from './pollSender.js';
+import { appRouter } from './router.js';
+import { SessionFeed } from './sessionFeed.js';
+
+export type { AppRouter } from './router.js';
+
+/** The path of the tRPC API, over HTTP and WebSocket. */
+export const trpcPath = '/trpc';
+
+const isTrpcUpgrade = (req: IncomingMessage): boolean => {
+  const path = (req.url ?? '').split('?')[0];
+  return path === trpcPath || path === `${trpcPath}/`;
+};
+
+/**
+ * Mounts tRPC on the server: batched HTTP under `/trpc` and a `ws` server (no server of its
+ * own) for the upgrades to `/trpc`, routed by path so that Socket.IO keeps its own. Starts
+ * logging poll events at once, so that the worker's first snapshot is in the log.
+ * Returns the idempotent close.
+ * @see ../../../../test/trpc-upgrade-routing.test.ts
+ */
+export const mountTrpc = (
+  ctx: Pick<EdgeContext, 'app' | 'httpServer' | 'config' | 'logger'> & { session: TrpcSession },
+): (() => Promise<void>) => {
+  const { app, httpServer, session, config } = ctx;
+  const logger = ctx.logger.child({ component: 'trpc' });
+  const log = new PollEventLog();
+  const sessionFeed = new SessionFeed(log.epoch, session.sessionState);
+  const sender = new PollSender({ session, delayMs: config.sendDelayMs });
+  const services: TrpcServices = { session, config, logger, log, sessionFeed, sender };
+
+  const onPollSent = (poll: Poll) => {
+    log.pollSent(poll);
+  };
+  const onPollUpdated = ({ poll, changes }: { poll: Poll; changes: VoteChange[] }) => {
+    log.pollUpdated(poll, changes);
+  };
+  const onState = (state: SessionState) => sessionFeed.update(state);
+  session.on('pollSent', onPollSent);
+  session.on('pollUpdated', onPollUpdated);
+  session.on('state', onState);
+
+  const onError = ({ error, path }: { error: TRPCError; path: string | undefined }) => {
+    if (error.code === 'INTERNAL_SERVER_ERROR') {
+      logger.error({ err: error.cause ?? error, path }, 'tRPC call failed');
+    } else {
+      logger.debug({ code: error.code, path, message: error.message }, 'tRPC call rejected');
+    }
+  };
+
+  // No express.json() in front: the adapter reads the body itself.
+  app.use(
+    trpcPath,
+    createExpressMiddleware({
+      router: appRouter,
+      createContext: createHttpContext(services),
+      onError,
+    }),
+  );
+
+  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const handler = applyWSSHandler({
+    wss,
+    router: appRouter,
+    createContext: createWsContext(services),
+    onError,
+    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+  });
+  const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    if (!isTrpcUpgrade(req)) return;
+    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+  };
+  httpServer.on('upgrade', onUpgrade);
+
+  let closing: Promise<void> | null = null;
+  return () => {
+    closing ??= (async () => {
+      httpServer.off('upgrade', onUpgrade);
+      session.off('pollSent', onPollSent);
+      session.off('pollUpdated', onPollUpdated);
+      session.off('state', onState);
+      // Clients reconnect (and resume by lastEventId) once a server is back.
+      handler.broadcastReconnectNotification();
+      const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
+      for (const client of wss.clients) client.close(1001, 'server shutting down');
+      const timer = setTimeout(() => {
+        for (const client of wss.clients) client.terminate();
+      }, 1_000);
+      await closed;
+      clearTimeout(timer);
+      sender.close();
+    })();
+    return closing;
+  };
+};

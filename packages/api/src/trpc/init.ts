@@ -1,0 +1,42 @@
+import { describeIssues, ErrorCode, PollMastersError } from '@pollmasters/shared';
+import { initTRPC } from '@trpc/server';
+import type { Context } from './context.js';
+import { toTRPCError } from './errors.js';
+import { transformer } from './transformer.js';
+
+interface Issues {
+  issues: { path: PropertyKey[]; message: string }[];
+}
+const hasIssues = (value: unknown): value is Issues =>
+  typeof value === 'object' && value !== null && Array.isArray((value as Partial<Issues>).issues);
+
+const t = initTRPC.context<Context>().create({
+  transformer,
+  errorFormatter: ({ shape, error }) => {
+    // Input errors read as one line (`options.1: options must not be empty`), not as JSON.
+    const invalidInput = error.code === 'BAD_REQUEST' && hasIssues(error.cause);
+    const cause = error.cause instanceof PollMastersError ? error.cause : null;
+    return {
+      ...shape,
+      message:
+        invalidInput && hasIssues(error.cause) ? describeIssues(error.cause.issues) : shape.message,
+      data: {
+        ...shape.data,
+        /** The PollMasters error code behind this error. */
+        pollmastersCode: cause?.code ?? (invalidInput ? ErrorCode.BAD_INPUT : null),
+      },
+    };
+  },
+});
+
+export const router = t.router;
+
+/** Maps domain errors to tRPC codes (one mapping: ./errors.ts) and checks the caller's key. */
+export const procedure = t.procedure.use(async ({ ctx, next }) => {
+  if (!ctx.authorized) {
+    throw toTRPCError(new PollMastersError(ErrorCode.UNAUTHORIZED, 'missing or wrong API key'));
+  }
+  const result = await next();
+  if (!result.ok) throw toTRPCError(result.error);
+  return result;
+});

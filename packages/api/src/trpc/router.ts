@@ -1,0 +1,140 @@
+import {
+  errors,
+  PairingCodeInput,
+  PollIdInput,
+  PollUpdatesInput,
+  SendPollsInput,
+  SendProgressInput,
+  SessionEventsInput,
+} from '@pollmasters/shared';
+import { tracked } from '@trpc/server';
+import { toTRPCError } from './errors.js';
+import { procedure, router } from './init.js';
+import { pollUpdates } from './pollUpdates.js';
+
+/** Bytes that may wait on a subscriber's WebSocket before it is asked to resume later. */
+const maxBufferedBytes = 8 * 1024 * 1024;
+
+const sessionRouter = router({
+  /** Status, QR (while `qr_pending`) and user. */
+  status: procedure.query(({ ctx }) => ctx.session.sessionState),
+  /** Logs WhatsApp out; a fresh QR follows. */
+  logout: procedure.mutation(async ({ ctx }) => {
+    await ctx.session.logout();
+    return { ok: true as const };
+  }),
+  /** A pairing code to type on the phone instead of scanning the QR. */
+  requestPairingCode: procedure.input(PairingCodeInput).mutation(async ({ ctx, input }) => ({
+    code: await ctx.session.requestPairingCode(input.phoneNumber),
+  })),
+  /** The session's state now, then every change (status, QR, user). */
+  events: procedure.input(SessionEventsInput).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    const feed = ctx.sessionFeed;
+    const changes: { id: string; event: (typeof feed.latest)['event'] }[] = [];
+    let wake: (() => void) | null = null;
+    const onChange = (change: (typeof changes)[number]) => {
+      // State is a whole: only the newest one matters to a subscriber that is behind.
+      changes.length = 0;
+      changes.push(change);
+      wake?.();
+    };
+    feed.on('change', onChange);
+    const onAbort = () => wake?.();
+    signal?.addEventListener('abort', onAbort);
+    try {
+      let lastId = input.lastEventId ?? null;
+      const first = feed.latest;
+      if (first.id !== lastId) {
+        lastId = first.id;
+        yield tracked(first.id, first.event);
+      }
+      while (!signal?.aborted) {
+        const next = changes.shift();
+        if (!next) {
+          await new Promise<void>((resolve) => {
+            wake = resolve;
+          });
+          wake = null;
+          continue;
+        }
+        if (next.id === lastId) continue;
+        lastId = next.id;
+        yield tracked(next.id, next.event);
+      }
+    } finally {
+      feed.off('change', onChange);
+      signal?.removeEventListener('abort', onAbort);
+    }
+  }),
+});
+
+const chatsRouter = router({
+  /** Groups and direct chats of the account. */
+  list: procedure.query(({ ctx }) => ctx.session.listChats()),
+});
+
+const pollsRouter = router({
+  /** Every poll with its results, newest first. */
+  list: procedure.query(({ ctx }) => ctx.session.listPolls()),
+  /** One poll with its results. */
+  get: procedure.input(PollIdInput).query(({ ctx, input }) => {
+    const poll = ctx.session.getPoll(input.id);
+    if (!poll) throw errors.notFound(`poll ${input.id}`);
+    return poll;
+  }),
+  /**
+   * Sends a poll to one chat or many, paced by the server (`sendDelayMs` between sends).
+   * Resolves when every chat was tried, with a result per chat; follow it meanwhile with
+   * `polls.sendProgress`.
+   */
+  send: procedure.input(SendPollsInput).mutation(({ ctx, input }) => ctx.sender.send(input)),
+  /** The progress of a send by its `sendId` (subscribe before or after starting it). */
+  sendProgress: procedure.input(SendProgressInput).subscription(async function* ({
+    ctx,
+    input,
+    signal,
+  }) {
+    try {
+      for await (const p of ctx.sender.progress(input.sendId, input.lastEventId, signal)) {
+        yield tracked(p.id, p.event);
+      }
+    } catch (err) {
+      throw toTRPCError(err);
+    }
+  }),
+  /**
+   * Poll events (`pollSent`, `votes`, `pollState`, `synced`) with resumable ids; pass
+   * `pollId` for one poll. tRPC clients resume by `lastEventId` themselves after a reconnect.
+   */
+  updates: procedure.input(PollUpdatesInput).subscription(async function* ({ ctx, input, signal }) {
+    const bufferedAmount = ctx.bufferedAmount;
+    try {
+      for await (const { id, event } of pollUpdates({
+        log: ctx.log,
+        polls: ctx.session,
+        pollId: input.pollId,
+        lastEventId: input.lastEventId,
+        snapshot: input.snapshot,
+        signal,
+        backpressure: bufferedAmount ? { bufferedAmount, maxBytes: maxBufferedBytes } : undefined,
+      })) {
+        yield tracked(id, event);
+      }
+    } catch (err) {
+      throw toTRPCError(err);
+    }
+  }),
+});
+
+export const appRouter = router({
+  session: sessionRouter,
+  chats: chatsRouter,
+  polls: pollsRouter,
+});
+
+/** The API's type, for `@pollmasters/client` (import it with `import type`). */
+export type AppRouter = typeof appRouter;

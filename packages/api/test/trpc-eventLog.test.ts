@@ -1,0 +1,212 @@
+import { optionHash, type Poll, type VoteChange } from '@pollmasters/shared';
+import { describe, expect, it } from 'vitest';
+import { countVotes, PollEventLog } from '../src/trpc/eventLog.js';
+import { EventQueue, QueueOverflowError } from '../src/trpc/eventQueue.js';
+import { type IdentifiedEvent, pollUpdates } from '../src/trpc/pollUpdates.js';
+
+const poll = (id: string, version = 0, voters: Poll['voters'] = []): Poll => ({
+  id,
+  chatId: '123@g.us',
+  question: `q ${id}`,
+  options: ['Yes', 'No'].map((name) => ({ name, hash: optionHash(name) })),
+  selectableCount: 1,
+  createdAt: 1,
+  voters,
+  unknownOptionVotes: 0,
+  version,
+});
+
+const vote = (p: Poll, voter: string, option: string): { poll: Poll; change: VoteChange } => {
+  const version = p.version + 1;
+  const selected = [optionHash(option)];
+  const voters = [
+    ...p.voters.filter((v) => v.voter !== voter),
+    { voter, selected, timestampMs: version },
+  ];
+  return {
+    poll: { ...p, version, voters },
+    change: { pollId: p.id, voter, selected, unknownHashes: 0, timestampMs: version, version },
+  };
+};
+
+/** A read model for resyncs, kept current from the log like the real one. */
+const readModel = (log: PollEventLog) => {
+  const polls = new Map<string, Poll>();
+  log.subscribe((e) => {
+    if (e.event.type !== 'votes') polls.set(e.pollId, e.event.poll);
+  });
+  return {
+    polls,
+    set: (p: Poll) => polls.set(p.id, p),
+    listPolls: () => [...polls.values()],
+    getPoll: (id: string) => polls.get(id),
+  };
+};
+
+/** Reads `n` events from a generator (and keeps it open). */
+const take = async (gen: AsyncGenerator<IdentifiedEvent>, n: number) => {
+  const out: IdentifiedEvent[] = [];
+  while (out.length < n) {
+    const next = await gen.next();
+    if (next.done) break;
+    out.push(next.value);
+  }
+  return out;
+};
+
+describe('PollEventLog', () => {
+  it('gives ids epoch-seq and the events after a cursor', () => {
+    const log = new PollEventLog({ epoch: 'e1', capacity: 5 });
+    let p = poll('a');
+    log.pollSent(p);
+    for (const voter of ['x', 'y']) {
+      const v = vote(p, voter, 'Yes');
+      p = v.poll;
+      log.pollUpdated(p, [v.change]);
+    }
+    expect(log.head).toBe(3);
+    expect(log.idOf(3)).toBe('e1-3');
+    expect(PollEventLog.parseId('e1-3')).toEqual({ epoch: 'e1', seq: 3 });
+    expect(PollEventLog.parseId('e1-3-r0')).toBeNull();
+    expect(log.after({ epoch: 'e1', seq: 1 })?.map((e) => e.seq)).toEqual([2, 3]);
+    expect(log.after({ epoch: 'e1', seq: 3 })).toEqual([]);
+    expect(log.after({ epoch: 'e0', seq: 1 })).toBeNull();
+    expect(log.after({ epoch: 'e1', seq: 4 })).toBeNull();
+    const last = log.after({ epoch: 'e1', seq: 2 })?.[0]?.event;
+    expect(last).toMatchObject({ type: 'votes', version: 2, voterCount: 2 });
+    expect(last?.type === 'votes' && last.counts.map((c) => c.count)).toEqual([2, 0]);
+  });
+
+  it('is a bounded ring: cursors older than the buffer cannot resume', () => {
+    const log = new PollEventLog({ epoch: 'e1', capacity: 3 });
+    for (let i = 0; i < 10; i++) log.pollSent(poll(`p${i}`));
+    expect(log.oldest).toBe(8);
+    expect(log.after({ epoch: 'e1', seq: 7 })?.map((e) => e.seq)).toEqual([8, 9, 10]);
+    expect(log.after({ epoch: 'e1', seq: 6 })).toBeNull();
+  });
+
+  it('keeps a full-state pollUpdated (no changes) as pollState', () => {
+    const log = new PollEventLog({ epoch: 'e1' });
+    const entry = log.pollUpdated(poll('a', 4), []);
+    expect(entry.event).toMatchObject({ type: 'pollState', poll: { id: 'a', version: 4 } });
+    expect(countVotes(vote(poll('a'), 'x', 'No').poll).map((c) => c.count)).toEqual([0, 1]);
+  });
+});
+
+describe('EventQueue', () => {
+  it('ends a subscriber that falls too far behind, without growing', async () => {
+    const queue = new EventQueue<number>(3);
+    for (let i = 0; i < 10; i++) queue.push(i);
+    expect(queue.size).toBe(0);
+    await expect(queue[Symbol.asyncIterator]().next()).rejects.toBeInstanceOf(QueueOverflowError);
+  });
+
+  it('stops on abort', async () => {
+    const ac = new AbortController();
+    const queue = new EventQueue<number>(3, ac.signal);
+    const reading = queue[Symbol.asyncIterator]().next();
+    ac.abort();
+    await expect(reading).resolves.toEqual({ done: true, value: undefined });
+  });
+});
+
+describe('pollUpdates', () => {
+  it('resumes from lastEventId with exactly the events it missed', async () => {
+    const log = new PollEventLog({ epoch: 'e1' });
+    const model = readModel(log);
+    let p = poll('a');
+    log.pollSent(p);
+    const ac = new AbortController();
+    const first = pollUpdates({ log, polls: model, signal: ac.signal, snapshot: false });
+    const [synced] = await take(first, 1);
+    expect(synced).toEqual({ id: 'e1-1', event: { type: 'synced' } });
+    const seen: string[] = [];
+    const reading = take(first, 2);
+    for (const voter of ['x', 'y']) {
+      const v = vote(p, voter, 'Yes');
+      p = v.poll;
+      log.pollUpdated(p, [v.change]);
+    }
+    for (const e of await reading) seen.push(e.id);
+    ac.abort();
+    await first.return();
+    // Missed while away:
+    for (const voter of ['z', 'w']) {
+      const v = vote(p, voter, 'No');
+      p = v.poll;
+      log.pollUpdated(p, [v.change]);
+    }
+    const ac2 = new AbortController();
+    const resumed = pollUpdates({
+      log,
+      polls: model,
+      lastEventId: seen.at(-1),
+      signal: ac2.signal,
+    });
+    const backlog = await take(resumed, 2);
+    const live = take(resumed, 1);
+    const v = vote(p, 'q', 'Yes');
+    log.pollUpdated(v.poll, [v.change]);
+    const all = [...seen, ...backlog.map((e) => e.id), ...(await live).map((e) => e.id)];
+    expect(all).toEqual(['e1-2', 'e1-3', 'e1-4', 'e1-5', 'e1-6']);
+    ac2.abort();
+    await resumed.return();
+  });
+
+  it('does not lose events appended while the backlog is read, nor repeat them', async () => {
+    const log = new PollEventLog({ epoch: 'e1' });
+    const model = readModel(log);
+    for (let i = 0; i < 5; i++) log.pollSent(poll(`p${i}`));
+    const gen = pollUpdates({ log, polls: model, lastEventId: 'e1-2' });
+    const firstTwo = await take(gen, 2); // subscribed and inside the backlog now
+    log.pollSent(poll('late'));
+    const rest = await take(gen, 2);
+    expect([...firstTwo, ...rest].map((e) => e.id)).toEqual(['e1-3', 'e1-4', 'e1-5', 'e1-6']);
+    await gen.return();
+  });
+
+  it('resyncs an id from another epoch or older than the buffer, for the filtered poll only', async () => {
+    const log = new PollEventLog({ epoch: 'e2', capacity: 2 });
+    const model = readModel(log);
+    for (const id of ['a', 'b', 'c', 'd']) log.pollSent(poll(id));
+    for (const lastEventId of ['e1-9', 'e2-1', 'garbage']) {
+      const gen = pollUpdates({ log, polls: model, lastEventId, pollId: 'b' });
+      const events = await take(gen, 2);
+      expect(events.map((e) => e.event.type)).toEqual(['pollState', 'synced']);
+      expect(events[0]?.event).toMatchObject({ poll: { id: 'b' } });
+      expect(events[0]?.id).toBe('e2-4-r0');
+      expect(events[1]?.id).toBe('e2-4');
+      await gen.return();
+    }
+    // Everything, for a fresh subscriber:
+    const gen = pollUpdates({ log, polls: model });
+    expect((await take(gen, 5)).map((e) => e.event.type)).toEqual([
+      'pollState',
+      'pollState',
+      'pollState',
+      'pollState',
+      'synced',
+    ]);
+    await gen.return();
+  });
+
+  it('filters by poll id when resuming', async () => {
+    const log = new PollEventLog({ epoch: 'e1' });
+    const model = readModel(log);
+    log.pollSent(poll('a'));
+    log.pollSent(poll('b'));
+    log.pollUpdated(poll('a', 1), []);
+    const gen = pollUpdates({ log, polls: model, lastEventId: 'e1-0', pollId: 'a' });
+    expect((await take(gen, 2)).map((e) => e.id)).toEqual(['e1-1', 'e1-3']);
+    await gen.return();
+  });
+
+  it('ends a slow subscriber with a LIMIT_EXCEEDED error instead of buffering', async () => {
+    const log = new PollEventLog({ epoch: 'e1' });
+    const model = readModel(log);
+    const gen = pollUpdates({ log, polls: model, snapshot: false, maxQueue: 5 });
+    await take(gen, 1);
+    for (let i = 0; i < 20; i++) log.pollSent(poll(`p${i}`));
+    await expect(gen.next()).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
+  });
+});

@@ -1,0 +1,153 @@
+import { z } from 'zod';
+import { ErrorCode } from './errors.js';
+import { Limits } from './limits.js';
+import {
+  Jid,
+  OptionHash,
+  Poll,
+  PollOptions,
+  PollQuestion,
+  SelectableCount,
+  VoteChange,
+} from './poll.js';
+import { PhoneNumber, SessionState } from './session.js';
+
+// The tRPC API's own messages. Inputs reuse the poll and session schemas; every type
+// here is inferred by the server's router and reaches the client through `AppRouter`.
+
+/** A tracked event id the client sends back to resume a subscription. */
+export const LastEventId = z.string().max(128).nullish();
+
+/** Client-chosen id of one multi-chat send, to follow its progress. */
+export const SendId = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[\w-]+$/, 'sendId must be letters, digits, "_" or "-"');
+export type SendId = z.infer<typeof SendId>;
+
+/** One poll sent to one or more chats, paced by the server. */
+export const SendPollsInput = z
+  .object({
+    chatIds: z
+      .array(Jid)
+      .min(1, 'give at least one chat')
+      .max(Limits.maxChatsPerSend, `give at most ${Limits.maxChatsPerSend} chats per send`)
+      .refine((ids) => new Set(ids).size === ids.length, 'chatIds must be unique'),
+    question: PollQuestion,
+    options: PollOptions,
+    selectableCount: SelectableCount.default(0),
+    /** Set it to follow the send through `polls.sendProgress`; the server picks one otherwise. */
+    sendId: SendId.optional(),
+  })
+  .refine((p) => p.selectableCount <= p.options.length, {
+    message: 'selectableCount must be 0 (any) or between 1 and the number of options',
+    path: ['selectableCount'],
+  });
+export type SendPollsInput = z.infer<typeof SendPollsInput>;
+
+/** A domain error as the API reports it inside a result. */
+export const ErrorInfo = z.object({ code: z.enum(ErrorCode), message: z.string() });
+export type ErrorInfo = z.infer<typeof ErrorInfo>;
+
+/** What happened to one chat of a send. */
+export const SendPollResult = z.object({
+  chatId: z.string(),
+  ok: z.boolean(),
+  pollId: z.string().optional(),
+  error: ErrorInfo.optional(),
+});
+export type SendPollResult = z.infer<typeof SendPollResult>;
+
+export const SendPollsResult = z.object({
+  sendId: SendId,
+  /** One per chat, in the order of `chatIds`. */
+  results: z.array(SendPollResult),
+  sent: z.number().int().nonnegative(),
+  failed: z.number().int().nonnegative(),
+});
+export type SendPollsResult = z.infer<typeof SendPollsResult>;
+
+/** Progress of a multi-chat send: one `result` per chat, then `done`. */
+export const SendProgressEvent = z.discriminatedUnion('type', [
+  z.object({
+    type: z.literal('result'),
+    sendId: SendId,
+    /** Position of this chat in `chatIds`, from 0. */
+    index: z.number().int().nonnegative(),
+    total: z.number().int().positive(),
+    result: SendPollResult,
+  }),
+  z.object({
+    type: z.literal('done'),
+    sendId: SendId,
+    total: z.number().int().positive(),
+    sent: z.number().int().nonnegative(),
+    failed: z.number().int().nonnegative(),
+  }),
+]);
+export type SendProgressEvent = z.infer<typeof SendProgressEvent>;
+
+export const SendProgressInput = z.object({ sendId: SendId, lastEventId: LastEventId });
+export type SendProgressInput = z.infer<typeof SendProgressInput>;
+
+export const PollIdInput = z.object({ id: z.string().min(1).max(256) });
+export type PollIdInput = z.infer<typeof PollIdInput>;
+
+export const PairingCodeInput = z.object({ phoneNumber: PhoneNumber });
+export type PairingCodeInput = z.input<typeof PairingCodeInput>;
+
+export const PairingCodeResult = z.object({ code: z.string() });
+export type PairingCodeResult = z.infer<typeof PairingCodeResult>;
+
+/** Votes per option, in the order of the poll's options. */
+export const OptionCount = z.object({ name: z.string(), hash: OptionHash, count: z.number() });
+export type OptionCount = z.infer<typeof OptionCount>;
+
+/**
+ * An event of `polls.updates`. Every event but `synced` is about one poll and carries that
+ * poll's resulting `version` (directly or in `poll`) and its per-option `counts`.
+ */
+export const PollEvent = z.discriminatedUnion('type', [
+  /** A new poll was sent. */
+  z.object({ type: z.literal('pollSent'), poll: Poll, counts: z.array(OptionCount) }),
+  /** Votes changed a poll: what changed, and the counts after it. */
+  z.object({
+    type: z.literal('votes'),
+    pollId: z.string(),
+    chatId: z.string(),
+    version: z.number().int().nonnegative(),
+    changes: z.array(VoteChange),
+    counts: z.array(OptionCount),
+    voterCount: z.number().int().nonnegative(),
+    unknownOptionVotes: z.number().int().nonnegative(),
+  }),
+  /**
+   * The whole state of a poll: after the worker resynced, at the start of a subscription
+   * without `lastEventId`, or when `lastEventId` can no longer be resumed (another server
+   * run, or older than the server's event log). Replace what you hold for this poll.
+   */
+  z.object({ type: z.literal('pollState'), poll: Poll, counts: z.array(OptionCount) }),
+  /** The subscription has caught up (after the `pollState` events of a resync); live from here. */
+  z.object({ type: z.literal('synced') }),
+]);
+export type PollEvent = z.infer<typeof PollEvent>;
+
+export const PollUpdatesInput = z
+  .object({
+    /** Only events of this poll. */
+    pollId: z.string().min(1).max(256).optional(),
+    /** Resume after this event (tRPC's clients set it themselves when they reconnect). */
+    lastEventId: LastEventId,
+    /** Without `lastEventId`: start with a `pollState` per poll (default) or only with `synced`. */
+    snapshot: z.boolean().default(true),
+  })
+  .default({ snapshot: true });
+export type PollUpdatesInput = z.input<typeof PollUpdatesInput>;
+
+/** An event of `session.events`: the session's status, QR and user, as a whole. */
+export const SessionEvent = z.object({ type: z.literal('state'), state: SessionState });
+export type SessionEvent = z.infer<typeof SessionEvent>;
+
+export const SessionEventsInput = z.object({ lastEventId: LastEventId }).default({});
+export type SessionEventsInput = z.input<typeof SessionEventsInput>;

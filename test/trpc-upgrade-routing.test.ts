@@ -1,0 +1,64 @@
+import { createRequire } from 'node:module';
+import { createPollMastersClient, type PollEvent } from '@pollmasters/client';
+import { io } from 'socket.io-client';
+import { afterEach, expect, it, vi } from 'vitest';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+// Node 20 has no global WebSocket: borrow the server's `ws` (see client-trpc.test.ts).
+const { WebSocket } = createRequire(new URL('../packages/api/package.json', import.meta.url))(
+  'ws',
+) as { WebSocket: typeof globalThis.WebSocket };
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.destroy();
+  server = undefined;
+});
+
+it('keeps a Socket.IO connection and a tRPC WebSocket open on one server, both receiving events', async () => {
+  server = await startTestServer();
+  const socket = io(server.url, { transports: ['websocket'], reconnection: false });
+  const ioEvents: { name: string; args: unknown[] }[] = [];
+  socket.onAny((name: string, ...args: unknown[]) => ioEvents.push({ name, args }));
+  const client = createPollMastersClient({ url: server.url, WebSocket });
+  const trpcEvents: PollEvent[] = [];
+  const sub = client.polls.updates.subscribe(
+    { snapshot: false },
+    { onData: ({ data }) => trpcEvents.push(data) },
+  );
+  try {
+    await vi.waitFor(() => expect(socket.connected).toBe(true));
+    await vi.waitFor(() => expect(trpcEvents.at(0)?.type).toBe('synced'));
+    await vi.waitFor(async () =>
+      expect((await client.session.status.query()).status).toBe('ready'),
+    );
+    const chat = (await client.chats.list.query())[0]!;
+    const sent = await client.polls.send.mutate({
+      chatIds: [chat.id],
+      question: 'Both sockets?',
+      options: ['yes', 'no'],
+    });
+    const pollId = sent.results[0]!.pollId!;
+    // Both transports are upgraded WebSockets on the same http.Server, and both see the poll.
+    await vi.waitFor(
+      () => {
+        expect(ioEvents.some((e) => e.name === 'new_poll_sent')).toBe(true);
+        expect(trpcEvents.some((e) => e.type === 'pollSent' && e.poll.id === pollId)).toBe(true);
+      },
+      { timeout: 10_000 },
+    );
+    await vi.waitFor(
+      () => {
+        expect(ioEvents.some((e) => e.name === 'poll_update_to_gui')).toBe(true);
+        expect(trpcEvents.some((e) => e.type === 'votes' && e.pollId === pollId)).toBe(true);
+      },
+      { timeout: 15_000 },
+    );
+    expect(socket.connected).toBe(true);
+    expect(socket.io.engine.transport.name).toBe('websocket');
+  } finally {
+    sub.unsubscribe();
+    socket.close();
+    await client.close();
+  }
+});
