@@ -1,3 +1,4 @@
+import { ErrorCode, PollMastersError } from '@pollmasters/shared';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { EdgeContext } from '../server.js';
 import { httpApiKeyGuard, socketApiKeyGuard } from './auth.js';
@@ -27,7 +28,11 @@ export const mountCompat = (
   httpServer.once('close', detach);
 
   const notFound: RequestHandler = (req, res) => {
-    res.status(404).json({ success: false, message: `Not found: ${req.method} ${req.path}` });
+    sendFailure(
+      res,
+      logger,
+      new PollMastersError(ErrorCode.NOT_FOUND, `Not found: ${req.method} ${req.path}`),
+    );
   };
   const onError: ErrorRequestHandler = (err, _req, res, next) => {
     if (res.headersSent) return next(err);
