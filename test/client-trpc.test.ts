@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { Duplex } from 'node:stream';
 import {
   createPollMastersClient,
@@ -7,12 +6,6 @@ import {
 } from '@pollmasters/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/server.js';
-
-// Node 20 has no global WebSocket; until packages/client depends on `ws` itself, borrow the
-// server's copy (the client would otherwise load `ws` on its own).
-const { WebSocket } = createRequire(new URL('../packages/api/package.json', import.meta.url))(
-  'ws',
-) as { WebSocket: typeof globalThis.WebSocket };
 
 interface Received {
   id: string;
@@ -46,7 +39,7 @@ afterEach(async () => {
 });
 
 const connect = (url: string) => {
-  const client = createPollMastersClient({ url, WebSocket });
+  const client = createPollMastersClient({ url });
   clients.push(client);
   return client;
 };

@@ -1,13 +1,7 @@
-import { createRequire } from 'node:module';
 import { createPollMastersClient, type PollEvent } from '@pollmasters/client';
 import { io } from 'socket.io-client';
 import { afterEach, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/server.js';
-
-// Node 20 has no global WebSocket: borrow the server's `ws` (see client-trpc.test.ts).
-const { WebSocket } = createRequire(new URL('../packages/api/package.json', import.meta.url))(
-  'ws',
-) as { WebSocket: typeof globalThis.WebSocket };
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -20,7 +14,7 @@ it('keeps a Socket.IO connection and a tRPC WebSocket open on one server, both r
   const socket = io(server.url, { transports: ['websocket'], reconnection: false });
   const ioEvents: { name: string; args: unknown[] }[] = [];
   socket.onAny((name: string, ...args: unknown[]) => ioEvents.push({ name, args }));
-  const client = createPollMastersClient({ url: server.url, WebSocket });
+  const client = createPollMastersClient({ url: server.url });
   const trpcEvents: PollEvent[] = [];
   const sub = client.polls.updates.subscribe(
     { snapshot: false },

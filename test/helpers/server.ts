@@ -21,7 +21,11 @@ let counter = 0;
  * Pass `dataDir` to start again on the data of an earlier server.
  */
 export const startTestServer = async (
-  options: { dataDir?: string; sandbox?: Record<string, unknown>; config?: Partial<ConfigInput> } = {},
+  options: {
+    dataDir?: string;
+    sandbox?: Record<string, unknown>;
+    config?: Partial<ConfigInput>;
+  } = {},
 ): Promise<TestServer> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pollmasters-test-'));
   const sandboxChannel = `pollmasters-sandbox-${process.pid}-${++counter}`;

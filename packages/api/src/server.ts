@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { Server as SocketIOServer } from 'socket.io';
 import { mountCompat } from './compat/index.js';
 import type { Config } from './config.js';
+import { mountSandboxRoutes } from './sandboxRoutes.js';
 import { SessionService } from './session/sessionService.js';
 import { mountTrpc } from './trpc/index.js';
 
@@ -53,6 +54,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   const ctx: EdgeContext = { app, httpServer, io, session, config, logger };
   const closeTrpc = mountTrpc(ctx);
   mountCompat(ctx);
+  const closeSandboxRoutes = mountSandboxRoutes(ctx);
   httpServer.on('upgrade', (req, socket) => {
     const path = req.url ?? '';
     if (!path.startsWith('/socket.io/') && !path.startsWith('/trpc')) socket.destroy();
@@ -72,6 +74,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
     closing ??= (async () => {
       const httpClosed = new Promise<void>((r) => httpServer.close(() => r()));
       await closeTrpc();
+      closeSandboxRoutes();
       io.disconnectSockets(true);
       await new Promise<void>((r) => io.close(() => r()));
       httpServer.closeAllConnections();

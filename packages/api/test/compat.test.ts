@@ -1,6 +1,5 @@
 import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
-import { createRequire } from 'node:module';
 import type { AddressInfo } from 'node:net';
 import {
   AllPollDataResponse,
@@ -20,6 +19,7 @@ import {
 import express, { type Request, type Response } from 'express';
 import { pino } from 'pino';
 import { Server, type Socket as ServerSocket } from 'socket.io';
+import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpApiKeyGuard, socketApiKeyGuard } from '../src/compat/auth.js';
 import { type CompatSession, mountCompat } from '../src/compat/index.js';
@@ -27,22 +27,6 @@ import { Config } from '../src/config.js';
 import type { SessionEvents } from '../src/session/sessionService.js';
 
 /** The few members of a socket.io-client socket that these tests use. */
-interface ClientSocket {
-  once(event: 'connect' | 'connect_error', listener: (err?: Error) => void): unknown;
-  onAny(listener: (event: string, payload: unknown) => void): unknown;
-  disconnect(): unknown;
-}
-// socket.io-client is a dependency of the integration tests' package (test/), not of
-// packages/api: load it from there.
-const { io: connect } = createRequire(new URL('../../../test/package.json', import.meta.url))(
-  'socket.io-client',
-) as {
-  io: (
-    url: string,
-    options: { transports: string[]; reconnection: boolean; forceNew: boolean },
-  ) => ClientSocket;
-};
-
 const QR = '2@AbCdEf==,Xy12==,Zz34==,Qq56==';
 const USER = { id: '15550000001@s.whatsapp.net', name: 'Tester' };
 const CHATS: Chat[] = [

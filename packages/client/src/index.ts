@@ -1,4 +1,3 @@
-import { createRequire } from 'node:module';
 import type { AppRouter } from '@pollmasters/api/router';
 import {
   createTRPCClient,
@@ -8,6 +7,7 @@ import {
   type TRPCClient,
   wsLink,
 } from '@trpc/client';
+import { WebSocket as NodeWebSocket } from 'ws';
 import { transformer } from './transformer.js';
 
 export type * from '@pollmasters/shared';
@@ -34,19 +34,11 @@ export type PollMastersClient = TRPCClient<AppRouter> & {
   close(): Promise<void>;
 };
 
-const loadWebSocket = (): typeof globalThis.WebSocket => {
-  if (typeof globalThis.WebSocket === 'function') return globalThis.WebSocket;
-  try {
-    // Node 20 has no global WebSocket; `ws` implements the same interface.
-    const ws = createRequire(import.meta.url)('ws') as { WebSocket: unknown };
-    return ws.WebSocket as typeof globalThis.WebSocket;
-  } catch (cause) {
-    throw new Error(
-      'PollMasters client: no WebSocket available; install `ws` or pass the `WebSocket` option',
-      { cause },
-    );
-  }
-};
+// Node 20 has no global WebSocket; `ws` implements the same interface.
+const defaultWebSocket = (): typeof globalThis.WebSocket =>
+  typeof globalThis.WebSocket === 'function'
+    ? globalThis.WebSocket
+    : (NodeWebSocket as unknown as typeof globalThis.WebSocket);
 
 /**
  * Creates the typed client: subscriptions over one WebSocket (opened on the first
@@ -69,7 +61,7 @@ export const createPollMastersClient = (options: PollMastersClientOptions): Poll
 
   const wsClient = createWSClient({
     url: wsBase.toString(),
-    WebSocket: options.WebSocket ?? loadWebSocket(),
+    WebSocket: options.WebSocket ?? defaultWebSocket(),
     lazy: { enabled: true, closeMs: 5_000 },
     ...(apiKey ? { connectionParams: { apiKey } } : {}),
     onOpen: () => options.onConnectionChange?.('open'),

@@ -74,7 +74,7 @@ export const Poll = z.object({
   selectableCount: SelectableCount,
   /** Milliseconds since the epoch. */
   createdAt: z.number(),
-  /** Voters with a non-empty selection. */
+  /** Voters with a non-empty selection, ordered by voter id. */
   voters: z.array(VoterSelection),
   /** Selected hashes, over all accepted votes, that matched no option (kept out of results). */
   unknownOptionVotes: z.number().int().nonnegative(),
@@ -128,3 +128,11 @@ export const tallyPoll = (poll: Pick<Poll, 'options' | 'voters'>): Record<string
   }
   return Object.fromEntries(poll.options.map((o) => [o.name, byHash.get(o.hash) ?? 0]));
 };
+
+/** Voters in a stable order (by id), so that the same state always looks the same. */
+export const byVoter = (a: { voter: string }, b: { voter: string }): number =>
+  a.voter < b.voter ? -1 : a.voter > b.voter ? 1 : 0;
+
+/** Polls newest first (ties by id), the order every list of polls uses. */
+export const newestFirst = (a: Poll, b: Poll): number =>
+  b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -324,10 +324,6 @@ export class WhatsAppSession {
       }
     }
     this.deps.chats.saveContacts(named);
-    // A contact we can write to is a direct chat.
-    this.deps.chats.saveChats(
-      named.filter((c) => c.id.endsWith('@s.whatsapp.net')).map((c) => ({ ...c, isGroup: false })),
-    );
   }
 
   private async mapJid(

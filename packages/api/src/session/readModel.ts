@@ -1,4 +1,10 @@
-import type { Poll, VoteChange, VoterSelection } from '@pollmasters/shared';
+import {
+  byVoter,
+  newestFirst,
+  type Poll,
+  type VoteChange,
+  type VoterSelection,
+} from '@pollmasters/shared';
 
 interface Entry {
   poll: Omit<Poll, 'voters'>;
@@ -76,15 +82,13 @@ export class PollReadModel {
   get(id: string): Poll | undefined {
     const entry = this.entries.get(id);
     if (!entry) return undefined;
-    entry.cached ??= { ...entry.poll, voters: [...entry.voters.values()] };
+    entry.cached ??= { ...entry.poll, voters: [...entry.voters.values()].sort(byVoter) };
     return entry.cached;
   }
 
   /** Every poll, newest first. */
   list(): Poll[] {
-    return [...this.entries.keys()]
-      .map((id) => this.get(id)!)
-      .sort((a, b) => b.createdAt - a.createdAt);
+    return [...this.entries.keys()].map((id) => this.get(id)!).sort(newestFirst);
   }
 
   get size(): number {

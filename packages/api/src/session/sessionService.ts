@@ -126,6 +126,14 @@ export class SessionService extends EventEmitter<SessionEvents> {
     return (await this.call({ type: 'requestPairingCode', phoneNumber })).code;
   }
 
+  /**
+   * Ends the worker thread abruptly, as a crash would: the supervisor restarts it. For fault
+   * tests and for an operator whose WhatsApp connection is wedged.
+   */
+  async killWorker(): Promise<void> {
+    await this.worker?.terminate();
+  }
+
   /** Asks the worker to flush and close, then ends it. Idempotent. */
   stop(timeoutMs = 4_000): Promise<void> {
     this.stopping ??= this.shutdown(timeoutMs);
@@ -154,7 +162,7 @@ export class SessionService extends EventEmitter<SessionEvents> {
 
   private async call<T extends CommandType>(command: CommandOf<T>): Promise<CommandResult<T>> {
     const channel = this.channel;
-    if (!channel || !channel.ready || this.state !== 'running') {
+    if (!channel?.ready || this.state !== 'running') {
       throw errors.workerGone(
         this.state === 'stopped'
           ? 'the session is stopped'

@@ -37,6 +37,8 @@ export const SandboxEvent = z.discriminatedUnion('type', [
     type: z.literal('ledger'),
     requestId: RequestId,
     polls: z.record(z.string(), z.record(z.string(), z.array(z.string()))),
+    /** Per poll id, votes the network has yet to cast or deliver on its own (0 = settled). */
+    pending: z.record(z.string(), z.number().int().nonnegative()),
   }),
   /** The answer to a `vote` request that carried a `requestId`. */
   z.object({ type: z.literal('voted'), requestId: RequestId, vote: LedgerVote }),

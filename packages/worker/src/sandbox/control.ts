@@ -31,8 +31,12 @@ export function handleControl(network: Network, data: unknown): void {
       return;
     case 'ledger': {
       const polls: Record<string, Record<string, string[]>> = {};
-      for (const poll of network.sentPolls()) polls[poll.id] = network.ledger.expected(poll.id);
-      network.post({ type: 'ledger', requestId: control.requestId, polls });
+      const pending: Record<string, number> = {};
+      for (const poll of network.sentPolls()) {
+        polls[poll.id] = network.ledger.expected(poll.id);
+        pending[poll.id] = network.pending(poll.id);
+      }
+      network.post({ type: 'ledger', requestId: control.requestId, polls, pending });
       return;
     }
   }

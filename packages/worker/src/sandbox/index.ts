@@ -12,6 +12,7 @@ export { ControlMessage, SandboxEvent } from './channel.js';
 export { type ExpectedResult, expectedFrom, Ledger, LedgerVote } from './ledger.js';
 export { SandboxOptions, type SandboxOptionsInput } from './options.js';
 export type { CastKind, PlannedCast } from './plan.js';
+export { SandboxProbe } from './probe.js';
 export { SentPoll } from './store.js';
 export { encryptPollVote, optionHash, type PollVoteContext } from './votes.js';
 export {

@@ -42,6 +42,8 @@ export class Network {
   private readonly store: NetworkStore;
   private readonly polls = new Map<string, SentPoll>();
   private readonly plans = new Map<string, PlannedCast[]>();
+  /** Planned casts of each poll that have not happened yet. */
+  private readonly unplayed = new Map<string, number>();
   /** Cast messages by `pollId/messageId`, for redeliveries. */
   private readonly sent = new Map<string, { message: StoredMessage; vote: LedgerVote }>();
   private outbox: StoredMessage[];
@@ -134,7 +136,13 @@ export class Network {
     if (chat && this.options.autoVote) {
       const plan = planVotes({ chat, ...stored }, this.options);
       this.plans.set(stored.id, plan);
-      for (const cast of plan) this.schedule(cast.atMs, () => this.castPlanned(stored, cast));
+      this.unplayed.set(stored.id, plan.length);
+      for (const cast of plan) {
+        this.schedule(cast.atMs, () => {
+          this.unplayed.set(stored.id, (this.unplayed.get(stored.id) ?? 1) - 1);
+          this.castPlanned(stored, cast);
+        });
+      }
     }
     return stored;
   }
@@ -145,6 +153,17 @@ export class Network {
 
   hasPoll(pollId: string): boolean {
     return this.polls.has(pollId);
+  }
+
+  /**
+   * Votes on a poll that the network has yet to cast or deliver: 0 means everything it will
+   * ever send on its own for this poll has been handed to the app.
+   */
+  pending(pollId: string): number {
+    const queued = this.outbox.filter(
+      (m) => toWAMessage(m).message?.pollUpdateMessage?.pollCreationMessageKey?.id === pollId,
+    ).length;
+    return (this.unplayed.get(pollId) ?? 0) + queued;
   }
 
   /** The vote plan of a poll sent by this network (none with `autoVote` off). */

@@ -1,4 +1,10 @@
-import type { Poll, PollOption, VoteChange } from '@pollmasters/shared';
+import {
+  byVoter,
+  newestFirst,
+  type Poll,
+  type PollOption,
+  type VoteChange,
+} from '@pollmasters/shared';
 import { decide, type StoredVote } from '../votes/tally.js';
 import type { Db } from './database.js';
 
@@ -241,6 +247,7 @@ export class PollStore {
         timestampMs: v.timestampMs,
       });
     }
+    voters.sort(byVoter);
     return {
       id: p.id,
       chatId: p.chatId,
@@ -255,7 +262,7 @@ export class PollStore {
   }
 
   all(): Poll[] {
-    return [...this.polls.values()].map((p) => this.toPoll(p));
+    return [...this.polls.values()].map((p) => this.toPoll(p)).sort(newestFirst);
   }
 }
 
