@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
@@ -24,79 +23,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { httpApiKeyGuard, socketApiKeyGuard } from '../src/compat/auth.js';
 import { type CompatSession, mountCompat } from '../src/compat/index.js';
 import { Config } from '../src/config.js';
-import type { SessionEvents } from '../src/session/sessionService.js';
-
-/** The few members of a socket.io-client socket that these tests use. */
-const QR = '2@AbCdEf==,Xy12==,Zz34==,Qq56==';
-const USER = { id: '15550000001@s.whatsapp.net', name: 'Tester' };
-const CHATS: Chat[] = [
-  { id: '120363000000000001@g.us', name: 'Team', isGroup: true },
-  { id: '15550000002@s.whatsapp.net', name: 'Alice', isGroup: false },
-];
-
-/** A test double of SessionService: the members the compat API uses, driven by the test. */
-class FakeSession extends EventEmitter<SessionEvents> implements CompatSession {
-  sessionState: SessionState = { status: 'disconnected', qr: null, user: null };
-  readonly polls = new Map<string, Poll>();
-  readonly sent: SendPollInput[] = [];
-  sendError: Error | null = null;
-  chatsError: Error | null = null;
-  logoutError: Error | null = null;
-  private seq = 0;
-
-  setState(state: SessionState): void {
-    this.sessionState = state;
-    this.emit('state', state);
-  }
-
-  listPolls(): Poll[] {
-    return [...this.polls.values()];
-  }
-
-  async sendPoll(input: SendPollInput): Promise<Poll> {
-    this.sent.push(input);
-    if (this.sendError) throw this.sendError;
-    const poll: Poll = {
-      id: `3EB0POLL${++this.seq}`,
-      chatId: input.chatId,
-      question: input.question,
-      options: input.options.map((name) => ({ name, hash: optionHash(name) })),
-      selectableCount: input.selectableCount,
-      createdAt: Date.now(),
-      voters: [],
-      unknownOptionVotes: 0,
-      version: 0,
-    };
-    this.polls.set(poll.id, poll);
-    this.emit('pollSent', poll);
-    return poll;
-  }
-
-  async listChats(): Promise<Chat[]> {
-    if (this.chatsError) throw this.chatsError;
-    return CHATS;
-  }
-
-  async logout(): Promise<void> {
-    if (this.logoutError) throw this.logoutError;
-    this.setState({ status: 'logged_out', qr: null, user: null });
-    setTimeout(() => this.setState({ status: 'qr_pending', qr: `${QR}-fresh`, user: null }), 5);
-  }
-
-  /** A voter's new selection (option names; empty withdraws), as a new version of the poll. */
-  vote(pollId: string, voter: string, names: string[]): Poll {
-    const before = this.polls.get(pollId);
-    if (!before) throw new Error(`no poll ${pollId}`);
-    const voters = before.voters.filter((v) => v.voter !== voter);
-    if (names.length) {
-      voters.push({ voter, selected: names.map(optionHash), timestampMs: Date.now() });
-    }
-    const poll = { ...before, voters, version: before.version + 1 };
-    this.polls.set(pollId, poll);
-    this.emit('pollUpdated', { poll, changes: [] });
-    return poll;
-  }
-}
+import { CHATS, FakeSession, QR, USER } from './fakeSession.js';
 
 interface Fixture {
   url: string;

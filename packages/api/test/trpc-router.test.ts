@@ -1,4 +1,3 @@
-import { EventEmitter } from 'node:events';
 import {
   type Chat,
   errors,
@@ -11,53 +10,16 @@ import {
 import { TRPCError } from '@trpc/server';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { SessionEvents } from '../src/session/sessionService.js';
 import type { Context } from '../src/trpc/context.js';
 import { toTRPCError } from '../src/trpc/errors.js';
 import { PollEventLog } from '../src/trpc/eventLog.js';
 import { PollSender } from '../src/trpc/pollSender.js';
 import { appRouter } from '../src/trpc/router.js';
 import { SessionFeed } from '../src/trpc/sessionFeed.js';
-
-/** A SessionService double: the same members, in memory. */
-class FakeSession extends EventEmitter<SessionEvents> {
-  sessionState: SessionState = { status: 'ready', qr: null, user: { id: '1@s.whatsapp.net' } };
-  polls = new Map<string, Poll>();
-  sent: { chatId: string; at: number }[] = [];
-  failFor = new Set<string>();
-  inFlight = 0;
-  maxInFlight = 0;
-  listPolls = () => [...this.polls.values()];
-  getPoll = (id: string) => this.polls.get(id);
-  listChats = async (): Promise<Chat[]> => [{ id: '1@g.us', name: 'G', isGroup: true }];
-  logout = async () => {};
-  requestPairingCode = async (phone: string) => `CODE-${phone}`;
-  sendPoll = async (input: SendPollInput): Promise<Poll> => {
-    this.inFlight += 1;
-    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
-    this.sent.push({ chatId: input.chatId, at: Date.now() });
-    await new Promise((r) => setTimeout(r, 2));
-    this.inFlight -= 1;
-    if (this.failFor.has(input.chatId)) throw errors.sendFailed('WhatsApp refused the message');
-    const poll: Poll = {
-      id: `poll-${this.polls.size + 1}`,
-      chatId: input.chatId,
-      question: input.question,
-      options: input.options.map((name) => ({ name, hash: optionHash(name) })),
-      selectableCount: input.selectableCount,
-      createdAt: Date.now(),
-      voters: [],
-      unknownOptionVotes: 0,
-      version: 0,
-    };
-    this.polls.set(poll.id, poll);
-    this.emit('pollSent', poll);
-    return poll;
-  };
-}
+import { CHATS, FakeSession } from './fakeSession.js';
 
 const setup = (options: { delayMs?: number; authorized?: boolean } = {}) => {
-  const session = new FakeSession();
+  const session = new FakeSession({ status: 'ready', qr: null, user: { id: '1@s.whatsapp.net' } });
   const log = new PollEventLog();
   session.on('pollSent', (p) => log.pollSent(p));
   const ctx: Context = {
@@ -85,7 +47,7 @@ describe('tRPC router', () => {
   it('answers queries from the session', async () => {
     const { caller } = setup();
     expect(await caller.session.status()).toMatchObject({ status: 'ready' });
-    expect(await caller.chats.list()).toHaveLength(1);
+    expect(await caller.chats.list()).toEqual(CHATS);
     expect(await caller.session.requestPairingCode({ phoneNumber: '+49 170 1234567' })).toEqual({
       code: 'CODE-491701234567',
     });
@@ -106,13 +68,13 @@ describe('tRPC router', () => {
     const result = await caller.polls.send({ ...send, chatIds, sendId: 's1' });
     expect(result).toMatchObject({ sendId: 's1', sent: 2, failed: 1 });
     expect(result.results).toEqual([
-      { chatId: '1@g.us', ok: true, pollId: 'poll-1' },
+      { chatId: '1@g.us', ok: true, pollId: '3EB0POLL1' },
       {
         chatId: '2@g.us',
         ok: false,
         error: { code: 'SEND_FAILED', message: 'WhatsApp refused the message' },
       },
-      { chatId: '3@s.whatsapp.net', ok: true, pollId: 'poll-2' },
+      { chatId: '3@s.whatsapp.net', ok: true, pollId: '3EB0POLL2' },
     ]);
     expect(session.maxInFlight).toBe(1);
     const gaps = session.sent.slice(1).map((s, i) => s.at - session.sent[i]!.at);

@@ -1,0 +1,107 @@
+import { EventEmitter } from 'node:events';
+import {
+  type Chat,
+  errors,
+  optionHash,
+  type Poll,
+  type SendPollInput,
+  type SessionState,
+} from '@pollmasters/shared';
+import type { SessionEvents } from '../src/session/sessionService.js';
+
+export const QR = '2@AbCdEf==,Xy12==,Zz34==,Qq56==';
+export const USER = { id: '15550000001@s.whatsapp.net', name: 'Tester' };
+export const CHATS: Chat[] = [
+  { id: '120363000000000001@g.us', name: 'Team', isGroup: true },
+  { id: '15550000002@s.whatsapp.net', name: 'Alice', isGroup: false },
+];
+
+/**
+ * A test double of SessionService for the edges' unit tests: the same members, in memory,
+ * driven by the test (state, failures, votes). The integration tests use the real one.
+ */
+export class FakeSession extends EventEmitter<SessionEvents> {
+  sessionState: SessionState;
+  readonly polls = new Map<string, Poll>();
+  /** Every send attempted, with when it started. */
+  readonly sent: (SendPollInput & { at: number })[] = [];
+  /** Chats whose sends fail with SEND_FAILED. */
+  readonly failFor = new Set<string>();
+  sendError: Error | null = null;
+  chatsError: Error | null = null;
+  logoutError: Error | null = null;
+  inFlight = 0;
+  maxInFlight = 0;
+  private seq = 0;
+
+  constructor(state: SessionState = { status: 'disconnected', qr: null, user: null }) {
+    super();
+    this.sessionState = state;
+  }
+
+  setState(state: SessionState): void {
+    this.sessionState = state;
+    this.emit('state', state);
+  }
+
+  listPolls(): Poll[] {
+    return [...this.polls.values()];
+  }
+
+  getPoll(id: string): Poll | undefined {
+    return this.polls.get(id);
+  }
+
+  async sendPoll(input: SendPollInput): Promise<Poll> {
+    this.sent.push({ ...input, at: Date.now() });
+    this.inFlight += 1;
+    this.maxInFlight = Math.max(this.maxInFlight, this.inFlight);
+    await new Promise((r) => setTimeout(r, 2));
+    this.inFlight -= 1;
+    if (this.sendError) throw this.sendError;
+    if (this.failFor.has(input.chatId)) throw errors.sendFailed('WhatsApp refused the message');
+    const poll: Poll = {
+      id: `3EB0POLL${++this.seq}`,
+      chatId: input.chatId,
+      question: input.question,
+      options: input.options.map((name) => ({ name, hash: optionHash(name) })),
+      selectableCount: input.selectableCount,
+      createdAt: Date.now(),
+      voters: [],
+      unknownOptionVotes: 0,
+      version: 0,
+    };
+    this.polls.set(poll.id, poll);
+    this.emit('pollSent', poll);
+    return poll;
+  }
+
+  async listChats(): Promise<Chat[]> {
+    if (this.chatsError) throw this.chatsError;
+    return CHATS;
+  }
+
+  async logout(): Promise<void> {
+    if (this.logoutError) throw this.logoutError;
+    this.setState({ status: 'logged_out', qr: null, user: null });
+    setTimeout(() => this.setState({ status: 'qr_pending', qr: `${QR}-fresh`, user: null }), 5);
+  }
+
+  async requestPairingCode(phone: string): Promise<string> {
+    return `CODE-${phone}`;
+  }
+
+  /** A voter's new selection (option names; empty withdraws), as a new version of the poll. */
+  vote(pollId: string, voter: string, names: string[]): Poll {
+    const before = this.polls.get(pollId);
+    if (!before) throw new Error(`no poll ${pollId}`);
+    const voters = before.voters.filter((v) => v.voter !== voter);
+    if (names.length) {
+      voters.push({ voter, selected: names.map(optionHash), timestampMs: Date.now() });
+    }
+    const poll = { ...before, voters, version: before.version + 1 };
+    this.polls.set(pollId, poll);
+    this.emit('pollUpdated', { poll, changes: [] });
+    return poll;
+  }
+}
