@@ -2,7 +2,6 @@ import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
   AllPollDataResponse,
-  type Chat,
   CompatServerEvents,
   errors,
   FailureResponse,
@@ -10,9 +9,7 @@ import {
   LogoutResponse,
   optionHash,
   type Poll,
-  type SendPollInput,
   SendPollResponse,
-  type SessionState,
   StatusResponse,
 } from '@pollmasters/shared';
 import express, { type Request, type Response } from 'express';
@@ -21,7 +18,7 @@ import { Server, type Socket as ServerSocket } from 'socket.io';
 import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { httpApiKeyGuard, socketApiKeyGuard } from '../src/compat/auth.js';
-import { type CompatSession, mountCompat } from '../src/compat/index.js';
+import { mountCompat } from '../src/compat/index.js';
 import { Config } from '../src/config.js';
 import { CHATS, FakeSession, QR, USER } from './fakeSession.js';
 

@@ -1,12 +1,4 @@
-import {
-  type Chat,
-  errors,
-  optionHash,
-  type Poll,
-  PollMastersError,
-  type SendPollInput,
-  type SessionState,
-} from '@pollmasters/shared';
+import { PollMastersError } from '@pollmasters/shared';
 import { TRPCError } from '@trpc/server';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
