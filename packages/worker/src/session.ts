@@ -108,7 +108,10 @@ export class WhatsAppSession {
 
   async listChats(): Promise<Chat[]> {
     const sock = this.requireReady();
-    await this.refreshGroups(sock);
+    // Stored chats still answer when WhatsApp does not (the groups of the last fetch).
+    await this.refreshGroups(sock).catch((err: unknown) =>
+      this.logger.warn({ err }, 'could not fetch groups; listing stored chats'),
+    );
     return this.deps.chats.chats();
   }
 
@@ -164,7 +167,7 @@ export class WhatsAppSession {
       getMessage: async (key) => this.storedMessage(key.id),
     });
     this.sock = sock;
-    this.unsubscribe = sock.ev.process((events) => this.onEvents(sock, events));
+    this.unsubscribe = subscribe(sock, (events) => this.onEvents(sock, events));
   }
 
   private async onEvents(sock: PollSocket, events: Events): Promise<void> {
@@ -350,6 +353,33 @@ export class WhatsAppSession {
     return poll ? (proto.WebMessageInfo.decode(poll.message).message ?? undefined) : undefined;
   }
 }
+
+/** The events the session reads. */
+const handled = [
+  'creds.update',
+  'connection.update',
+  'messaging-history.set',
+  'chats.upsert',
+  'contacts.upsert',
+  'contacts.update',
+  'messages.upsert',
+] as const satisfies readonly (keyof BaileysEventMap)[];
+
+/**
+ * Consumes a socket's events in batches through `ev.process` (Baileys' buffered events: one
+ * batch, one transaction); a socket whose `ev` has only `on`/`off` gets one batch per event.
+ */
+const subscribe = (sock: PollSocket, handler: (events: Events) => void): (() => void) => {
+  if (typeof sock.ev.process === 'function') return sock.ev.process(handler);
+  const listeners = handled.map((name) => {
+    const listener = (data: unknown) => handler({ [name]: data } as Events);
+    sock.ev.on(name, listener);
+    return () => sock.ev.off(name, listener);
+  });
+  return () => {
+    for (const off of listeners) off();
+  };
+};
 
 const isChatJid = (jid: string): boolean =>
   jid.endsWith('@s.whatsapp.net') || jid.endsWith('@g.us') || jid.endsWith('@lid');

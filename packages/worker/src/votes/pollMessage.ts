@@ -3,6 +3,7 @@ import {
   jidNormalizedUser,
   normalizeMessageContent,
   proto,
+  toNumber,
   type WAMessage,
 } from '@whiskeysockets/baileys';
 import type { StoredPoll } from '../store/pollStore.js';
@@ -29,7 +30,7 @@ export const parsePollCreation = (
     msg.message?.messageContextInfo?.messageSecret ?? content?.messageContextInfo?.messageSecret;
   const names = (creation.options ?? []).map((o) => o.optionName ?? '');
   const creatorJids = [me.pn, me.lid].filter((j): j is string => !!j).map(jidNormalizedUser);
-  const ts = Number(msg.messageTimestamp ?? 0);
+  const ts = toNumber(msg.messageTimestamp);
   return {
     id,
     chatId: jidNormalizedUser(chatId),

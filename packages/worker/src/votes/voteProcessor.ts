@@ -3,6 +3,7 @@ import {
   isLidUser,
   isPnUser,
   normalizeMessageContent,
+  toNumber,
   type WAMessage,
 } from '@whiskeysockets/baileys';
 import type { ChatStore } from '../store/chatStore.js';
@@ -95,8 +96,8 @@ export class VoteProcessor {
       poll.options.map((o) => o.hash),
       decrypted.selected,
     );
-    const timestampMs =
-      Number(update.senderTimestampMs ?? 0) || Number(msg.messageTimestamp ?? 0) * 1000;
+    // Timestamps may be protobuf Longs (decoded messages) or numbers: Baileys' toNumber reads both.
+    const timestampMs = toNumber(update.senderTimestampMs) || toNumber(msg.messageTimestamp) * 1000;
     const name =
       this.chats.nameOf(voter) ?? (msg.key.fromMe ? undefined : (msg.pushName ?? undefined));
     const outcome = this.polls.applyVote(
