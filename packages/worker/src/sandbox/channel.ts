@@ -25,6 +25,20 @@ export const ControlMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('dropConnection') }),
   /** Asks for `ledger.expected` of every poll. */
   z.strictObject({ type: z.literal('ledger'), requestId: RequestId }),
+  /**
+   * Load for benchmarks: `count` synthetic voters per poll (outside the world's member lists,
+   * known to `lidMapping`) each cast one real encrypted vote, round-robin across the polls.
+   * Encrypted first, then delivered in `messages.upsert` batches, at `ratePerSec` or as fast as
+   * possible. Not recorded in the ledger: answered with `burst` (the expected results).
+   */
+  z.strictObject({
+    type: z.literal('voteBurst'),
+    polls: z.array(z.strictObject({ pollId: z.string(), count: z.number().int().min(1) })).min(1),
+    seed: z.number().int().nonnegative(),
+    ratePerSec: z.number().positive().optional(),
+    batchSize: z.number().int().min(1).max(10_000).default(500),
+    requestId: RequestId,
+  }),
 ]);
 export type ControlMessage = z.infer<typeof ControlMessage>;
 
@@ -43,5 +57,19 @@ export const SandboxEvent = z.discriminatedUnion('type', [
   /** The answer to a `vote` request that carried a `requestId`. */
   z.object({ type: z.literal('voted'), requestId: RequestId, vote: LedgerVote }),
   z.object({ type: z.literal('error'), requestId: RequestId, message: z.string() }),
+  /** The answer to `voteBurst`, once every vote was handed to the app. */
+  z.object({
+    type: z.literal('burst'),
+    requestId: RequestId,
+    /** Per poll id: votes cast, distinct voters, option name -> expected count. */
+    polls: z.record(
+      z.string(),
+      z.object({ cast: z.number(), voters: z.number(), counts: z.record(z.string(), z.number()) }),
+    ),
+    /** Unix ms of the first and last injection, and the encryption time before the first. */
+    firstAt: z.number(),
+    lastAt: z.number(),
+    preparedMs: z.number(),
+  }),
 ]);
 export type SandboxEvent = z.infer<typeof SandboxEvent>;

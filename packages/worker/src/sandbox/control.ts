@@ -29,6 +29,15 @@ export function handleControl(network: Network, data: unknown): void {
     case 'dropConnection':
       network.dropConnection();
       return;
+    case 'voteBurst': {
+      if (!control.polls.every((p) => network.hasPoll(p.pollId))) return;
+      const { requestId } = control;
+      network.burst(control.polls, control).then(
+        (result) => network.post({ type: 'burst', requestId, ...result }),
+        (err: Error) => network.post({ type: 'error', requestId, message: err.message }),
+      );
+      return;
+    }
     case 'ledger': {
       const polls: Record<string, Record<string, string[]>> = {};
       const pending: Record<string, number> = {};

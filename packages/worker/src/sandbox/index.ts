@@ -8,6 +8,7 @@ import { createSandboxSocket } from './socket.js';
 import type { SentPoll } from './store.js';
 import type { World } from './world.js';
 
+export { type BurstResult, syntheticPerson } from './burst.js';
 export { ControlMessage, SandboxEvent } from './channel.js';
 export { type ExpectedResult, expectedFrom, Ledger, LedgerVote } from './ledger.js';
 export { SandboxOptions, type SandboxOptionsInput } from './options.js';

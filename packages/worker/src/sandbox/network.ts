@@ -2,6 +2,13 @@ import { randomBytes } from 'node:crypto';
 import { BroadcastChannel } from 'node:worker_threads';
 import { DisconnectReason, type WAMessage } from '@whiskeysockets/baileys';
 import { boom } from './boom.js';
+import {
+  type BurstOptions,
+  type BurstResult,
+  runBurst,
+  seedDigits,
+  syntheticMapping,
+} from './burst.js';
 import type { SandboxEvent } from './channel.js';
 import { handleControl } from './control.js';
 import { Ledger, type LedgerVote } from './ledger.js';
@@ -53,6 +60,8 @@ export class Network {
   private online: Connection | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
   private readonly channel: BroadcastChannel;
+  /** Seeds (as their three digits) of the bursts cast so far: their voters are mapped. */
+  private readonly burstSeeds = new Set<string>();
   private closed = false;
 
   constructor(
@@ -119,11 +128,14 @@ export class Network {
 
   /** Our `lidMapping`: it knows us and most people, but not everyone. */
   getPNForLID(lid: string): string | null {
-    return translateJid(this.world, lid, 'lid');
+    return translateJid(this.world, lid, 'lid') ?? syntheticMapping(this.burstSeeds, lid, 'lid');
   }
 
   getLIDForPN(pn: string): string | null {
-    return translateJid(this.world, pn, 's.whatsapp.net');
+    return (
+      translateJid(this.world, pn, 's.whatsapp.net') ??
+      syntheticMapping(this.burstSeeds, pn, 's.whatsapp.net')
+    );
   }
 
   /** Records a poll we sent and, with `autoVote`, schedules its chat's votes. */
@@ -189,6 +201,27 @@ export class Network {
       [...options],
       `3EB0${randomBytes(9).toString('hex').toUpperCase()}`,
     );
+  }
+
+  /**
+   * Casts one real encrypted vote per synthetic voter on each poll (see `voteBurst` in
+   * ./channel.ts). Needs a connection online; not recorded in the ledger.
+   */
+  async burst(
+    polls: readonly { pollId: string; count: number }[],
+    options: BurstOptions,
+  ): Promise<BurstResult> {
+    const targets = polls.map(({ pollId, count }) => {
+      const poll = this.polls.get(pollId);
+      const chat = poll && findChat(this.world, poll.chatId);
+      if (!poll || !chat) throw new Error(`unknown poll ${pollId}`);
+      return { poll, chat, count };
+    });
+    this.burstSeeds.add(seedDigits(options.seed));
+    return runBurst(targets, options, (messages) => {
+      if (!this.online) throw new Error('the burst needs a connection online');
+      this.online.deliver(messages);
+    });
   }
 
   /** The user unlinks this device on their phone. */

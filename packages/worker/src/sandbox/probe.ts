@@ -61,6 +61,24 @@ export class SandboxProbe {
     return answer.vote;
   }
 
+  /**
+   * Casts `count` real encrypted votes of synthetic voters on each poll (see `voteBurst`) and
+   * resolves with what the network expects the results to be.
+   */
+  async voteBurst(
+    polls: { pollId: string; count: number }[],
+    options: { seed: number; ratePerSec?: number; batchSize?: number; timeoutMs?: number },
+  ): Promise<Extract<SandboxEvent, { type: 'burst' }>> {
+    const { timeoutMs = 120_000, ...rest } = options;
+    const answer = await this.request(
+      { type: 'voteBurst', polls, batchSize: 500, ...rest, requestId: this.id() },
+      timeoutMs,
+    );
+    if (answer.type === 'error') throw new Error(answer.message);
+    if (answer.type !== 'burst') throw new Error(`unexpected answer ${answer.type}`);
+    return answer;
+  }
+
   dropConnection(): void {
     this.channel.postMessage({ type: 'dropConnection' } satisfies ControlMessage);
   }
