@@ -1,42 +1,39 @@
-import { parseArgs } from 'node:util';
 import { pino } from 'pino';
-import { Config } from './config.js';
+import { parseCommandLine } from './cli.js';
+import { startDemo } from './demo.js';
 import { startServer } from './server.js';
+import { TerminalUi } from './terminalUi.js';
 
-// The command-line entry: `pnpm start [-- --sandbox]`.
-// pnpm passes the `--` of `pnpm start -- --sandbox` through; it is not an argument.
-const argv = process.argv.slice(2);
-if (argv[0] === '--') argv.shift();
-const { values } = parseArgs({
-  args: argv,
-  options: {
-    sandbox: { type: 'boolean', default: false },
-    port: { type: 'string' },
-    host: { type: 'string' },
-    'data-dir': { type: 'string' },
-    'log-level': { type: 'string' },
-  },
-  strict: true,
-});
-
-const parsed = Config.safeParse({
-  port: values.port ?? process.env.PORT,
-  host: values.host ?? process.env.HOST,
-  dataDir: values['data-dir'] ?? process.env.POLLMASTERS_DATA_DIR,
-  apiKey: process.env.POLLMASTERS_API_KEY || undefined,
-  baileysModule: process.env.POLLMASTERS_BAILEYS_MODULE || undefined,
-  logLevel: values['log-level'] ?? process.env.LOG_LEVEL,
-  sandbox: values.sandbox ? {} : undefined,
-});
-if (!parsed.success) {
-  console.error(
-    `PollMasters: invalid configuration: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`,
-  );
+// The command-line entry: `pnpm start [-- --sandbox]`. Parsing lives in ./cli.ts.
+const command = parseCommandLine(process.argv.slice(2), process.env);
+if ('help' in command) {
+  process.stdout.write(command.help);
+  process.exit(0);
+}
+if ('error' in command) {
+  process.stderr.write(`pollmasters: ${command.error}\n`);
   process.exit(2);
 }
-const logger = pino({ level: parsed.data.logLevel });
-const server = await startServer(parsed.data, logger);
+const { config, pair, demoEveryMs } = command;
+// Logs go to stderr as JSON lines; stdout is the terminal UI (URL, status, QR).
+const logger = pino({ level: config.logLevel }, pino.destination(2));
+const server = await startServer(config, logger).catch((err: unknown) => {
+  logger.fatal({ err }, 'could not start');
+  process.stderr.write(`pollmasters: could not start: ${(err as Error).message}\n`);
+  process.exit(1);
+});
+const ui = new TerminalUi(server.session, { out: process.stdout, logger, pair });
+ui.listening(server.url);
+const stopDemo =
+  demoEveryMs && config.sandbox
+    ? startDemo(server.session, {
+        everyMs: demoEveryMs,
+        logger: logger.child({ component: 'demo' }),
+      })
+    : () => {};
 
+/** Shutdown must end within this; past it the process exits anyway, with 1. */
+const shutdownDeadlineMs = 4_500;
 let stoppingSince = 0;
 const stop = (signal: string) => {
   if (stoppingSince) {
@@ -48,8 +45,18 @@ const stop = (signal: string) => {
   }
   stoppingSince = Date.now();
   logger.info({ signal }, 'shutting down');
+  stopDemo();
+  ui.close();
+  setTimeout(() => {
+    logger.error({ afterMs: shutdownDeadlineMs }, 'shutdown took too long: exiting now');
+    process.exit(1);
+  }, shutdownDeadlineMs).unref();
   server.close().then(
-    () => process.exit(0),
+    () => {
+      logger.info('stopped');
+      logger.flush();
+      process.exit(0);
+    },
     (err) => {
       logger.error({ err }, 'shutdown failed');
       process.exit(1);

@@ -14,7 +14,11 @@ import { PollStore } from './store/pollStore.js';
 if (!parentPort) throw new Error('the session worker must run in a worker thread');
 const port = parentPort;
 const config = WorkerConfig.parse(workerData);
-const logger = pino({ level: config.logLevel, base: { sessionId: config.sessionId } });
+// stderr, as the API's log: stdout is the terminal UI (URL, status, QR).
+const logger = pino(
+  { level: config.logLevel, base: { sessionId: config.sessionId } },
+  pino.destination(2),
+);
 
 const makeSocket: MakePollSocket = config.sandbox
   ? (await import('./sandbox/index.js')).createSandbox(config.sandbox).makeWASocket

@@ -1,0 +1,110 @@
+import { describe, expect, it } from 'vitest';
+import { parseCommandLine, settings } from '../src/cli.js';
+
+const run = (argv: string[], env: Record<string, string> = {}) => {
+  const result = parseCommandLine(argv, env);
+  if (!('config' in result)) throw new Error(`expected a config, got ${JSON.stringify(result)}`);
+  return result;
+};
+const fail = (argv: string[], env: Record<string, string> = {}) => {
+  const result = parseCommandLine(argv, env);
+  if (!('error' in result)) throw new Error(`expected an error, got ${JSON.stringify(result)}`);
+  return result.error;
+};
+
+describe('parseCommandLine', () => {
+  it('has the defaults of DESIGN.md with no flags and no environment', () => {
+    expect(run([])).toEqual({
+      config: {
+        port: 3000,
+        host: '127.0.0.1',
+        dataDir: './data',
+        baileysModule: '@whiskeysockets/baileys',
+        logLevel: 'info',
+        sendDelayMs: 1000,
+      },
+      pair: null,
+      demoEveryMs: null,
+    });
+  });
+
+  it('reads every environment variable; empty ones count as unset', () => {
+    const { config } = run([], {
+      PORT: '8080',
+      HOST: '::1',
+      POLLMASTERS_DATA_DIR: '/var/lib/pm',
+      POLLMASTERS_API_KEY: 'k'.repeat(20),
+      POLLMASTERS_BAILEYS_MODULE: 'my-baileys',
+      LOG_LEVEL: 'debug',
+      POLLMASTERS_SEND_DELAY_MS: '0',
+    });
+    expect(config).toEqual({
+      port: 8080,
+      host: '::1',
+      dataDir: '/var/lib/pm',
+      apiKey: 'k'.repeat(20),
+      baileysModule: 'my-baileys',
+      logLevel: 'debug',
+      sendDelayMs: 0,
+    });
+    expect(run([], { PORT: '', POLLMASTERS_API_KEY: ' ' }).config).toMatchObject({ port: 3000 });
+    expect(run([], { POLLMASTERS_API_KEY: '' }).config.apiKey).toBeUndefined();
+  });
+
+  it('lets flags win over the environment, after the `--` pnpm passes on', () => {
+    const { config } = run(
+      ['--', '--port', '0', '--host', 'localhost', '--data-dir', 'd', '--log-level', 'warn'],
+      { PORT: '8080', HOST: '127.0.0.2', LOG_LEVEL: 'debug' },
+    );
+    expect(config).toMatchObject({ port: 0, host: 'localhost', dataDir: 'd', logLevel: 'warn' });
+    expect(run(['--send-delay-ms=250']).config.sendDelayMs).toBe(250);
+  });
+
+  it('builds sandbox options, the demo interval and the pairing number', () => {
+    const sandbox = run(['--sandbox', '--seed', '7', '--groups', '3', '--members', '4']);
+    expect(sandbox.config.sandbox).toEqual({ seed: 7, groups: 3, membersPerGroup: 4 });
+    expect(sandbox.demoEveryMs).toBeNull();
+    expect(run(['--sandbox']).config.sandbox).toEqual({});
+    expect(run(['--sandbox', '--demo']).demoEveryMs).toBe(30_000);
+    expect(run(['--sandbox', '--demo-every', '5']).demoEveryMs).toBe(5_000);
+    expect(run(['--pair', '+49 170 1234567']).pair).toBe('491701234567');
+    expect(run([]).config.sandbox).toBeUndefined();
+  });
+
+  it('answers --help with every flag, its variable and its default', () => {
+    const result = parseCommandLine(['--help', '--port', 'nonsense'], {});
+    if (!('help' in result)) throw new Error('expected help');
+    for (const s of settings) expect(result.help).toContain(`--${s.flag}`);
+    for (const env of ['PORT', 'HOST', 'POLLMASTERS_DATA_DIR', 'POLLMASTERS_API_KEY', 'LOG_LEVEL'])
+      expect(result.help).toContain(env);
+    expect(result.help).toMatch(/--port <n>.*\[PORT, default 3000\]/);
+    expect(result.help).toMatch(/--host <addr>.*\[HOST, default 127\.0\.0\.1\]/);
+    expect(result.help).toMatch(/--data-dir <path>.*\[POLLMASTERS_DATA_DIR, default \.\/data\]/);
+  });
+
+  it.each([
+    [
+      ['--port', 'abc'],
+      {},
+      'invalid configuration: --port (PORT): must be a whole number, got "abc"',
+    ],
+    [[], { PORT: '70000' }, 'invalid configuration: --port (PORT): '],
+    [['--log-level', 'loud'], {}, 'invalid configuration: --log-level (LOG_LEVEL): '],
+    [
+      [],
+      { POLLMASTERS_API_KEY: 'short' },
+      'invalid configuration: --api-key (POLLMASTERS_API_KEY): ',
+    ],
+    [['--host', '0.0.0.0'], {}, 'POLLMASTERS_API_KEY'],
+    [['--bogus'], {}, "Unknown option '--bogus' (see --help)"],
+    [['extra'], {}, "Unexpected argument 'extra' (see --help)"],
+    [['--sandbox', '--groups', '0'], {}, 'invalid configuration: --groups: '],
+    [['--demo'], {}, '--demo needs --sandbox'],
+    [['--sandbox', '--demo-every', '0'], {}, '--demo-every: must be 1 to 3600 seconds'],
+    [['--pair', 'abc'], {}, 'invalid configuration: --pair: must be a phone number'],
+  ])('rejects %j %j with one line', (argv, env, message) => {
+    const error = fail(argv, env);
+    expect(error).toContain(message);
+    expect(error).not.toContain('\n');
+  });
+});
