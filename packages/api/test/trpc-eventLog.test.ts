@@ -1,6 +1,6 @@
-import { optionHash, type Poll, type VoteChange } from '@pollmasters/shared';
+import { countVotes, optionHash, type Poll, type VoteChange } from '@pollmasters/shared';
 import { describe, expect, it } from 'vitest';
-import { countVotes, PollEventLog } from '../src/trpc/eventLog.js';
+import { PollEventLog } from '../src/trpc/eventLog.js';
 import { EventQueue, QueueOverflowError } from '../src/trpc/eventQueue.js';
 import { type IdentifiedEvent, pollUpdates } from '../src/trpc/pollUpdates.js';
 

@@ -117,17 +117,25 @@ export const VoteRejection = z.object({
 });
 export type VoteRejection = z.infer<typeof VoteRejection>;
 
-/** Counts per option name, in the order of the poll's options. */
-export const tallyPoll = (poll: Pick<Poll, 'options' | 'voters'>): Record<string, number> => {
-  const byHash = new Map<string, number>(poll.options.map((o) => [o.hash, 0]));
-  for (const v of poll.voters) {
-    for (const h of v.selected) {
-      const n = byHash.get(h);
-      if (n !== undefined) byHash.set(h, n + 1);
+/** How many voters selected one option. */
+export const OptionCount = z.object({ name: z.string(), hash: OptionHash, count: z.number() });
+export type OptionCount = z.infer<typeof OptionCount>;
+
+/** Per-option counts, in the order of the poll's options; hashes of no option are left out. */
+export const countVotes = (poll: Pick<Poll, 'options' | 'voters'>): OptionCount[] => {
+  const counts = new Map<string, number>(poll.options.map((o) => [o.hash, 0]));
+  for (const voter of poll.voters) {
+    for (const hash of voter.selected) {
+      const n = counts.get(hash);
+      if (n !== undefined) counts.set(hash, n + 1);
     }
   }
-  return Object.fromEntries(poll.options.map((o) => [o.name, byHash.get(o.hash) ?? 0]));
+  return poll.options.map((o) => ({ name: o.name, hash: o.hash, count: counts.get(o.hash) ?? 0 }));
 };
+
+/** Counts per option name, in the order of the poll's options (the compat `results`). */
+export const tallyPoll = (poll: Pick<Poll, 'options' | 'voters'>): Record<string, number> =>
+  Object.fromEntries(countVotes(poll).map((c) => [c.name, c.count]));
 
 /** Voters in a stable order (by id), so that the same state always looks the same. */
 export const byVoter = (a: { voter: string }, b: { voter: string }): number =>

@@ -3,6 +3,7 @@ import { ErrorCode } from './errors.js';
 import { Limits } from './limits.js';
 import {
   Jid,
+  OptionCount,
   OptionHash,
   Poll,
   PollOptions,
@@ -101,8 +102,6 @@ export const PairingCodeResult = z.object({ code: z.string() });
 export type PairingCodeResult = z.infer<typeof PairingCodeResult>;
 
 /** Votes per option, in the order of the poll's options. */
-export const OptionCount = z.object({ name: z.string(), hash: OptionHash, count: z.number() });
-export type OptionCount = z.infer<typeof OptionCount>;
 
 /**
  * An event of `polls.updates`. Every event but `synced` is about one poll and carries that

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { OptionCount, Poll, PollEvent, VoteChange } from '@pollmasters/shared';
+import { countVotes, type Poll, type PollEvent, type VoteChange } from '@pollmasters/shared';
 
 /** A poll event with its place in the log. */
 export interface LogEntry {
@@ -21,18 +21,6 @@ export interface PollEventLogOptions {
   /** Identifies this process's run in event ids; random by default. */
   epoch?: string;
 }
-
-/** Per-option counts of a poll, in the order of its options. */
-export const countVotes = (poll: Pick<Poll, 'options' | 'voters'>): OptionCount[] => {
-  const counts = new Map<string, number>(poll.options.map((o) => [o.hash, 0]));
-  for (const voter of poll.voters) {
-    for (const hash of voter.selected) {
-      const n = counts.get(hash);
-      if (n !== undefined) counts.set(hash, n + 1);
-    }
-  }
-  return poll.options.map((o) => ({ name: o.name, hash: o.hash, count: counts.get(o.hash) ?? 0 }));
-};
 
 /**
  * The in-process log of poll events behind `polls.updates`: a bounded ring buffer whose

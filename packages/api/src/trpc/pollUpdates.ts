@@ -1,5 +1,5 @@
-import type { Poll, PollEvent } from '@pollmasters/shared';
-import { countVotes, type LogEntry, PollEventLog } from './eventLog.js';
+import { countVotes, type Poll, type PollEvent } from '@pollmasters/shared';
+import { type LogEntry, PollEventLog } from './eventLog.js';
 import { EventQueue, QueueOverflowError } from './eventQueue.js';
 
 /** One event of `polls.updates` with the id to resume after it. */
