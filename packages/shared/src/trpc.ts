@@ -4,7 +4,6 @@ import { Limits } from './limits.js';
 import {
   Jid,
   OptionCount,
-  OptionHash,
   Poll,
   PollOptions,
   PollQuestion,
