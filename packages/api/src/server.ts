@@ -5,6 +5,7 @@ import { resolve } from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
 import { Server as SocketIOServer } from 'socket.io';
+import { ApiKeyAuth, refuseUpgrade } from './auth.js';
 import { mountCompat } from './compat/index.js';
 import type { Config } from './config.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
@@ -19,7 +20,11 @@ export interface EdgeContext {
   session: SessionService;
   config: Config;
   logger: Logger;
+  /** The one API key check; the server applies it before any edge sees a request. */
+  auth: ApiKeyAuth;
 }
+
+const isTrpcPath = (path: string): boolean => path === '/trpc' || path.startsWith('/trpc/');
 
 export interface RunningServer {
   session: SessionService;
@@ -48,16 +53,34 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
 
   const app = express();
   app.disable('x-powered-by');
+  const auth = new ApiKeyAuth(config.apiKey);
+  // Before every route. tRPC checks the same key in its createContext, so that its clients
+  // get their refusal in tRPC's error shape.
+  const guard = auth.http();
+  app.use((req, res, next) => (isTrpcPath(req.path) ? next() : guard(req, res, next)));
   const httpServer = createServer(app);
   // Upgrades are routed by path: Socket.IO must not destroy the tRPC WebSocket's upgrades.
+  // No `cors` option: browsers get no CORS grant at all, let alone `*`.
   const io = new SocketIOServer(httpServer, { destroyUpgrade: false, serveClient: false });
-  const ctx: EdgeContext = { app, httpServer, io, session, config, logger };
+  io.use(auth.socket());
+  // Registered first: a refused upgrade ends here, before Socket.IO or tRPC see it.
+  httpServer.prependListener('upgrade', (req, socket) => {
+    const url = new URL(req.url ?? '/', 'http://localhost');
+    const keyFollows =
+      url.pathname.startsWith('/socket.io/') ||
+      (isTrpcPath(url.pathname) && url.searchParams.get('connectionParams') === '1');
+    if (!auth.upgrade(req, keyFollows)) refuseUpgrade(socket);
+  });
+  const ctx: EdgeContext = { app, httpServer, io, session, config, logger, auth };
   const closeTrpc = mountTrpc(ctx);
   mountCompat(ctx);
   const closeSandboxRoutes = mountSandboxRoutes(ctx);
   httpServer.on('upgrade', (req, socket) => {
     const path = req.url ?? '';
-    if (!path.startsWith('/socket.io/') && !path.startsWith('/trpc')) socket.destroy();
+    if (!socket.writable) return;
+    if (!path.startsWith('/socket.io/') && !isTrpcPath(path.split('?')[0] ?? '')) {
+      socket.destroy();
+    }
   });
 
   await session.start();

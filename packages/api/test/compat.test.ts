@@ -12,12 +12,11 @@ import {
   SendPollResponse,
   StatusResponse,
 } from '@pollmasters/shared';
-import express, { type Request, type Response } from 'express';
+import express from 'express';
 import { pino } from 'pino';
-import { Server, type Socket as ServerSocket } from 'socket.io';
+import { Server } from 'socket.io';
 import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { httpApiKeyGuard, socketApiKeyGuard } from '../src/compat/auth.js';
 import { mountCompat } from '../src/compat/index.js';
 import { Config } from '../src/config.js';
 import { CHATS, FakeSession, QR, USER } from './fakeSession.js';
@@ -412,80 +411,5 @@ describe('compat Socket.IO', () => {
       });
       expect(session.polls.get(id)!.version).toBe(finalVersion);
     }
-  });
-});
-
-describe('compat API key', () => {
-  const KEY = 'k3y-k3y-k3y-k3y-k3y';
-
-  it('keeps loopback clients keyless, so that the GUI works as it is', async () => {
-    const { url, session, client } = await start(30, KEY);
-    session.setState({ status: 'ready', qr: null, user: USER });
-    expect((await request(`${url}/status`)).status).toBe(200);
-    const gui = await client();
-    await gui.nth('initial_poll_data');
-  });
-
-  it('requires the key from other HTTP clients, as a header or a bearer token', () => {
-    const guard = httpApiKeyGuard(KEY);
-    const run = (remoteAddress: string, headers: Record<string, string> = {}) => {
-      const res = { code: 0, body: undefined as unknown };
-      let passed = false;
-      guard(
-        { socket: { remoteAddress }, headers } as unknown as Request,
-        {
-          status(code: number) {
-            res.code = code;
-            return this;
-          },
-          json(body: unknown) {
-            res.body = body;
-            return this;
-          },
-        } as unknown as Response,
-        () => {
-          passed = true;
-        },
-      );
-      return { passed, ...res };
-    };
-    expect(run('::ffff:127.0.0.1').passed).toBe(true);
-    expect(run('::1').passed).toBe(true);
-    const refused = run('10.0.0.7');
-    expect(refused.passed).toBe(false);
-    expect(refused.code).toBe(401);
-    expect(FailureResponse.parse(refused.body).message).toMatch(/API key/);
-    expect(run('10.0.0.7', { 'x-api-key': 'wrong' }).passed).toBe(false);
-    expect(run('10.0.0.7', { 'x-api-key': KEY }).passed).toBe(true);
-    expect(run('10.0.0.7', { authorization: `Bearer ${KEY}` }).passed).toBe(true);
-    expect(
-      (() => {
-        let passed = false;
-        httpApiKeyGuard(undefined)(
-          { socket: { remoteAddress: '10.0.0.7' }, headers: {} } as unknown as Request,
-          {} as Response,
-          () => {
-            passed = true;
-          },
-        );
-        return passed;
-      })(),
-    ).toBe(true);
-  });
-
-  it('requires the key in the Socket.IO handshake from other clients', () => {
-    const guard = socketApiKeyGuard(KEY);
-    const run = (address: string, auth: Record<string, unknown>, headers = {}) => {
-      let result: Error | undefined | 'pending' = 'pending';
-      guard({ handshake: { address, auth, headers } } as unknown as ServerSocket, (err) => {
-        result = err;
-      });
-      return result;
-    };
-    expect(run('127.0.0.1', {})).toBeUndefined();
-    expect(run('192.168.1.2', {})).toBeInstanceOf(Error);
-    expect(run('192.168.1.2', { apiKey: 'nope' })).toBeInstanceOf(Error);
-    expect(run('192.168.1.2', { apiKey: KEY })).toBeUndefined();
-    expect(run('192.168.1.2', {}, { 'x-api-key': KEY })).toBeUndefined();
   });
 });

@@ -10,7 +10,7 @@ export type CompatSession = Pick<
   Pick<EventEmitter<SessionEvents>, 'on' | 'off'>;
 
 /** What the compat API is mounted with: the server's edge context, with a narrow session. */
-export type CompatContext = Omit<EdgeContext, 'session'> & { session: CompatSession };
+export type CompatContext = Omit<EdgeContext, 'session' | 'auth'> & { session: CompatSession };
 
 export interface CompatOptions {
   /** At most one `poll_update_to_gui` per poll per this many milliseconds (default 100). */

@@ -1,7 +1,6 @@
 import { ErrorCode, PollMastersError } from '@pollmasters/shared';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
 import type { EdgeContext } from '../server.js';
-import { httpApiKeyGuard, socketApiKeyGuard } from './auth.js';
 import type { CompatContext, CompatOptions } from './context.js';
 import { compatRouter, sendFailure } from './routes.js';
 import { mountCompatSocket } from './socket.js';
@@ -19,11 +18,11 @@ export const mountCompat = (
   ctx: EdgeContext | CompatContext,
   options: CompatOptions = {},
 ): void => {
-  const { app, httpServer, io, session, config } = ctx;
+  const { app, httpServer, io, session } = ctx;
   const logger = ctx.logger.child({ component: 'compat' });
 
-  io.use(socketApiKeyGuard(config.apiKey));
-  app.use(httpApiKeyGuard(config.apiKey), compatRouter(session, logger));
+  // The API key is checked by the server before any of this (../auth.ts).
+  app.use(compatRouter(session, logger));
   const detach = mountCompatSocket(io, session, options.coalesceMs ?? 100);
   httpServer.once('close', detach);
 

@@ -1,14 +1,15 @@
-import { timingSafeEqual } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
 import type { Chat, Poll, SendPollInput, SessionState } from '@pollmasters/shared';
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
+import { ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
 import type { Config } from '../config.js';
 import type { SessionEvents } from '../session/sessionService.js';
+import { toTRPCError } from './errors.js';
 import type { PollEventLog } from './eventLog.js';
 import type { PollSender } from './pollSender.js';
 import type { SessionFeed } from './sessionFeed.js';
+import { SubscriptionSlots } from './subscriptionSlots.js';
 
 /** What tRPC needs of a session (SessionService has it; tests use a small double). */
 export interface TrpcSession {
@@ -43,50 +44,44 @@ export interface TrpcServices {
 }
 
 export interface Context extends TrpcServices {
-  /** Whether the caller may use the API (loopback, no key configured, or the right key). */
+  /** Whether the caller may use the API (no key configured, or the right key). */
   authorized: boolean;
   /** Bytes queued on the caller's WebSocket; null over HTTP. */
   bufferedAmount: (() => number) | null;
+  /** The caller's WebSocket's share of concurrent subscriptions; absent over HTTP. */
+  subscriptionSlots?: SubscriptionSlots;
 }
 
-const isLoopbackAddress = (address: string | undefined): boolean =>
-  address === '::1' || /^(::ffff:)?127\.\d+\.\d+\.\d+$/.test(address ?? '');
+/** Subscriptions one WebSocket connection may hold at once. */
+export const maxSubscriptionsPerConnection = 20;
 
-const sameKey = (given: string, expected: string): boolean => {
-  const a = Buffer.from(given);
-  const b = Buffer.from(expected);
-  return a.length === b.length && timingSafeEqual(a, b);
+/**
+ * The HTTP context: a missing or wrong key (../auth.ts) fails the whole request with
+ * UNAUTHORIZED (401) before any procedure is looked up.
+ */
+export const createHttpContext = (services: TrpcServices) => {
+  const auth = new ApiKeyAuth(services.config.apiKey);
+  return ({ req }: CreateExpressContextOptions): Context => {
+    if (!auth.accepts(keyOfHeaders(req.headers))) throw toTRPCError(unauthorized());
+    return { ...services, authorized: true, bufferedAmount: null };
+  };
 };
 
-/** Loopback callers stay keyless (see DESIGN.md "Configuration and security"). */
-const isAuthorized = (
-  services: TrpcServices,
-  req: IncomingMessage,
-  key: string | undefined,
-): boolean => {
-  const expected = services.config.apiKey;
-  if (!expected || isLoopbackAddress(req.socket.remoteAddress)) return true;
-  return key !== undefined && sameKey(key, expected);
-};
-
-const bearer = (req: IncomingMessage): string | undefined =>
-  /^Bearer\s+(\S+)$/i.exec(req.headers.authorization ?? '')?.[1];
-
-export const createHttpContext =
-  (services: TrpcServices) =>
-  ({ req }: CreateExpressContextOptions): Context => ({
-    ...services,
-    authorized: isAuthorized(services, req, bearer(req)),
-    bufferedAmount: null,
-  });
-
-export const createWsContext =
-  (services: TrpcServices) =>
-  ({ req, res, info }: CreateWSSContextFnOptions): Context => {
+/**
+ * The context of one WebSocket connection, made once per connection: the key comes in
+ * `connectionParams.apiKey` (or the upgrade's headers). Without it tRPC answers
+ * UNAUTHORIZED and closes the connection.
+ */
+export const createWsContext = (services: TrpcServices) => {
+  const auth = new ApiKeyAuth(services.config.apiKey);
+  return ({ req, res, info }: CreateWSSContextFnOptions): Context => {
     const param = info.connectionParams?.apiKey;
+    if (!auth.accepts(param ?? keyOfHeaders(req.headers))) throw toTRPCError(unauthorized());
     return {
       ...services,
-      authorized: isAuthorized(services, req, param ?? bearer(req)),
+      authorized: true,
       bufferedAmount: () => res.bufferedAmount,
+      subscriptionSlots: new SubscriptionSlots(maxSubscriptionsPerConnection),
     };
   };
+};

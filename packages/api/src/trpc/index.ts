@@ -82,7 +82,8 @@ export const mountTrpc = (
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!isTrpcUpgrade(req)) return;
+    // Not writable: the server's key check (../auth.ts) refused it already.
+    if (!isTrpcUpgrade(req) || !socket.writable) return;
     wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
   };
   httpServer.on('upgrade', onUpgrade);

@@ -8,12 +8,25 @@ import {
   SessionEventsInput,
 } from '@pollmasters/shared';
 import { tracked } from '@trpc/server';
+import type { Context } from './context.js';
 import { toTRPCError } from './errors.js';
 import { procedure, router } from './init.js';
 import { pollUpdates } from './pollUpdates.js';
 
 /** Bytes that may wait on a subscriber's WebSocket before it is asked to resume later. */
 const maxBufferedBytes = 8 * 1024 * 1024;
+
+/**
+ * Takes one of the connection's subscription slots (./subscriptionSlots.ts) for a
+ * subscription's lifetime; returns its release. Over HTTP there is no per-connection cap.
+ */
+const holdSlot = (ctx: Context): (() => void) => {
+  try {
+    return ctx.subscriptionSlots?.acquire() ?? (() => {});
+  } catch (err) {
+    throw toTRPCError(err);
+  }
+};
 
 const sessionRouter = router({
   /** Status, QR (while `qr_pending`) and user. */
@@ -33,6 +46,7 @@ const sessionRouter = router({
     input,
     signal,
   }) {
+    const release = holdSlot(ctx);
     const feed = ctx.sessionFeed;
     const changes: { id: string; event: (typeof feed.latest)['event'] }[] = [];
     let wake: (() => void) | null = null;
@@ -68,6 +82,7 @@ const sessionRouter = router({
     } finally {
       feed.off('change', onChange);
       signal?.removeEventListener('abort', onAbort);
+      release();
     }
   }),
 });
@@ -98,12 +113,15 @@ const pollsRouter = router({
     input,
     signal,
   }) {
+    const release = holdSlot(ctx);
     try {
       for await (const p of ctx.sender.progress(input.sendId, input.lastEventId, signal)) {
         yield tracked(p.id, p.event);
       }
     } catch (err) {
       throw toTRPCError(err);
+    } finally {
+      release();
     }
   }),
   /**
@@ -112,6 +130,7 @@ const pollsRouter = router({
    */
   updates: procedure.input(PollUpdatesInput).subscription(async function* ({ ctx, input, signal }) {
     const bufferedAmount = ctx.bufferedAmount;
+    const release = holdSlot(ctx);
     try {
       for await (const { id, event } of pollUpdates({
         log: ctx.log,
@@ -126,6 +145,8 @@ const pollsRouter = router({
       }
     } catch (err) {
       throw toTRPCError(err);
+    } finally {
+      release();
     }
   }),
 });

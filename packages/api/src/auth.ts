@@ -1,0 +1,89 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
+import type { Duplex } from 'node:stream';
+import { ErrorCode, PollMastersError } from '@pollmasters/shared';
+import type { RequestHandler } from 'express';
+import type { Socket } from 'socket.io';
+import { toCompatFailure } from './compat/errors.js';
+
+const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+
+/** The error every entry point answers a missing or wrong key with. */
+export const unauthorized = (): PollMastersError =>
+  new PollMastersError(
+    ErrorCode.UNAUTHORIZED,
+    'missing or wrong API key: send it as the X-API-Key header or Authorization: Bearer',
+  );
+
+/** The key of an HTTP request or upgrade: `X-API-Key`, else `Authorization: Bearer <key>`. */
+export const keyOfHeaders = (headers: IncomingHttpHeaders): string | undefined => {
+  const header = headers['x-api-key'];
+  if (typeof header === 'string') return header;
+  return /^Bearer\s+(\S+)\s*$/i.exec(headers.authorization ?? '')?.[1];
+};
+
+/**
+ * The one API key check of every entry point (Express, Socket.IO, tRPC HTTP and WebSocket).
+ *
+ * The rule is by configuration, never by the caller's address: with a key configured, every
+ * caller must present it (loopback ones too, e.g. behind a reverse proxy); without one, no
+ * caller needs one, which config validation only allows on a loopback bind (see ./config.ts).
+ * Keys are compared as SHA-256 digests with `timingSafeEqual`, so neither their content nor
+ * their length leaks through timing.
+ */
+export class ApiKeyAuth {
+  private readonly expected: Buffer | null;
+
+  constructor(apiKey: string | undefined) {
+    this.expected = apiKey ? digest(apiKey) : null;
+  }
+
+  /** Whether callers must present the key. */
+  get required(): boolean {
+    return this.expected !== null;
+  }
+
+  /** Whether a caller who presents `given` (undefined: nothing) may use the API. */
+  accepts(given: unknown): boolean {
+    if (!this.expected) return true;
+    if (typeof given !== 'string' || given.length === 0) return false;
+    return timingSafeEqual(digest(given), this.expected);
+  }
+
+  /** Express middleware, mounted before every route: 401 in the compat failure shape. */
+  http(): RequestHandler {
+    return (req, res, next) => {
+      if (this.accepts(keyOfHeaders(req.headers))) return next();
+      const failure = toCompatFailure(unauthorized());
+      res.status(failure.status).json(failure.body);
+    };
+  }
+
+  /** Socket.IO middleware (`io.use`): the key as `auth.apiKey` or in the handshake headers. */
+  socket(): (socket: Socket, next: (err?: Error) => void) => void {
+    return (socket, next) => {
+      const { auth, headers } = socket.handshake;
+      const fromAuth: unknown = auth?.apiKey;
+      const given = typeof fromAuth === 'string' ? fromAuth : keyOfHeaders(headers);
+      next(this.accepts(given) ? undefined : unauthorized());
+    };
+  }
+
+  /**
+   * Whether a WebSocket upgrade may proceed: a key in its headers must be right; without one
+   * it may proceed only when `keyFollows`, i.e. the protocol sends the key after the upgrade
+   * (Socket.IO's `auth`, tRPC's `connectionParams`), where the next check happens.
+   */
+  upgrade(req: IncomingMessage, keyFollows: boolean): boolean {
+    if (!this.required) return true;
+    const given = keyOfHeaders(req.headers);
+    return given === undefined ? keyFollows : this.accepts(given);
+  }
+}
+
+/** Ends a refused upgrade with a plain 401, before any WebSocket exists. */
+export const refuseUpgrade = (socket: Duplex): void => {
+  socket.end(
+    'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n\r\nmissing or wrong key\n',
+  );
+};

@@ -1,0 +1,52 @@
+import type { EventEmitter } from 'node:events';
+import type { SessionService } from '@pollmasters/api';
+import type { SessionStatus } from '@pollmasters/shared';
+
+/**
+ * Resolves with `check`'s first defined value, checked now and after every `event` of
+ * `emitter`; rejects after `timeoutMs`.
+ */
+export const until = <T>(
+  emitter: Pick<EventEmitter, 'on' | 'off'>,
+  event: string,
+  check: () => T | undefined,
+  what: string,
+  timeoutMs = 10_000,
+): Promise<T> =>
+  new Promise<T>((resolve, reject) => {
+    const done = (fn: () => void) => {
+      clearTimeout(timer);
+      emitter.off(event, onEvent);
+      fn();
+    };
+    const onEvent = () => {
+      let value: T | undefined;
+      try {
+        value = check();
+      } catch (err) {
+        done(() => reject(err));
+        return;
+      }
+      if (value !== undefined) done(() => resolve(value as T));
+    };
+    const timer = setTimeout(
+      () => done(() => reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`))),
+      timeoutMs,
+    );
+    emitter.on(event, onEvent);
+    onEvent();
+  });
+
+/** Waits until the session reaches `status` (default `ready`). */
+export const sessionStatus = (
+  session: SessionService,
+  status: SessionStatus = 'ready',
+  timeoutMs = 10_000,
+): Promise<true> =>
+  until(
+    session,
+    'state',
+    () => (session.sessionState.status === status ? true : undefined),
+    `session status ${status}`,
+    timeoutMs,
+  );
