@@ -8,9 +8,13 @@ import { Server as SocketIOServer } from 'socket.io';
 import { ApiKeyAuth, refuseUpgrade } from './auth.js';
 import { mountCompat } from './compat/index.js';
 import type { Config } from './config.js';
+import { mountExportRoutes } from './export/exportRoutes.js';
+import { mountObservability } from './observability.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
 import { SessionService } from './session/sessionService.js';
 import { mountTrpc } from './trpc/index.js';
+
+const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 /** What an edge (compat, tRPC, ...) is given to mount itself on the one server. */
 export interface EdgeContext {
@@ -75,6 +79,8 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   const closeTrpc = mountTrpc(ctx);
   mountCompat(ctx);
   const closeSandboxRoutes = mountSandboxRoutes(ctx);
+  mountExportRoutes(app, session);
+  const closeObservability = mountObservability(ctx, closeTrpc.clientCount);
   httpServer.on('upgrade', (req, socket) => {
     const path = req.url ?? '';
     if (!socket.writable) return;
@@ -95,13 +101,19 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      // Stop accepting; then end every client; then let the worker store what is in flight.
       const httpClosed = new Promise<void>((r) => httpServer.close(() => r()));
       await closeTrpc();
       closeSandboxRoutes();
       io.disconnectSockets(true);
       await new Promise<void>((r) => io.close(() => r()));
+      // A request in flight (a poll being sent) may finish; idle keep-alive sockets go now.
+      httpServer.closeIdleConnections();
+      await Promise.race([httpClosed, sleep(1_000)]);
       httpServer.closeAllConnections();
-      await session.stop();
+      // The worker's `shutdown` flushes pending votes and closes the database.
+      await session.stop(2_500);
+      closeObservability();
       await httpClosed;
     })();
     return closing;

@@ -9,6 +9,7 @@ export * from './hash.js';
 export * from './limits.js';
 export * from './logger.js';
 export * from './poll.js';
+export * from './pollExport.js';
 export * from './session.js';
 export * from './trpc.js';
 export * from './validation.js';

@@ -28,6 +28,8 @@ export interface SessionEvents {
   pollUpdated: [{ poll: Poll; changes: VoteChange[] }];
   /** A vote could not be used. */
   voteRejected: [VoteRejection];
+  /** A poll could not be sent (for the metrics; the caller gets the error). */
+  sendFailed: [{ chatId: string; error: unknown }];
   /** The worker thread exited unexpectedly and will be restarted. */
   workerExit: [{ code: number; restarts: number; delayMs: number }];
 }
@@ -93,6 +95,11 @@ export class SessionService extends EventEmitter<SessionEvents> {
     return this.restarts;
   }
 
+  /** How many polls the read model holds (cheaper than `listPolls().length`). */
+  get pollCount(): number {
+    return this.polls.size;
+  }
+
   listPolls(): Poll[] {
     return this.polls.list();
   }
@@ -108,7 +115,10 @@ export class SessionService extends EventEmitter<SessionEvents> {
   }
 
   async sendPoll(poll: SendPollInput): Promise<Poll> {
-    const result = await this.call({ type: 'sendPoll', poll });
+    const result = await this.call({ type: 'sendPoll', poll }).catch((error: unknown) => {
+      this.emit('sendFailed', { chatId: poll.chatId, error });
+      throw error;
+    });
     // The worker's pollSent event may arrive after this reply: the read model has it either way.
     this.addPoll(result.poll);
     return this.polls.get(result.poll.id) ?? result.poll;

@@ -31,12 +31,12 @@ const isTrpcUpgrade = (req: IncomingMessage): boolean => {
  * Mounts tRPC on the server: batched HTTP under `/trpc` and a `ws` server (no server of its
  * own) for the upgrades to `/trpc`, routed by path so that Socket.IO keeps its own. Starts
  * logging poll events at once, so that the worker's first snapshot is in the log.
- * Returns the idempotent close.
+ * Returns the idempotent close, which also tells the number of open WebSocket clients.
  * @see ../../../../test/trpc-upgrade-routing.test.ts
  */
 export const mountTrpc = (
   ctx: Pick<EdgeContext, 'app' | 'httpServer' | 'config' | 'logger'> & { session: TrpcSession },
-): (() => Promise<void>) => {
+): (() => Promise<void>) & { clientCount(): number } => {
   const { app, httpServer, session, config } = ctx;
   const logger = ctx.logger.child({ component: 'trpc' });
   const log = new PollEventLog();
@@ -89,7 +89,7 @@ export const mountTrpc = (
   httpServer.on('upgrade', onUpgrade);
 
   let closing: Promise<void> | null = null;
-  return () => {
+  const close = () => {
     closing ??= (async () => {
       httpServer.off('upgrade', onUpgrade);
       session.off('pollSent', onPollSent);
@@ -108,4 +108,6 @@ export const mountTrpc = (
     })();
     return closing;
   };
+  /** Open tRPC WebSocket connections, for the metrics and `/healthz`. */
+  return Object.assign(close, { clientCount: () => wss.clients.size });
 };

@@ -1,6 +1,7 @@
 import {
   errors,
   PairingCodeInput,
+  PollExportInput,
   PollIdInput,
   PollUpdatesInput,
   SendPollsInput,
@@ -8,6 +9,7 @@ import {
   SessionEventsInput,
 } from '@pollmasters/shared';
 import { tracked } from '@trpc/server';
+import { buildPollExport } from '../export/pollExport.js';
 import type { Context } from './context.js';
 import { toTRPCError } from './errors.js';
 import { procedure, router } from './init.js';
@@ -100,6 +102,15 @@ const pollsRouter = router({
     const poll = ctx.session.getPoll(input.id);
     if (!poll) throw errors.notFound(`poll ${input.id}`);
     return poll;
+  }),
+  /**
+   * One poll's results as a CSV or JSON file (`{filename, contentType, body}`): the same
+   * bytes as `GET /polls/:id/export.csv` / `.json`.
+   */
+  export: procedure.input(PollExportInput).query(({ ctx, input }) => {
+    const poll = ctx.session.getPoll(input.id);
+    if (!poll) throw errors.notFound(`poll ${input.id}`);
+    return buildPollExport(poll, input.format);
   }),
   /**
    * Sends a poll to one chat or many, paced by the server (`sendDelayMs` between sends).
