@@ -1,0 +1,199 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { createPollMastersClient } from '@pollmasters/client';
+import { io as connectSocket } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { startTestServer, type TestServer } from './helpers/server.js';
+
+// Issue 6: the real process (`tsx packages/api/src/main.ts --sandbox --port 0`) stops on
+// SIGTERM with clients connected: it closes them, stores every vote, and exits 0 within 5 s.
+
+const root = resolve(import.meta.dirname, '..');
+const tsx = join(root, 'node_modules/.bin/tsx');
+const main = join(root, 'packages/api/src/main.ts');
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Started {
+  child: ChildProcess;
+  url: string;
+  stdout: () => string;
+  stderr: () => string;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts the server process and resolves with the URL it prints on stdout. */
+const startProcess = (args: string[], dataDir: string): Promise<Started> =>
+  new Promise((resolveStart, reject) => {
+    const child = spawn(tsx, [main, ...args, '--data-dir', dataDir], {
+      cwd: root,
+      env: { ...process.env, LOG_LEVEL: 'info' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
+    let out = '';
+    let err = '';
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+      child.once('exit', (code, signal) => r({ code, signal })),
+    );
+    const timer = setTimeout(
+      () => reject(new Error(`no URL within 20 s:\n${out}\n${err}`)),
+      20_000,
+    );
+    child.stderr!.on('data', (chunk: Buffer) => {
+      err += chunk.toString();
+    });
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString();
+      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
+      if (url) {
+        clearTimeout(timer);
+        resolveStart({ child, url, stdout: () => out, stderr: () => err, exited });
+      }
+    });
+    void exited.then(({ code }) => reject(new Error(`exited with ${code}:\n${out}\n${err}`)));
+  });
+
+const waitFor = async <T>(what: string, check: () => Promise<T | undefined | false>) => {
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const value = await check().catch(() => undefined);
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+};
+
+const getJson = async <T>(url: string): Promise<T> => (await fetch(url)).json() as Promise<T>;
+
+interface Ledger {
+  polls: Record<string, Record<string, string[]>>;
+  pending: Record<string, number>;
+}
+interface AllPollData {
+  polls: Record<string, { results: Record<string, number> }>;
+}
+
+describe('the server process', () => {
+  it('on SIGTERM closes Socket.IO and tRPC clients, keeps every vote, exits 0 within 5 s', async () => {
+    const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-shutdown-'));
+    cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+    const server = await startProcess(['--sandbox', '--port', '0'], dataDir);
+    await waitFor('ready', async () => {
+      const status = await getJson<{ status: string }>(`${server.url}/status`);
+      return status.status === 'ready';
+    });
+    expect(server.stdout()).toContain('Scan this QR in WhatsApp');
+    expect(server.stdout()).toContain('WhatsApp: ready');
+
+    // Polls to every chat; the sandbox's members vote on them.
+    const chats = (await getJson<{ chats: { id: string }[] }>(`${server.url}/get-chats`)).chats;
+    const pollIds: string[] = [];
+    for (const chat of chats) {
+      const res = await fetch(`${server.url}/send-poll`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          chatId: chat.id,
+          question: 'Stop or go?',
+          options: ['Stop', 'Go'],
+          allowMultipleAnswers: false,
+        }),
+      });
+      pollIds.push(((await res.json()) as { pollMsgId: string }).pollMsgId);
+    }
+    const settled = await waitFor('the votes to settle', async () => {
+      const ledger = await getJson<Ledger>(`${server.url}/sandbox/ledger`);
+      return pollIds.every((id) => ledger.pending[id] === 0) ? ledger : undefined;
+    });
+    // What the server counted before the signal.
+    const voters = (ledger: Ledger, id: string) => Object.keys(ledger.polls[id] ?? {}).length;
+    const counted = await waitFor('the counts', async () => {
+      const data = await getJson<AllPollData>(`${server.url}/get-all-poll-data`);
+      const ok = pollIds.every((id) => {
+        const results = data.polls[id]?.results ?? {};
+        return Object.values(results).reduce((a, b) => a + b, 0) === voters(settled, id);
+      });
+      return ok ? data : undefined;
+    });
+    expect(pollIds.some((id) => voters(settled, id) > 0)).toBe(true);
+
+    // Clients connected at the signal: one Socket.IO client, one tRPC subscription.
+    const socket = connectSocket(server.url, { transports: ['websocket'], reconnection: false });
+    cleanups.push(() => socket.close());
+    const socketGone = new Promise<string>((r) => socket.once('disconnect', (reason) => r(reason)));
+    await new Promise<void>((r) => socket.once('connect', () => r()));
+    const trpcStates: string[] = [];
+    const client = createPollMastersClient({
+      url: server.url,
+      onConnectionChange: (state) => trpcStates.push(state),
+    });
+    cleanups.push(() => client.close());
+    const trpcClosed = new Promise<void>((r) => {
+      const sub = client.polls.updates.subscribe(
+        { snapshot: false },
+        { onData: () => {}, onError: () => {}, onConnectionStateChange: () => {} },
+      );
+      cleanups.push(() => sub.unsubscribe());
+      const check = setInterval(() => {
+        if (trpcStates.includes('open') && trpcStates.includes('closed')) {
+          clearInterval(check);
+          r();
+        }
+      }, 10);
+    });
+    await waitFor('the tRPC socket', async () => trpcStates.includes('open'));
+    const health = await getJson<{ clients: { socketIo: number; trpc: number } }>(
+      `${server.url}/healthz`,
+    );
+    expect(health.clients).toEqual({ socketIo: 1, trpc: 1 });
+
+    const signalledAt = Date.now();
+    server.child.kill('SIGTERM');
+    const { code, signal } = await server.exited;
+    const tookMs = Date.now() - signalledAt;
+    expect({ code, signal }).toEqual({ code: 0, signal: null });
+    expect(tookMs).toBeLessThan(5_000);
+    expect(await socketGone).toBe('io server disconnect');
+    await trpcClosed;
+    expect(server.stderr()).toContain('"msg":"stopped"');
+    // The QR payload is a secret: never in the log at info.
+    expect(server.stderr()).not.toMatch(/"qr":"/);
+
+    // Everything counted before the signal is in the database.
+    const again: TestServer = await startTestServer({ dataDir, sandbox: { autoVote: false } });
+    cleanups.push(() => again.stop());
+    for (const id of pollIds) {
+      const poll = again.session.getPoll(id);
+      expect(poll, id).toBeDefined();
+      const results = Object.fromEntries(
+        poll!.options.map((o) => [
+          o.name,
+          poll!.voters.filter((v) => v.selected.includes(o.hash)).length,
+        ]),
+      );
+      expect(results, id).toEqual(counted.polls[id]!.results);
+    }
+  });
+
+  it('fails at once with one line and exit code 2 on invalid configuration', async () => {
+    const child = spawn(tsx, [main, '--port', 'many'], {
+      cwd: root,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (c: Buffer) => {
+      err += c.toString();
+    });
+    const code = await new Promise<number | null>((r) => child.once('exit', (c) => r(c)));
+    expect(code).toBe(2);
+    expect(err).toBe(
+      'pollmasters: invalid configuration: --port (PORT): must be a whole number, got "many"\n',
+    );
+  });
+});
