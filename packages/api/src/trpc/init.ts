@@ -12,6 +12,8 @@ const hasIssues = (value: unknown): value is Issues =>
 
 const t = initTRPC.context<Context>().create({
   transformer,
+  // Never send stack traces to clients: tRPC would whenever NODE_ENV is not `production`.
+  isDev: false,
   errorFormatter: ({ shape, error }) => {
     // Input errors read as one line (`options.1: options must not be empty`), not as JSON.
     const invalidInput = error.code === 'BAD_REQUEST' && hasIssues(error.cause);
