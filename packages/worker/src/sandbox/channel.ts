@@ -54,6 +54,11 @@ export const SandboxEvent = z.discriminatedUnion('type', [
     /** Per poll id, votes the network has yet to cast or deliver on its own (0 = settled). */
     pending: z.record(z.string(), z.number().int().nonnegative()),
   }),
+  /**
+   * Messages delivered again on a login because no acknowledgement of an earlier delivery
+   * reached the network (the connection died first), by message id.
+   */
+  z.object({ type: z.literal('redelivered'), messageIds: z.array(z.string()) }),
   /** The answer to a `vote` request that carried a `requestId`. */
   z.object({ type: z.literal('voted'), requestId: RequestId, vote: LedgerVote }),
   z.object({ type: z.literal('error'), requestId: RequestId, message: z.string() }),

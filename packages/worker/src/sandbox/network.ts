@@ -16,7 +16,7 @@ import type { Logger } from './logger.js';
 import { toWAMessage, voteMessage } from './messages.js';
 import type { SandboxOptions } from './options.js';
 import { type PlannedCast, planVotes } from './plan.js';
-import { NetworkStore, type SentPoll, type StoredMessage } from './store.js';
+import { type MailboxMessage, NetworkStore, type SentPoll, type StoredMessage } from './store.js';
 import { encryptPollVote } from './votes.js';
 import {
   canonicalId,
@@ -53,7 +53,15 @@ export class Network {
   private readonly unplayed = new Map<string, number>();
   /** Cast messages by `pollId/messageId`, for redeliveries. */
   private readonly sent = new Map<string, { message: StoredMessage; vote: LedgerVote }>();
-  private outbox: StoredMessage[];
+  /**
+   * What WhatsApp holds for us until our socket acknowledges it, by delivery id: messages
+   * cast while we were offline, and those delivered but not yet acknowledged. Kept on disk,
+   * and delivered (again) on the next login, as WhatsApp's offline delivery does.
+   */
+  private readonly unacked = new Map<string, MailboxMessage>();
+  /** Delivery ids handed to a socket at least once (in this run): a repeat is a redelivery. */
+  private readonly handedOver = new Set<string>();
+  private deliveries = 0;
   private readonly revoked: Set<string>;
   private readonly linked = new Set<string>();
   private readonly live = new Set<Connection>();
@@ -72,7 +80,14 @@ export class Network {
     this.store = new NetworkStore(options.stateDir, logger);
     for (const poll of this.store.loadPolls()) this.polls.set(poll.id, poll);
     this.ledger = new Ledger(this.store.loadLedger(), (vote) => this.store.appendVote(vote));
-    this.outbox = this.store.loadOutbox();
+    const recorded = new Set(this.ledger.all().map(castKey));
+    for (const entry of this.store.loadMailbox()) {
+      this.unacked.set(entry.id, entry);
+      // A crash between the mailbox line and the ledger line: the cast happened.
+      if (entry.vote && !recorded.has(castKey(entry.vote))) this.ledger.record(entry.vote);
+      // From an earlier run we cannot tell: it may have reached the app before the crash.
+      this.handedOver.add(entry.id);
+    }
     this.revoked = new Set(this.store.loadRevoked());
     this.channel = new BroadcastChannel(options.channelName);
     this.channel.onmessage = (event) => {
@@ -103,9 +118,13 @@ export class Network {
       previous.kill(boom('Stream Errored (conflict)', DisconnectReason.connectionReplaced));
     }
     if (connection.deviceKey) this.linked.add(connection.deviceKey);
-    const waiting = this.outbox.map(toWAMessage);
-    this.setOutbox([]);
-    return waiting;
+    const waiting = [...this.unacked.values()];
+    const again = waiting.filter((e) => this.handedOver.has(e.id));
+    if (again.length > 0) {
+      this.post({ type: 'redelivered', messageIds: again.map((e) => String(e.message.key.id)) });
+    }
+    for (const entry of waiting) this.handOver(connection, entry.id);
+    return waiting.map((e) => toWAMessage(e.message));
   }
 
   /** A device just paired: it may log in, even if these creds were logged out before. */
@@ -172,8 +191,9 @@ export class Network {
    * ever send on its own for this poll has been handed to the app.
    */
   pending(pollId: string): number {
-    const queued = this.outbox.filter(
-      (m) => toWAMessage(m).message?.pollUpdateMessage?.pollCreationMessageKey?.id === pollId,
+    const queued = [...this.unacked.values()].filter(
+      (e) =>
+        toWAMessage(e.message).message?.pollUpdateMessage?.pollCreationMessageKey?.id === pollId,
     ).length;
     return (this.unplayed.get(pollId) ?? 0) + queued;
   }
@@ -260,9 +280,9 @@ export class Network {
     const original = this.sent.get(`${poll.id}/${cast.messageId}`);
     if (!original) return;
     const vote: LedgerVote = { ...original.vote, redelivery: true };
+    this.deliver(original.message, vote);
     this.ledger.record(vote);
     this.post({ type: 'cast', vote });
-    this.deliver(original.message);
   }
 
   private cast(poll: SentPoll, voter: Person, options: string[], messageId: string): LedgerVote {
@@ -301,21 +321,42 @@ export class Network {
       redelivery: false,
     };
     this.sent.set(`${poll.id}/${messageId}`, { message, vote });
+    this.deliver(message, vote);
     this.ledger.record(vote);
     this.post({ type: 'cast', vote });
-    this.deliver(message);
     return vote;
   }
 
-  /** Hands a message to the online socket, or keeps it until we come online. */
-  private deliver(message: StoredMessage): void {
-    if (this.online) this.online.deliver([toWAMessage(message)]);
-    else this.setOutbox([...this.outbox, message]);
+  /**
+   * Keeps a message (on disk first) until it is acknowledged, and hands it to the online
+   * socket if there is one; offline, it waits for the next login.
+   */
+  private deliver(message: StoredMessage, vote?: LedgerVote): void {
+    const entry: MailboxMessage = {
+      op: 'sent',
+      id: `${process.pid}-${Date.now()}-${++this.deliveries}`,
+      message,
+      ...(vote ? { vote } : {}),
+    };
+    this.store.appendMailbox(entry);
+    this.unacked.set(entry.id, entry);
+    const online = this.online;
+    if (!online) return;
+    this.handOver(online, entry.id);
+    online.deliver([toWAMessage(message)]);
   }
 
-  private setOutbox(messages: StoredMessage[]): void {
-    this.outbox = messages;
-    this.store.saveOutbox(messages);
+  /**
+   * The socket's acknowledgement reaches WhatsApp `ackDelayMs` after the delivery, if the
+   * connection still stands then; a message whose connection died first stays in the mailbox
+   * and comes again on the next login (the app must take it as a duplicate).
+   */
+  private handOver(connection: Connection, id: string): void {
+    this.handedOver.add(id);
+    this.schedule(this.options.ackDelayMs, () => {
+      if (this.online !== connection || !this.unacked.delete(id)) return;
+      this.store.appendMailbox({ op: 'ack', id });
+    });
   }
 
   private schedule(delayMs: number, run: () => void): void {
@@ -337,3 +378,7 @@ export class Network {
     if (!this.closed) this.channel.postMessage(message);
   }
 }
+
+/** Identifies one cast in the ledger (a planned redelivery repeats its original's id). */
+const castKey = (v: LedgerVote): string =>
+  `${v.pollId}/${v.messageId}/${v.senderTimestampMs}/${v.redelivery}`;

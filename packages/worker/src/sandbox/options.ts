@@ -30,6 +30,11 @@ export const SandboxOptions = z.object({
   changeRate: z.number().min(0).max(1).default(0.3),
   /** Share of voters who finally withdraw their vote (an empty selection). */
   withdrawRate: z.number().min(0).max(1).default(0.15),
+  /**
+   * Time from handing a message to our socket until its acknowledgement reaches the network.
+   * A message whose connection dies before that is delivered again on the next login.
+   */
+  ackDelayMs: z.number().int().min(0).max(10_000).default(100),
   /** Whether the members of a chat vote on every poll sent there. */
   autoVote: z.boolean().default(true),
   /** Where the network keeps what must survive a process restart; memory only when absent. */

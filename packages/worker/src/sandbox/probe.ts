@@ -9,6 +9,8 @@ import type { LedgerVote } from './ledger.js';
  */
 export class SandboxProbe {
   readonly casts: LedgerVote[] = [];
+  /** Message ids the network delivered again after a connection died unacknowledged. */
+  readonly redelivered: string[] = [];
   private readonly channel: BroadcastChannel;
   private readonly waiters = new Map<string, (event: SandboxEvent) => void>();
   private nextId = 0;
@@ -21,6 +23,7 @@ export class SandboxProbe {
       if (!parsed.success) return;
       const e = parsed.data;
       if (e.type === 'cast') this.casts.push(e.vote);
+      else if (e.type === 'redelivered') this.redelivered.push(...e.messageIds);
       else this.waiters.get(String(e.requestId))?.(e);
     };
   }

@@ -42,6 +42,26 @@ export type StoredMessage = z.infer<typeof StoredMessage>;
 const Revoked = z.array(z.string());
 
 /**
+ * A line of the mailbox journal: a message WhatsApp holds for us (`sent`) until our socket
+ * acknowledges it (`ack`). `vote` is the cast it carries, so that a cast whose ledger line a
+ * crash cut off is still known after a restart.
+ */
+export const MailboxEntry = z.discriminatedUnion('op', [
+  z.object({
+    op: z.literal('sent'),
+    id: z.string(),
+    message: StoredMessage,
+    vote: LedgerVote.optional(),
+  }),
+  z.object({ op: z.literal('ack'), id: z.string() }),
+]);
+export type MailboxEntry = z.infer<typeof MailboxEntry>;
+export type MailboxMessage = Extract<MailboxEntry, { op: 'sent' }>;
+
+/** Owner-only: the network's state holds message secrets. */
+const fileMode = 0o600;
+
+/**
  * Persists the network's memory under `stateDir`: polls and casts as append-only JSON lines
  * (cheap to append, and a torn last line only loses that line), small snapshots (outbox,
  * revoked devices) by atomic rename. Without a `stateDir` every method is a no-op.
@@ -51,7 +71,7 @@ export class NetworkStore {
     private readonly dir: string | undefined,
     private readonly logger: Logger,
   ) {
-    if (dir) mkdirSync(dir, { recursive: true });
+    if (dir) mkdirSync(dir, { recursive: true, mode: 0o700 });
   }
 
   loadPolls(): SentPoll[] {
@@ -70,12 +90,32 @@ export class NetworkStore {
     this.appendLine('ledger.jsonl', vote);
   }
 
-  loadOutbox(): StoredMessage[] {
-    return this.readJson('outbox.json', z.array(StoredMessage)) ?? [];
+  /**
+   * The messages not acknowledged yet, in the order they were sent; the journal is compacted
+   * to them. The outbox of older state dirs counts as not acknowledged.
+   */
+  loadMailbox(): MailboxMessage[] {
+    const open = new Map<string, MailboxMessage>();
+    const legacy = this.readJson('outbox.json', z.array(StoredMessage)) ?? [];
+    legacy.forEach((message, i) =>
+      open.set(`outbox-${i}`, { op: 'sent', id: `outbox-${i}`, message }),
+    );
+    for (const entry of this.readLines('mailbox.jsonl', MailboxEntry)) {
+      if (entry.op === 'sent') open.set(entry.id, entry);
+      else open.delete(entry.id);
+    }
+    const path = this.path('mailbox.jsonl');
+    if (path) {
+      const lines = [...open.values()].map((e) => `${JSON.stringify(e)}\n`).join('');
+      writeFileSync(`${path}.tmp`, lines, { mode: fileMode });
+      renameSync(`${path}.tmp`, path);
+      if (legacy.length) this.writeJson('outbox.json', []);
+    }
+    return [...open.values()];
   }
 
-  saveOutbox(messages: readonly StoredMessage[]): void {
-    this.writeJson('outbox.json', messages);
+  appendMailbox(entry: MailboxEntry): void {
+    this.appendLine('mailbox.jsonl', entry);
   }
 
   /** Devices (by their `advSecretKey`) that were logged out and may not log in again. */
@@ -104,7 +144,7 @@ export class NetworkStore {
 
   private appendLine(file: string, value: unknown): void {
     const path = this.path(file);
-    if (path) appendFileSync(path, `${JSON.stringify(value)}\n`);
+    if (path) appendFileSync(path, `${JSON.stringify(value)}\n`, { mode: fileMode });
   }
 
   private readJson<T>(file: string, schema: z.ZodType<T>): T | undefined {
@@ -121,7 +161,7 @@ export class NetworkStore {
   private writeJson(file: string, value: unknown): void {
     const path = this.path(file);
     if (!path) return;
-    writeFileSync(`${path}.tmp`, JSON.stringify(value));
+    writeFileSync(`${path}.tmp`, JSON.stringify(value), { mode: fileMode });
     renameSync(`${path}.tmp`, path);
   }
 
