@@ -1,0 +1,180 @@
+import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
+import type { PollUpdateToGui } from '@pollmasters/shared';
+import { io, type Socket } from 'socket.io-client';
+
+export const now = (): number => performance.timeOrigin + performance.now();
+
+/** What one phase of the bench expects, and what each client saw of it. */
+export class Phase {
+  readonly trpcLatency: number[] = [];
+  readonly socketLatency: number[] = [];
+  trpcChanges = 0;
+  trpcLastAt = 0;
+  socketLastAt = 0;
+  /** Per poll: the counts (option name -> count) and voter count each client saw last. */
+  readonly trpcFinal = new Map<string, { counts: Record<string, number>; voters: number }>();
+  readonly socketFinal = new Map<string, { counts: Record<string, number>; voters: number }>();
+  readonly total: number;
+  private readonly waiters = new Set<() => void>();
+
+  /** `votes`: poll id -> votes cast on it in this phase (one per voter). */
+  constructor(readonly votes: ReadonlyMap<string, number>) {
+    this.total = [...votes.values()].reduce((a, b) => a + b, 0);
+  }
+
+  get trpcDone(): boolean {
+    return this.trpcChanges >= this.total;
+  }
+
+  get socketDone(): boolean {
+    for (const [id, count] of this.votes) {
+      if ((this.socketFinal.get(id)?.voters ?? 0) < count) return false;
+    }
+    return true;
+  }
+
+  /** Resolves when both clients saw every vote; rejects after `timeoutMs`. */
+  done(timeoutMs: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (!this.trpcDone || !this.socketDone) return;
+        clearTimeout(timer);
+        this.waiters.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.waiters.delete(check);
+        reject(
+          new Error(
+            `clients did not see every vote within ${timeoutMs} ms: tRPC ${this.trpcChanges}/${this.total}, ` +
+              `Socket.IO polls complete ${[...this.votes].filter(([id, n]) => (this.socketFinal.get(id)?.voters ?? 0) >= n).length}/${this.votes.size}`,
+          ),
+        );
+      }, timeoutMs);
+      this.waiters.add(check);
+      check();
+    });
+  }
+
+  notify(): void {
+    for (const waiter of [...this.waiters]) waiter();
+  }
+}
+
+const key = (pollId: string, voter: string) => `${pollId}\u0000${voter}`;
+
+/**
+ * The two clients of the bench: one tRPC subscriber (`polls.updates`, through the client
+ * package) and one Socket.IO client (`poll_update_to_gui`), as a GUI would connect. Latency is
+ * the time from a vote's injection (its `senderTimestampMs`, which tRPC changes carry) to its
+ * receipt; a Socket.IO receipt is matched to the injection time by poll and voter.
+ */
+export class Clients {
+  readonly trpc: PollMastersClient;
+  private readonly socket: Socket;
+  private phase: Phase | null = null;
+  /** poll/voter -> injection time, learnt from tRPC changes. */
+  private readonly injectedAt = new Map<string, number>();
+  /** poll/voter -> Socket.IO receipt time, for voters whose injection time is not known yet. */
+  private readonly socketFirst = new Map<string, number>();
+  private readonly socketSeen = new Map<string, Set<string>>();
+  private unsubscribe: (() => void) | null = null;
+  /** Why the Socket.IO client was disconnected, if it was. */
+  socketDisconnect: string | null = null;
+  socketPayloads = 0;
+
+  constructor(url: string) {
+    this.trpc = createPollMastersClient({ url });
+    this.socket = io(url, { transports: ['websocket'], reconnection: false });
+  }
+
+  /** Connects both and resolves once each is live (tRPC `synced`, Socket.IO initial data). */
+  async connect(): Promise<void> {
+    const synced = new Promise<void>((resolve, reject) => {
+      const sub = this.trpc.polls.updates.subscribe(
+        { snapshot: false },
+        {
+          onData: ({ data }) => {
+            if (data.type === 'synced') resolve();
+            if (data.type === 'votes') this.onTrpcVotes(data.pollId, data);
+          },
+          onError: reject,
+        },
+      );
+      this.unsubscribe = () => sub.unsubscribe();
+    });
+    const initial = new Promise<void>((resolve, reject) => {
+      this.socket.once('initial_poll_data', () => resolve());
+      this.socket.once('connect_error', reject);
+    });
+    this.socket.on('poll_update_to_gui', (payload: PollUpdateToGui) =>
+      this.onSocketUpdate(payload),
+    );
+    await Promise.all([synced, initial]);
+  }
+
+  watch(phase: Phase): void {
+    this.phase = phase;
+  }
+
+  close(): Promise<void> {
+    this.unsubscribe?.();
+    this.socket.close();
+    return this.trpc.close();
+  }
+
+  private onTrpcVotes(
+    pollId: string,
+    event: {
+      changes: { voter: string; timestampMs: number }[];
+      counts: { name: string; count: number }[];
+      voterCount: number;
+    },
+  ): void {
+    const at = now();
+    const phase = this.phase;
+    if (!phase?.votes.has(pollId)) return;
+    for (const change of event.changes) {
+      phase.trpcLatency.push(at - change.timestampMs);
+      const k = key(pollId, change.voter);
+      this.injectedAt.set(k, change.timestampMs);
+      const seenBySocket = this.socketFirst.get(k);
+      if (seenBySocket !== undefined) {
+        phase.socketLatency.push(seenBySocket - change.timestampMs);
+        this.socketFirst.delete(k);
+      }
+    }
+    phase.trpcChanges += event.changes.length;
+    phase.trpcLastAt = at;
+    phase.trpcFinal.set(pollId, {
+      counts: Object.fromEntries(event.counts.map((c) => [c.name, c.count])),
+      voters: event.voterCount,
+    });
+    phase.notify();
+  }
+
+  private onSocketUpdate(payload: PollUpdateToGui): void {
+    const at = now();
+    this.socketPayloads += 1;
+    const phase = this.phase;
+    const pollId = payload.pollMsgId;
+    if (!phase?.votes.has(pollId)) return;
+    let seen = this.socketSeen.get(pollId);
+    if (!seen) {
+      seen = new Set();
+      this.socketSeen.set(pollId, seen);
+    }
+    const voters = Object.keys(payload.voters);
+    for (const voter of voters) {
+      if (seen.has(voter)) continue;
+      seen.add(voter);
+      const k = key(pollId, voter);
+      const injected = this.injectedAt.get(k);
+      if (injected === undefined) this.socketFirst.set(k, at);
+      else phase.socketLatency.push(at - injected);
+    }
+    phase.socketLastAt = at;
+    phase.socketFinal.set(pollId, { counts: { ...payload.results }, voters: voters.length });
+    phase.notify();
+  }
+}

@@ -1,0 +1,30 @@
+import type { BurstResult } from '@pollmasters/worker/sandbox';
+
+/** What the bench asks of its server process (bench/server.ts), over IPC. */
+export type ToServer = { id: number } & (
+  | { type: 'createPolls'; count: number; prefix: string; options: string[] }
+  | {
+      type: 'burst';
+      polls: { pollId: string; count: number }[];
+      seed: number;
+      ratePerSec?: number;
+      batchSize: number;
+    }
+  | { type: 'memory' }
+  | { type: 'stop' }
+);
+
+/** What the server process answers; `ready` comes once, unasked. */
+export type FromServer =
+  | { type: 'ready'; url: string; listeningMs: number; readyMs: number }
+  | { type: 'polls'; id: number; polls: { id: string; chatId: string }[] }
+  | { type: 'burst'; id: number; result: BurstResult }
+  | {
+      type: 'memory';
+      id: number;
+      peakRssBytes: number;
+      rssBytes: number;
+      heapUsedBytes: number;
+    }
+  | { type: 'stopped'; id: number }
+  | { type: 'error'; id: number; message: string };

@@ -1,0 +1,366 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { Clients, Phase } from './clients.js';
+import { naiveRecipe, rawDecrypt } from './naive.js';
+import type { FromServer, ToServer } from './protocol.js';
+
+/*
+ * `pnpm bench`: the vote pipeline end to end (sandbox -> worker -> API -> a tRPC and a
+ * Socket.IO client) against Baileys' raw decryption and the naive recipe. Prints a table;
+ * exits non-zero when any count anywhere is not exact.
+ * See docs/performance.md for what each line means and the figures on record.
+ */
+
+const OPTIONS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'];
+const VOTERS = 1_000;
+const LATENCY_POLLS = 10;
+const LATENCY_RATE = 2_000;
+const LOAD_POLLS = Number(process.env.BENCH_LOAD_POLLS ?? 100);
+const TARGETS = { votesPerSec: 20_000, p99Ms: 50, naiveRatio: 10, peakRssMb: 250 };
+
+const failures: string[] = [];
+const rows: [string, string, string][] = [];
+const row = (what: string, value: string, target = '') => rows.push([what, value, target]);
+const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const mb = (bytes: number) => bytes / 1024 / 1024;
+const percentile = (values: number[], p: number): number => {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+const verdict = (ok: boolean, target: string) => `${target} ${ok ? 'ok' : 'MISSED'}`;
+const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
+
+/** The server under test in its own process; requests and answers over IPC. */
+class ServerProcess {
+  private nextId = 1;
+  private readonly waiting = new Map<number, (m: FromServer) => void>();
+  private constructor(
+    private readonly child: ChildProcess,
+    readonly url: string,
+    readonly startupMs: number,
+  ) {
+    child.on('message', (m: FromServer) => {
+      if ('id' in m) this.waiting.get(m.id)?.(m);
+    });
+  }
+
+  static start(dataDir: string, channel: string): Promise<ServerProcess> {
+    const started = performance.now();
+    const child = spawn(
+      process.execPath,
+      [
+        // BENCH_CPU_PROF=<dir>: a V8 CPU profile per thread of the server (main and worker).
+        ...(process.env.BENCH_CPU_PROF
+          ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
+          : []),
+        '--import',
+        'tsx',
+        join(import.meta.dirname, 'server.ts'),
+        dataDir,
+        channel,
+      ],
+      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] },
+    );
+    return new Promise((resolve, reject) => {
+      child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
+      child.once('message', (m: FromServer) => {
+        if (m.type !== 'ready') return reject(new Error(`unexpected ${m.type}`));
+        child.removeAllListeners('exit');
+        resolve(new ServerProcess(child, m.url, performance.now() - started));
+      });
+    });
+  }
+
+  request<T extends FromServer['type']>(
+    message: ToServer extends infer M ? (M extends ToServer ? Omit<M, 'id'> : never) : never,
+    expect: T,
+    timeoutMs = 150_000,
+  ): Promise<Extract<FromServer, { type: T }>> {
+    const id = this.nextId++;
+    return new Promise((resolve, reject) => {
+      const timer = setTimeout(() => reject(new Error(`${message.type}: no answer`)), timeoutMs);
+      this.waiting.set(id, (m) => {
+        clearTimeout(timer);
+        this.waiting.delete(id);
+        if (m.type === 'error') reject(new Error(`${message.type}: ${m.message}`));
+        else if (m.type !== expect) reject(new Error(`${message.type}: got ${m.type}`));
+        else resolve(m as Extract<FromServer, { type: T }>);
+      });
+      this.child.send({ ...message, id });
+    });
+  }
+
+  async stop(): Promise<void> {
+    const exited = new Promise((r) => this.child.once('exit', r));
+    await this.request({ type: 'stop' }, 'stopped', 20_000).catch(() => this.child.kill());
+    await exited;
+  }
+}
+
+type Expected = Map<string, { voters: number; counts: Record<string, number> }>;
+
+/** Compares what a reader saw with what the sandbox cast; records every difference. */
+const compare = (
+  where: string,
+  expected: Expected,
+  seen: (pollId: string) => { voters: number; counts: Record<string, number> } | undefined,
+) => {
+  let wrong = 0;
+  for (const [pollId, want] of expected) {
+    const got = seen(pollId);
+    const same =
+      got?.voters === want.voters &&
+      OPTIONS.every((o) => (got.counts[o] ?? 0) === (want.counts[o] ?? 0));
+    if (!same) {
+      wrong += 1;
+      if (wrong <= 3) {
+        failures.push(
+          `${where}: poll ${pollId}: ${JSON.stringify(got)} != ${JSON.stringify(want)}`,
+        );
+      }
+    }
+  }
+  if (wrong > 3) failures.push(`${where}: ${wrong} polls wrong in all`);
+  return wrong === 0;
+};
+
+/** Counts per poll as the worker stored them in its SQLite file. */
+const countsInDatabase = (dataDir: string) => {
+  const db = new Database(join(dataDir, 'default.sqlite'), { readonly: true });
+  try {
+    const hashes = new Map<string, string>();
+    for (const p of db
+      .prepare<[], { id: string; options: string }>('SELECT id, options FROM polls')
+      .all()) {
+      for (const o of JSON.parse(p.options) as { name: string; hash: string }[]) {
+        hashes.set(`${p.id}/${o.hash}`, o.name);
+      }
+    }
+    const out = new Map<string, { voters: number; counts: Record<string, number> }>();
+    const rowsOf = db.prepare<[], { poll_id: string; selected: string }>(
+      'SELECT poll_id, selected FROM votes',
+    );
+    for (const v of rowsOf.iterate()) {
+      const selected = JSON.parse(v.selected) as string[];
+      if (selected.length === 0) continue;
+      const entry = out.get(v.poll_id) ?? { voters: 0, counts: {} };
+      entry.voters += 1;
+      for (const h of selected) {
+        const name = hashes.get(`${v.poll_id}/${h}`) ?? h;
+        entry.counts[name] = (entry.counts[name] ?? 0) + 1;
+      }
+      out.set(v.poll_id, entry);
+    }
+    return out;
+  } finally {
+    db.close();
+  }
+};
+
+/** Counts per poll from the server's read model (tRPC `polls.list`). */
+const countsOverTrpc = async (clients: Clients) => {
+  const out = new Map<string, { voters: number; counts: Record<string, number> }>();
+  for (const poll of await clients.trpc.polls.list.query()) {
+    const names = new Map(poll.options.map((o) => [o.hash, o.name]));
+    const counts: Record<string, number> = {};
+    for (const v of poll.voters) {
+      for (const h of v.selected) counts[names.get(h)!] = (counts[names.get(h)!] ?? 0) + 1;
+    }
+    out.set(poll.id, { voters: poll.voters.length, counts });
+  }
+  return out;
+};
+
+async function main(): Promise<void> {
+  const benchStarted = performance.now();
+  const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-bench-'));
+  const channel = `pollmasters-bench-${process.pid}`;
+  let server: ServerProcess | undefined;
+  let clients: Clients | undefined;
+  try {
+    // 1. Baselines, alone on the machine.
+    log('raw decryptPollVote ...');
+    const raw = rawDecrypt(VOTERS, 20);
+    log('naive recipe ...');
+    const naive = naiveRecipe(VOTERS);
+    if (!naive.exact) failures.push('naive recipe: its own count is wrong');
+
+    // 2. The server, and its clients.
+    log('starting the server ...');
+    server = await ServerProcess.start(dataDir, channel);
+    const firstStartupMs = server.startupMs;
+    clients = new Clients(server.url);
+    await clients.connect();
+    const latencyPolls = (
+      await server.request(
+        { type: 'createPolls', count: LATENCY_POLLS, prefix: 'Latency', options: OPTIONS },
+        'polls',
+      )
+    ).polls;
+    const loadPolls = (
+      await server.request(
+        { type: 'createPolls', count: LOAD_POLLS, prefix: 'Load', options: OPTIONS },
+        'polls',
+      )
+    ).polls;
+    const expected: Expected = new Map();
+
+    // 3. Latency at a fixed rate.
+    log(`latency: ${fmt(LATENCY_POLLS * VOTERS)} votes at ${fmt(LATENCY_RATE)}/s ...`);
+    const latency = new Phase(new Map(latencyPolls.map((p) => [p.id, VOTERS])));
+    clients.watch(latency);
+    const latencyBurst = server.request(
+      {
+        type: 'burst',
+        polls: latencyPolls.map((p) => ({ pollId: p.id, count: VOTERS })),
+        seed: 11,
+        ratePerSec: LATENCY_RATE,
+        batchSize: 500,
+      },
+      'burst',
+    );
+    const latencyResult = (await latencyBurst).result;
+    await latency
+      .done(30_000)
+      .catch((err: Error) => failures.push(`latency phase: ${err.message}`));
+    for (const [id, r] of Object.entries(latencyResult.polls)) expected.set(id, r);
+
+    // 4. Throughput: 100 polls x 1,000 voters, as fast as the sandbox can inject.
+    log(`throughput: ${fmt(LOAD_POLLS * VOTERS)} votes unthrottled ...`);
+    const load = new Phase(new Map(loadPolls.map((p) => [p.id, VOTERS])));
+    clients.watch(load);
+    const loadBurst = server.request(
+      {
+        type: 'burst',
+        polls: loadPolls.map((p) => ({ pollId: p.id, count: VOTERS })),
+        seed: 22,
+        batchSize: 500,
+      },
+      'burst',
+    );
+    const progress = setInterval(() => {
+      log(
+        `  tRPC ${fmt(load.trpcChanges)}/${fmt(load.total)} changes, Socket.IO ${fmt(clients?.socketPayloads ?? 0)} payloads`,
+      );
+    }, 5_000);
+    const loadResult = await loadBurst.then((r) => r.result).finally(() => clearInterval(progress));
+    await load
+      .done(60_000)
+      .catch((err: Error) => failures.push(`throughput phase: ${err.message}`));
+    for (const [id, r] of Object.entries(loadResult.polls)) expected.set(id, r);
+    const memory = await server.request({ type: 'memory' }, 'memory');
+
+    // 5. Every count, everywhere: both clients, the read model, the database, after a restart.
+    const phaseExpected = (phase: Phase): Expected =>
+      new Map([...phase.votes.keys()].map((id) => [id, expected.get(id)!]));
+    for (const phase of [latency, load]) {
+      compare('tRPC subscriber', phaseExpected(phase), (id) => phase.trpcFinal.get(id));
+      compare('Socket.IO client', phaseExpected(phase), (id) => phase.socketFinal.get(id));
+    }
+    const readModel = await countsOverTrpc(clients);
+    compare('read model (polls.list)', expected, (id) => readModel.get(id));
+    await clients.close();
+    clients = undefined;
+    await server.stop();
+    server = undefined;
+    const stored = countsInDatabase(dataDir);
+    compare('SQLite', expected, (id) => stored.get(id));
+
+    log('restarting on the stored votes ...');
+    server = await ServerProcess.start(dataDir, channel);
+    const restartMs = server.startupMs;
+    clients = new Clients(server.url);
+    await clients.connect();
+    const reloaded = await countsOverTrpc(clients);
+    compare('after restart', expected, (id) => reloaded.get(id));
+    await clients.close();
+    clients = undefined;
+    await server.stop();
+    server = undefined;
+
+    // 6. The table.
+    const endToEnd =
+      load.total / ((Math.max(load.trpcLastAt, load.socketLastAt) - loadResult.firstAt) / 1000);
+    const trpcOnly = load.total / ((load.trpcLastAt - loadResult.firstAt) / 1000);
+    const injectRate = load.total / ((loadResult.lastAt - loadResult.firstAt) / 1000);
+    const p50 = percentile(latency.trpcLatency, 50);
+    const p99 = percentile(latency.trpcLatency, 99);
+    const sp50 = percentile(latency.socketLatency, 50);
+    const sp99 = percentile(latency.socketLatency, 99);
+    const peakMb = mb(memory.peakRssBytes);
+
+    row('raw decryptPollVote (Baileys, alone)', `${fmt(raw.perSec)} votes/s`);
+    row(`naive recipe (${fmt(VOTERS)}-voter poll)`, `${fmt(naive.perSec)} votes/s`);
+    row(
+      `end to end, ${LOAD_POLLS} polls x ${fmt(VOTERS)} voters`,
+      `${fmt(endToEnd)} votes/s`,
+      verdict(endToEnd >= TARGETS.votesPerSec, `>= ${fmt(TARGETS.votesPerSec)}`),
+    );
+    row('  to the tRPC subscriber', `${fmt(trpcOnly)} votes/s`);
+    row('  sandbox injection rate', `${fmt(injectRate)} votes/s`);
+    row(
+      '  end to end / naive',
+      `${fmt(endToEnd / naive.perSec, 1)}x`,
+      verdict(endToEnd / naive.perSec >= TARGETS.naiveRatio, `>= ${TARGETS.naiveRatio}x`),
+    );
+    row('  end to end / raw decrypt', `${fmt(endToEnd / raw.perSec, 2)}x`);
+    row(
+      `latency at ${fmt(LATENCY_RATE)}/s, tRPC p50 / p99`,
+      `${fmt(p50, 1)} / ${fmt(p99, 1)} ms`,
+      verdict(p99 <= TARGETS.p99Ms, `p99 <= ${TARGETS.p99Ms} ms`),
+    );
+    row(
+      `latency at ${fmt(LATENCY_RATE)}/s, Socket.IO p50 / p99`,
+      `${fmt(sp50, 1)} / ${fmt(sp99, 1)} ms`,
+    );
+    row(
+      `latency under full load, tRPC p50 / p99`,
+      `${fmt(percentile(load.trpcLatency, 50), 0)} / ${fmt(percentile(load.trpcLatency, 99), 0)} ms`,
+    );
+    row(
+      'peak RSS of the server process',
+      `${fmt(peakMb, 0)} MB`,
+      verdict(peakMb <= TARGETS.peakRssMb, `<= ${TARGETS.peakRssMb} MB`),
+    );
+    row(
+      '  RSS / heap after the load',
+      `${fmt(mb(memory.rssBytes), 0)} / ${fmt(mb(memory.heapUsedBytes), 0)} MB`,
+    );
+    row('startup to ready (spawn -> WhatsApp open)', `${fmt(firstStartupMs, 0)} ms`);
+    row(`restart to ready, ${fmt(expected.size)} polls stored`, `${fmt(restartMs, 0)} ms`);
+    row(
+      'counts exact (clients, read model, SQLite, restart)',
+      failures.length === 0 ? 'yes' : 'NO',
+    );
+    row('bench run time', `${fmt((performance.now() - benchStarted) / 1000, 1)} s`);
+    printTable();
+  } finally {
+    await clients?.close().catch(() => {});
+    await server?.stop().catch(() => {});
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+function printTable(): void {
+  const widths = [0, 1, 2].map((i) =>
+    Math.max(...[['what', 'measured', 'target'], ...rows].map((r) => r[i]!.length)),
+  );
+  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(['what', 'measured', 'target']));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  for (const failure of failures) console.log(`FAILED: ${failure}`);
+}
+
+main().then(
+  () => process.exit(failures.length === 0 ? 0 : 1),
+  (err: Error) => {
+    console.error(`bench failed: ${err.stack ?? err.message}`);
+    process.exit(1);
+  },
+);

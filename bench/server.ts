@@ -1,0 +1,105 @@
+import { Config, startServer } from '@pollmasters/api';
+import { SandboxProbe } from '@pollmasters/worker/sandbox';
+import { pino } from 'pino';
+import type { FromServer, ToServer } from './protocol.js';
+
+/*
+ * The server under test, in its own process (so that its RSS is its own): the real server in
+ * sandbox mode on a free port with the data dir it is given, and the sandbox probe, driven by
+ * the bench over IPC. BroadcastChannels only reach threads of one process, so the probe must
+ * live here.
+ */
+const [dataDir, channelName] = process.argv.slice(2);
+if (!dataDir || !channelName || !process.send) {
+  throw new Error('usage: a child of bench/run.ts: server.ts <dataDir> <channelName>');
+}
+const send = (message: FromServer) => process.send?.(message);
+
+const config = Config.parse({
+  port: 0,
+  host: '127.0.0.1',
+  dataDir,
+  logLevel: 'warn',
+  sendDelayMs: 0,
+  sandbox: {
+    channelName,
+    qrScanDelayMs: 50,
+    connectDelayMs: 10,
+    autoVote: false,
+    groups: 10,
+    membersPerGroup: 5,
+    directChats: 0,
+  },
+});
+const server = await startServer(config, pino({ level: config.logLevel }));
+const listeningMs = performance.now();
+const { session } = server;
+if (session.sessionState.status !== 'ready') {
+  await new Promise<void>((resolve) => {
+    const onState = () => {
+      if (session.sessionState.status !== 'ready') return;
+      session.off('state', onState);
+      resolve();
+    };
+    session.on('state', onState);
+  });
+}
+const probe = new SandboxProbe(channelName);
+send({ type: 'ready', url: server.url, listeningMs, readyMs: performance.now() });
+
+process.on('message', (raw) => {
+  const message = raw as ToServer;
+  void handle(message).catch((err: Error) =>
+    send({ type: 'error', id: message.id, message: err.message }),
+  );
+});
+
+async function handle(message: ToServer): Promise<void> {
+  switch (message.type) {
+    case 'createPolls': {
+      const groups = (await session.listChats()).filter((c) => c.isGroup);
+      const polls: { id: string; chatId: string }[] = [];
+      for (let i = 0; i < message.count; i++) {
+        const chat = groups[i % groups.length]!;
+        const poll = await session.sendPoll({
+          chatId: chat.id,
+          question: `${message.prefix} ${i + 1}`,
+          options: message.options,
+          // Mostly single choice, some multiple choice: both kinds of selection.
+          selectableCount: i % 4 === 3 ? 0 : 1,
+        });
+        polls.push({ id: poll.id, chatId: poll.chatId });
+      }
+      send({ type: 'polls', id: message.id, polls });
+      return;
+    }
+    case 'burst': {
+      const result = await probe.voteBurst(message.polls, {
+        seed: message.seed,
+        ...(message.ratePerSec ? { ratePerSec: message.ratePerSec } : {}),
+        batchSize: message.batchSize,
+        timeoutMs: 120_000,
+      });
+      send({ type: 'burst', id: message.id, result });
+      return;
+    }
+    case 'memory': {
+      const usage = process.memoryUsage();
+      send({
+        type: 'memory',
+        id: message.id,
+        peakRssBytes: process.resourceUsage().maxRSS * 1024,
+        rssBytes: usage.rss,
+        heapUsedBytes: usage.heapUsed,
+      });
+      return;
+    }
+    case 'stop': {
+      probe.close();
+      await server.close();
+      send({ type: 'stopped', id: message.id });
+      process.disconnect();
+      return;
+    }
+  }
+}
