@@ -1,0 +1,76 @@
+import type { PollMastersClient } from '@pollmasters/client';
+import type { Poll, VoteChange } from '@pollmasters/shared';
+
+/**
+ * Every vote change the server announced on `polls.updates`: what the worker stored (it emits
+ * `votes` only after the transaction committed), as a client saw it.
+ */
+export class AckedVotes {
+  readonly changes: VoteChange[] = [];
+  private readonly listeners = new Set<() => void>();
+  private readonly sub: { unsubscribe(): void };
+
+  constructor(client: PollMastersClient) {
+    this.sub = client.polls.updates.subscribe(
+      { snapshot: false },
+      {
+        onData: ({ data }) => {
+          if (data.type !== 'votes') return;
+          this.changes.push(...data.changes);
+          for (const listener of this.listeners) listener();
+        },
+      },
+    );
+  }
+
+  /** Resolves once at least `count` changes arrived; rejects after `timeoutMs`. */
+  atLeast(count: number, timeoutMs = 15_000): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        if (this.changes.length < count) return;
+        clearTimeout(timer);
+        this.listeners.delete(check);
+        resolve();
+      };
+      const timer = setTimeout(() => {
+        this.listeners.delete(check);
+        reject(new Error(`only ${this.changes.length} of ${count} vote changes arrived`));
+      }, timeoutMs);
+      this.listeners.add(check);
+      check();
+    });
+  }
+
+  close(): void {
+    this.sub.unsubscribe();
+  }
+}
+
+/**
+ * The acknowledged votes a set of polls fails to hold: for each voter, their newest
+ * acknowledged change must be there, or something newer (a withdrawal may leave them out).
+ */
+export const missingAcked = (polls: readonly Poll[], changes: readonly VoteChange[]): string[] => {
+  const newest = new Map<string, VoteChange>();
+  for (const c of changes) {
+    const key = `${c.pollId}/${c.voter}`;
+    const known = newest.get(key);
+    if (!known || c.version > known.version) newest.set(key, c);
+  }
+  const byId = new Map(polls.map((p) => [p.id, p]));
+  const missing: string[] = [];
+  for (const [key, change] of newest) {
+    const stored = byId.get(change.pollId)?.voters.find((v) => v.voter === change.voter);
+    if (change.selected.length === 0) {
+      if (stored && stored.timestampMs <= change.timestampMs) missing.push(`${key} (withdrawn)`);
+    } else if (!stored || stored.timestampMs < change.timestampMs) {
+      missing.push(key);
+    } else if (
+      stored.timestampMs === change.timestampMs &&
+      stored.selected.join() !== change.selected.join()
+    ) {
+      missing.push(`${key} (other selection)`);
+    }
+  }
+  return missing;
+};
