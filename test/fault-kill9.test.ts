@@ -1,0 +1,128 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
+import type { Poll } from '@pollmasters/shared';
+import { afterEach, expect, it } from 'vitest';
+import { type ChildServer, spawnServer } from './helpers/childServer.js';
+import { normalizeExpected, votersByName } from './helpers/sandbox.js';
+import { AckedVotes, missingAcked } from './helpers/votes.js';
+
+const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-kill9-'));
+const children: ChildServer[] = [];
+const clients: PollMastersClient[] = [];
+afterEach(async () => {
+  await Promise.all(clients.splice(0).map((c) => c.close()));
+  for (const child of children.splice(0)) {
+    child.proc.kill('SIGKILL');
+    await child.exited;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+const args = [
+  '--sandbox',
+  '--groups',
+  '2',
+  '--members',
+  '40',
+  '--send-delay-ms',
+  '0',
+  '--data-dir',
+  dataDir,
+];
+
+const start = async () => {
+  const child = await spawnServer(args, { LOG_LEVEL: 'warn' });
+  children.push(child);
+  const client = createPollMastersClient({ url: child.url });
+  clients.push(client);
+  return { child, client };
+};
+
+/** Waits until the session is ready, on its `session.events` subscription. */
+const untilReady = async (client: PollMastersClient, timeoutMs = 15_000): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error('not ready in time')), timeoutMs);
+    const sub = client.session.events.subscribe(
+      {},
+      {
+        onData: ({ data }) => {
+          if (data.state.status !== 'ready') return;
+          clearTimeout(timer);
+          sub.unsubscribe();
+          resolve();
+        },
+        onError: reject,
+      },
+    );
+  });
+
+interface Ledger {
+  polls: Record<string, Record<string, string[]>>;
+  pending: Record<string, number>;
+}
+
+it('kill -9 during a stream of votes: every acknowledged vote survives, counts exact after restart', async () => {
+  const first = await start();
+  await untilReady(first.client);
+  const acked = new AckedVotes(first.client);
+  const groups = (await first.client.chats.list.query()).filter((c) => c.isGroup);
+  const sent = await first.client.polls.send.mutate({
+    chatIds: groups.map((g) => g.id),
+    question: 'Survive kill -9?',
+    options: ['yes', 'no', 'maybe'],
+  });
+  const pollIds = sent.results.map((r) => r.pollId ?? '');
+  expect(pollIds.every(Boolean)).toBe(true);
+
+  await acked.atLeast(25);
+  first.child.proc.kill('SIGKILL');
+  await first.child.exited;
+  const ackedBeforeKill = [...acked.changes];
+  // Killed mid-stream: the network holds messages our dead socket never acknowledged.
+  const journal = readFileSync(join(dataDir, 'mailbox.jsonl'), 'utf8').trim().split('\n');
+  const unacked = new Set<string>();
+  for (const line of journal) {
+    const entry = JSON.parse(line) as { op: string; id: string };
+    if (entry.op === 'sent') unacked.add(entry.id);
+    else unacked.delete(entry.id);
+  }
+  expect(unacked.size).toBeGreaterThan(0);
+
+  const second = await start();
+  await untilReady(second.client);
+  const afterRestart = await second.client.polls.list.query();
+  expect(missingAcked(afterRestart, ackedBeforeKill)).toEqual([]);
+
+  // The network's plans died with the process; what it cast and holds unacknowledged is
+  // delivered on this login. Settled: nothing pending, and the counts are the ledger's.
+  const deadline = Date.now() + 15_000;
+  let last: { polls: Poll[]; ledger: Ledger } | undefined;
+  for (;;) {
+    const res = await fetch(`${second.child.url}/sandbox/ledger`);
+    const ledger = (await res.json()) as Ledger;
+    const polls = await second.client.polls.list.query();
+    last = { polls, ledger };
+    const settled = pollIds.every((id) => ledger.pending[id] === 0);
+    const exact = pollIds.every((id) => {
+      const poll = polls.find((p) => p.id === id);
+      return (
+        poll &&
+        JSON.stringify(votersByName(poll)) ===
+          JSON.stringify(normalizeExpected(poll, ledger.polls[id] ?? {}))
+      );
+    });
+    if (settled && exact) break;
+    if (Date.now() > deadline) break;
+    await new Promise<void>((r) => setTimeout(r, 100));
+  }
+  for (const id of pollIds) {
+    const poll = last.polls.find((p) => p.id === id);
+    expect(poll).toBeDefined();
+    if (!poll) continue;
+    expect(last.ledger.pending[id]).toBe(0);
+    expect(votersByName(poll)).toEqual(normalizeExpected(poll, last.ledger.polls[id] ?? {}));
+  }
+  acked.close();
+});

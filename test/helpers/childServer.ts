@@ -1,0 +1,67 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ChildServer {
+  proc: ChildProcess;
+  /** `http://127.0.0.1:<port>` as the server printed it. */
+  url: string;
+  /** Everything the process wrote so far. */
+  readonly stdout: string;
+  readonly stderr: string;
+  /** Resolves once the process has exited. */
+  exited: Promise<void>;
+}
+
+/**
+ * The real server as its own process (`node --import tsx packages/api/src/main.ts ...`), as
+ * an operator runs it; resolves once it printed the URL it listens on.
+ */
+export const spawnServer = (
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 20_000,
+): Promise<ChildServer> =>
+  new Promise((resolve, reject) => {
+    const proc = spawn(
+      process.execPath,
+      ['--import', 'tsx', 'packages/api/src/main.ts', '--port', '0', ...args],
+      { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
+    );
+    let stdout = '';
+    let stderr = '';
+    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    const timer = setTimeout(() => {
+      proc.kill('SIGKILL');
+      reject(new Error(`the server did not start within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
+    }, timeoutMs);
+    const server: ChildServer = {
+      proc,
+      url: '',
+      get stdout() {
+        return stdout;
+      },
+      get stderr() {
+        return stderr;
+      },
+      exited,
+    };
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      stdout += chunk.toString('utf8');
+      const found = /PollMasters listening on (http:\/\/\S+)/.exec(stdout);
+      if (found?.[1] && !server.url) {
+        clearTimeout(timer);
+        server.url = found[1];
+        resolve(server);
+      }
+    });
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      stderr += chunk.toString('utf8');
+    });
+    proc.once('exit', (code, signal) => {
+      clearTimeout(timer);
+      if (!server.url)
+        reject(new Error(`the server exited (${code ?? signal}):\n${stdout}\n${stderr}`));
+    });
+  });
