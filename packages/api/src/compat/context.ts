@@ -15,4 +15,6 @@ export type CompatContext = Omit<EdgeContext, 'session' | 'auth'> & { session: C
 export interface CompatOptions {
   /** At most one `poll_update_to_gui` per poll per this many milliseconds (default 100). */
   coalesceMs?: number;
+  /** Unsent bytes a Socket.IO client may have queued before it is disconnected (default 4 MiB). */
+  maxBufferedBytes?: number;
 }

@@ -7,6 +7,7 @@ import {
 import type { Server, Socket } from 'socket.io';
 import { PollCoalescer } from './coalescer.js';
 import type { CompatSession } from './context.js';
+import { dropSlowClients } from './slowClients.js';
 import { allPollData, compatUser, pollUpdateToGui } from './views.js';
 
 type EventName = keyof CompatServerEvents;
@@ -48,9 +49,18 @@ export const mountCompatSocket = (
   io: Server,
   session: CompatSession,
   coalesceMs: number,
+  maxBufferedBytes = 4 * 1024 * 1024,
+  onSlowClient: (id: string, bytes: number) => void = () => {},
 ): (() => void) => {
+  /** Broadcasts, after dropping the clients that stopped reading (./slowClients.ts). */
+  const broadcast: Emitter = {
+    emit: (event, payload) => {
+      dropSlowClients(io, maxBufferedBytes, onSlowClient);
+      return io.emit(event, payload);
+    },
+  };
   const coalescer = new PollCoalescer(coalesceMs, (poll) =>
-    send(io, 'poll_update_to_gui', pollUpdateToGui(poll)),
+    send(broadcast, 'poll_update_to_gui', pollUpdateToGui(poll)),
   );
   let last: SessionState = session.sessionState;
 
@@ -59,12 +69,12 @@ export const mountCompatSocket = (
     send(socket, 'initial_poll_data', allPollData(session.listPolls()));
   };
   const onState = (state: SessionState) => {
-    sendState(io, state, last);
+    sendState(broadcast, state, last);
     last = state;
   };
   const onPollSent = (poll: Poll) => {
     coalescer.seen(poll);
-    send(io, 'new_poll_sent', { pollMsgId: poll.id, pollData: toPollData(poll) });
+    send(broadcast, 'new_poll_sent', { pollMsgId: poll.id, pollData: toPollData(poll) });
   };
   const onPollUpdated = ({ poll }: { poll: Poll }) => coalescer.push(poll);
 

@@ -1,0 +1,46 @@
+import type { Server } from 'socket.io';
+
+/** A packet waiting in an engine.io socket's write buffer. */
+interface BufferedPacket {
+  data?: unknown;
+}
+
+const sizeOf = (packet: BufferedPacket): number => {
+  const { data } = packet;
+  if (typeof data === 'string') return Buffer.byteLength(data);
+  if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
+  return 0;
+};
+
+/** Bytes queued for a Socket.IO client that its connection has not taken yet. */
+export const bufferedBytes = (writeBuffer: readonly BufferedPacket[]): number => {
+  let total = 0;
+  for (const packet of writeBuffer) total += sizeOf(packet);
+  return total;
+};
+
+/**
+ * Disconnects every client whose unsent packets exceed `maxBytes`: a client that stops
+ * reading must not make the server hold an ever longer queue of full poll states for it.
+ * The client may reconnect; it gets `initial_poll_data` (the whole current state) again.
+ * Returns how many were dropped.
+ */
+export const dropSlowClients = (
+  io: Server,
+  maxBytes: number,
+  onDrop: (id: string, bytes: number) => void = () => {},
+): number => {
+  let dropped = 0;
+  for (const socket of io.of('/').sockets.values()) {
+    // engine.io's queue of packets its transport has not taken yet (private in its types).
+    const buffer = (socket.conn as unknown as { writeBuffer: BufferedPacket[] }).writeBuffer;
+    if (buffer.length === 0) continue;
+    const bytes = bufferedBytes(buffer);
+    if (bytes <= maxBytes) continue;
+    onDrop(socket.id, bytes);
+    // `true` closes the underlying connection, which frees its write buffer.
+    socket.disconnect(true);
+    dropped += 1;
+  }
+  return dropped;
+};
