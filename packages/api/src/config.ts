@@ -15,6 +15,15 @@ export const Config = z
     sandbox: z.record(z.string(), z.unknown()).optional(),
     /** Pause between sends of one multi-chat send. */
     sendDelayMs: z.coerce.number().int().min(0).max(60_000).default(1_000),
+    /**
+     * Bytes that may wait on a tRPC subscriber's WebSocket before its subscription is ended
+     * (it resumes by `lastEventId`).
+     */
+    subscriberMaxBufferedBytes: z.coerce
+      .number()
+      .int()
+      .min(16 * 1024)
+      .default(8 * 1024 * 1024),
   })
   // Off loopback, a keyless server would hand the WhatsApp account to the whole network.
   .refine((c) => c.apiKey !== undefined || isLoopback(c.host), {

@@ -33,7 +33,8 @@ export interface TrpcSession {
 /** What every procedure can use; built once by `mountTrpc`. */
 export interface TrpcServices {
   session: TrpcSession;
-  config: Pick<Config, 'apiKey' | 'sendDelayMs'>;
+  config: Pick<Config, 'apiKey' | 'sendDelayMs'> &
+    Partial<Pick<Config, 'subscriberMaxBufferedBytes'>>;
   logger: Logger;
   /** Poll events with resumable ids, for `polls.updates`. */
   log: PollEventLog;

@@ -16,7 +16,7 @@ import { procedure, router } from './init.js';
 import { pollUpdates } from './pollUpdates.js';
 
 /** Bytes that may wait on a subscriber's WebSocket before it is asked to resume later. */
-const maxBufferedBytes = 8 * 1024 * 1024;
+const defaultMaxBufferedBytes = 8 * 1024 * 1024;
 
 /**
  * Takes one of the connection's subscription slots (./subscriptionSlots.ts) for a
@@ -150,7 +150,12 @@ const pollsRouter = router({
         lastEventId: input.lastEventId,
         snapshot: input.snapshot,
         signal,
-        backpressure: bufferedAmount ? { bufferedAmount, maxBytes: maxBufferedBytes } : undefined,
+        backpressure: bufferedAmount
+          ? {
+              bufferedAmount,
+              maxBytes: ctx.config.subscriberMaxBufferedBytes ?? defaultMaxBufferedBytes,
+            }
+          : undefined,
       })) {
         yield tracked(id, event);
       }
