@@ -94,8 +94,9 @@ it('disconnects a Socket.IO client that stops reading, without delaying the othe
   while (!isDropped && rounds < 2_000) {
     rounds += 1;
     session.emit('pollUpdated', { poll: bigPoll(rounds), changes: [] });
-    const buffer = (serverStalled?.conn as unknown as { writeBuffer: { data?: unknown }[] })
-      .writeBuffer;
+    const buffer =
+      (serverStalled?.conn as unknown as { writeBuffer: { data?: unknown }[] } | undefined)
+        ?.writeBuffer ?? [];
     peak = Math.max(peak, bufferedBytes(buffer));
     // Let the sockets work between pushes, as real vote batches arrive over time.
     await new Promise<void>((r) => setImmediate(r));

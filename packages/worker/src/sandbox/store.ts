@@ -97,9 +97,10 @@ export class NetworkStore {
   loadMailbox(): MailboxMessage[] {
     const open = new Map<string, MailboxMessage>();
     const legacy = this.readJson('outbox.json', z.array(StoredMessage)) ?? [];
-    legacy.forEach((message, i) =>
-      open.set(`outbox-${i}`, { op: 'sent', id: `outbox-${i}`, message }),
-    );
+    for (const [i, message] of legacy.entries()) {
+      open.set(`outbox-${i}`, { op: 'sent', id: `outbox-${i}`, message });
+    }
+
     for (const entry of this.readLines('mailbox.jsonl', MailboxEntry)) {
       if (entry.op === 'sent') open.set(entry.id, entry);
       else open.delete(entry.id);
