@@ -84,6 +84,39 @@ describe('PollCoalescer', () => {
     expect(emitted.map((p) => p.version)).toEqual([1, 2, 3, 4, 5]);
   });
 
+  it('shares one byte budget between polls, the longest-waiting first, and keeps each newest', () => {
+    // 100 polls of 100 KB each, 1 MB/s: about 10 pushes a second in all, not 1,000.
+    const sizes = new Map<string, number>();
+    const budgeted = new PollCoalescer(
+      100,
+      (p) => {
+        emitted.push(p);
+        return sizes.get(p.id) ?? 0;
+      },
+      { bytesPerSec: 1_000_000 },
+    );
+    const ids = Array.from({ length: 100 }, (_, i) => `p${i}`);
+    for (const id of ids) sizes.set(id, 100_000);
+    for (let t = 1; t <= 2_000; t++) {
+      for (const id of ids) budgeted.push(poll(id, t));
+      vi.advanceTimersByTime(1);
+    }
+    // Two seconds: a second's worth at once (the bucket starts full), then two seconds' refill.
+    expect(emitted.length).toBeGreaterThanOrEqual(28);
+    expect(emitted.length).toBeLessThanOrEqual(32);
+    // Polls take turns (none gets a second push before 30 others got one); none goes backwards.
+    expect(new Set(emitted.map((p) => p.id)).size).toBe(emitted.length);
+    for (const id of ids) {
+      const versions = emitted.filter((p) => p.id === id).map((p) => p.version);
+      expect(versions).toEqual([...versions].sort((a, b) => a - b));
+    }
+    // Quiet again: every poll ends with its newest state.
+    vi.advanceTimersByTime(20_000);
+    for (const id of ids) expect(emitted.filter((p) => p.id === id).at(-1)?.version).toBe(2_000);
+    expect(budgeted.waiting).toBe(0);
+    budgeted.close();
+  });
+
   it('emits nothing after close', () => {
     coalescer.push(poll('a', 1));
     coalescer.push(poll('a', 2));

@@ -9,6 +9,7 @@ import { afterEach, expect, it } from 'vitest';
 import { mountCompat } from '../src/compat/index.js';
 import { bufferedBytes } from '../src/compat/slowClients.js';
 import { Config } from '../src/config.js';
+import { pollUpdateOf } from '../src/session/readModel.js';
 import { FakeSession, USER } from './fakeSession.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -93,7 +94,7 @@ it('disconnects a Socket.IO client that stops reading, without delaying the othe
   });
   while (!isDropped && rounds < 2_000) {
     rounds += 1;
-    session.emit('pollUpdated', { poll: bigPoll(rounds), changes: [] });
+    session.emit('pollUpdated', pollUpdateOf(bigPoll(rounds)));
     const buffer =
       (serverStalled?.conn as unknown as { writeBuffer: { data?: unknown }[] } | undefined)
         ?.writeBuffer ?? [];

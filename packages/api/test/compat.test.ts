@@ -19,6 +19,7 @@ import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { mountCompat } from '../src/compat/index.js';
 import { Config } from '../src/config.js';
+import { pollUpdateOf } from '../src/session/readModel.js';
 import { CHATS, FakeSession, QR, USER } from './fakeSession.js';
 
 interface Fixture {
@@ -379,7 +380,7 @@ describe('compat Socket.IO', () => {
     for (const [i, voter] of voters.entries()) {
       for (const id of ids) last = session.vote(id, voter, [i % 3 === 0 ? 'Sushi' : 'Pizza']);
       // A stale state after a newer one must never reach the GUI.
-      if (i === 10) session.emit('pollUpdated', { poll: { ...last!, version: 1 }, changes: [] });
+      if (i === 10) session.emit('pollUpdated', pollUpdateOf({ ...last!, version: 1 }));
     }
     const finalVersion = last!.version;
     await gui.until(

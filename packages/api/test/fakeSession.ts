@@ -7,6 +7,7 @@ import {
   type SendPollInput,
   type SessionState,
 } from '@pollmasters/shared';
+import { pollUpdateOf } from '../src/session/readModel.js';
 import type { SessionEvents } from '../src/session/sessionService.js';
 
 export const QR = '2@AbCdEf==,Xy12==,Zz34==,Qq56==';
@@ -101,7 +102,7 @@ export class FakeSession extends EventEmitter<SessionEvents> {
     }
     const poll = { ...before, voters, version: before.version + 1 };
     this.polls.set(pollId, poll);
-    this.emit('pollUpdated', { poll, changes: [] });
+    this.emit('pollUpdated', pollUpdateOf(poll));
     return poll;
   }
 }

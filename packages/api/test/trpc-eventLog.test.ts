@@ -1,5 +1,6 @@
 import { countVotes, optionHash, type Poll, type VoteChange } from '@pollmasters/shared';
 import { describe, expect, it } from 'vitest';
+import { pollUpdateOf } from '../src/session/readModel.js';
 import { PollEventLog } from '../src/trpc/eventLog.js';
 import { EventQueue, QueueOverflowError } from '../src/trpc/eventQueue.js';
 import { type IdentifiedEvent, pollUpdates } from '../src/trpc/pollUpdates.js';
@@ -62,7 +63,7 @@ describe('PollEventLog', () => {
     for (const voter of ['x', 'y']) {
       const v = vote(p, voter, 'Yes');
       p = v.poll;
-      log.pollUpdated(p, [v.change]);
+      log.pollUpdated(pollUpdateOf(p, [v.change]));
     }
     expect(log.head).toBe(3);
     expect(log.idOf(3)).toBe('e1-3');
@@ -87,7 +88,7 @@ describe('PollEventLog', () => {
 
   it('keeps a full-state pollUpdated (no changes) as pollState', () => {
     const log = new PollEventLog({ epoch: 'e1' });
-    const entry = log.pollUpdated(poll('a', 4), []);
+    const entry = log.pollUpdated(pollUpdateOf(poll('a', 4)));
     expect(entry.event).toMatchObject({ type: 'pollState', poll: { id: 'a', version: 4 } });
     expect(countVotes(vote(poll('a'), 'x', 'No').poll).map((c) => c.count)).toEqual([0, 1]);
   });
@@ -125,7 +126,7 @@ describe('pollUpdates', () => {
     for (const voter of ['x', 'y']) {
       const v = vote(p, voter, 'Yes');
       p = v.poll;
-      log.pollUpdated(p, [v.change]);
+      log.pollUpdated(pollUpdateOf(p, [v.change]));
     }
     for (const e of await reading) seen.push(e.id);
     ac.abort();
@@ -134,7 +135,7 @@ describe('pollUpdates', () => {
     for (const voter of ['z', 'w']) {
       const v = vote(p, voter, 'No');
       p = v.poll;
-      log.pollUpdated(p, [v.change]);
+      log.pollUpdated(pollUpdateOf(p, [v.change]));
     }
     const ac2 = new AbortController();
     const resumed = pollUpdates({
@@ -146,7 +147,7 @@ describe('pollUpdates', () => {
     const backlog = await take(resumed, 2);
     const live = take(resumed, 1);
     const v = vote(p, 'q', 'Yes');
-    log.pollUpdated(v.poll, [v.change]);
+    log.pollUpdated(pollUpdateOf(v.poll, [v.change]));
     const all = [...seen, ...backlog.map((e) => e.id), ...(await live).map((e) => e.id)];
     expect(all).toEqual(['e1-2', 'e1-3', 'e1-4', 'e1-5', 'e1-6']);
     ac2.abort();
@@ -195,7 +196,7 @@ describe('pollUpdates', () => {
     const model = readModel(log);
     log.pollSent(poll('a'));
     log.pollSent(poll('b'));
-    log.pollUpdated(poll('a', 1), []);
+    log.pollUpdated(pollUpdateOf(poll('a', 1)));
     const gen = pollUpdates({ log, polls: model, lastEventId: 'e1-0', pollId: 'a' });
     expect((await take(gen, 2)).map((e) => e.id)).toEqual(['e1-1', 'e1-3']);
     await gen.return();

@@ -1,78 +1,162 @@
 import type { Poll } from '@pollmasters/shared';
 
-interface Entry {
+/** What the coalescer needs to know of a state: whose it is and how new. */
+export interface Versioned {
+  id: string;
+  version: number;
+}
+
+export interface CoalescerOptions {
+  /**
+   * Full-state bytes per second over all polls (a token bucket holding one second's worth).
+   * When it is spent, dirty polls wait, the longest-waiting first. Default: unlimited.
+   */
+  bytesPerSec?: number;
+  now?: () => number;
+}
+
+interface Entry<T> {
   /** The newest version the clients were given. */
   version: number;
   /** The newest state not given yet. */
-  pending: Poll | null;
-  timer: NodeJS.Timeout | null;
+  pending: T | null;
   lastEmitAt: number;
 }
 
 /**
- * Throttles full-state pushes per poll: at most one `emit` per poll per `intervalMs`, always
- * with the newest state, never an older version after a newer one. The first change after a
- * quiet interval goes out at once; changes within the interval go out together at its end.
+ * Throttles full-state pushes: at most one `emit` per poll per `intervalMs`, always with the
+ * newest state, never an older version after a newer one; and, over all polls together, at
+ * most `bytesPerSec` bytes of state (what `emit` reports it sent). A poll's states cost in
+ * proportion to its size, so 100 busy polls of 1,000 voters share one budget instead of each
+ * taking 10 pushes a second. The first change after a quiet interval goes out at once when the
+ * budget allows; later ones go out together, oldest-dirty poll first.
+ *
+ * `intervalMs` 0 turns coalescing off: every newer state is emitted at once, unbudgeted.
  */
-export class PollCoalescer {
-  private readonly entries = new Map<string, Entry>();
+export class PollCoalescer<T extends Versioned = Poll> {
+  private readonly entries = new Map<string, Entry<T>>();
+  /** Polls with a pending state, in the order they became dirty. */
+  private readonly dirty = new Map<string, Entry<T>>();
+  private readonly bytesPerSec: number;
+  private readonly now: () => number;
+  private tokens: number;
+  private refilledAt: number;
+  private timer: NodeJS.Timeout | null = null;
+  private timerAt = Number.POSITIVE_INFINITY;
   private closed = false;
 
   constructor(
     private readonly intervalMs: number,
-    private readonly emit: (poll: Poll) => void,
-    private readonly now: () => number = Date.now,
-  ) {}
+    /** Pushes a state; returns the bytes it cost (anything but a number = free). */
+    private readonly emit: (state: T) => unknown,
+    options: CoalescerOptions = {},
+  ) {
+    this.bytesPerSec = options.bytesPerSec ?? Number.POSITIVE_INFINITY;
+    this.now = options.now ?? Date.now;
+    this.tokens = this.bytesPerSec;
+    this.refilledAt = this.now();
+  }
 
   /** A new state of a poll; dropped when it is not newer than what was pushed or pending. */
-  push(poll: Poll): void {
+  push(state: T): void {
     if (this.closed) return;
-    const entry = this.entry(poll.id);
-    if (poll.version <= Math.max(entry.version, entry.pending?.version ?? -1)) return;
-    entry.pending = poll;
-    if (entry.timer) return;
-    const wait = entry.lastEmitAt + this.intervalMs - this.now();
-    if (wait <= 0) {
-      this.flush(entry);
+    const entry = this.entry(state.id);
+    if (state.version <= Math.max(entry.version, entry.pending?.version ?? -1)) return;
+    if (this.intervalMs <= 0) {
+      entry.version = state.version;
+      this.emit(state);
       return;
     }
-    entry.timer = setTimeout(() => {
-      entry.timer = null;
-      this.flush(entry);
-    }, wait);
-    entry.timer.unref();
+    entry.pending = state;
+    if (!this.dirty.has(state.id)) this.dirty.set(state.id, entry);
+    this.run();
   }
 
   /** The clients got this state another way (e.g. `new_poll_sent`): nothing older follows. */
-  seen(poll: Poll): void {
+  seen(state: Versioned): void {
     if (this.closed) return;
-    const entry = this.entry(poll.id);
-    entry.version = Math.max(entry.version, poll.version);
-    if (entry.pending && entry.pending.version <= entry.version) entry.pending = null;
+    const entry = this.entry(state.id);
+    entry.version = Math.max(entry.version, state.version);
+    if (entry.pending && entry.pending.version <= entry.version) {
+      entry.pending = null;
+      this.dirty.delete(state.id);
+    }
   }
 
-  /** Drops what is pending and clears the timers. Idempotent. */
+  /** Polls waiting for their turn. */
+  get waiting(): number {
+    return this.dirty.size;
+  }
+
+  /** Drops what is pending and clears the timer. Idempotent. */
   close(): void {
     this.closed = true;
-    for (const entry of this.entries.values()) if (entry.timer) clearTimeout(entry.timer);
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
     this.entries.clear();
+    this.dirty.clear();
   }
 
-  private entry(id: string): Entry {
+  private entry(id: string): Entry<T> {
     let entry = this.entries.get(id);
     if (!entry) {
-      entry = { version: -1, pending: null, timer: null, lastEmitAt: Number.NEGATIVE_INFINITY };
+      entry = { version: -1, pending: null, lastEmitAt: Number.NEGATIVE_INFINITY };
       this.entries.set(id, entry);
     }
     return entry;
   }
 
-  private flush(entry: Entry): void {
-    const poll = entry.pending;
-    if (!poll || this.closed) return;
-    entry.pending = null;
-    entry.version = poll.version;
-    entry.lastEmitAt = this.now();
-    this.emit(poll);
+  private refill(now: number): void {
+    if (this.bytesPerSec === Number.POSITIVE_INFINITY) return;
+    this.tokens = Math.min(
+      this.bytesPerSec,
+      this.tokens + ((now - this.refilledAt) / 1000) * this.bytesPerSec,
+    );
+    this.refilledAt = now;
+  }
+
+  /** Emits every dirty poll whose interval is over, while the budget lasts; then re-arms. */
+  private run(): void {
+    if (this.closed) return;
+    const now = this.now();
+    this.refill(now);
+    let nextAt = Number.POSITIVE_INFINITY;
+    for (const [id, entry] of this.dirty) {
+      const dueAt = entry.lastEmitAt + this.intervalMs;
+      if (dueAt > now) {
+        nextAt = Math.min(nextAt, dueAt);
+        continue;
+      }
+      if (this.tokens <= 0) {
+        // Out of budget: wait until it is positive again (the oldest-dirty poll goes first).
+        nextAt = Math.min(nextAt, now + Math.ceil((-this.tokens / this.bytesPerSec) * 1000) + 1);
+        break;
+      }
+      const state = entry.pending;
+      this.dirty.delete(id);
+      if (!state) continue;
+      entry.pending = null;
+      entry.version = state.version;
+      entry.lastEmitAt = now;
+      const cost = this.emit(state);
+      if (this.closed) return;
+      if (typeof cost === 'number') this.tokens -= cost;
+    }
+    this.arm(nextAt);
+  }
+
+  private arm(at: number): void {
+    if (at === Number.POSITIVE_INFINITY || at >= this.timerAt) return;
+    if (this.timer) clearTimeout(this.timer);
+    this.timerAt = at;
+    this.timer = setTimeout(
+      () => {
+        this.timer = null;
+        this.timerAt = Number.POSITIVE_INFINITY;
+        this.run();
+      },
+      Math.max(0, at - this.now()),
+    );
+    this.timer.unref();
   }
 }

@@ -23,14 +23,13 @@ export const mountCompat = (
 
   // The API key is checked by the server before any of this (../auth.ts).
   app.use(compatRouter(session, logger));
-  const detach = mountCompatSocket(
-    io,
-    session,
-    options.coalesceMs ?? 100,
-    options.maxBufferedBytes,
-    (id, bytes) =>
+  const detach = mountCompatSocket(io, session, {
+    coalesceMs: options.coalesceMs ?? 100,
+    maxBufferedBytes: options.maxBufferedBytes,
+    pushBytesPerSec: options.pushBytesPerSec,
+    onSlowClient: (id, bytes) =>
       logger.warn({ socketId: id, bytes }, 'dropped a Socket.IO client that stopped reading'),
-  );
+  });
   httpServer.once('close', detach);
 
   const notFound: RequestHandler = (req, res) => {

@@ -5,10 +5,12 @@ import {
   toPollData,
 } from '@pollmasters/shared';
 import type { Server, Socket } from 'socket.io';
+import type { PollUpdate } from '../session/readModel.js';
 import { PollCoalescer } from './coalescer.js';
 import type { CompatSession } from './context.js';
+import { GuiPushes } from './guiPushes.js';
 import { dropSlowClients } from './slowClients.js';
-import { allPollData, compatUser, pollUpdateToGui } from './views.js';
+import { allPollData, compatUser } from './views.js';
 
 type EventName = keyof CompatServerEvents;
 type Payload<E extends EventName> = Parameters<CompatServerEvents[E]>[0];
@@ -48,9 +50,17 @@ const sendState = (to: Emitter, state: SessionState, previous: SessionState | nu
 export const mountCompatSocket = (
   io: Server,
   session: CompatSession,
-  coalesceMs: number,
-  maxBufferedBytes = 4 * 1024 * 1024,
-  onSlowClient: (id: string, bytes: number) => void = () => {},
+  {
+    coalesceMs,
+    maxBufferedBytes = 4 * 1024 * 1024,
+    pushBytesPerSec = 8 * 1024 * 1024,
+    onSlowClient = () => {},
+  }: {
+    coalesceMs: number;
+    maxBufferedBytes?: number | undefined;
+    pushBytesPerSec?: number | undefined;
+    onSlowClient?: (id: string, bytes: number) => void;
+  },
 ): (() => void) => {
   /** Broadcasts, after dropping the clients that stopped reading (./slowClients.ts). */
   const broadcast: Emitter = {
@@ -59,8 +69,14 @@ export const mountCompatSocket = (
       return io.emit(event, payload);
     },
   };
-  const coalescer = new PollCoalescer(coalesceMs, (poll) =>
-    send(broadcast, 'poll_update_to_gui', pollUpdateToGui(poll)),
+  // Full states go only to clients that took the previous ones, within one byte budget for
+  // all polls together (./guiPushes.ts, ./coalescer.ts).
+  const pushes = new GuiPushes(io, maxBufferedBytes, onSlowClient);
+  const coalescer = new PollCoalescer<{ id: string; version: number; update: PollUpdate }>(
+    coalesceMs,
+    // The full state is built here, once per push that goes out (`update.poll` is lazy).
+    ({ id, update }) => pushes.send(id, () => update.poll),
+    { bytesPerSec: pushBytesPerSec },
   );
   let last: SessionState = session.sessionState;
 
@@ -76,7 +92,8 @@ export const mountCompatSocket = (
     coalescer.seen(poll);
     send(broadcast, 'new_poll_sent', { pollMsgId: poll.id, pollData: toPollData(poll) });
   };
-  const onPollUpdated = ({ poll }: { poll: Poll }) => coalescer.push(poll);
+  const onPollUpdated = (update: PollUpdate) =>
+    coalescer.push({ id: update.pollId, version: update.version, update });
 
   io.on('connection', onConnection);
   session.on('state', onState);
@@ -88,5 +105,6 @@ export const mountCompatSocket = (
     session.off('pollSent', onPollSent);
     session.off('pollUpdated', onPollUpdated);
     coalescer.close();
+    pushes.close();
   };
 };

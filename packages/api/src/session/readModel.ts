@@ -1,17 +1,76 @@
 import {
   byVoter,
+  countVotes,
   newestFirst,
+  type OptionCount,
   type Poll,
   type VoteChange,
   type VoterSelection,
 } from '@pollmasters/shared';
 
+/**
+ * What one change of a poll announces: what changed and the counts after it, kept up to date
+ * incrementally. The full state (every voter, sorted) is built only when `poll` is read.
+ */
+export interface PollUpdate {
+  readonly pollId: string;
+  readonly chatId: string;
+  /** The poll's version after this update. */
+  readonly version: number;
+  /** The vote changes behind it, in order; empty when the whole state was replaced (a resync). */
+  readonly changes: VoteChange[];
+  /** Per-option counts after it, in the order of the poll's options. */
+  readonly counts: OptionCount[];
+  /** Voters with a non-empty selection after it. */
+  readonly voterCount: number;
+  readonly unknownOptionVotes: number;
+  /**
+   * The poll's full state, materialised on first read: this version, or a newer one when the
+   * poll changed again before it was read (never an older one).
+   */
+  readonly poll: Poll;
+}
+
+/** An update that carries a whole state (a resync, a newer copy of a poll, a test). */
+export const pollUpdateOf = (poll: Poll, changes: VoteChange[] = []): PollUpdate => ({
+  pollId: poll.id,
+  chatId: poll.chatId,
+  version: poll.version,
+  changes,
+  counts: countVotes(poll),
+  voterCount: poll.voters.length,
+  unknownOptionVotes: poll.unknownOptionVotes,
+  poll,
+});
+
 interface Entry {
   poll: Omit<Poll, 'voters'>;
   voters: Map<string, VoterSelection>;
-  /** The materialised Poll, rebuilt only after a change. */
+  /** Voters per option hash (options of the poll only), kept up to date by `apply`. */
+  counts: Map<string, number>;
+  /** The materialised Poll, rebuilt only when read after a change. */
   cached: Poll | null;
 }
+
+const countsOf = (entry: Entry): OptionCount[] =>
+  entry.poll.options.map((o) => ({
+    name: o.name,
+    hash: o.hash,
+    count: entry.counts.get(o.hash) ?? 0,
+  }));
+
+const addSelection = (entry: Entry, selected: readonly string[], delta: number): void => {
+  for (const hash of selected) {
+    const n = entry.counts.get(hash);
+    if (n !== undefined) entry.counts.set(hash, n + delta);
+  }
+};
+
+/** The materialised state of an entry (cached until its next change). */
+const materialise = (entry: Entry): Poll => {
+  entry.cached ??= { ...entry.poll, voters: [...entry.voters.values()].sort(byVoter) };
+  return entry.cached;
+};
 
 /**
  * The API's copy of every poll: filled from the worker's snapshot, kept current by its
@@ -42,19 +101,23 @@ export class PollReadModel {
     this.entries.set(poll.id, {
       poll: rest,
       voters: new Map(voters.map((v) => [v.voter, v])),
+      counts: new Map(countVotes(poll).map((c) => [c.hash, c.count])),
       cached: poll,
     });
   }
 
   /**
-   * Applies accepted votes in order. Returns, per poll that changed, its new state and the
-   * changes that made it (changes for unknown polls or already applied versions are skipped).
+   * Applies accepted votes in order, updating each poll's counts as it goes. Returns, per poll
+   * that changed, what changed and its counts after (changes for unknown polls or already
+   * applied versions are skipped). Nothing is materialised here.
    */
-  apply(changes: readonly VoteChange[]): Map<string, { poll: Poll; changes: VoteChange[] }> {
-    const touched = new Map<string, VoteChange[]>();
+  apply(changes: readonly VoteChange[]): Map<string, PollUpdate> {
+    const touched = new Map<string, { entry: Entry; changes: VoteChange[] }>();
     for (const change of changes) {
       const entry = this.entries.get(change.pollId);
       if (!entry || change.version <= entry.poll.version) continue;
+      const before = entry.voters.get(change.voter);
+      if (before) addSelection(entry, before.selected, -1);
       if (change.selected.length === 0) entry.voters.delete(change.voter);
       else {
         entry.voters.set(change.voter, {
@@ -63,27 +126,36 @@ export class PollReadModel {
           selected: change.selected,
           timestampMs: change.timestampMs,
         });
+        addSelection(entry, change.selected, 1);
       }
-      entry.poll = {
-        ...entry.poll,
-        version: change.version,
-        unknownOptionVotes: entry.poll.unknownOptionVotes + change.unknownHashes,
-      };
+      entry.poll.version = change.version;
+      entry.poll.unknownOptionVotes += change.unknownHashes;
       entry.cached = null;
       const list = touched.get(change.pollId);
-      if (list) list.push(change);
-      else touched.set(change.pollId, [change]);
+      if (list) list.changes.push(change);
+      else touched.set(change.pollId, { entry, changes: [change] });
     }
-    const result = new Map<string, { poll: Poll; changes: VoteChange[] }>();
-    for (const [id, list] of touched) result.set(id, { poll: this.get(id)!, changes: list });
+    const result = new Map<string, PollUpdate>();
+    for (const [id, { entry, changes: list }] of touched) {
+      result.set(id, {
+        pollId: id,
+        chatId: entry.poll.chatId,
+        version: entry.poll.version,
+        changes: list,
+        counts: countsOf(entry),
+        voterCount: entry.voters.size,
+        unknownOptionVotes: entry.poll.unknownOptionVotes,
+        get poll() {
+          return materialise(entry);
+        },
+      });
+    }
     return result;
   }
 
   get(id: string): Poll | undefined {
     const entry = this.entries.get(id);
-    if (!entry) return undefined;
-    entry.cached ??= { ...entry.poll, voters: [...entry.voters.values()].sort(byVoter) };
-    return entry.cached;
+    return entry ? materialise(entry) : undefined;
   }
 
   /** Every poll, newest first. */

@@ -12,11 +12,12 @@ import {
   type SendPollInput,
   type SessionState,
   spawnWorker,
-  type VoteChange,
   type VoteRejection,
 } from '@pollmasters/shared';
 import { type WorkerConfig, workerEntry } from '@pollmasters/worker';
-import { PollReadModel } from './readModel.js';
+import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';
+
+export type { PollUpdate } from './readModel.js';
 
 /** Events of a session, for the API's edges (compat, tRPC, metrics). */
 export interface SessionEvents {
@@ -24,8 +25,11 @@ export interface SessionEvents {
   state: [SessionState];
   /** A poll was sent and stored. */
   pollSent: [Poll];
-  /** A poll changed: its new full state and the vote changes behind it (empty on a resync). */
-  pollUpdated: [{ poll: Poll; changes: VoteChange[] }];
+  /**
+   * A poll changed: the vote changes behind it (empty on a resync) and its counts after them;
+   * its full state is built only when a listener reads `poll` (./readModel.ts).
+   */
+  pollUpdated: [PollUpdate];
   /** A vote could not be used. */
   voteRejected: [VoteRejection];
   /** A poll could not be sent (for the metrics; the caller gets the error). */
@@ -206,7 +210,7 @@ export class SessionService extends EventEmitter<SessionEvents> {
       const snapshot = await Promise.race([channel.call({ type: 'snapshot' }), failed]);
       this.setState({ status: snapshot.status, qr: snapshot.qr, user: snapshot.user });
       for (const poll of this.polls.reset(snapshot.polls)) {
-        this.emit('pollUpdated', { poll, changes: [] });
+        this.emit('pollUpdated', pollUpdateOf(poll));
       }
       this.state = 'running';
       this.startedAt = Date.now();
@@ -251,7 +255,7 @@ export class SessionService extends EventEmitter<SessionEvents> {
     if (known && known.version >= poll.version) return;
     this.polls.put(poll);
     if (!known) this.emit('pollSent', poll);
-    else this.emit('pollUpdated', { poll, changes: [] });
+    else this.emit('pollUpdated', pollUpdateOf(poll));
   }
 
   private setState(next: SessionState): void {

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { countVotes, type Poll, type PollEvent, type VoteChange } from '@pollmasters/shared';
+import { countVotes, type Poll, type PollEvent } from '@pollmasters/shared';
+import type { PollUpdate } from '../session/readModel.js';
 
 /** A poll event with its place in the log. */
 export interface LogEntry {
@@ -70,22 +71,23 @@ export class PollEventLog {
   }
 
   /** A poll changed; no `changes` means its whole state was resynced. */
-  pollUpdated(poll: Poll, changes: readonly VoteChange[]): LogEntry {
-    if (changes.length === 0) {
-      return this.append({ type: 'pollState', poll, counts: countVotes(poll) }, poll.id);
+  pollUpdated(update: PollUpdate): LogEntry {
+    if (update.changes.length === 0) {
+      const { poll, counts } = update;
+      return this.append({ type: 'pollState', poll, counts }, update.pollId);
     }
     return this.append(
       {
         type: 'votes',
-        pollId: poll.id,
-        chatId: poll.chatId,
-        version: poll.version,
-        changes: [...changes],
-        counts: countVotes(poll),
-        voterCount: poll.voters.length,
-        unknownOptionVotes: poll.unknownOptionVotes,
+        pollId: update.pollId,
+        chatId: update.chatId,
+        version: update.version,
+        changes: [...update.changes],
+        counts: update.counts,
+        voterCount: update.voterCount,
+        unknownOptionVotes: update.unknownOptionVotes,
       },
-      poll.id,
+      update.pollId,
     );
   }
 

@@ -1,11 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Poll, SessionState, VoteChange } from '@pollmasters/shared';
+import type { Poll, SessionState } from '@pollmasters/shared';
 import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import type { EdgeContext } from '../server.js';
+import type { PollUpdate } from '../session/readModel.js';
 import {
   createHttpContext,
   createWsContext,
@@ -47,8 +48,8 @@ export const mountTrpc = (
   const onPollSent = (poll: Poll) => {
     log.pollSent(poll);
   };
-  const onPollUpdated = ({ poll, changes }: { poll: Poll; changes: VoteChange[] }) => {
-    log.pollUpdated(poll, changes);
+  const onPollUpdated = (update: PollUpdate) => {
+    log.pollUpdated(update);
   };
   const onState = (state: SessionState) => sessionFeed.update(state);
   session.on('pollSent', onPollSent);

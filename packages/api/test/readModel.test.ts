@@ -1,0 +1,75 @@
+import { countVotes, optionHash, type Poll, type VoteChange } from '@pollmasters/shared';
+import { describe, expect, it } from 'vitest';
+import { PollReadModel } from '../src/session/readModel.js';
+
+const OPTIONS = ['A', 'B', 'C'].map((name) => ({ name, hash: optionHash(name) }));
+const poll = (id: string): Poll => ({
+  id,
+  chatId: '120363000000000001@g.us',
+  question: 'Q?',
+  options: OPTIONS,
+  selectableCount: 0,
+  createdAt: 1,
+  voters: [],
+  unknownOptionVotes: 0,
+  version: 0,
+});
+
+describe('PollReadModel', () => {
+  it('keeps counts incrementally, equal to a recount of the materialised poll after every batch', () => {
+    const model = new PollReadModel();
+    model.put(poll('p'));
+    let version = 0;
+    let seed = 7;
+    const random = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    for (let batch = 0; batch < 50; batch++) {
+      const changes: VoteChange[] = [];
+      for (let i = 0; i < 40; i++) {
+        const selected = OPTIONS.filter(() => random(3) === 0).map((o) => o.hash);
+        changes.push({
+          pollId: 'p',
+          voter: `1555${random(60)}@s.whatsapp.net`,
+          // A hash of no option is kept out of the counts.
+          selected: random(10) === 0 ? [...selected, 'f'.repeat(64)] : selected,
+          unknownHashes: 0,
+          timestampMs: batch,
+          version: ++version,
+        });
+      }
+      // A replayed change is ignored.
+      changes.push({ ...changes[0]!, selected: [] });
+      const update = model.apply(changes).get('p')!;
+      expect(update.version).toBe(version);
+      expect(update.changes).toHaveLength(40);
+      const full = model.get('p')!;
+      expect(update.counts).toEqual(countVotes(full));
+      expect(update.voterCount).toBe(full.voters.length);
+      expect(update.poll).toBe(full);
+      expect(full.version).toBe(version);
+    }
+  });
+
+  it('builds the full state only when read, and never an older one', () => {
+    const model = new PollReadModel();
+    model.put(poll('p'));
+    const change = (voter: string, version: number): VoteChange => ({
+      pollId: 'p',
+      voter,
+      selected: [OPTIONS[0]!.hash],
+      unknownHashes: 1,
+      timestampMs: version,
+      version,
+    });
+    const first = model.apply([change('1@s.whatsapp.net', 1)]).get('p')!;
+    const second = model.apply([change('2@s.whatsapp.net', 2)]).get('p')!;
+    expect(first.counts[0]!.count).toBe(1);
+    expect(second.counts[0]!.count).toBe(2);
+    expect(second.unknownOptionVotes).toBe(2);
+    // Read late, the first update gives the newest state.
+    expect(first.poll.version).toBe(2);
+    expect(first.poll.voters.map((v) => v.voter)).toEqual(['1@s.whatsapp.net', '2@s.whatsapp.net']);
+  });
+});
