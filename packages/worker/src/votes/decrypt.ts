@@ -1,9 +1,10 @@
 import {
-  decryptPollVote,
+  aesDecryptGCM,
+  hmacSign,
   isLidUser,
   isPnUser,
   jidNormalizedUser,
-  type proto,
+  proto,
 } from '@whiskeysockets/baileys';
 import type { PairHint } from '../store/chatStore.js';
 
@@ -54,6 +55,40 @@ export const voterCandidates = (
   return out;
 };
 
+/** key0 per poll secret: the same for every vote of a poll, so derived once. */
+const key0s = new WeakMap<Uint8Array, Buffer>();
+const ZEROS = new Uint8Array(32);
+const POLL_VOTE = Buffer.from('Poll Vote');
+const ONE = new Uint8Array([1]);
+
+/**
+ * Baileys' `decryptPollVote`, step for step and with its own primitives, except that key0
+ * (HMAC-SHA256 keyed by 32 zero bytes over the poll's secret) is derived once per poll instead
+ * of once per attempt. Throws, as Baileys does, when the pair does not authenticate.
+ * packages/worker/test/decrypt.test.ts pins it byte for byte to `decryptPollVote`.
+ */
+export const decryptPollVoteCached = (
+  { encPayload, encIv }: proto.Message.IPollEncValue,
+  ctx: { pollCreatorJid: string; pollMsgId: string; pollEncKey: Uint8Array; voterJid: string },
+): proto.Message.PollVoteMessage => {
+  let key0 = key0s.get(ctx.pollEncKey);
+  if (!key0) {
+    key0 = hmacSign(ctx.pollEncKey, ZEROS, 'sha256');
+    key0s.set(ctx.pollEncKey, key0);
+  }
+  const sign = Buffer.concat([
+    Buffer.from(ctx.pollMsgId),
+    Buffer.from(ctx.pollCreatorJid),
+    Buffer.from(ctx.voterJid),
+    POLL_VOTE,
+    ONE,
+  ]);
+  const decKey = hmacSign(sign, key0, 'sha256');
+  const aad = Buffer.from(`${ctx.pollMsgId}\u0000${ctx.voterJid}`);
+  const decrypted = aesDecryptGCM(encPayload as Uint8Array, decKey, encIv as Uint8Array, aad);
+  return proto.Message.PollVoteMessage.decode(decrypted);
+};
+
 /**
  * Tries every (creator, voter) pair until one authenticates (AES-GCM verifies the tag, so a
  * wrong pair fails rather than decrypting to garbage). The pair that worked last in this chat
@@ -75,7 +110,7 @@ export const decryptVote = (
   }
   for (const [creatorIndex, voter] of pairs) {
     try {
-      const vote = decryptPollVote(enc, {
+      const vote = decryptPollVoteCached(enc, {
         pollCreatorJid: poll.creatorJids[creatorIndex]!,
         pollMsgId: poll.id,
         pollEncKey: poll.secret,
