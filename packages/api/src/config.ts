@@ -17,13 +17,13 @@ export const Config = z
     sendDelayMs: z.coerce.number().int().min(0).max(60_000).default(1_000),
     /**
      * Bytes that may wait on a tRPC subscriber's WebSocket before its subscription is ended
-     * (it resumes by `lastEventId`).
+     * (it resumes by `lastEventId`); 8 MiB when unset.
      */
     subscriberMaxBufferedBytes: z.coerce
       .number()
       .int()
       .min(16 * 1024)
-      .default(8 * 1024 * 1024),
+      .optional(),
   })
   // Off loopback, a keyless server would hand the WhatsApp account to the whole network.
   .refine((c) => c.apiKey !== undefined || isLoopback(c.host), {
