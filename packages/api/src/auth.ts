@@ -30,6 +30,9 @@ export const keyOfHeaders = (headers: IncomingHttpHeaders): string | undefined =
  * caller needs one, which config validation only allows on a loopback bind (see ./config.ts).
  * Keys are compared as SHA-256 digests with `timingSafeEqual`, so neither their content nor
  * their length leaks through timing.
+ *
+ * With a key, no route is open: `/healthz` and `/metrics` too need it (a health checker sends
+ * `X-API-Key`), so that nothing about the session (status, counts) reaches a stranger.
  */
 export class ApiKeyAuth {
   private readonly expected: Buffer | null;
