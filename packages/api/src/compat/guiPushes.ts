@@ -1,6 +1,6 @@
 import type { Poll } from '@pollmasters/shared';
 import type { Server, Socket } from 'socket.io';
-import { bufferedBytes } from './slowClients.js';
+import { bufferedBytes, dropSlowClients } from './slowClients.js';
 import { pollUpdateToGui } from './views.js';
 
 /** A Socket.IO client that was skipped while busy, and what it is owed. */
@@ -8,8 +8,6 @@ interface Owed {
   socket: Socket;
   /** Polls whose newest state it has not been given, longest-owed first. */
   polls: Set<string>;
-  /** Bytes of the states it was skipped for since its buffer last drained. */
-  bytes: number;
   onDrain: () => void;
   onDisconnect: () => void;
 }
@@ -26,10 +24,14 @@ export const estimateBytes = (poll: Poll): number => {
  * Sends `poll_update_to_gui` (a poll's full state) to every Socket.IO client that has taken
  * what it was sent before, encoded once for all of them (one broadcast). A client whose
  * write buffer has not drained is skipped instead of queued behind: it is owed the poll and
- * gets its newest state, one poll per drain, once it reads again. A client owed more than
- * `maxBytes` (skipped states plus what still waits for it) has stopped reading and is
- * disconnected, as ./slowClients.ts does for the other broadcasts; it gets the whole state in
- * `initial_poll_data` when it reconnects.
+ * gets its newest state, one poll per drain, once it reads again. So a slow client holds at
+ * most about one state in the server's memory, however many it missed, and never an older
+ * state after a newer one. One whose buffer still exceeds `maxBytes` (other events queued)
+ * is disconnected as ./slowClients.ts does; a client that stopped reading altogether is ended
+ * by engine.io's heartbeat. Either gets the whole state in `initial_poll_data` on reconnect.
+ *
+ * With `skipBusy` false (coalescing turned off) every state goes to every client, queued
+ * behind what it has not read, and ./slowClients.ts alone bounds the queue.
  */
 export class GuiPushes {
   private readonly owed = new Map<string, Owed>();
@@ -40,6 +42,7 @@ export class GuiPushes {
     private readonly io: Server,
     private readonly maxBytes: number,
     private readonly onSlowClient: (id: string, bytes: number) => void,
+    private readonly skipBusy = true,
   ) {}
 
   /** Pushes the newest state of a poll; returns its (approximate) size in bytes. */
@@ -48,6 +51,11 @@ export class GuiPushes {
     if (!poll) return 0;
     this.latest.set(pollId, state);
     const bytes = estimateBytes(poll);
+    if (!this.skipBusy) {
+      dropSlowClients(this.io, this.maxBytes, this.onSlowClient);
+      this.io.emit('poll_update_to_gui', pollUpdateToGui(poll));
+      return bytes;
+    }
     const busy: Socket[] = [];
     let ready = 0;
     for (const socket of this.io.of('/').sockets.values()) {
@@ -62,7 +70,7 @@ export class GuiPushes {
       if (busy.length === 0) this.io.emit('poll_update_to_gui', payload);
       else this.io.except(busy.map((s) => s.id)).emit('poll_update_to_gui', payload);
     }
-    for (const socket of busy) this.owe(socket, pollId, bytes);
+    for (const socket of busy) this.owe(socket, pollId);
     return ready > 0 ? bytes : 0;
   }
 
@@ -77,13 +85,12 @@ export class GuiPushes {
     return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length > 0;
   }
 
-  private owe(socket: Socket, pollId: string, bytes: number): void {
+  private owe(socket: Socket, pollId: string): void {
     let owed = this.owed.get(socket.id);
     if (!owed) {
       const entry: Owed = {
         socket,
         polls: new Set(),
-        bytes: 0,
         onDrain: () => this.drained(entry),
         onDisconnect: () => this.forget(entry),
       };
@@ -93,19 +100,17 @@ export class GuiPushes {
       socket.once('disconnect', entry.onDisconnect);
     }
     owed.polls.add(pollId);
-    owed.bytes += bytes;
     const buffer = (socket.conn as unknown as { writeBuffer: { data?: unknown }[] }).writeBuffer;
-    const total = owed.bytes + bufferedBytes(buffer);
-    if (total > this.maxBytes) {
+    const queued = bufferedBytes(buffer);
+    if (queued > this.maxBytes) {
       this.forget(owed);
-      this.onSlowClient(socket.id, total);
+      this.onSlowClient(socket.id, queued);
       socket.disconnect(true);
     }
   }
 
   /** The client's buffer went to its transport: give it the longest-owed poll's newest state. */
   private drained(owed: Owed): void {
-    owed.bytes = 0;
     for (const pollId of owed.polls) {
       owed.polls.delete(pollId);
       const poll = this.latest.get(pollId)?.();

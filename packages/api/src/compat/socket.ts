@@ -71,7 +71,7 @@ export const mountCompatSocket = (
   };
   // Full states go only to clients that took the previous ones, within one byte budget for
   // all polls together (./guiPushes.ts, ./coalescer.ts).
-  const pushes = new GuiPushes(io, maxBufferedBytes, onSlowClient);
+  const pushes = new GuiPushes(io, maxBufferedBytes, onSlowClient, coalesceMs > 0);
   const coalescer = new PollCoalescer<{ id: string; version: number; update: PollUpdate }>(
     coalesceMs,
     // The full state is built here, once per push that goes out (`update.poll` is lazy).

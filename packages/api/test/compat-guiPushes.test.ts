@@ -1,0 +1,129 @@
+import { createServer } from 'node:http';
+import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import { optionHash, type Poll } from '@pollmasters/shared';
+import express from 'express';
+import { pino } from 'pino';
+import { Server } from 'socket.io';
+import { io as connect, type Socket } from 'socket.io-client';
+import { afterEach, expect, it } from 'vitest';
+import { mountCompat } from '../src/compat/index.js';
+import { bufferedBytes } from '../src/compat/slowClients.js';
+import { Config } from '../src/config.js';
+import { pollUpdateOf } from '../src/session/readModel.js';
+import { FakeSession, USER } from './fakeSession.js';
+
+const cleanups: (() => Promise<void> | void)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+/** Poll `n` at a version: 600 + version voters (so a state shows its version), ~100 KB. */
+const bigPoll = (n: number, version: number): Poll => {
+  const options = ['yes', 'no'].map((name) => ({ name, hash: optionHash(name) }));
+  return {
+    id: `3EB0BIG${n}`,
+    chatId: '120363000000000001@g.us',
+    question: `Big ${n}?`,
+    options,
+    selectableCount: 0,
+    createdAt: 1,
+    voters: Array.from({ length: 600 + version }, (_, i) => ({
+      voter: `1555${String(i).padStart(7, '0')}@s.whatsapp.net`,
+      selected: [options[(i + version) % 2]!.hash],
+      timestampMs: version,
+    })),
+    unknownOptionVotes: 0,
+    version,
+  };
+};
+
+type Update = { pollMsgId: string; results: Record<string, number> };
+/** The version a state shows: its voter count minus 600. */
+const versionOf = (u: Update) => (u.results.yes ?? 0) + (u.results.no ?? 0) - 600;
+
+it('skips a client that is not reading (bounded buffer), then gives it the newest state of every poll', async () => {
+  const app = express();
+  const httpServer = createServer(app);
+  const io = new Server(httpServer, { destroyUpgrade: false, serveClient: false });
+  const session = new FakeSession({ status: 'ready', qr: null, user: USER });
+  // Coalescing on (10 ms), a budget that does not bind, a bound far above one state.
+  mountCompat(
+    { app, httpServer, io, session, config: Config.parse({}), logger: pino({ level: 'silent' }) },
+    { coalesceMs: 10, pushBytesPerSec: 1e12, maxBufferedBytes: 4 * 1024 * 1024 },
+  );
+  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
+  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
+  const sockets: Socket[] = [];
+  cleanups.push(async () => {
+    for (const s of sockets) s.disconnect();
+    const closed = new Promise<void>((r) => io.close(() => r()));
+    httpServer.closeAllConnections();
+    await closed;
+  });
+  const client = async () => {
+    const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true });
+    sockets.push(socket);
+    await new Promise<void>((resolve, reject) => {
+      socket.once('initial_poll_data', () => resolve());
+      socket.once('connect_error', reject);
+    });
+    const got: Update[] = [];
+    socket.on('poll_update_to_gui', (u: Update) => got.push(u));
+    return { socket, got };
+  };
+  const healthy = await client();
+  const slow = await client();
+  const engine = slow.socket.io.engine as unknown as { transport: { ws: { _socket: NetSocket } } };
+  const slowTcp = engine.transport.ws._socket;
+  slowTcp.pause();
+  cleanups.push(() => {
+    slowTcp.destroy();
+  });
+  const serverSlow = [...io.of('/').sockets.values()].find((s) => s.id === slow.socket.id)!;
+  const buffer = () =>
+    bufferedBytes(
+      (serverSlow.conn as unknown as { writeBuffer: { data?: unknown }[] }).writeBuffer,
+    );
+
+  // 3 polls, 150 versions each, about 45 MB of full states in all.
+  let peak = 0;
+  const last = new Map<string, Poll>();
+  for (let version = 1; version <= 150; version++) {
+    for (let n = 0; n < 3; n++) {
+      const poll = bigPoll(n, version);
+      last.set(poll.id, poll);
+      session.emit('pollUpdated', pollUpdateOf(poll));
+    }
+    await new Promise<void>((r) => setTimeout(r, 2));
+    peak = Math.max(peak, buffer());
+  }
+  // Never more than about one state (and what the kernel holds) waits for it.
+  expect(peak).toBeLessThan(400 * 1024);
+  expect(serverSlow.connected).toBe(true);
+
+  const until = async (what: string, ok: () => boolean) => {
+    const deadline = Date.now() + 10_000;
+    while (!ok()) {
+      if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  };
+  const hasNewest = (got: Update[]) =>
+    [...last.keys()].every((id) => got.some((u) => u.pollMsgId === id && versionOf(u) === 150));
+  // The healthy client kept up and ends with the newest state of every poll.
+  await until('healthy client has the newest states', () => hasNewest(healthy.got));
+  expect(healthy.got.length).toBeGreaterThan(30);
+
+  // The slow client reads again: it catches up with the newest state of each poll.
+  slowTcp.resume();
+  await until('slow client caught up', () => hasNewest(slow.got));
+  // It was skipped, not queued: fewer states than the healthy client got.
+  expect(slow.got.length).toBeLessThan(healthy.got.length);
+  // Neither ever saw an older state of a poll after a newer one.
+  for (const got of [healthy.got, slow.got]) {
+    for (const id of last.keys()) {
+      const versions = got.filter((u) => u.pollMsgId === id).map(versionOf);
+      expect(versions).toEqual([...versions].sort((x, y) => x - y));
+    }
+  }
+});
