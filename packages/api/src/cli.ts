@@ -59,7 +59,7 @@ export const settings = [
     field: 'apiKey',
     value: 'key',
     fallback: '(none)',
-    help: 'key non-loopback clients must send (16+ characters); prefer the env variable',
+    help: 'when set, every client must send it (16+ characters); prefer the env variable',
   },
   {
     flag: 'baileys-module',
