@@ -117,6 +117,22 @@ describe('PollCoalescer', () => {
     budgeted.close();
   });
 
+  it('pushes a state again after the interval when asked to (busy clients), unless a newer one came', () => {
+    coalescer.push(poll('a', 1));
+    coalescer.retry(poll('a', 1));
+    vi.advanceTimersByTime(100);
+    expect(emitted.map((p) => p.version)).toEqual([1, 1]);
+    // A newer state replaces the one to retry; a retry of an older one is ignored.
+    coalescer.retry(poll('a', 1));
+    coalescer.push(poll('a', 2));
+    coalescer.retry(poll('a', 1));
+    vi.advanceTimersByTime(100);
+    expect(emitted.map((p) => p.version)).toEqual([1, 1, 2]);
+    coalescer.retry(poll('a', 1));
+    vi.advanceTimersByTime(500);
+    expect(emitted.map((p) => p.version)).toEqual([1, 1, 2]);
+  });
+
   it('emits nothing after close', () => {
     coalescer.push(poll('a', 1));
     coalescer.push(poll('a', 2));

@@ -72,6 +72,20 @@ export class PollCoalescer<T extends Versioned = Poll> {
     this.run();
   }
 
+  /**
+   * This state did not reach every client (some were busy): push it again after the poll's
+   * interval, within the budget, unless a newer state comes first.
+   */
+  retry(state: T): void {
+    if (this.closed || this.intervalMs <= 0) return;
+    const entry = this.entry(state.id);
+    if (entry.pending || state.version < entry.version) return;
+    entry.pending = state;
+    this.dirty.delete(state.id);
+    this.dirty.set(state.id, entry);
+    this.arm(entry.lastEmitAt + this.intervalMs);
+  }
+
   /** The clients got this state another way (e.g. `new_poll_sent`): nothing older follows. */
   seen(state: Versioned): void {
     if (this.closed) return;

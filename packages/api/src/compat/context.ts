@@ -18,7 +18,7 @@ export interface CompatOptions {
   /** Unsent bytes a Socket.IO client may have queued before it is disconnected (default 4 MiB). */
   maxBufferedBytes?: number;
   /**
-   * Bytes of `poll_update_to_gui` per second over all polls together (default 8 MiB): with many
+   * Bytes of `poll_update_to_gui` per second over all polls together (default 4 MiB): with many
    * big polls busy at once, each is pushed less often instead of all flooding the clients.
    */
   pushBytesPerSec?: number;

@@ -3,15 +3,6 @@ import type { Server, Socket } from 'socket.io';
 import { bufferedBytes, dropSlowClients } from './slowClients.js';
 import { pollUpdateToGui } from './views.js';
 
-/** A Socket.IO client that was skipped while busy, and what it is owed. */
-interface Owed {
-  socket: Socket;
-  /** Polls whose newest state it has not been given, longest-owed first. */
-  polls: Set<string>;
-  onDrain: () => void;
-  onDisconnect: () => void;
-}
-
 /** Approximately the JSON length of a poll's `poll_update_to_gui`, without building it. */
 export const estimateBytes = (poll: Poll): number => {
   let bytes = 200 + poll.question.length + poll.chatId.length + poll.id.length;
@@ -20,23 +11,37 @@ export const estimateBytes = (poll: Poll): number => {
   return bytes;
 };
 
+/** What one push did. */
+export interface PushResult {
+  /** Bytes sent (approximately, once however many clients got them); 0 when nobody was ready. */
+  bytes: number;
+  /** Some clients were busy and still wait for this state: push it again later. */
+  owed: boolean;
+}
+
+/** engine.io's queue of packets its transport has not taken yet (private in its types). */
+const writeBuffer = (socket: Socket) =>
+  (socket.conn as unknown as { writeBuffer: { data?: unknown }[] }).writeBuffer;
+
 /**
  * Sends `poll_update_to_gui` (a poll's full state) to every Socket.IO client that has taken
- * what it was sent before, encoded once for all of them (one broadcast). A client whose
- * write buffer has not drained is skipped instead of queued behind: it is owed the poll and
- * gets its newest state, one poll per drain, once it reads again. So a slow client holds at
- * most about one state in the server's memory, however many it missed, and never an older
- * state after a newer one. One whose buffer still exceeds `maxBytes` (other events queued)
- * is disconnected as ./slowClients.ts does; a client that stopped reading altogether is ended
- * by engine.io's heartbeat. Either gets the whole state in `initial_poll_data` on reconnect.
+ * what it was sent before, encoded once for all of them (one broadcast). A client whose write
+ * buffer has not drained is skipped instead of queued behind: it is owed the poll, and the
+ * caller pushes the poll again later (within its budget, ./coalescer.ts) to the clients owed
+ * it, by then with the newest state. So a slow client holds at most about one state in the
+ * server's memory however many it missed, and never gets an older state after a newer one.
+ * One whose buffer still exceeds `maxBytes` (other events queued) is disconnected as
+ * ./slowClients.ts does; one that stopped reading altogether is ended by engine.io's heartbeat.
+ * Either gets the whole state in `initial_poll_data` when it reconnects.
  *
  * With `skipBusy` false (coalescing turned off) every state goes to every client, queued
  * behind what it has not read, and ./slowClients.ts alone bounds the queue.
  */
 export class GuiPushes {
-  private readonly owed = new Map<string, Owed>();
-  /** The newest state given or owed, per poll (for the owed clients). */
-  private readonly latest = new Map<string, () => Poll | undefined>();
+  /** The newest version pushed, per poll. */
+  private readonly versions = new Map<string, number>();
+  /** Per poll: clients that were busy when its newest version went out. */
+  private readonly owed = new Map<string, Set<string>>();
 
   constructor(
     private readonly io: Server,
@@ -45,86 +50,66 @@ export class GuiPushes {
     private readonly skipBusy = true,
   ) {}
 
-  /** Pushes the newest state of a poll; returns its (approximate) size in bytes. */
-  send(pollId: string, state: () => Poll | undefined): number {
-    const poll = state();
-    if (!poll) return 0;
-    this.latest.set(pollId, state);
-    const bytes = estimateBytes(poll);
+  /**
+   * Pushes a state of a poll: a newer version to every client, the same version again only to
+   * the clients that still owe it. `state` is read (the poll materialised) only when some
+   * client is ready for it.
+   */
+  send(pollId: string, version: number, state: () => Poll | undefined): PushResult {
+    const sockets = this.io.of('/').sockets;
     if (!this.skipBusy) {
+      const poll = state();
+      if (!poll) return { bytes: 0, owed: false };
       dropSlowClients(this.io, this.maxBytes, this.onSlowClient);
       this.io.emit('poll_update_to_gui', pollUpdateToGui(poll));
-      return bytes;
+      return { bytes: estimateBytes(poll), owed: false };
     }
-    const busy: Socket[] = [];
-    let ready = 0;
-    for (const socket of this.io.of('/').sockets.values()) {
-      if (this.isBusy(socket)) busy.push(socket);
-      else {
-        ready += 1;
-        this.owed.get(socket.id)?.polls.delete(pollId);
+    const fresh = version > (this.versions.get(pollId) ?? -1);
+    let targets: Iterable<string>;
+    if (fresh) {
+      this.versions.set(pollId, version);
+      targets = sockets.keys();
+    } else {
+      targets = this.owed.get(pollId) ?? [];
+    }
+    const ready: string[] = [];
+    const busy = new Set<string>();
+    for (const id of targets) {
+      const socket = sockets.get(id);
+      if (!socket) continue;
+      const queue = writeBuffer(socket);
+      if (queue.length === 0) {
+        ready.push(id);
+        continue;
       }
+      const queued = bufferedBytes(queue);
+      if (queued > this.maxBytes) {
+        this.onSlowClient(id, queued);
+        socket.disconnect(true);
+        continue;
+      }
+      busy.add(id);
     }
-    if (ready > 0) {
+    if (busy.size > 0) this.owed.set(pollId, busy);
+    else this.owed.delete(pollId);
+
+    let bytes = 0;
+    const poll = ready.length > 0 ? state() : undefined;
+    if (poll) {
       const payload = pollUpdateToGui(poll);
-      if (busy.length === 0) this.io.emit('poll_update_to_gui', payload);
-      else this.io.except(busy.map((s) => s.id)).emit('poll_update_to_gui', payload);
+      if (fresh && busy.size === 0 && ready.length === sockets.size) {
+        this.io.emit('poll_update_to_gui', payload);
+      } else {
+        this.io.to(ready).emit('poll_update_to_gui', payload);
+      }
+      bytes = estimateBytes(poll);
     }
-    for (const socket of busy) this.owe(socket, pollId);
-    return ready > 0 ? bytes : 0;
+    return { bytes, owed: busy.size > 0 };
   }
 
-  /** Forgets every owed client. Idempotent. */
+  /** Forgets every poll. Idempotent. */
   close(): void {
-    for (const owed of this.owed.values()) this.forget(owed);
-    this.latest.clear();
-  }
-
-  private isBusy(socket: Socket): boolean {
-    // engine.io's queue of packets its transport has not taken yet (private in its types).
-    return (socket.conn as unknown as { writeBuffer: unknown[] }).writeBuffer.length > 0;
-  }
-
-  private owe(socket: Socket, pollId: string): void {
-    let owed = this.owed.get(socket.id);
-    if (!owed) {
-      const entry: Owed = {
-        socket,
-        polls: new Set(),
-        onDrain: () => this.drained(entry),
-        onDisconnect: () => this.forget(entry),
-      };
-      owed = entry;
-      this.owed.set(socket.id, entry);
-      socket.conn.on('drain', entry.onDrain);
-      socket.once('disconnect', entry.onDisconnect);
-    }
-    owed.polls.add(pollId);
-    const buffer = (socket.conn as unknown as { writeBuffer: { data?: unknown }[] }).writeBuffer;
-    const queued = bufferedBytes(buffer);
-    if (queued > this.maxBytes) {
-      this.forget(owed);
-      this.onSlowClient(socket.id, queued);
-      socket.disconnect(true);
-    }
-  }
-
-  /** The client's buffer went to its transport: give it the longest-owed poll's newest state. */
-  private drained(owed: Owed): void {
-    for (const pollId of owed.polls) {
-      owed.polls.delete(pollId);
-      const poll = this.latest.get(pollId)?.();
-      if (!poll) continue;
-      owed.socket.emit('poll_update_to_gui', pollUpdateToGui(poll));
-      break;
-    }
-    if (owed.polls.size === 0) this.forget(owed);
-  }
-
-  private forget(owed: Owed): void {
-    if (this.owed.get(owed.socket.id) !== owed) return;
-    this.owed.delete(owed.socket.id);
-    owed.socket.conn.off('drain', owed.onDrain);
-    owed.socket.off('disconnect', owed.onDisconnect);
+    this.versions.clear();
+    this.owed.clear();
   }
 }

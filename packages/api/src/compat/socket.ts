@@ -53,7 +53,7 @@ export const mountCompatSocket = (
   {
     coalesceMs,
     maxBufferedBytes = 4 * 1024 * 1024,
-    pushBytesPerSec = 8 * 1024 * 1024,
+    pushBytesPerSec = 4 * 1024 * 1024,
     onSlowClient = () => {},
   }: {
     coalesceMs: number;
@@ -72,10 +72,15 @@ export const mountCompatSocket = (
   // Full states go only to clients that took the previous ones, within one byte budget for
   // all polls together (./guiPushes.ts, ./coalescer.ts).
   const pushes = new GuiPushes(io, maxBufferedBytes, onSlowClient, coalesceMs > 0);
-  const coalescer = new PollCoalescer<{ id: string; version: number; update: PollUpdate }>(
+  type Pending = { id: string; version: number; update: PollUpdate };
+  const coalescer: PollCoalescer<Pending> = new PollCoalescer<Pending>(
     coalesceMs,
-    // The full state is built here, once per push that goes out (`update.poll` is lazy).
-    ({ id, update }) => pushes.send(id, () => update.poll),
+    (pending) => {
+      // The full state is built here, once per push that goes out (`update.poll` is lazy).
+      const { bytes, owed } = pushes.send(pending.id, pending.version, () => pending.update.poll);
+      if (owed) coalescer.retry(pending);
+      return bytes;
+    },
     { bytesPerSec: pushBytesPerSec },
   );
   let last: SessionState = session.sessionState;
