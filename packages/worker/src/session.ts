@@ -191,10 +191,15 @@ export class WhatsAppSession {
   }
 
   private async onMessages(messages: readonly WAMessage[]): Promise<void> {
-    for (const msg of messages) {
-      // Our own sent poll comes back as an `append`: recordPoll knows it already.
-      if (this.recordPoll(msg)) continue;
-      if (VoteProcessor.isVote(msg)) await this.votes.handle(msg);
+    try {
+      for (const msg of messages) {
+        if (VoteProcessor.isVote(msg)) await this.votes.handle(msg);
+        // Our own sent poll comes back as an `append`: recordPoll knows it already.
+        else this.recordPoll(msg);
+      }
+    } finally {
+      // WhatsApp may consider a delivered message done: store what this batch accepted now.
+      this.votes.endBatch();
     }
   }
 

@@ -2,6 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkerEvent } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared';
 import { DisconnectReason, makeEventBuffer } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -12,6 +13,7 @@ import { useSqliteAuthState } from '../src/store/authState.js';
 import { ChatStore } from '../src/store/chatStore.js';
 import { openDatabase } from '../src/store/database.js';
 import { PollStore } from '../src/store/pollStore.js';
+import { ALICE, BOB, GROUP, groupKey, ME, voteMessage } from './fixtures.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -51,17 +53,18 @@ const makeSession = (
   const db = openDatabase(dir, 's');
   const auth = useSqliteAuthState(db);
   const events: WorkerEvent[] = [];
+  const polls = new PollStore(db);
   const session = new WhatsAppSession({
     makeSocket: double.makeSocket,
     auth,
-    polls: new PollStore(db),
+    polls,
     chats: new ChatStore(db),
     emit: (e) => events.push(e),
     logger,
     voteFlushMs: 0,
     backoff,
   });
-  return { session, events, auth, db };
+  return { session, events, auth, db, polls };
 };
 
 const closeWith = (sock: PollSocket, statusCode: number) =>
@@ -202,5 +205,46 @@ describe('WhatsApp session lifecycle', () => {
     expect(Buffer.from(keys['1']!.private)).toEqual(Buffer.from([2]));
     expect(keys['2']).toBeUndefined();
     db.close();
+  });
+
+  it('stores and announces the votes of a batch as soon as it is handled', async () => {
+    // Frozen timers: a flush that waited for a timer would never happen here.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate'] });
+    const double = makeDouble();
+    const { session, events, polls, db } = makeSession(double);
+    session.start();
+    const secret = new Uint8Array(32).fill(9);
+    polls.add({
+      id: 'P1',
+      chatId: GROUP,
+      question: 'q',
+      options: ['Pizza', 'Pasta', 'Salad'].map((name) => ({ name, hash: optionHash(name) })),
+      selectableCount: 1,
+      createdAt: 1,
+      secret,
+      creatorJids: [ME.pn, ME.lid],
+      message: new Uint8Array([1]),
+    });
+    const vote = (who: typeof ALICE, option: string) =>
+      voteMessage({
+        pollId: 'P1',
+        secret,
+        signCreator: ME.lid,
+        signVoter: who.lid,
+        key: groupKey(who),
+        options: [option],
+        timestampMs: 1000,
+      });
+    double.sockets[0]!.ev.emit('messages.upsert', {
+      type: 'notify',
+      messages: [vote(ALICE, 'Pizza'), vote(BOB, 'Salad')],
+    });
+    // No timer to wait for (and none runs): once the batch's promises settle, it is stored.
+    for (let i = 0; i < 1_000 && !events.some((e) => e.type === 'votes'); i++)
+      await Promise.resolve();
+    expect(events.filter((e) => e.type === 'votes')).toHaveLength(1);
+    const stored = db.prepare('SELECT voter FROM votes ORDER BY voter').all();
+    expect(stored).toEqual([{ voter: ALICE.pn }, { voter: BOB.pn }]);
+    session.close();
   });
 });

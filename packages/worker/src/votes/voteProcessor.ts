@@ -116,7 +116,17 @@ export class VoteProcessor {
       this.logger.debug({ pollId, messageId }, 'vote delivered again; already counted');
       return;
     }
-    this.schedule();
+    if (this.polls.pendingWrites >= this.maxBatch) this.flush();
+  }
+
+  /**
+   * Ends a batch of WhatsApp events: with `flushMs` 0 its votes are stored and announced now
+   * (one transaction, one event); otherwise within `flushMs`, together with later batches.
+   */
+  endBatch(): void {
+    if (this.polls.pendingWrites === 0) return;
+    if (this.flushMs === 0) this.flush();
+    else this.timer ??= setTimeout(() => this.flush(), this.flushMs);
   }
 
   /** Stores every queued vote and announces it. */
@@ -129,11 +139,6 @@ export class VoteProcessor {
 
   close(): void {
     this.flush();
-  }
-
-  private schedule(): void {
-    if (this.polls.pendingWrites >= this.maxBatch) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.flushMs);
   }
 
   /**
