@@ -1,20 +1,8 @@
-import type { Chat, Logger, Poll, SendPollInput, SessionState } from '@pollmasters/shared';
-import type { SessionEvents } from './session/sessionService.js';
+import type { Logger, SendPollInput, SessionState } from '@pollmasters/shared';
+import type { SessionView } from './session/sessionService.js';
 
 /** What the demo needs of a session (SessionService has it). */
-export interface DemoSession {
-  readonly sessionState: SessionState;
-  listChats(): Promise<Chat[]>;
-  sendPoll(poll: SendPollInput): Promise<Poll>;
-  on<K extends keyof SessionEvents>(
-    event: K,
-    listener: (...args: SessionEvents[K]) => void,
-  ): unknown;
-  off<K extends keyof SessionEvents>(
-    event: K,
-    listener: (...args: SessionEvents[K]) => void,
-  ): unknown;
-}
+export type DemoSession = SessionView<'sessionState' | 'listChats' | 'sendPoll'>;
 
 const questions: readonly Omit<SendPollInput, 'chatId'>[] = [
   {

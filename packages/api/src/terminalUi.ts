@@ -1,20 +1,9 @@
 import type { Logger, SessionState } from '@pollmasters/shared';
 import qrcode from 'qrcode-terminal';
-import type { SessionEvents } from './session/sessionService.js';
+import type { SessionView } from './session/sessionService.js';
 
 /** What the terminal UI needs of a session (SessionService has it). */
-export interface TerminalSession {
-  readonly sessionState: SessionState;
-  requestPairingCode(phoneNumber: string): Promise<string>;
-  on<K extends keyof SessionEvents>(
-    event: K,
-    listener: (...args: SessionEvents[K]) => void,
-  ): unknown;
-  off<K extends keyof SessionEvents>(
-    event: K,
-    listener: (...args: SessionEvents[K]) => void,
-  ): unknown;
-}
+export type TerminalSession = SessionView<'sessionState' | 'requestPairingCode'>;
 
 export interface TerminalUiOptions {
   /** Where the UI prints: the terminal (stdout), never the log. */

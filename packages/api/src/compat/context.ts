@@ -1,13 +1,10 @@
-import type { EventEmitter } from 'node:events';
 import type { EdgeContext } from '../server.js';
-import type { SessionEvents, SessionService } from '../session/sessionService.js';
+import type { SessionView } from '../session/sessionService.js';
 
 /** The members of the session that the compat API uses. */
-export type CompatSession = Pick<
-  SessionService,
+export type CompatSession = SessionView<
   'sessionState' | 'listPolls' | 'sendPoll' | 'listChats' | 'logout'
-> &
-  Pick<EventEmitter<SessionEvents>, 'on' | 'off'>;
+>;
 
 /** What the compat API is mounted with: the server's edge context, with a narrow session. */
 export type CompatContext = Omit<EdgeContext, 'session' | 'auth'> & { session: CompatSession };

@@ -38,6 +38,13 @@ export interface SessionEvents {
   workerExit: [{ code: number; restarts: number; delayMs: number }];
 }
 
+/**
+ * Some members of a session with its typed events: what an edge needs of it, so that its
+ * tests can hand it a small double.
+ */
+export type SessionView<K extends keyof SessionService> = Pick<SessionService, K> &
+  Pick<EventEmitter<SessionEvents>, 'on' | 'off'>;
+
 export type WorkerState = 'starting' | 'running' | 'restarting' | 'stopped';
 
 export interface SessionServiceOptions {

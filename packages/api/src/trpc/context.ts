@@ -1,10 +1,9 @@
-import type { Chat, Poll, SendPollInput, SessionState } from '@pollmasters/shared';
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
 import { ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
 import type { Config } from '../config.js';
-import type { SessionEvents } from '../session/sessionService.js';
+import type { SessionView } from '../session/sessionService.js';
 import { toTRPCError } from './errors.js';
 import type { PollEventLog } from './eventLog.js';
 import type { PollSender } from './pollSender.js';
@@ -12,23 +11,15 @@ import type { SessionFeed } from './sessionFeed.js';
 import { SubscriptionSlots } from './subscriptionSlots.js';
 
 /** What tRPC needs of a session (SessionService has it; tests use a small double). */
-export interface TrpcSession {
-  readonly sessionState: SessionState;
-  listPolls(): Poll[];
-  getPoll(id: string): Poll | undefined;
-  sendPoll(input: SendPollInput): Promise<Poll>;
-  listChats(): Promise<Chat[]>;
-  logout(): Promise<void>;
-  requestPairingCode(phoneNumber: string): Promise<string>;
-  on<K extends keyof SessionEvents>(
-    event: K,
-    listener: (...args: SessionEvents[K]) => void,
-  ): unknown;
-  off<K extends keyof SessionEvents>(
-    event: K,
-    listener: (...args: SessionEvents[K]) => void,
-  ): unknown;
-}
+export type TrpcSession = SessionView<
+  | 'sessionState'
+  | 'listPolls'
+  | 'getPoll'
+  | 'sendPoll'
+  | 'listChats'
+  | 'logout'
+  | 'requestPairingCode'
+>;
 
 /** What every procedure can use; built once by `mountTrpc`. */
 export interface TrpcServices {
