@@ -13,61 +13,10 @@ import {
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { Recorder } from './helpers/socketRecorder.js';
 
 /** Votes settle fast: every plan ends within 4 × 80 ms of its poll. */
 const SANDBOX = { voteDelayMs: { min: 10, max: 80 } };
-
-/** Every event one socket.io-client socket received, in order, with waits on them. */
-class Recorder {
-  readonly events: { event: string; payload: unknown }[] = [];
-  private readonly wakers = new Set<() => void>();
-
-  constructor(readonly socket: Socket) {
-    socket.onAny((event: string, payload: unknown) => {
-      this.events.push({ event, payload });
-      for (const wake of this.wakers) wake();
-    });
-  }
-
-  names(): string[] {
-    return this.events.map((e) => e.event);
-  }
-
-  payloads(event: string): unknown[] {
-    return this.events.filter((e) => e.event === event).map((e) => e.payload);
-  }
-
-  /** Resolves once `check` returns a value; checks after every event, fails after `ms`. */
-  until<T>(check: () => T | undefined | false, what: string, ms = 15_000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        const value = check();
-        if (value === undefined || value === false) return;
-        this.wakers.delete(wake);
-        clearTimeout(timer);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        this.wakers.delete(wake);
-        reject(new Error(`timed out waiting for ${what}; got ${this.names().join(', ')}`));
-      }, ms);
-      this.wakers.add(wake);
-      wake();
-    });
-  }
-
-  /** Index of the first `event` at or after `from` whose payload passes `test`, once it arrived. */
-  index(
-    event: string,
-    from = 0,
-    test: (payload: unknown) => boolean = () => true,
-  ): Promise<number> {
-    return this.until(() => {
-      const i = this.events.findIndex((e, n) => n >= from && e.event === event && test(e.payload));
-      return i >= 0 ? i + 1 : undefined;
-    }, `${event} after #${from}`).then((i) => i - 1);
-  }
-}
 
 /** The sandbox's ledger, through its BroadcastChannel: voter id -> options, per poll. */
 const ledger = (server: TestServer): Promise<Record<string, Record<string, string[]>>> => {

@@ -17,6 +17,7 @@ import { pino } from 'pino';
 import { Server } from 'socket.io';
 import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { Recorder } from '../../../test/helpers/socketRecorder.js';
 import { mountCompat } from '../src/compat/index.js';
 import { Config } from '../src/config.js';
 import { pollUpdateOf } from '../src/session/readModel.js';
@@ -26,54 +27,6 @@ interface Fixture {
   url: string;
   session: FakeSession;
   client(): Promise<Recorder>;
-}
-
-/** Every event one socket.io-client socket received, in order, with waits on them. */
-class Recorder {
-  readonly events: { event: string; payload: unknown }[] = [];
-  private readonly wakers = new Set<() => void>();
-
-  constructor(readonly socket: ClientSocket) {
-    socket.onAny((event: string, payload: unknown) => {
-      this.events.push({ event, payload });
-      for (const wake of this.wakers) wake();
-    });
-  }
-
-  names(): string[] {
-    return this.events.map((e) => e.event);
-  }
-
-  payloads(event: string): unknown[] {
-    return this.events.filter((e) => e.event === event).map((e) => e.payload);
-  }
-
-  /** Resolves once `check` returns a value; checks after every event, fails after `ms`. */
-  until<T>(check: () => T | undefined | false, what: string, ms = 5_000): Promise<T> {
-    return new Promise((resolve, reject) => {
-      const wake = () => {
-        const value = check();
-        if (value === undefined || value === false) return;
-        this.wakers.delete(wake);
-        clearTimeout(timer);
-        resolve(value);
-      };
-      const timer = setTimeout(() => {
-        this.wakers.delete(wake);
-        reject(new Error(`timed out waiting for ${what}; got ${this.names().join(', ')}`));
-      }, ms);
-      this.wakers.add(wake);
-      wake();
-    });
-  }
-
-  /** The `n`th (1-based) payload of `event`, once it arrived. */
-  nth(event: string, n = 1): Promise<unknown> {
-    return this.until(() => {
-      const all = this.payloads(event);
-      return all.length >= n ? { value: all[n - 1] } : undefined;
-    }, `${event} #${n}`).then((box) => box.value);
-  }
 }
 
 const cleanups: (() => Promise<void>)[] = [];
