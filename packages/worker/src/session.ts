@@ -252,7 +252,10 @@ export class WhatsAppSession {
       { code, reason: error?.message, attempt: this.backoff.attempts, retryInMs: delay },
       'connection closed; reconnecting',
     );
-    this.setState({ status: 'disconnected', qr: null, user: this.state.user });
+    // 403: WhatsApp refuses this account's credentials (e.g. a banned number). Say so rather
+    // than a plain disconnect, and keep retrying calmly in case it is lifted.
+    const status = code === DisconnectReason.forbidden ? 'auth_failure' : 'disconnected';
+    this.setState({ status, qr: null, user: this.state.user });
     this.reconnectTimer = setTimeout(() => this.connect(), delay);
   }
 

@@ -126,6 +126,19 @@ describe('WhatsApp session lifecycle', () => {
     session.close();
   });
 
+  it('reports auth_failure when WhatsApp refuses the credentials, and keeps retrying', async () => {
+    vi.useFakeTimers();
+    const double = makeDouble();
+    const { session } = makeSession(double);
+    session.start();
+    closeWith(double.sockets[0]!, DisconnectReason.forbidden);
+    await vi.advanceTimersByTimeAsync(0);
+    expect(session.snapshot.status).toBe('auth_failure');
+    await vi.advanceTimersByTimeAsync(1_000);
+    expect(double.sockets).toHaveLength(2);
+    session.close();
+  });
+
   it('after a logout from the phone wipes the auth state and offers a fresh QR', async () => {
     const double = makeDouble();
     const { session, events, auth, db } = makeSession(double);
