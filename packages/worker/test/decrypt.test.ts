@@ -322,4 +322,30 @@ describe('decryptPollVoteCached (key0 derived once per poll)', () => {
     }
     expect(compared).toBe(2 * 4 * 2 * 6);
   });
+
+  it('learns our own LID when the poll was stored knowing only our PN', async () => {
+    // Our account's LID was unknown when the poll was sent; WhatsApp's mapping knows it now.
+    h = makeHarness({ [ME.lid]: ME.pn }, { pn: ME.pn });
+    const secret = h.addPoll('P10', GROUP, 1, undefined, [ME.pn]);
+    const cast = (who: typeof ALICE, option: string, timestampMs: number) =>
+      h.vote(
+        voteMessage({
+          pollId: 'P10',
+          secret,
+          signCreator: ME.lid,
+          signVoter: who.lid,
+          key: groupKey(who),
+          options: [option],
+          timestampMs,
+        }),
+      );
+    await cast(ALICE, 'Pizza', 1000);
+    expect(h.rejected).toEqual([]);
+    expect(h.poll('P10').voters.map((v) => v.voter)).toEqual([ALICE.pn]);
+    // Stored: after a restart the poll knows both forms.
+    h.reopen();
+    expect(h.polls.get('P10')?.creatorJids).toEqual([ME.pn, ME.lid]);
+    await cast(BOB, 'Salad', 2000);
+    expect(h.poll('P10').voters).toHaveLength(2);
+  });
 });

@@ -17,7 +17,10 @@ export const GROUP = '120363000000000001@g.us';
 export const OPTIONS = ['Pizza', 'Pasta', 'Salad'];
 
 /** A real SQLite store in a temp dir, a vote processor over it, and what it emitted. */
-export const makeHarness = (mapping: Record<string, string> = {}) => {
+export const makeHarness = (
+  mapping: Record<string, string> = {},
+  me: { pn?: string; lid?: string } = ME,
+) => {
   const dir = mkdtempSync(join(tmpdir(), 'pollmasters-worker-'));
   let db: Db = openDatabase(dir, 'test');
   let polls = new PollStore(db);
@@ -26,7 +29,7 @@ export const makeHarness = (mapping: Record<string, string> = {}) => {
   const rejected: VoteRejection[] = [];
   const lidToPn = new Map(Object.entries(mapping));
   const identity: Identity = {
-    me: () => ME,
+    me: () => me,
     pnForLid: async (lid) => lidToPn.get(lid),
     lidForPn: async (pn) => [...lidToPn].find(([, p]) => p === pn)?.[0],
   };
@@ -51,7 +54,13 @@ export const makeHarness = (mapping: Record<string, string> = {}) => {
     get processor() {
       return processor;
     },
-    addPoll(id: string, chatId: string, selectableCount = 1, secret: Uint8Array = randomBytes(32)) {
+    addPoll(
+      id: string,
+      chatId: string,
+      selectableCount = 1,
+      secret: Uint8Array = randomBytes(32),
+      creatorJids: string[] = [ME.pn, ME.lid],
+    ) {
       polls.add({
         id,
         chatId,
@@ -60,7 +69,7 @@ export const makeHarness = (mapping: Record<string, string> = {}) => {
         selectableCount,
         createdAt: 1_700_000_000_000,
         secret,
-        creatorJids: [ME.pn, ME.lid],
+        creatorJids,
         message: new Uint8Array([1]),
       });
       return secret;

@@ -69,6 +69,7 @@ export class PollStore {
   private queuedChanges: VoteChange[] = [];
   private readonly insertPoll;
   private readonly writeVotes;
+  private readonly updateCreators;
 
   constructor(db: Db) {
     const pollRows = db.prepare<[], PollRow>('SELECT * FROM polls').all();
@@ -112,6 +113,9 @@ export class PollStore {
         secret: p.secret ? Buffer.from(p.secret) : null,
         message: Buffer.from(p.message),
       });
+    this.updateCreators = db.prepare<[string, string]>(
+      'UPDATE polls SET creator_jids = ? WHERE id = ?',
+    );
     const upsertVote = db.prepare(
       `INSERT INTO votes (poll_id, voter, name, selected, timestamp_ms, message_id)
        VALUES (?, ?, ?, ?, ?, ?)
@@ -157,6 +161,14 @@ export class PollStore {
     this.insertPoll(stored);
     this.polls.set(poll.id, stored);
     return true;
+  }
+
+  /** Replaces the JIDs that may sign as the poll's creator (when we learnt our other form). */
+  setCreatorJids(pollId: string, creatorJids: readonly string[]): void {
+    const poll = this.polls.get(pollId);
+    if (!poll) return;
+    poll.creatorJids = [...creatorJids];
+    this.updateCreators.run(JSON.stringify(poll.creatorJids), pollId);
   }
 
   /**

@@ -71,12 +71,21 @@ export class VoteProcessor {
 
     const voters = voterCandidates(msg.key, this.identity.me());
     const hint = this.chats.hint(poll.chatId);
-    const decrypted = decryptVote(
+    let decrypted = decryptVote(
       enc,
       { id: poll.id, secret: poll.secret, creatorJids: poll.creatorJids },
       voters,
       hint,
     );
+    if (!decrypted) {
+      // The poll may have been stored before we knew our own LID (or PN): learn it now.
+      const learnt = await this.ownJidsMissingFrom(poll.creatorJids);
+      const creatorJids = [...poll.creatorJids, ...learnt];
+      if (learnt.length) {
+        decrypted = decryptVote(enc, { id: poll.id, secret: poll.secret, creatorJids }, voters);
+        if (decrypted) this.polls.setCreatorJids(poll.id, creatorJids);
+      }
+    }
     if (!decrypted) {
       return reject(
         'no_pair_authenticates',
@@ -139,6 +148,14 @@ export class VoteProcessor {
 
   close(): void {
     this.flush();
+  }
+
+  /** Our own PN and LID (normalised; looked up through the mapping when one is unknown). */
+  private async ownJidsMissingFrom(known: readonly string[]): Promise<string[]> {
+    const me = this.identity.me();
+    const pn = me.pn ?? (me.lid ? await this.identity.pnForLid(me.lid) : undefined);
+    const lid = me.lid ?? (me.pn ? await this.identity.lidForPn(me.pn) : undefined);
+    return [pn, lid].filter((j): j is string => !!j && !known.includes(j));
   }
 
   /**
