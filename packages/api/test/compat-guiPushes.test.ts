@@ -1,15 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import type { Socket as NetSocket } from 'node:net';
 import { optionHash, type Poll } from '@pollmasters/shared';
-import express from 'express';
-import { pino } from 'pino';
-import { Server } from 'socket.io';
-import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, expect, it } from 'vitest';
-import { mountCompat } from '../src/compat/index.js';
 import { bufferedBytes } from '../src/compat/slowClients.js';
-import { Config } from '../src/config.js';
 import { pollUpdateOf } from '../src/session/readModel.js';
+import { startCompatServer } from './compatServer.js';
 import { FakeSession, USER } from './fakeSession.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -42,33 +36,19 @@ type Update = { pollMsgId: string; results: Record<string, number> };
 const versionOf = (u: Update) => (u.results.yes ?? 0) + (u.results.no ?? 0) - 600;
 
 it('skips a client that is not reading (bounded buffer), then gives it the newest state of every poll', async () => {
-  const app = express();
-  const httpServer = createServer(app);
-  const io = new Server(httpServer, { destroyUpgrade: false, serveClient: false });
   const session = new FakeSession({ status: 'ready', qr: null, user: USER });
   // Coalescing on (10 ms), a budget that does not bind, a bound far above one state.
-  mountCompat(
-    { app, httpServer, io, session, config: Config.parse({}), logger: pino({ level: 'silent' }) },
-    { coalesceMs: 10, pushBytesPerSec: 1e12, maxBufferedBytes: 4 * 1024 * 1024 },
-  );
-  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
-  const sockets: Socket[] = [];
-  cleanups.push(async () => {
-    for (const s of sockets) s.disconnect();
-    const closed = new Promise<void>((r) => io.close(() => r()));
-    httpServer.closeAllConnections();
-    await closed;
+  const server = await startCompatServer(session, {
+    coalesceMs: 10,
+    pushBytesPerSec: 1e12,
+    maxBufferedBytes: 4 * 1024 * 1024,
   });
+  cleanups.push(server.close);
   const client = async () => {
-    const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true });
-    sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('initial_poll_data', () => resolve());
-      socket.once('connect_error', reject);
-    });
     const got: Update[] = [];
-    socket.on('poll_update_to_gui', (u: Update) => got.push(u));
+    const socket = await server.client('initial_poll_data', (s) =>
+      s.on('poll_update_to_gui', (u: Update) => got.push(u)),
+    );
     return { socket, got };
   };
   const healthy = await client();
@@ -79,7 +59,7 @@ it('skips a client that is not reading (bounded buffer), then gives it the newes
   cleanups.push(() => {
     slowTcp.destroy();
   });
-  const serverSlow = [...io.of('/').sockets.values()].find((s) => s.id === slow.socket.id)!;
+  const serverSlow = [...server.io.of('/').sockets.values()].find((s) => s.id === slow.socket.id)!;
   const buffer = () =>
     bufferedBytes(
       (serverSlow.conn as unknown as { writeBuffer: { data?: unknown }[] }).writeBuffer,

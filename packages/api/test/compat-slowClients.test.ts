@@ -1,15 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo, Socket as NetSocket } from 'node:net';
+import type { Socket as NetSocket } from 'node:net';
 import { optionHash, type Poll } from '@pollmasters/shared';
-import express from 'express';
-import { pino } from 'pino';
-import { Server } from 'socket.io';
-import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, expect, it } from 'vitest';
-import { mountCompat } from '../src/compat/index.js';
 import { bufferedBytes } from '../src/compat/slowClients.js';
-import { Config } from '../src/config.js';
 import { pollUpdateOf } from '../src/session/readModel.js';
+import { startCompatServer } from './compatServer.js';
 import { FakeSession, USER } from './fakeSession.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -39,34 +33,10 @@ const bigPoll = (version: number): Poll => {
 
 it('disconnects a Socket.IO client that stops reading, without delaying the others', async () => {
   const maxBufferedBytes = 512 * 1024;
-  const app = express();
-  const httpServer = createServer(app);
-  const io = new Server(httpServer, { destroyUpgrade: false, serveClient: false });
   const session = new FakeSession({ status: 'ready', qr: null, user: USER });
-  mountCompat(
-    { app, httpServer, io, session, config: Config.parse({}), logger: pino({ level: 'silent' }) },
-    { coalesceMs: 0, maxBufferedBytes },
-  );
-  await new Promise<void>((r) => httpServer.listen(0, '127.0.0.1', r));
-  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
-  const sockets: Socket[] = [];
-  cleanups.push(async () => {
-    for (const s of sockets) s.disconnect();
-    const closed = new Promise<void>((r) => io.close(() => r()));
-    // The stalled client's connection would keep the server open: end every one.
-    httpServer.closeAllConnections();
-    await closed;
-  });
-  const client = async () => {
-    const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true });
-    sockets.push(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('initial_poll_data', () => resolve());
-      socket.once('connect_error', reject);
-    });
-    return socket;
-  };
-
+  const server = await startCompatServer(session, { coalesceMs: 0, maxBufferedBytes });
+  cleanups.push(server.close);
+  const client = () => server.client('initial_poll_data');
   const healthy = await client();
   const stalled = await client();
   const healthyVersions: number[] = [];
@@ -81,7 +51,9 @@ it('disconnects a Socket.IO client that stops reading, without delaying the othe
   cleanups.push(() => {
     stalledTcp.destroy();
   });
-  const [serverStalled] = [...io.of('/').sockets.values()].filter((s) => s.id === stalled.id);
+  const [serverStalled] = [...server.io.of('/').sockets.values()].filter(
+    (s) => s.id === stalled.id,
+  );
   expect(serverStalled).toBeDefined();
 
   // Push until the server gives up on the stalled client; bounded by `rounds`.
@@ -105,7 +77,7 @@ it('disconnects a Socket.IO client that stops reading, without delaying the othe
   expect(isDropped).toBe(true);
   // Bounded: never more than the limit plus the one packet that crossed it.
   expect(peak).toBeLessThan(maxBufferedBytes + 200 * 1024);
-  expect(io.of('/').sockets.has(serverStalled?.id ?? '')).toBe(false);
+  expect(server.io.of('/').sockets.has(serverStalled?.id ?? '')).toBe(false);
 
   // The healthy client got every push meanwhile, in time with them.
   const pushed = rounds;

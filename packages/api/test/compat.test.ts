@@ -1,5 +1,3 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import {
   AllPollDataResponse,
   CompatServerEvents,
@@ -12,15 +10,11 @@ import {
   SendPollResponse,
   StatusResponse,
 } from '@pollmasters/shared';
-import express from 'express';
-import { pino } from 'pino';
-import { Server } from 'socket.io';
-import { type Socket as ClientSocket, io as connect } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Recorder } from '../../../test/helpers/socketRecorder.js';
-import { mountCompat } from '../src/compat/index.js';
 import { Config } from '../src/config.js';
 import { pollUpdateOf } from '../src/session/readModel.js';
+import { startCompatServer } from './compatServer.js';
 import { CHATS, FakeSession, QR, USER } from './fakeSession.js';
 
 interface Fixture {
@@ -35,36 +29,21 @@ afterEach(async () => {
 });
 
 const start = async (coalesceMs = 30, apiKey?: string): Promise<Fixture> => {
-  const app = express();
-  const httpServer = createServer(app);
-  const io = new Server(httpServer, { destroyUpgrade: false, serveClient: false });
   const session = new FakeSession();
-  const config = Config.parse({ port: 0, logLevel: 'silent', apiKey });
-  mountCompat(
-    { app, httpServer, io, session, config, logger: pino({ level: 'silent' }) },
-    {
-      coalesceMs,
-    },
+  const server = await startCompatServer(
+    session,
+    { coalesceMs },
+    Config.parse({ port: 0, logLevel: 'silent', apiKey }),
   );
-  await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
-  const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;
-  const sockets: ClientSocket[] = [];
-  cleanups.push(async () => {
-    for (const s of sockets) s.disconnect();
-    await new Promise<void>((resolve) => io.close(() => resolve()));
-    httpServer.closeAllConnections();
-  });
+  cleanups.push(server.close);
   const client = async () => {
-    const socket = connect(url, { transports: ['websocket'], reconnection: false, forceNew: true });
-    sockets.push(socket);
-    const recorder = new Recorder(socket);
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', reject);
+    let recorder: Recorder | undefined;
+    await server.client('connect', (socket) => {
+      recorder = new Recorder(socket);
     });
-    return recorder;
+    return recorder!;
   };
-  return { url, session, client };
+  return { url: server.url, session, client };
 };
 
 const request = async (url: string, init?: RequestInit) => {
