@@ -52,6 +52,11 @@ export class WhatsAppSession {
   private closed = false;
   private readonly votes: VoteProcessor;
   private readonly lidCache = new Map<string, string | undefined>();
+  private meCache: {
+    id: string | undefined;
+    lid: string | null | undefined;
+    value: { pn?: string | undefined; lid?: string | undefined };
+  } | null = null;
   private readonly logger: PinoLogger;
 
   constructor(private readonly deps: SessionDeps) {
@@ -183,6 +188,7 @@ export class WhatsAppSession {
       if (events['chats.upsert']) this.saveChats(events['chats.upsert']);
       if (events['contacts.upsert']) this.saveContacts(events['contacts.upsert']);
       if (events['contacts.update']) this.saveContacts(events['contacts.update']);
+      if (events['lid-mapping.update']) this.votes.mappingChanged();
       const upsert = events['messages.upsert'];
       if (upsert) await this.onMessages(upsert.messages);
     } catch (err) {
@@ -193,7 +199,11 @@ export class WhatsAppSession {
   private async onMessages(messages: readonly WAMessage[]): Promise<void> {
     try {
       for (const msg of messages) {
-        if (VoteProcessor.isVote(msg)) await this.votes.handle(msg);
+        if (VoteProcessor.isVote(msg)) {
+          // Usually synchronous: await only when the processor has something to look up.
+          const pending = this.votes.handle(msg);
+          if (pending) await pending;
+        }
         // Our own sent poll comes back as an `append`: recordPoll knows it already.
         else this.recordPoll(msg);
       }
@@ -264,6 +274,7 @@ export class WhatsAppSession {
     this.votes.flush();
     this.deps.auth.wipe();
     this.lidCache.clear();
+    this.votes.forgetMappings();
     this.setState({ status: 'logged_out', qr: null, user: null });
     this.deps.emit({ type: 'user', user: null });
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -283,12 +294,17 @@ export class WhatsAppSession {
     return this.sock;
   }
 
+  /** Our PN and LID, normalised; recomputed only when the account's JIDs change. */
   private me(): { pn?: string | undefined; lid?: string | undefined } {
     const me = this.sock?.user ?? this.deps.auth.state.creds.me;
-    return {
+    const cached = this.meCache;
+    if (cached && cached.id === me?.id && cached.lid === me?.lid) return cached.value;
+    const value = {
       pn: me?.id ? jidNormalizedUser(me.id) : undefined,
       lid: me?.lid ? jidNormalizedUser(me.lid) : undefined,
     };
+    this.meCache = { id: me?.id, lid: me?.lid, value };
+    return value;
   }
 
   private currentUser(sock: PollSocket): WhatsAppUser {
@@ -370,6 +386,7 @@ const handled = [
   'chats.upsert',
   'contacts.upsert',
   'contacts.update',
+  'lid-mapping.update',
   'messages.upsert',
 ] as const satisfies readonly (keyof BaileysEventMap)[];
 

@@ -92,6 +92,22 @@ describe('vote aggregation', () => {
     expect(h.poll('P').voters.map((v) => v.voter)).toEqual([ALICE.pn]);
   });
 
+  it('remembers a mapping miss only until the mapping changes', async () => {
+    h = makeHarness();
+    const secret = h.addPoll('P', GROUP);
+    await vote(secret, ALICE, ['Pizza'], 1000, { withAlt: false });
+    h.lidToPn.set(ALICE.lid, ALICE.pn);
+    // The miss is still believed (no lookup per vote): the LID again.
+    await vote(secret, ALICE, ['Pasta'], 2000, { withAlt: false });
+    expect(h.poll('P').voters.map((v) => v.voter)).toEqual([ALICE.lid]);
+    // WhatsApp announces a mapping change: the next vote asks again, and the PN takes over.
+    h.processor.mappingChanged();
+    await vote(secret, ALICE, ['Salad'], 3000, { withAlt: false });
+    const poll = h.poll('P');
+    expect(poll.voters.map((v) => [v.voter, v.selected])).toEqual([[ALICE.pn, hashes('Salad')]]);
+    expect(tallyPoll(poll)).toEqual({ Pizza: 0, Pasta: 0, Salad: 1 });
+  });
+
   it('multi select counts every selected option', async () => {
     h = makeHarness();
     const secret = h.addPoll('P', GROUP, 0);

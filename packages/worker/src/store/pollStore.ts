@@ -185,7 +185,10 @@ export class PollStore {
     const poll = this.polls.get(pollId);
     if (!poll) throw new Error(`applyVote: unknown poll ${pollId}`);
     let current = poll.voters.get(vote.voter);
-    const aliasHits = aliases.filter((a) => a !== vote.voter && poll.voters.has(a));
+    const aliasHits =
+      aliases.length === 0
+        ? NO_ALIASES
+        : aliases.filter((a) => a !== vote.voter && poll.voters.has(a));
     for (const alias of aliasHits) {
       const other = poll.voters.get(alias)!;
       if (!current || other.timestampMs > current.timestampMs) current = other;
@@ -212,21 +215,37 @@ export class PollStore {
         version: poll.version,
       });
     }
-    const stored: StoredVote = { ...vote, name };
+    const stored: StoredVote = {
+      voter: vote.voter,
+      name,
+      selected: vote.selected,
+      timestampMs: vote.timestampMs,
+      messageId: vote.messageId,
+    };
     poll.voters.set(vote.voter, stored);
     poll.unknownOptionVotes += unknownHashes;
     poll.version += 1;
     this.queuedVotes.set(key(pollId, vote.voter), { pollId, vote: stored });
     this.touched.add(pollId);
-    const change: VoteChange = {
-      pollId,
-      voter: vote.voter,
-      ...(name === undefined ? {} : { name }),
-      selected: vote.selected,
-      unknownHashes,
-      timestampMs: vote.timestampMs,
-      version: poll.version,
-    };
+    const change: VoteChange =
+      name === undefined
+        ? {
+            pollId,
+            voter: vote.voter,
+            selected: vote.selected,
+            unknownHashes,
+            timestampMs: vote.timestampMs,
+            version: poll.version,
+          }
+        : {
+            pollId,
+            voter: vote.voter,
+            name,
+            selected: vote.selected,
+            unknownHashes,
+            timestampMs: vote.timestampMs,
+            version: poll.version,
+          };
     this.queuedChanges.push(change);
     return { kind: 'accepted', change };
   }
@@ -278,4 +297,5 @@ export class PollStore {
   }
 }
 
+const NO_ALIASES: readonly string[] = [];
 const key = (pollId: string, voter: string) => `${pollId}\u0000${voter}`;
