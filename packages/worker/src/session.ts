@@ -49,6 +49,8 @@ export class WhatsAppSession {
   private readonly backoff: Backoff;
   private reconnectTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
+  /** The batch being handled; the next one starts after it (onEvents never rejects). */
+  private inbox: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly votes: VoteProcessor;
   private readonly lidCache = new Map<string, string | undefined>();
@@ -172,7 +174,11 @@ export class WhatsAppSession {
       getMessage: async (key) => this.storedMessage(key.id),
     });
     this.sock = sock;
-    this.unsubscribe = subscribe(sock, (events) => this.onEvents(sock, events));
+    // Baileys does not wait for a handler: chain the batches so that they are handled in
+    // the order they came, even when one waits for a LID lookup.
+    this.unsubscribe = subscribe(sock, (events) => {
+      this.inbox = this.inbox.then(() => this.onEvents(sock, events));
+    });
   }
 
   private async onEvents(sock: PollSocket, events: Events): Promise<void> {
