@@ -50,7 +50,6 @@ POLL_FIELDS = (
 )
 QUESTION = "Where do we meet?"
 OPTIONS = ["Café", "Library", "Park 🌳"]
-SETTLE_SECONDS = 1.0
 DEADLINE_SECONDS = 45.0
 
 
@@ -197,9 +196,11 @@ class GuiClient:
             f"GET {self.ledger_url} answered {res.status_code}: the server must run with "
             f"--sandbox and expose the sandbox ledger ({res.text[:200]})",
         )
-        polls = res.json().get("polls")
+        body = res.json()
+        polls, pending = body.get("polls"), body.get("pending")
         check(isinstance(polls, dict), f"the ledger's polls must be a dict: {res.text[:200]}")
-        return polls
+        check(isinstance(pending, dict), f"the ledger's pending must be a dict: {res.text[:200]}")
+        return polls, pending
 
     def run(self):
         ev = self.events
@@ -277,7 +278,6 @@ class GuiClient:
 
         deadline = time.monotonic() + DEADLINE_SECONDS
         seen = 0
-        matched_since = None
         updates = 0
         while True:
             for payload in ev.payloads("poll_update_to_gui")[seen:]:
@@ -290,17 +290,18 @@ class GuiClient:
                 if poll_id in polls:
                     polls[poll_id]["results"] = payload["results"]
                     polls[poll_id]["voters"] = payload["voters"]
-            ledger = self.ledger()
+            ledger, pending = self.ledger()
+            # Done when the network has nothing left to send for these polls (pending 0)
+            # and what the GUI holds equals what it cast.
             done = all(
-                ledger.get(pid) and same_state(polls[pid], ledger[pid]) for pid in sent
+                pending.get(pid) == 0
+                and ledger.get(pid)
+                and same_state(polls[pid], ledger[pid])
+                for pid in sent
             )
             now = time.monotonic()
             if done:
-                matched_since = matched_since or now
-                if now - matched_since >= SETTLE_SECONDS:
-                    break
-            else:
-                matched_since = None
+                break
             if now > deadline:
                 lines = []
                 for pid in sent:
