@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   AllPollDataResponse,
   CompatServerEvents,
@@ -12,27 +11,12 @@ import {
 } from '@pollmasters/shared';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { Recorder } from './helpers/socketRecorder.js';
 
 /** Votes settle fast: every plan ends within 4 × 80 ms of its poll. */
 const SANDBOX = { voteDelayMs: { min: 10, max: 80 } };
-
-/** The sandbox's ledger, through its BroadcastChannel: voter id -> options, per poll. */
-const ledger = (server: TestServer): Promise<Record<string, Record<string, string[]>>> => {
-  const channel = new BroadcastChannel(server.sandboxChannel);
-  const requestId = randomUUID();
-  return new Promise<Record<string, Record<string, string[]>>>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('the sandbox did not answer')), 5_000);
-    channel.onmessage = (e: MessageEvent) => {
-      const data = e.data as { type?: string; requestId?: string; polls?: object };
-      if (data.type !== 'ledger' || data.requestId !== requestId || !data.polls) return;
-      clearTimeout(timer);
-      resolve(data.polls as Record<string, Record<string, string[]>>);
-    };
-    channel.postMessage({ type: 'ledger', requestId });
-  }).finally(() => channel.close());
-};
 
 /** The compat view of what the ledger says: voters with their hashes, counts per option. */
 const expectedView = (options: string[], votes: Record<string, string[]>) => ({
@@ -53,7 +37,9 @@ const sorted = (voters: Record<string, string[]>) =>
 
 const servers: TestServer[] = [];
 const sockets: Socket[] = [];
+const probes: SandboxProbe[] = [];
 afterEach(async () => {
+  for (const p of probes.splice(0)) p.close();
   for (const s of sockets.splice(0)) s.disconnect();
   for (const s of servers.splice(0)) await s.destroy();
 });
@@ -187,20 +173,12 @@ describe('compat API against the sandbox', () => {
         );
       });
     };
-    // Votes keep coming for a while: done when the pushed states equal the ledger and stay so.
-    const deadline = Date.now() + 20_000;
-    let stableSince = 0;
-    for (;;) {
-      const truth = await ledger(server);
-      const count = gui.events.length;
-      if (matches(truth)) {
-        stableSince ||= Date.now();
-        if (Date.now() - stableSince >= 1_000) break;
-      } else stableSince = 0;
-      expect(Date.now(), 'the pushed states never matched the ledger').toBeLessThan(deadline);
-      // Wait for the next event, or re-check after a short while if none comes.
-      await gui.until(() => gui.events.length > count, 'more events', 250).catch(() => {});
-    }
+    // Done when the network has nothing left to send for these polls (pending 0) and the
+    // pushed states equal what it cast; no settle window.
+    const probe = new SandboxProbe(server.sandboxChannel);
+    probes.push(probe);
+    const truth = await probe.settled([...sent.keys()]);
+    await gui.until(() => matches(truth), 'the pushed states to equal the ledger', 20_000);
 
     for (const [pollMsgId, { multi }] of sent) {
       const updates = gui
@@ -214,7 +192,6 @@ describe('compat API against the sandbox', () => {
       }
     }
     const all = AllPollDataResponse.parse((await get(server, '/get-all-poll-data')).body).polls;
-    const truth = await ledger(server);
     for (const id of sent.keys()) {
       const want = expectedView(options, truth[id] ?? {});
       expect(sorted(all[id]?.voters ?? {})).toEqual(sorted(want.voters));
