@@ -15,7 +15,7 @@ export { SandboxOptions, type SandboxOptionsInput } from './options.js';
 export type { CastKind, PlannedCast } from './plan.js';
 export { SandboxProbe } from './probe.js';
 export { SentPoll } from './store.js';
-export { encryptPollVote, optionHash, type PollVoteContext } from './votes.js';
+export { encryptPollVote, type PollVoteContext } from './votes.js';
 export {
   canonicalId,
   OWN_ACCOUNT,

@@ -1,4 +1,5 @@
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
+import { optionHash } from '@pollmasters/shared';
 import { aesEncryptGCM, hmacSign, proto } from '@whiskeysockets/baileys';
 
 /** What binds an encrypted vote to one poll and one voter; the inputs of `decryptPollVote`. */
@@ -11,11 +12,6 @@ export interface PollVoteContext {
   pollCreatorJid: string;
   /** The voter JID that signs (their PN or their LID). */
   voterJid: string;
-}
-
-/** WhatsApp identifies an option by the SHA-256 of its UTF-8 text, never by its index. */
-export function optionHash(optionName: string): Buffer {
-  return createHash('sha256').update(optionName, 'utf8').digest();
 }
 
 /**
@@ -40,7 +36,8 @@ export function encryptPollVote(
   const encKey = hmacSign(sign, key0, 'sha256');
   const aad = Buffer.from(`${pollMsgId}\u0000${voterJid}`);
   const plaintext = proto.Message.PollVoteMessage.encode({
-    selectedOptions: selectedOptions.map(optionHash),
+    // WhatsApp identifies an option by the SHA-256 of its text (raw bytes here), never by index.
+    selectedOptions: selectedOptions.map((name) => Buffer.from(optionHash(name), 'hex')),
   }).finish();
   return { encPayload: aesEncryptGCM(plaintext, encKey, iv, aad), encIv: Buffer.from(iv) };
 }
