@@ -1,5 +1,7 @@
 import { jidDecode, jidEncode, proto, type WAMessage } from '@whiskeysockets/baileys';
+import type { SandboxEvent } from './channel.js';
 import { voteKey } from './messages.js';
+import { select } from './plan.js';
 import { deriveSeed, Random } from './random.js';
 import type { SentPoll } from './store.js';
 import { encryptPollVote } from './votes.js';
@@ -35,12 +37,9 @@ export function syntheticMapping(
   if (!decoded || decoded.server !== from) return null;
   const match = (from === 'lid' ? SYNTHETIC_LID : SYNTHETIC_PN).exec(decoded.user);
   if (!match || !seeds.has(match[1]!)) return null;
-  const index = Number(match[2]);
-  const user =
-    from === 'lid'
-      ? `1999${match[1]}${String(index).padStart(7, '0')}`
-      : `9${match[1]}${String(index).padStart(11, '0')}`;
-  return jidEncode(user, from === 'lid' ? 's.whatsapp.net' : 'lid', decoded.device);
+  const person = syntheticPerson(Number(match[1]), Number(match[2]));
+  const target = jidDecode(from === 'lid' ? person.pn : person.lid);
+  return target ? jidEncode(target.user, target.server, decoded.device) : null;
 }
 
 export interface BurstTarget {
@@ -58,15 +57,8 @@ export interface BurstOptions {
   batchSize: number;
 }
 
-/** What a burst cast: per poll, the votes and the results a correct worker must reach. */
-export interface BurstResult {
-  polls: Record<string, { cast: number; voters: number; counts: Record<string, number> }>;
-  /** Unix ms (fractional) of the first and the last injection. */
-  firstAt: number;
-  lastAt: number;
-  /** Time spent encrypting before the first injection. */
-  preparedMs: number;
-}
+/** What a burst cast: the `burst` answer on the channel (./channel.ts), without its envelope. */
+export type BurstResult = Omit<Extract<SandboxEvent, { type: 'burst' }>, 'type' | 'requestId'>;
 
 interface Prepared {
   target: BurstTarget;
@@ -109,13 +101,6 @@ function prepare(target: BurstTarget, seed: number): Prepared {
     offsets[i + 1] = offsets[i]! + encPayload.length;
   }
   return { target, creatorJid, payloads: Buffer.concat(chunks), offsets, ivs, counts };
-}
-
-/** One option (selectableCount 1), else one to `selectableCount` (0: any number). */
-function select(random: Random, poll: SentPoll): string[] {
-  const max = poll.selectableCount === 0 ? poll.options.length : poll.selectableCount;
-  const picked = new Set(random.shuffle(poll.options).slice(0, random.int(1, Math.max(1, max))));
-  return poll.options.filter((o) => picked.has(o));
 }
 
 /** The vote message as Baileys hands it to the app, stamped with `timestampMs`. */

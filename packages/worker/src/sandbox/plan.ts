@@ -88,7 +88,11 @@ export function planVotes(poll: PollToPlan, settings: PlanSettings): PlannedCast
  * A selection that respects `selectableCount`: 1 means exactly one option, 0 means one or more,
  * n means one to n. Tries to differ from `previous` so that a change is a real change.
  */
-function select(random: Random, poll: PollToPlan, previous?: readonly string[]): string[] {
+export function select(
+  random: Random,
+  poll: Pick<PollToPlan, 'options' | 'selectableCount'>,
+  previous?: readonly string[],
+): string[] {
   const max =
     poll.selectableCount === 0
       ? poll.options.length
