@@ -1,7 +1,6 @@
 import {
   type Chat,
   errors,
-  type Logger,
   type Poll,
   type SendPollInput,
   type SessionState,
@@ -53,7 +52,6 @@ export class WhatsAppSession {
   private inbox: Promise<void> = Promise.resolve();
   private closed = false;
   private readonly votes: VoteProcessor;
-  private readonly lidCache = new Map<string, string | undefined>();
   private meCache: {
     id: string | undefined;
     lid: string | null | undefined;
@@ -66,8 +64,8 @@ export class WhatsAppSession {
     this.backoff = deps.backoff ?? new Backoff();
     const identity: Identity = {
       me: () => this.me(),
-      pnForLid: (lid) => this.mapJid(lid, (m) => m.getPNForLID(lid)),
-      lidForPn: (pn) => this.mapJid(pn, (m) => m.getLIDForPN(pn)),
+      pnForLid: (lid) => this.mapJid((m) => m.getPNForLID(lid)),
+      lidForPn: (pn) => this.mapJid((m) => m.getLIDForPN(pn)),
     };
     this.votes = new VoteProcessor(
       deps.polls,
@@ -80,7 +78,7 @@ export class WhatsAppSession {
           deps.emit({ type: 'voteRejected', rejection });
         },
       },
-      deps.logger as unknown as Logger,
+      deps.logger,
       deps.voteFlushMs,
     );
   }
@@ -279,7 +277,6 @@ export class WhatsAppSession {
     this.logger.info({ reason }, 'logged out; wiping auth state');
     this.votes.flush();
     this.deps.auth.wipe();
-    this.lidCache.clear();
     this.votes.forgetMappings();
     this.setState({ status: 'logged_out', qr: null, user: null });
     this.deps.emit({ type: 'user', user: null });
@@ -360,18 +357,14 @@ export class WhatsAppSession {
   }
 
   private async mapJid(
-    jid: string,
     lookup: (m: PollSocket['signalRepository']['lidMapping']) => Promise<string | null>,
   ): Promise<string | undefined> {
-    if (this.lidCache.has(jid)) return this.lidCache.get(jid);
+    // Not cached here: the vote processor caches answers (hits, and misses briefly).
     const sock = this.sock;
     if (!sock) return undefined;
     try {
       const found = await lookup(sock.signalRepository.lidMapping);
-      const mapped = found ? jidNormalizedUser(found) : undefined;
-      // Only remember hits: a mapping unknown now may be learnt later.
-      if (mapped) this.lidCache.set(jid, mapped);
-      return mapped;
+      return found ? jidNormalizedUser(found) : undefined;
     } catch (err) {
       this.logger.debug({ err }, 'LID mapping lookup failed');
       return undefined;
