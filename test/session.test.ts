@@ -2,6 +2,7 @@ import type { Poll, SessionState } from '@pollmasters/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { normalizeExpected, SandboxProbe, votersByName } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { sessionStatus, until } from './helpers/wait.js';
 
 // Issue 3: the worker, the sandbox and the supervisor together, through the real worker
 // thread and a real SQLite file in a temp dir.
@@ -23,18 +24,16 @@ const start = async (dataDir?: string) => {
   return { server, probe };
 };
 
-const waitFor = async <T>(what: string, check: () => T | undefined | false, timeoutMs = 15_000) => {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-};
+/** Waits, on the session's events, until `check` holds. */
+const waitFor = (
+  server: TestServer,
+  event: 'state' | 'pollUpdated' | 'workerExit',
+  what: string,
+  check: () => boolean | undefined,
+) => until(server.session, event, () => check() || undefined, what, 15_000);
 
 const waitForStatus = (server: TestServer, status: SessionState['status']) =>
-  waitFor(`status ${status}`, () => server.session.sessionState.status === status);
+  sessionStatus(server.session, status, 15_000);
 
 /** Waits until the server's results equal what the sandbox cast, then returns the polls. */
 const expectCountedExactly = async (server: TestServer, probe: SandboxProbe, ids: string[]) => {
@@ -46,7 +45,9 @@ const expectCountedExactly = async (server: TestServer, probe: SandboxProbe, ids
       JSON.stringify(votersByName(p)) === JSON.stringify(normalizeExpected(p, expected[id] ?? {}))
     );
   };
-  await waitFor('results to match the ledger', () => ids.every(matches)).catch(() => {});
+  await waitFor(server, 'pollUpdated', 'results to match the ledger', () =>
+    ids.every(matches),
+  ).catch(() => {});
   const polls = ids.map((id) => server.session.getPoll(id)!);
   for (const poll of polls)
     expect(votersByName(poll)).toEqual(normalizeExpected(poll, expected[poll.id] ?? {}));
@@ -104,7 +105,7 @@ describe('session worker against the sandbox', () => {
     const oldPoll = before.find((p) => p.chatId.endsWith('@g.us'))!;
     const member = probe.casts.find((c) => c.pollId === oldPoll.id)!;
     const cast = await again.probe.vote(oldPoll.id, member.voterLid, ['Library']);
-    await waitFor('the new vote on the old poll', () => {
+    await waitFor(again.server, 'pollUpdated', 'the new vote on the old poll', () => {
       const voter = again.server.session
         .getPoll(oldPoll.id)
         ?.voters.find((v) => v.voter === cast.voterId);
@@ -114,11 +115,16 @@ describe('session worker against the sandbox', () => {
     // Kill the worker thread: it comes back, nothing stored is lost, votes still count.
     const beforeKill = again.server.session.listPolls();
     await again.server.session.killWorker();
-    await waitFor('the worker restart', () => again.server.session.workerRestarts === 1);
+    await waitFor(
+      again.server,
+      'workerExit',
+      'the worker restart',
+      () => again.server.session.workerRestarts === 1,
+    );
     await waitForStatus(again.server, 'ready');
     expect(again.server.session.listPolls()).toEqual(beforeKill);
     const late = await again.probe.vote(oldPoll.id, member.voterLid, ['Cafe']);
-    await waitFor('a vote after the worker restart', () =>
+    await waitFor(again.server, 'pollUpdated', 'a vote after the worker restart', () =>
       again.server.session
         .getPoll(oldPoll.id)
         ?.voters.some((v) => v.voter === late.voterId && v.timestampMs === late.senderTimestampMs),
@@ -139,7 +145,9 @@ describe('session worker against the sandbox', () => {
     const states: SessionState[] = [];
     server.session.on('state', (s) => states.push(s));
     await server.session.logout();
-    await waitFor('a fresh QR', () => states.some((s) => s.status === 'qr_pending' && s.qr));
+    await waitFor(server, 'state', 'a fresh QR', () =>
+      states.some((s) => s.status === 'qr_pending' && s.qr),
+    );
     expect(states.map((s) => s.status)).toContain('logged_out');
     expect(server.session.getPoll(poll.id)).toBeDefined();
     // The sandbox scans the new QR: ready again, as a fresh login.
@@ -152,7 +160,7 @@ describe('session worker against the sandbox', () => {
     const states: string[] = [];
     server.session.on('state', (s) => states.push(s.status));
     probe.dropConnection();
-    await waitFor('disconnected', () => states.includes('disconnected'));
+    await waitFor(server, 'state', 'disconnected', () => states.includes('disconnected'));
     await waitForStatus(server, 'ready');
   });
 });
