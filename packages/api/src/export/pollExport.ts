@@ -1,39 +1,36 @@
 import {
+  countVotes,
   type Poll,
   type PollExportDocument,
   type PollExportFile,
   type PollExportFormat,
-  tallyPoll,
 } from '@pollmasters/shared';
 import { toCsv } from './csv.js';
 
 const iso = (ms: number): string => new Date(ms).toISOString();
 
 /** One poll's results as a document: per option counts, per voter selections and names. */
-export const pollExportDocument = (poll: Poll): PollExportDocument => {
-  const counts = tallyPoll(poll);
-  return {
-    poll: {
-      id: poll.id,
-      chatId: poll.chatId,
-      question: poll.question,
-      selectableCount: poll.selectableCount,
-      createdAt: iso(poll.createdAt),
-      version: poll.version,
-    },
-    options: poll.options.map((o) => ({ name: o.name, hash: o.hash, count: counts[o.name] ?? 0 })),
-    voters: poll.voters.map((v) => {
-      const chosen = new Set(v.selected);
-      return {
-        voter: v.voter,
-        name: v.name ?? null,
-        selected: poll.options.filter((o) => chosen.has(o.hash)).map((o) => o.name),
-        votedAt: iso(v.timestampMs),
-      };
-    }),
-    unknownOptionVotes: poll.unknownOptionVotes,
-  };
-};
+export const pollExportDocument = (poll: Poll): PollExportDocument => ({
+  poll: {
+    id: poll.id,
+    chatId: poll.chatId,
+    question: poll.question,
+    selectableCount: poll.selectableCount,
+    createdAt: iso(poll.createdAt),
+    version: poll.version,
+  },
+  options: countVotes(poll),
+  voters: poll.voters.map((v) => {
+    const chosen = new Set(v.selected);
+    return {
+      voter: v.voter,
+      name: v.name ?? null,
+      selected: poll.options.filter((o) => chosen.has(o.hash)).map((o) => o.name),
+      votedAt: iso(v.timestampMs),
+    };
+  }),
+  unknownOptionVotes: poll.unknownOptionVotes,
+});
 
 /**
  * The CSV table: a header (`voter,name,voted_at,<option>...`), one row per voter with 1 or
