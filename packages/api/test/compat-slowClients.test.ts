@@ -1,7 +1,7 @@
 import type { Socket as NetSocket } from 'node:net';
 import { optionHash, type Poll } from '@pollmasters/shared';
 import { afterEach, expect, it } from 'vitest';
-import { bufferedBytes } from '../src/compat/slowClients.js';
+import { bufferedBytes, writeBufferOf } from '../src/compat/slowClients.js';
 import { pollUpdateOf } from '../src/session/readModel.js';
 import { startCompatServer } from './compatServer.js';
 import { FakeSession, USER } from './fakeSession.js';
@@ -67,10 +67,7 @@ it('disconnects a Socket.IO client that stops reading, without delaying the othe
   while (!isDropped && rounds < 2_000) {
     rounds += 1;
     session.emit('pollUpdated', pollUpdateOf(bigPoll(rounds)));
-    const buffer =
-      (serverStalled?.conn as unknown as { writeBuffer: { data?: unknown }[] } | undefined)
-        ?.writeBuffer ?? [];
-    peak = Math.max(peak, bufferedBytes(buffer));
+    peak = Math.max(peak, serverStalled ? bufferedBytes(writeBufferOf(serverStalled)) : 0);
     // Let the sockets work between pushes, as real vote batches arrive over time.
     await new Promise<void>((r) => setImmediate(r));
   }

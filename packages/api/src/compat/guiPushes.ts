@@ -1,6 +1,6 @@
 import type { Poll } from '@pollmasters/shared';
-import type { Server, Socket } from 'socket.io';
-import { bufferedBytes, dropSlowClients } from './slowClients.js';
+import type { Server } from 'socket.io';
+import { bufferedBytes, dropSlowClients, writeBufferOf } from './slowClients.js';
 import { pollUpdateToGui } from './views.js';
 
 /** Approximately the JSON length of a poll's `poll_update_to_gui`, without building it. */
@@ -18,10 +18,6 @@ export interface PushResult {
   /** Some clients were busy and still wait for this state: push it again later. */
   owed: boolean;
 }
-
-/** engine.io's queue of packets its transport has not taken yet (private in its types). */
-const writeBuffer = (socket: Socket) =>
-  (socket.conn as unknown as { writeBuffer: { data?: unknown }[] }).writeBuffer;
 
 /**
  * Sends `poll_update_to_gui` (a poll's full state) to every Socket.IO client that has taken
@@ -77,7 +73,7 @@ export class GuiPushes {
     for (const id of targets) {
       const socket = sockets.get(id);
       if (!socket) continue;
-      const queue = writeBuffer(socket);
+      const queue = writeBufferOf(socket);
       if (queue.length === 0) {
         ready.push(id);
         continue;

@@ -1,4 +1,4 @@
-import type { Server } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 
 /** A packet waiting in an engine.io socket's write buffer. */
 interface BufferedPacket {
@@ -11,6 +11,10 @@ const sizeOf = (packet: BufferedPacket): number => {
   if (data instanceof ArrayBuffer || ArrayBuffer.isView(data)) return data.byteLength;
   return 0;
 };
+
+/** engine.io's queue of packets its transport has not taken yet (private in its types). */
+export const writeBufferOf = (socket: Socket): readonly BufferedPacket[] =>
+  (socket.conn as unknown as { writeBuffer: BufferedPacket[] }).writeBuffer;
 
 /** Bytes queued for a Socket.IO client that its connection has not taken yet. */
 export const bufferedBytes = (writeBuffer: readonly BufferedPacket[]): number => {
@@ -32,8 +36,7 @@ export const dropSlowClients = (
 ): number => {
   let dropped = 0;
   for (const socket of io.of('/').sockets.values()) {
-    // engine.io's queue of packets its transport has not taken yet (private in its types).
-    const buffer = (socket.conn as unknown as { writeBuffer: BufferedPacket[] }).writeBuffer;
+    const buffer = writeBufferOf(socket);
     if (buffer.length === 0) continue;
     const bytes = bufferedBytes(buffer);
     if (bytes <= maxBytes) continue;
