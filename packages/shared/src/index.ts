@@ -1,3 +1,4 @@
+export * from './backoff.js';
 export * from './channel/client.js';
 export * from './channel/port.js';
 export * from './channel/protocol.js';

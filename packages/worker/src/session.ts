@@ -1,4 +1,5 @@
 import {
+  Backoff,
   type Chat,
   errors,
   type Poll,
@@ -16,7 +17,6 @@ import {
   type WAMessage,
 } from '@whiskeysockets/baileys';
 import type { Logger as PinoLogger } from 'pino';
-import { Backoff } from './backoff.js';
 import type { MakePollSocket, PollSocket } from './socket.js';
 import type { SqliteAuthState } from './store/authState.js';
 import type { ChatStore } from './store/chatStore.js';

@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import {
+  Backoff,
   ChannelClient,
   type Chat,
   type CommandOf,
@@ -75,7 +76,7 @@ export class SessionService extends EventEmitter<SessionEvents> {
   private channel: ChannelClient | null = null;
   private state: WorkerState = 'stopped';
   private restarts = 0;
-  private consecutiveFailures = 0;
+  private readonly backoff: Backoff;
   private restartTimer: NodeJS.Timeout | null = null;
   private startedAt = 0;
   private stopping: Promise<void> | null = null;
@@ -91,6 +92,7 @@ export class SessionService extends EventEmitter<SessionEvents> {
       stableAfterMs: options.stableAfterMs ?? 30_000,
       callTimeoutMs: options.callTimeoutMs ?? 60_000,
     };
+    this.backoff = new Backoff(this.options.backoffMs, this.options.maxBackoffMs);
   }
 
   get sessionState(): SessionState {
@@ -282,14 +284,10 @@ export class SessionService extends EventEmitter<SessionEvents> {
     if (this.state === 'stopped') return;
     const ranFor = this.startedAt ? Date.now() - this.startedAt : 0;
     this.startedAt = 0;
-    this.consecutiveFailures =
-      ranFor >= this.options.stableAfterMs ? 1 : this.consecutiveFailures + 1;
+    // A worker that ran long enough starts the backoff over; one that keeps failing waits longer.
+    if (ranFor >= this.options.stableAfterMs) this.backoff.reset();
     this.restarts += 1;
-    const base = Math.min(
-      this.options.maxBackoffMs,
-      this.options.backoffMs * 2 ** (this.consecutiveFailures - 1),
-    );
-    const delayMs = Math.round(base * (0.8 + Math.random() * 0.4));
+    const delayMs = this.backoff.next();
     this.logger.warn({ code, restarts: this.restarts, delayMs }, 'worker exited; restarting');
     this.state = 'restarting';
     this.setState({ ...this.current, status: 'disconnected', qr: null });
