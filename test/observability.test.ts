@@ -5,6 +5,7 @@ import { io as connectSocket, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { eventually, sessionStatus, until } from './helpers/wait.js';
 
 // Issue 6: /healthz, /metrics after known votes, and the export of one poll (HTTP and tRPC).
 
@@ -12,16 +13,6 @@ const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-const waitFor = async <T>(what: string, check: () => Promise<T | undefined | false>) => {
-  const deadline = Date.now() + 15_000;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
-};
 
 /** One sample of the Prometheus text, e.g. `pollmasters_votes_rejected_total{reason="stale"}`. */
 const sample = (text: string, name: string): number => {
@@ -37,7 +28,7 @@ const start = async () => {
   cleanups.push(() => server.destroy());
   const probe = new SandboxProbe(server.sandboxChannel);
   cleanups.push(() => probe.close());
-  await waitFor('ready', async () => server.session.sessionState.status === 'ready');
+  await sessionStatus(server.session, 'ready', 15_000);
   return { server, probe };
 };
 
@@ -67,10 +58,16 @@ const pollWithKnownVotes = async (server: TestServer, probe: SandboxProbe) => {
   casts.push(await probe.vote(poll.id, b!.lid, ['Pizza, large', 'Soup "hot"']));
   casts.push(await probe.vote(poll.id, c!.pn, ['Pizza, large']));
   casts.push(await probe.vote(poll.id, c!.pn, ['=1+1'])); // changed
-  const counted = await waitFor('the four votes', async () => {
-    const p = server.session.getPoll(poll.id);
-    return p && p.version >= poll.version + 4 ? p : undefined;
-  });
+  const counted = await until(
+    server.session,
+    'pollUpdated',
+    () => {
+      const p = server.session.getPoll(poll.id);
+      return p && p.version >= poll.version + 4 ? p : undefined;
+    },
+    'the four votes',
+    15_000,
+  );
   const nameOf = (voterId: string) =>
     world.world.people.find((p) => p.pn === voterId || p.lid === voterId)?.name;
   return { poll: counted, casts, nameOf };
@@ -114,7 +111,7 @@ describe('/healthz and /metrics', () => {
     cleanups.push(() => client.close());
     const sub = client.polls.updates.subscribe({}, { onError: () => {} });
     cleanups.push(() => sub.unsubscribe());
-    const connected = await waitFor('both clients counted', async () => {
+    const connected = await eventually('both clients counted', async () => {
       const text = await metricsOf(server);
       return sample(text, 'pollmasters_socketio_clients') === 1 &&
         sample(text, 'pollmasters_trpc_clients') === 1
@@ -138,7 +135,7 @@ describe('/healthz and /metrics', () => {
 
     // A killed worker: /healthz says so until the supervisor has it back, and it is counted.
     await server.session.killWorker();
-    await waitFor('the restart', async () => server.session.workerState === 'running');
+    await eventually('the restart', () => server.session.workerState === 'running');
     const healed = (await (await fetch(`${server.url}/healthz`)).json()) as { restarts: number };
     expect(healed.restarts).toBe(1);
     expect(sample(await metricsOf(server), 'pollmasters_worker_restarts_total')).toBe(1);

@@ -6,6 +6,11 @@ import { createPollMastersClient } from '@pollmasters/client';
 import { io as connectSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { eventually } from './helpers/wait.js';
+
+/** The server runs as its own process: allow it 20 s, ask every 50 ms. */
+const asked = <T>(what: string, check: () => Promise<T | undefined | false>) =>
+  eventually(what, check, 20_000, 50);
 
 // Issue 6: the real process (`tsx packages/api/src/main.ts --sandbox --port 0`) stops on
 // SIGTERM with clients connected: it closes them, stores every vote, and exits 0 within 5 s.
@@ -59,16 +64,6 @@ const startProcess = (args: string[], dataDir: string): Promise<Started> =>
     void exited.then(({ code }) => reject(new Error(`exited with ${code}:\n${out}\n${err}`)));
   });
 
-const waitFor = async <T>(what: string, check: () => Promise<T | undefined | false>) => {
-  const deadline = Date.now() + 20_000;
-  for (;;) {
-    const value = await check().catch(() => undefined);
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-};
-
 const getJson = async <T>(url: string): Promise<T> => (await fetch(url)).json() as Promise<T>;
 
 interface Ledger {
@@ -84,7 +79,7 @@ describe('the server process', () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-shutdown-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const server = await startProcess(['--sandbox', '--port', '0'], dataDir);
-    await waitFor('ready', async () => {
+    await asked('ready', async () => {
       const status = await getJson<{ status: string }>(`${server.url}/status`);
       return status.status === 'ready';
     });
@@ -107,13 +102,13 @@ describe('the server process', () => {
       });
       pollIds.push(((await res.json()) as { pollMsgId: string }).pollMsgId);
     }
-    const settled = await waitFor('the votes to settle', async () => {
+    const settled = await asked('the votes to settle', async () => {
       const ledger = await getJson<Ledger>(`${server.url}/sandbox/ledger`);
       return pollIds.every((id) => ledger.pending[id] === 0) ? ledger : undefined;
     });
     // What the server counted before the signal.
     const voters = (ledger: Ledger, id: string) => Object.keys(ledger.polls[id] ?? {}).length;
-    const counted = await waitFor('the counts', async () => {
+    const counted = await asked('the counts', async () => {
       const data = await getJson<AllPollData>(`${server.url}/get-all-poll-data`);
       const ok = pollIds.every((id) => {
         const results = data.polls[id]?.results ?? {};
@@ -147,7 +142,7 @@ describe('the server process', () => {
         }
       }, 10);
     });
-    await waitFor('the tRPC socket', async () => trpcStates.includes('open'));
+    await asked('the tRPC socket', async () => trpcStates.includes('open'));
     const health = await getJson<{ clients: { socketIo: number; trpc: number } }>(
       `${server.url}/healthz`,
     );

@@ -50,3 +50,31 @@ export const sessionStatus = (
     `session status ${status}`,
     timeoutMs,
   );
+
+/**
+ * For state only visible by asking (HTTP answers, another process), where there is no event
+ * to wait on: asks again every `intervalMs` until `check` returns a truthy value, and rejects
+ * after `timeoutMs` with the last failure. A throwing or rejecting `check` counts as not yet.
+ */
+export const eventually = async <T>(
+  what: string,
+  check: () => T | undefined | false | Promise<T | undefined | false>,
+  timeoutMs = 15_000,
+  intervalMs = 25,
+): Promise<T> => {
+  const deadline = Date.now() + timeoutMs;
+  let lastError: unknown;
+  for (;;) {
+    try {
+      const value = await check();
+      if (value) return value;
+    } catch (err) {
+      lastError = err;
+    }
+    if (Date.now() > deadline) {
+      const why = lastError instanceof Error ? `; last failure: ${lastError.message}` : '';
+      throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${why}`);
+    }
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+};
