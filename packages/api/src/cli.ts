@@ -23,7 +23,10 @@ interface Setting {
   field?: keyof Config | `sandbox.${string}`;
   value?: string;
   boolean?: boolean;
-  fallback: string;
+  /** A whole number (checked here, so that the error names the flag). */
+  integer?: boolean;
+  /** What `--help` shows as the default when there is no `field` to take it from. */
+  fallback?: string;
   help: string;
 }
 
@@ -34,7 +37,7 @@ export const settings = [
     env: 'PORT',
     field: 'port',
     value: 'n',
-    fallback: '3000',
+    integer: true,
     help: 'TCP port; 0 picks a free one',
   },
   {
@@ -42,7 +45,6 @@ export const settings = [
     env: 'HOST',
     field: 'host',
     value: 'addr',
-    fallback: '127.0.0.1',
     help: 'address to bind; off loopback an API key is required',
   },
   {
@@ -50,7 +52,6 @@ export const settings = [
     env: 'POLLMASTERS_DATA_DIR',
     field: 'dataDir',
     value: 'path',
-    fallback: './data',
     help: 'where the SQLite database (auth state, polls, votes) lives',
   },
   {
@@ -66,7 +67,6 @@ export const settings = [
     env: 'POLLMASTERS_BAILEYS_MODULE',
     field: 'baileysModule',
     value: 'module',
-    fallback: '@whiskeysockets/baileys',
     help: 'module that provides makeWASocket',
   },
   {
@@ -74,7 +74,6 @@ export const settings = [
     env: 'LOG_LEVEL',
     field: 'logLevel',
     value: 'level',
-    fallback: 'info',
     help: 'fatal, error, warn, info, debug, trace or silent (logs go to stderr)',
   },
   {
@@ -82,7 +81,7 @@ export const settings = [
     env: 'POLLMASTERS_SEND_DELAY_MS',
     field: 'sendDelayMs',
     value: 'ms',
-    fallback: '1000',
+    integer: true,
     help: 'pause between the sends of one multi-chat send',
   },
   {
@@ -113,28 +112,28 @@ export const settings = [
     flag: 'seed',
     field: 'sandbox.seed',
     value: 'n',
-    fallback: '1',
+    integer: true,
     help: 'sandbox: seeds its people, chats and votes',
   },
   {
     flag: 'groups',
     field: 'sandbox.groups',
     value: 'n',
-    fallback: '2',
+    integer: true,
     help: 'sandbox: LID-addressed groups (plus one PN group)',
   },
   {
     flag: 'members',
     field: 'sandbox.membersPerGroup',
     value: 'n',
-    fallback: '5',
+    integer: true,
     help: 'sandbox: members per group',
   },
   {
     flag: 'direct-chats',
     field: 'sandbox.directChats',
     value: 'n',
-    fallback: '2',
+    integer: true,
     help: 'sandbox: PN direct chats (plus one LID chat)',
   },
   { flag: 'help', boolean: true, fallback: '', help: 'show this help' },
@@ -145,7 +144,8 @@ type Flag = (typeof settings)[number]['flag'];
 const usage = (): string => {
   const rows = (settings as readonly Setting[]).map((s) => {
     const name = `--${s.flag}${s.value ? ` <${s.value}>` : ''}`;
-    const origin = [s.env, s.fallback && `default ${s.fallback}`].filter(Boolean).join(', ');
+    const fallback = defaultOf(s);
+    const origin = [s.env, fallback && `default ${fallback}`].filter(Boolean).join(', ');
     return `  ${name.padEnd(26)} ${s.help}${origin ? ` [${origin}]` : ''}`;
   });
   return [
@@ -165,6 +165,20 @@ const usage = (): string => {
   ].join('\n');
 };
 
+const defaults = { ...Config.parse({}), sandbox: SandboxOptions.parse({}) };
+
+/** The default `--help` shows: the schema's (one source of truth), else the table's. */
+const defaultOf = (s: Setting): string | undefined => {
+  const [head, tail] = (s.field ?? '').split('.') as [string, string?];
+  const value = tail
+    ? (defaults.sandbox as Record<string, unknown>)[tail]
+    : (defaults as Record<string, unknown>)[head];
+  return value === undefined || typeof value === 'object' ? s.fallback : String(value);
+};
+
+/** The flag (and its variable) as errors name it. */
+const labelOf = (s: Setting): string => (s.env ? `--${s.flag} (${s.env})` : `--${s.flag}`);
+
 /** A flag or variable that is not what it must be: becomes the one error line. */
 class BadSetting extends Error {}
 
@@ -179,8 +193,7 @@ const integer = (name: string, text: string | undefined): number | undefined => 
 const nameOf = (path: readonly PropertyKey[]): string => {
   const field = path.map(String).join('.');
   const setting = (settings as readonly Setting[]).find((s) => s.field === field);
-  if (!setting) return field || 'configuration';
-  return setting.env ? `--${setting.flag} (${setting.env})` : `--${setting.flag}`;
+  return setting ? labelOf(setting) : field || 'configuration';
 };
 
 const firstIssue = (error: { issues: { path: PropertyKey[]; message: string }[] }, prefix = '') => {
@@ -229,29 +242,26 @@ const parse = (
     return typeof value === 'string' ? value : undefined;
   };
   const fromEnv = (name: string): string | undefined => env[name]?.trim() || undefined;
-  const pick = (flag: Flag, envName: string) => str(flag) ?? fromEnv(envName);
 
-  const sandboxInput = values.sandbox
-    ? Object.fromEntries(
-        (
-          [
-            ['seed', 'seed'],
-            ['groups', 'groups'],
-            ['membersPerGroup', 'members'],
-            ['directChats', 'direct-chats'],
-          ] as const
-        )
-          .map(([key, flag]) => [key, integer(`--${flag}`, str(flag))] as const)
-          .filter(([, v]) => v !== undefined),
-      )
-    : undefined;
-  if (!values.sandbox) {
-    const misplaced = (['seed', 'groups', 'members', 'direct-chats', 'demo', 'demo-every'] as const)
-      .filter((f) => values[f] !== undefined)
-      .map((f) => `--${f}`);
-    if (misplaced.length) return { error: `${misplaced.join(', ')} needs --sandbox` };
+  // Every setting with a field goes to the Config (or its sandbox options), from its flag or
+  // else its variable: the table above is the only list of names.
+  const configInput: Record<string, unknown> = {};
+  const sandboxInput: Record<string, unknown> = {};
+  const misplaced: string[] = [];
+  for (const s of settings as readonly Setting[]) {
+    if (!s.field) continue;
+    const text = str(s.flag as Flag) ?? (s.env ? fromEnv(s.env) : undefined);
+    const value = s.integer ? integer(labelOf(s), text) : text;
+    if (value === undefined) continue;
+    if (!s.field.startsWith('sandbox.')) configInput[s.field] = value;
+    else if (values.sandbox) sandboxInput[s.field.slice('sandbox.'.length)] = value;
+    else misplaced.push(`--${s.flag}`);
   }
-  if (sandboxInput) {
+  if (!values.sandbox) {
+    for (const f of ['demo', 'demo-every'] as const)
+      if (values[f] !== undefined) misplaced.push(`--${f}`);
+    if (misplaced.length) return { error: `${misplaced.join(', ')} needs --sandbox` };
+  } else {
     const sandbox = SandboxOptions.safeParse(sandboxInput);
     if (!sandbox.success) {
       return { error: `invalid configuration: ${firstIssue(sandbox.error, 'sandbox')}` };
@@ -259,17 +269,8 @@ const parse = (
   }
 
   const parsed = Config.safeParse({
-    port: integer('--port (PORT)', pick('port', 'PORT')),
-    host: pick('host', 'HOST'),
-    dataDir: pick('data-dir', 'POLLMASTERS_DATA_DIR'),
-    apiKey: pick('api-key', 'POLLMASTERS_API_KEY'),
-    baileysModule: pick('baileys-module', 'POLLMASTERS_BAILEYS_MODULE'),
-    logLevel: pick('log-level', 'LOG_LEVEL'),
-    sendDelayMs: integer(
-      '--send-delay-ms (POLLMASTERS_SEND_DELAY_MS)',
-      pick('send-delay-ms', 'POLLMASTERS_SEND_DELAY_MS'),
-    ),
-    sandbox: sandboxInput,
+    ...configInput,
+    sandbox: values.sandbox ? sandboxInput : undefined,
   });
   if (!parsed.success) return { error: `invalid configuration: ${firstIssue(parsed.error)}` };
 
