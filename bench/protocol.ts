@@ -1,4 +1,4 @@
-import type { BurstResult } from '@pollmasters/worker/sandbox';
+import type { BurstResult } from '@pollmasters/worker/sandbox/remote';
 
 /** What the bench asks of its server process (bench/server.ts), over IPC. */
 export type ToServer = { id: number } & (

@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
+import { buildPackages, DIST_CONDITION, transpile } from '../scripts/build.js';
 import { Clients, Phase } from './clients.js';
 import { naiveRecipe, rawDecrypt } from './naive.js';
 import type { FromServer, ToServer } from './protocol.js';
@@ -35,6 +36,23 @@ const percentile = (values: number[], p: number): number => {
 const verdict = (ok: boolean, target: string) => `${target} ${ok ? 'ok' : 'MISSED'}`;
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
+/**
+ * How the server process runs: from the build (`pnpm build`: JavaScript, as `pnpm start` runs
+ * it), or with BENCH_FROM_SOURCE=1 from TypeScript through tsx, as the tests run it.
+ */
+const FROM_SOURCE = process.env.BENCH_FROM_SOURCE === '1';
+let serverCommand: string[] = [];
+const prepareServer = async () => {
+  if (FROM_SOURCE) {
+    serverCommand = ['--import', 'tsx', join(import.meta.dirname, 'server.ts')];
+    return;
+  }
+  await buildPackages();
+  const out = join(import.meta.dirname, 'dist');
+  await transpile([join(import.meta.dirname, 'server.ts')], import.meta.dirname, out);
+  serverCommand = [DIST_CONDITION, join(out, 'server.js')];
+};
+
 /** The server under test in its own process; requests and answers over IPC. */
 class ServerProcess {
   private nextId = 1;
@@ -58,9 +76,7 @@ class ServerProcess {
         ...(process.env.BENCH_CPU_PROF
           ? ['--cpu-prof', '--cpu-prof-dir', process.env.BENCH_CPU_PROF]
           : []),
-        '--import',
-        'tsx',
-        join(import.meta.dirname, 'server.ts'),
+        ...serverCommand,
         dataDir,
         channel,
       ],
@@ -191,7 +207,8 @@ async function main(): Promise<void> {
     if (!naive.exact) failures.push('naive recipe: its own count is wrong');
 
     // 2. The server, and its clients.
-    log('starting the server ...');
+    log(`starting the server (${FROM_SOURCE ? 'TypeScript source, tsx' : 'the build'}) ...`);
+    await prepareServer();
     server = await ServerProcess.start(dataDir, channel);
     const firstStartupMs = server.startupMs;
     clients = new Clients(server.url);

@@ -1,5 +1,5 @@
 import { Config, startServer } from '@pollmasters/api';
-import { SandboxProbe } from '@pollmasters/worker/sandbox';
+import { SandboxProbe } from '@pollmasters/worker/sandbox/remote';
 import { pino } from 'pino';
 import type { FromServer, ToServer } from './protocol.js';
 

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { DIST_CONDITION } from '../../scripts/build.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -15,8 +16,9 @@ export interface ChildServer {
 }
 
 /**
- * The real server as its own process (`node --import tsx packages/api/src/main.ts ...`), as
- * an operator runs it; resolves once it printed the URL it listens on.
+ * The real server as its own process, as `pnpm start` runs it: from the build
+ * (`node --conditions=pollmasters-dist packages/api/dist/main.js ...`, built by
+ * ../globalSetup.ts); resolves once it printed the URL it listens on.
  */
 export const spawnServer = (
   args: string[],
@@ -26,7 +28,7 @@ export const spawnServer = (
   new Promise((resolve, reject) => {
     const proc = spawn(
       process.execPath,
-      ['--import', 'tsx', 'packages/api/src/main.ts', '--port', '0', ...args],
+      [DIST_CONDITION, 'packages/api/dist/main.js', '--port', '0', ...args],
       { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
     );
     let stdout = '';

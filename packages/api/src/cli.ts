@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { PhoneNumber } from '@pollmasters/shared';
-import { SandboxOptions } from '@pollmasters/worker/sandbox';
+import { SandboxOptions } from '@pollmasters/worker/sandbox/remote';
 import { Config } from './config.js';
 
 /** What the server's command line asks for. */

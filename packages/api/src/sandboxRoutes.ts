@@ -1,4 +1,4 @@
-import { SandboxOptions, SandboxProbe } from '@pollmasters/worker/sandbox';
+import { SandboxOptions, SandboxProbe } from '@pollmasters/worker/sandbox/remote';
 import type { EdgeContext } from './server.js';
 
 /**

@@ -1,5 +1,11 @@
 export * from './config.js';
 export type * from './socket.js';
 
-/** The worker thread's entry module, for `spawnWorker`. */
-export const workerEntry = new URL('./entry.ts', import.meta.url);
+/**
+ * The worker thread's entry module, for `spawnWorker`: entry.ts next to this file when running
+ * from source, entry.js when running the build (scripts/build.ts).
+ */
+export const workerEntry = new URL(
+  import.meta.url.endsWith('.ts') ? './entry.ts' : './entry.js',
+  import.meta.url,
+);

@@ -8,12 +8,9 @@ import { createSandboxSocket } from './socket.js';
 import type { SentPoll } from './store.js';
 import type { World } from './world.js';
 
-export { type BurstResult, syntheticPerson } from './burst.js';
-export { ControlMessage, SandboxEvent } from './channel.js';
-export { type ExpectedResult, expectedFrom, Ledger, LedgerVote } from './ledger.js';
-export { SandboxOptions, type SandboxOptionsInput } from './options.js';
+export { syntheticPerson } from './burst.js';
 export type { CastKind, PlannedCast } from './plan.js';
-export { SandboxProbe } from './probe.js';
+export * from './remote.js';
 export { SentPoll } from './store.js';
 export { encryptPollVote, type PollVoteContext } from './votes.js';
 export {
