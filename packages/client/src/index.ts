@@ -1,4 +1,5 @@
 import type { AppRouter } from '@pollmasters/api/router';
+import { transformer } from '@pollmasters/shared';
 import {
   createTRPCClient,
   createWSClient,
@@ -8,7 +9,6 @@ import {
   wsLink,
 } from '@trpc/client';
 import { WebSocket as NodeWebSocket } from 'ws';
-import { transformer } from './transformer.js';
 
 export type * from '@pollmasters/shared';
 export { TRPCClientError } from '@trpc/client';

@@ -12,5 +12,6 @@ export * from './logger.js';
 export * from './poll.js';
 export * from './pollExport.js';
 export * from './session.js';
+export * from './transformer.js';
 export * from './trpc.js';
 export * from './validation.js';

@@ -1,8 +1,7 @@
-import { describeIssues, ErrorCode, PollMastersError } from '@pollmasters/shared';
+import { describeIssues, ErrorCode, PollMastersError, transformer } from '@pollmasters/shared';
 import { initTRPC } from '@trpc/server';
 import type { Context } from './context.js';
 import { toTRPCError } from './errors.js';
-import { transformer } from './transformer.js';
 
 interface Issues {
   issues: { path: PropertyKey[]; message: string }[];
