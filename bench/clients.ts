@@ -10,7 +10,9 @@ export class Phase {
   readonly socketLatency: number[] = [];
   trpcChanges = 0;
   trpcLastAt = 0;
+  /** When the Socket.IO client first had every vote of the phase; 0 until then. */
   socketLastAt = 0;
+  socketPayloads = 0;
   /** Per poll: the counts (option name -> count) and voter count each client saw last. */
   readonly trpcFinal = new Map<string, { counts: Record<string, number>; voters: number }>();
   readonly socketFinal = new Map<string, { counts: Record<string, number>; voters: number }>();
@@ -173,8 +175,10 @@ export class Clients {
       if (injected === undefined) this.socketFirst.set(k, at);
       else phase.socketLatency.push(at - injected);
     }
-    phase.socketLastAt = at;
+    phase.socketPayloads += 1;
     phase.socketFinal.set(pollId, { counts: { ...payload.results }, voters: voters.length });
+    // The moment the GUI has every vote of the phase (later pushes repeat what it has).
+    if (!phase.socketLastAt && phase.socketDone) phase.socketLastAt = at;
     phase.notify();
   }
 }

@@ -10,7 +10,7 @@ export type ToServer = { id: number } & (
       ratePerSec?: number;
       batchSize: number;
     }
-  | { type: 'memory' }
+  | { type: 'usage' }
   | { type: 'stop' }
 );
 
@@ -20,11 +20,15 @@ export type FromServer =
   | { type: 'polls'; id: number; polls: { id: string; chatId: string }[] }
   | { type: 'burst'; id: number; result: BurstResult }
   | {
-      type: 'memory';
+      type: 'usage';
       id: number;
       peakRssBytes: number;
       rssBytes: number;
       heapUsedBytes: number;
+      /** process.cpuUsage() of the server process (all its threads), microseconds. */
+      cpuUs: number;
+      /** Time the worker thread's event loop was busy since it started, ms. */
+      workerActiveMs: number;
     }
   | { type: 'stopped'; id: number }
   | { type: 'error'; id: number; message: string };

@@ -50,7 +50,11 @@ const prepareServer = async () => {
   await buildPackages();
   const out = join(import.meta.dirname, 'dist');
   await transpile([join(import.meta.dirname, 'server.ts')], import.meta.dirname, out);
-  serverCommand = [DIST_CONDITION, join(out, 'server.js')];
+  serverCommand = [
+    ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+    DIST_CONDITION,
+    join(out, 'server.js'),
+  ];
 };
 
 /** The server under test in its own process; requests and answers over IPC. */
@@ -249,6 +253,8 @@ async function main(): Promise<void> {
 
     // 4. Throughput: 100 polls x 1,000 voters, as fast as the sandbox can inject.
     log(`throughput: ${fmt(LOAD_POLLS * VOTERS)} votes unthrottled ...`);
+    const before = await server.request({ type: 'usage' }, 'usage');
+    const benchCpuBefore = process.cpuUsage();
     const load = new Phase(new Map(loadPolls.map((p) => [p.id, VOTERS])));
     clients.watch(load);
     const loadBurst = server.request(
@@ -269,8 +275,23 @@ async function main(): Promise<void> {
     await load
       .done(60_000)
       .catch((err: Error) => failures.push(`throughput phase: ${err.message}`));
+    log(
+      `  after the first injection: injection done ${fmt(loadResult.lastAt - loadResult.firstAt)} ms, ` +
+        `tRPC complete ${fmt(load.trpcLastAt - loadResult.firstAt)} ms, Socket.IO complete ` +
+        `${fmt(load.socketLastAt - loadResult.firstAt)} ms (${fmt(load.socketPayloads)} full states)`,
+    );
     for (const [id, r] of Object.entries(loadResult.polls)) expected.set(id, r);
-    const memory = await server.request({ type: 'memory' }, 'memory');
+    const memory = await server.request({ type: 'usage' }, 'usage');
+    const benchCpu = process.cpuUsage(benchCpuBefore);
+    const cpuPerVote = {
+      server: (memory.cpuUs - before.cpuUs - loadResult.preparedMs * 1000) / load.total,
+      // Less the sandbox's encryption of the votes before the first injection (its CPU time,
+      // all on the worker thread, comes off the server's figure too).
+      worker:
+        ((memory.workerActiveMs - before.workerActiveMs - loadResult.preparedMs) * 1000) /
+        load.total,
+      clients: (benchCpu.user + benchCpu.system) / load.total,
+    };
 
     // 5. Every count, everywhere: both clients, the read model, the database, after a restart.
     const phaseExpected = (phase: Phase): Expected =>
@@ -326,6 +347,10 @@ async function main(): Promise<void> {
       verdict(endToEnd / naive.perSec >= TARGETS.naiveRatio, `>= ${TARGETS.naiveRatio}x`),
     );
     row('  end to end / raw decrypt', `${fmt(endToEnd / raw.perSec, 2)}x`);
+    row(
+      '  CPU per vote: server (worker busy) / bench clients',
+      `${fmt(cpuPerVote.server, 1)} (${fmt(cpuPerVote.worker, 1)}) / ${fmt(cpuPerVote.clients, 1)} us`,
+    );
     row(
       `latency at ${fmt(LATENCY_RATE)}/s, tRPC p50 / p99`,
       `${fmt(p50, 1)} / ${fmt(p99, 1)} ms`,

@@ -83,14 +83,17 @@ async function handle(message: ToServer): Promise<void> {
       send({ type: 'burst', id: message.id, result });
       return;
     }
-    case 'memory': {
+    case 'usage': {
       const usage = process.memoryUsage();
+      const cpu = process.cpuUsage();
       send({
-        type: 'memory',
+        type: 'usage',
         id: message.id,
         peakRssBytes: process.resourceUsage().maxRSS * 1024,
         rssBytes: usage.rss,
         heapUsedBytes: usage.heapUsed,
+        cpuUs: cpu.user + cpu.system,
+        workerActiveMs: session.workerBusyMs(),
       });
       return;
     }

@@ -92,6 +92,10 @@ describe('/healthz and /metrics', () => {
     for (const reason of ['unknown_poll', 'no_secret', 'no_pair_authenticates', 'stale'])
       expect(sample(after, `pollmasters_votes_rejected_total{reason="${reason}"}`)).toBe(0);
     expect(sample(after, 'pollmasters_worker_state{state="running"}')).toBe(1);
+    // The worker did work (start, login, decrypting four votes): its busy time grew.
+    const busy = sample(after, 'pollmasters_worker_busy_seconds');
+    expect(busy).toBeGreaterThan(0);
+    expect(busy).toBeGreaterThan(sample(before, 'pollmasters_worker_busy_seconds'));
 
     // A send to a chat that does not exist fails and is counted.
     await expect(

@@ -4,7 +4,10 @@ import type { SessionService, WorkerState } from './session/sessionService.js';
 
 /** What the metrics read besides the session's events. */
 export interface MetricsSources {
-  session: Pick<SessionService, 'sessionState' | 'workerState' | 'pollCount' | 'on' | 'off'>;
+  session: Pick<
+    SessionService,
+    'sessionState' | 'workerState' | 'pollCount' | 'workerBusyMs' | 'on' | 'off'
+  >;
   /** Connected Socket.IO clients (the GUI). */
   socketIoClients: () => number;
   /** Open tRPC WebSocket connections. */
@@ -70,6 +73,14 @@ export class ServerMetrics {
       registers,
       collect() {
         for (const state of workerStates) this.set({ state }, +(session.workerState === state));
+      },
+    });
+    new Gauge({
+      name: 'pollmasters_worker_busy_seconds',
+      help: 'Time the worker thread was busy since it started (rate() of it: how loaded it is).',
+      registers,
+      collect() {
+        this.set(session.workerBusyMs() / 1000);
       },
     });
     new Gauge({

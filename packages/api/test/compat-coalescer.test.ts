@@ -133,6 +133,21 @@ describe('PollCoalescer', () => {
     expect(emitted.map((p) => p.version)).toEqual([1, 1, 2]);
   });
 
+  it('pushes a state held back for busy clients as soon as they catch up (kick)', () => {
+    coalescer.push(poll('a', 1));
+    coalescer.retry(poll('a', 1));
+    coalescer.push(poll('b', 1));
+    vi.advanceTimersByTime(10);
+    expect(emitted.map((p) => p.id)).toEqual(['a', 'b']);
+    coalescer.kick();
+    vi.advanceTimersByTime(0);
+    // Only the held-back state goes again, long before its interval; nothing else moves.
+    expect(emitted.map((p) => p.id)).toEqual(['a', 'b', 'a']);
+    coalescer.kick();
+    vi.advanceTimersByTime(500);
+    expect(emitted.map((p) => p.id)).toEqual(['a', 'b', 'a']);
+  });
+
   it('emits nothing after close', () => {
     coalescer.push(poll('a', 1));
     coalescer.push(poll('a', 2));

@@ -21,6 +21,8 @@ interface Entry<T> {
   /** The newest state not given yet. */
   pending: T | null;
   lastEmitAt: number;
+  /** When a state some clients were too busy for is due again (see `retry`, `kick`). */
+  retryAt: number | null;
 }
 
 /**
@@ -73,17 +75,32 @@ export class PollCoalescer<T extends Versioned = Poll> {
   }
 
   /**
-   * This state did not reach every client (some were busy): push it again after the poll's
-   * interval, within the budget, unless a newer state comes first.
+   * This state did not reach every client (some were busy): push it again as soon as `kick`
+   * says they caught up, or else after the poll's interval; within the budget, unless a newer
+   * state comes first.
    */
   retry(state: T): void {
     if (this.closed || this.intervalMs <= 0) return;
     const entry = this.entry(state.id);
     if (entry.pending || state.version < entry.version) return;
     entry.pending = state;
+    entry.retryAt = entry.lastEmitAt + this.intervalMs;
     this.dirty.delete(state.id);
     this.dirty.set(state.id, entry);
-    this.arm(entry.lastEmitAt + this.intervalMs);
+    this.arm(entry.retryAt);
+  }
+
+  /** Busy clients caught up: the states held back for them are due now (on the next turn). */
+  kick(): void {
+    if (this.closed) return;
+    const now = this.now();
+    let any = false;
+    for (const entry of this.dirty.values()) {
+      if (entry.retryAt === null) continue;
+      entry.retryAt = now;
+      any = true;
+    }
+    if (any) this.arm(now);
   }
 
   /** The clients got this state another way (e.g. `new_poll_sent`): nothing older follows. */
@@ -114,7 +131,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
   private entry(id: string): Entry<T> {
     let entry = this.entries.get(id);
     if (!entry) {
-      entry = { version: -1, pending: null, lastEmitAt: Number.NEGATIVE_INFINITY };
+      entry = { version: -1, pending: null, lastEmitAt: Number.NEGATIVE_INFINITY, retryAt: null };
       this.entries.set(id, entry);
     }
     return entry;
@@ -136,7 +153,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
     this.refill(now);
     let nextAt = Number.POSITIVE_INFINITY;
     for (const [id, entry] of this.dirty) {
-      const dueAt = entry.lastEmitAt + this.intervalMs;
+      const dueAt = entry.retryAt ?? entry.lastEmitAt + this.intervalMs;
       if (dueAt > now) {
         nextAt = Math.min(nextAt, dueAt);
         continue;
@@ -150,6 +167,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
       this.dirty.delete(id);
       if (!state) continue;
       entry.pending = null;
+      entry.retryAt = null;
       entry.version = state.version;
       entry.lastEmitAt = now;
       const cost = this.emit(state);

@@ -11,6 +11,9 @@ export const estimateBytes = (poll: Poll): number => {
   return bytes;
 };
 
+/** Queued bytes from which a client is skipped as busy (at most a quarter of the drop bound). */
+export const BUSY_BYTES = 1024 * 1024;
+
 /** What one push did. */
 export interface PushResult {
   /** Bytes sent (approximately, once however many clients got them); 0 when nobody was ready. */
@@ -39,12 +42,26 @@ export class GuiPushes {
   /** Per poll: clients that were busy when its newest version went out. */
   private readonly owed = new Map<string, Set<string>>();
 
+  /**
+   * A client counts as busy from this many bytes queued. Not from the first byte: while one
+   * write is on its way to the kernel, engine.io queues every later packet, so a client that
+   * reads at once would still be skipped by all but the first push or two of each round.
+   */
+  private readonly busyBytes: number;
+
+  /** Busy clients whose next drain we listen for. */
+  private readonly awaitingDrain = new Set<string>();
+
   constructor(
     private readonly io: Server,
     private readonly maxBytes: number,
     private readonly onSlowClient: (id: string, bytes: number) => void,
     private readonly skipBusy = true,
-  ) {}
+    /** A busy client's queue went to its connection: what it is owed can go now. */
+    private readonly onDrain: () => void = () => {},
+  ) {
+    this.busyBytes = Math.min(BUSY_BYTES, maxBytes / 4);
+  }
 
   /**
    * Pushes a state of a poll: a newer version to every client, the same version again only to
@@ -74,17 +91,24 @@ export class GuiPushes {
       const socket = sockets.get(id);
       if (!socket) continue;
       const queue = writeBufferOf(socket);
-      if (queue.length === 0) {
+      const queued = queue.length === 0 ? 0 : bufferedBytes(queue);
+      if (queued < this.busyBytes) {
         ready.push(id);
         continue;
       }
-      const queued = bufferedBytes(queue);
       if (queued > this.maxBytes) {
         this.onSlowClient(id, queued);
         socket.disconnect(true);
         continue;
       }
       busy.add(id);
+      if (!this.awaitingDrain.has(id)) {
+        this.awaitingDrain.add(id);
+        // engine.io emits `drain` once its write buffer is handed to the transport.
+        socket.conn.once('drain', () => {
+          if (this.awaitingDrain.delete(id)) this.onDrain();
+        });
+      }
     }
     if (busy.size > 0) this.owed.set(pollId, busy);
     else this.owed.delete(pollId);
@@ -107,5 +131,6 @@ export class GuiPushes {
   close(): void {
     this.versions.clear();
     this.owed.clear();
+    this.awaitingDrain.clear();
   }
 }

@@ -53,7 +53,7 @@ export const mountCompatSocket = (
   {
     coalesceMs,
     maxBufferedBytes = 4 * 1024 * 1024,
-    pushBytesPerSec = 4 * 1024 * 1024,
+    pushBytesPerSec = 16 * 1024 * 1024,
     onSlowClient = () => {},
   }: {
     coalesceMs: number;
@@ -71,7 +71,9 @@ export const mountCompatSocket = (
   };
   // Full states go only to clients that took the previous ones, within one byte budget for
   // all polls together (./guiPushes.ts, ./coalescer.ts).
-  const pushes = new GuiPushes(io, maxBufferedBytes, onSlowClient, coalesceMs > 0);
+  const pushes = new GuiPushes(io, maxBufferedBytes, onSlowClient, coalesceMs > 0, () =>
+    coalescer.kick(),
+  );
   type Pending = { id: string; version: number; update: PollUpdate };
   const coalescer: PollCoalescer<Pending> = new PollCoalescer<Pending>(
     coalesceMs,

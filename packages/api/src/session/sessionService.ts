@@ -150,6 +150,14 @@ export class SessionService extends EventEmitter<SessionEvents> {
   }
 
   /**
+   * How long the current worker thread's event loop has been busy (decrypting, storing,
+   * talking to WhatsApp) since it started, in ms; 0 without a worker.
+   */
+  workerBusyMs(): number {
+    return this.worker?.performance.eventLoopUtilization().active ?? 0;
+  }
+
+  /**
    * Ends the worker thread abruptly, as a crash would: the supervisor restarts it. For fault
    * tests and for an operator whose WhatsApp connection is wedged.
    */
