@@ -148,6 +148,27 @@ describe('PollCoalescer', () => {
     expect(emitted.map((p) => p.id)).toEqual(['a', 'b', 'a']);
   });
 
+  it('pushes a limited number of bytes in one go, the rest on the next turn', () => {
+    const sent: string[] = [];
+    const c = new PollCoalescer<Poll>(
+      100,
+      (p) => {
+        sent.push(`${p.id}${p.version}`);
+        return 100;
+      },
+      { bytesPerTurn: 150 },
+    );
+    for (const id of ['a', 'b', 'c']) c.push(poll(id, 1));
+    for (const id of ['a', 'b', 'c']) c.push(poll(id, 2));
+    expect(sent).toEqual(['a1', 'b1', 'c1']);
+    vi.advanceTimersByTime(100);
+    // All three are due; two go (200 bytes >= 150), the third waits for the next turn.
+    expect(sent).toEqual(['a1', 'b1', 'c1', 'a2', 'b2']);
+    vi.advanceTimersByTime(1);
+    expect(sent).toEqual(['a1', 'b1', 'c1', 'a2', 'b2', 'c2']);
+    c.close();
+  });
+
   it('emits nothing after close', () => {
     coalescer.push(poll('a', 1));
     coalescer.push(poll('a', 2));

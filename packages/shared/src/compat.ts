@@ -1,5 +1,13 @@
 import { z } from 'zod';
-import { Jid, OptionHash, type Poll, PollOptions, PollQuestion, tallyPoll } from './poll.js';
+import {
+  Jid,
+  type OptionCount,
+  OptionHash,
+  type Poll,
+  PollOptions,
+  PollQuestion,
+  tallyPoll,
+} from './poll.js';
 import { Chat, SessionStatus, WhatsAppUser } from './session.js';
 
 /**
@@ -105,12 +113,15 @@ export type CompatServerEvents = {
   ) => void;
 };
 
-/** A poll as the compat API shows it. */
-export const toPollData = (poll: Poll): PollData => ({
+/**
+ * A poll as the compat API shows it. `counts` (per option, as `countVotes` gives them) saves
+ * recounting every voter when the caller keeps them already.
+ */
+export const toPollData = (poll: Poll, counts?: readonly OptionCount[]): PollData => ({
   question: poll.question,
   options: poll.options.map((o) => o.name),
   optionHashes: poll.options.map((o) => o.hash),
-  results: tallyPoll(poll),
+  results: counts ? Object.fromEntries(counts.map((c) => [c.name, c.count])) : tallyPoll(poll),
   voters: Object.fromEntries(poll.voters.map((v) => [v.voter, v.selected])),
   chatId: poll.chatId,
   timestamp: poll.createdAt,

@@ -12,6 +12,11 @@ export interface CoalescerOptions {
    * When it is spent, dirty polls wait, the longest-waiting first. Default: unlimited.
    */
   bytesPerSec?: number;
+  /**
+   * Bytes of state pushed in one go before the coalescer lets the event loop run again (other
+   * clients' events, the worker's messages). Default 256 KiB: a few milliseconds of work.
+   */
+  bytesPerTurn?: number;
   now?: () => number;
 }
 
@@ -40,6 +45,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
   /** Polls with a pending state, in the order they became dirty. */
   private readonly dirty = new Map<string, Entry<T>>();
   private readonly bytesPerSec: number;
+  private readonly bytesPerTurn: number;
   private readonly now: () => number;
   private tokens: number;
   private refilledAt: number;
@@ -54,6 +60,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
     options: CoalescerOptions = {},
   ) {
     this.bytesPerSec = options.bytesPerSec ?? Number.POSITIVE_INFINITY;
+    this.bytesPerTurn = options.bytesPerTurn ?? 256 * 1024;
     this.now = options.now ?? Date.now;
     this.tokens = this.bytesPerSec;
     this.refilledAt = this.now();
@@ -152,11 +159,17 @@ export class PollCoalescer<T extends Versioned = Poll> {
     const now = this.now();
     this.refill(now);
     let nextAt = Number.POSITIVE_INFINITY;
+    let turn = 0;
     for (const [id, entry] of this.dirty) {
       const dueAt = entry.retryAt ?? entry.lastEmitAt + this.intervalMs;
       if (dueAt > now) {
         nextAt = Math.min(nextAt, dueAt);
         continue;
+      }
+      if (turn >= this.bytesPerTurn) {
+        // Enough for one go: the rest continues on the next turn of the event loop.
+        nextAt = now;
+        break;
       }
       if (this.tokens <= 0) {
         // Out of budget: wait until it is positive again (the oldest-dirty poll goes first).
@@ -172,7 +185,10 @@ export class PollCoalescer<T extends Versioned = Poll> {
       entry.lastEmitAt = now;
       const cost = this.emit(state);
       if (this.closed) return;
-      if (typeof cost === 'number') this.tokens -= cost;
+      if (typeof cost === 'number') {
+        this.tokens -= cost;
+        turn += cost;
+      }
     }
     this.arm(nextAt);
   }

@@ -15,11 +15,12 @@ export interface CompatOptions {
   /** Unsent bytes a Socket.IO client may have queued before it is disconnected (default 4 MiB). */
   maxBufferedBytes?: number;
   /**
-   * Bytes of `poll_update_to_gui` per second over all polls together (default 16 MiB): with
+   * Bytes of `poll_update_to_gui` per second over all polls together (default 4 MiB): with
    * many big polls busy at once, each is pushed less often instead of all flooding the clients.
-   * Building and encoding a state costs the API thread about 1.5 ms per 100 KB, so the default
-   * spends at most about a quarter of that thread on pushes; a client that reads slower than
-   * this is skipped, not queued for (./guiPushes.ts).
+   * Building and encoding a state costs the API thread about 1.5 ms per 100 KB, and the GUI as
+   * much again to read it: 16 MiB/s got the last states of a burst out sooner but doubled the
+   * tRPC p99 at 2,000 votes/s on two cores (docs/performance.md). A client that reads slower
+   * than this is skipped, not queued for (./guiPushes.ts).
    */
   pushBytesPerSec?: number;
 }

@@ -53,7 +53,7 @@ export const mountCompatSocket = (
   {
     coalesceMs,
     maxBufferedBytes = 4 * 1024 * 1024,
-    pushBytesPerSec = 16 * 1024 * 1024,
+    pushBytesPerSec = 4 * 1024 * 1024,
     onSlowClient = () => {},
   }: {
     coalesceMs: number;
@@ -79,7 +79,7 @@ export const mountCompatSocket = (
     coalesceMs,
     (pending) => {
       // The full state is built here, once per push that goes out (`update.poll` is lazy).
-      const { bytes, owed } = pushes.send(pending.id, pending.version, () => pending.update.poll);
+      const { bytes, owed } = pushes.send(pending.id, pending.version, () => pending.update);
       if (owed) coalescer.retry(pending);
       return bytes;
     },

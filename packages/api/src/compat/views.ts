@@ -1,5 +1,6 @@
 import {
   type AllPollData,
+  type OptionCount,
   type Poll,
   type PollUpdateToGui,
   type SessionState,
@@ -25,8 +26,8 @@ export const compatUser = (user: WhatsAppUser): WhatsAppUser => ({
 export const allPollData = (polls: readonly Poll[]): AllPollData =>
   Object.fromEntries(polls.map((poll) => [poll.id, toPollData(poll)]));
 
-/** `poll_update_to_gui`: the poll's full current state. */
-export const pollUpdateToGui = (poll: Poll): PollUpdateToGui => ({
+/** `poll_update_to_gui`: the poll's full current state (`counts` when already known). */
+export const pollUpdateToGui = (poll: Poll, counts?: readonly OptionCount[]): PollUpdateToGui => ({
   pollMsgId: poll.id,
-  ...toPollData(poll),
+  ...toPollData(poll, counts),
 });
