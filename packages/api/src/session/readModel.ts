@@ -66,6 +66,15 @@ const addSelection = (entry: Entry, selected: readonly string[], delta: number):
   }
 };
 
+/**
+ * The poll's own copy of an option hash: every vote arrives with fresh strings (64 characters
+ * each, copied across the thread boundary), and 100,000 voters need not keep 100,000 copies.
+ */
+const sameString = (entry: Entry, hash: string): string => {
+  for (const option of entry.poll.options) if (option.hash === hash) return option.hash;
+  return hash;
+};
+
 /** The materialised state of an entry (cached until its next change). */
 const materialise = (entry: Entry): Poll => {
   entry.cached ??= { ...entry.poll, voters: [...entry.voters.values()].sort(byVoter) };
@@ -123,7 +132,7 @@ export class PollReadModel {
         entry.voters.set(change.voter, {
           voter: change.voter,
           ...(change.name === undefined ? {} : { name: change.name }),
-          selected: change.selected,
+          selected: change.selected.map((hash) => sameString(entry, hash)),
           timestampMs: change.timestampMs,
         });
         addSelection(entry, change.selected, 1);
