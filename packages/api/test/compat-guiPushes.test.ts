@@ -136,3 +136,26 @@ it('gives a reading client every poll changed in one round, not only the first w
   await all;
   expect(got.size).toBe(20);
 });
+
+it('pushes results that agree with the voters it pushes, even when the read model is ahead of the update', async () => {
+  const { session, server } = await pushingServer(10, 4 * 1024 * 1024);
+  type Pushed = { results: Record<string, number>; voters: Record<string, string[]> };
+  let first: (u: Pushed) => void = () => {};
+  const pushedOnce = new Promise<Pushed>((resolve) => {
+    first = resolve;
+  });
+  await server.client('initial_poll_data', (s) => s.on('poll_update_to_gui', (u) => first(u)));
+  // The update's counts are those of version 1, but its (lazily read) poll is already at
+  // version 2: what the read model holds while later changes are still being announced.
+  const update = { ...pollUpdateOf(bigPoll(0, 1)), poll: bigPoll(0, 2) };
+  session.emit('pollUpdated', update);
+  const pushed = await pushedOnce;
+  const tally: Record<string, number> = {};
+  for (const selected of Object.values(pushed.voters)) {
+    for (const hash of selected) {
+      const name = hash === optionHash('yes') ? 'yes' : 'no';
+      tally[name] = (tally[name] ?? 0) + 1;
+    }
+  }
+  expect(pushed.results).toEqual(tally);
+});

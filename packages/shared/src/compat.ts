@@ -1,13 +1,5 @@
 import { z } from 'zod';
-import {
-  Jid,
-  type OptionCount,
-  OptionHash,
-  type Poll,
-  PollOptions,
-  PollQuestion,
-  tallyPoll,
-} from './poll.js';
+import { Jid, OptionHash, type Poll, PollOptions, PollQuestion, tallyPoll } from './poll.js';
 import { Chat, SessionStatus, WhatsAppUser } from './session.js';
 
 /**
@@ -113,15 +105,12 @@ export type CompatServerEvents = {
   ) => void;
 };
 
-/**
- * A poll as the compat API shows it. `counts` (per option, as `countVotes` gives them) saves
- * recounting every voter when the caller keeps them already.
- */
-export const toPollData = (poll: Poll, counts?: readonly OptionCount[]): PollData => ({
+/** A poll as the compat API shows it. */
+export const toPollData = (poll: Poll): PollData => ({
   question: poll.question,
   options: poll.options.map((o) => o.name),
   optionHashes: poll.options.map((o) => o.hash),
-  results: counts ? Object.fromEntries(counts.map((c) => [c.name, c.count])) : tallyPoll(poll),
+  results: tallyPoll(poll),
   voters: Object.fromEntries(poll.voters.map((v) => [v.voter, v.selected])),
   chatId: poll.chatId,
   timestamp: poll.createdAt,

@@ -1,4 +1,4 @@
-import type { OptionCount, Poll } from '@pollmasters/shared';
+import type { Poll } from '@pollmasters/shared';
 import type { Server } from 'socket.io';
 import { bufferedBytes, dropSlowClients, writeBufferOf } from './slowClients.js';
 import { pollUpdateToGui } from './views.js';
@@ -68,18 +68,14 @@ export class GuiPushes {
    * the clients that still owe it. `state` is read (the poll materialised) only when some
    * client is ready for it.
    */
-  send(
-    pollId: string,
-    version: number,
-    state: () => { poll: Poll; counts?: readonly OptionCount[] } | undefined,
-  ): PushResult {
+  send(pollId: string, version: number, state: () => Poll | undefined): PushResult {
     const sockets = this.io.of('/').sockets;
     if (!this.skipBusy) {
-      const current = state();
-      if (!current) return { bytes: 0, owed: false };
+      const poll = state();
+      if (!poll) return { bytes: 0, owed: false };
       dropSlowClients(this.io, this.maxBytes, this.onSlowClient);
-      this.io.emit('poll_update_to_gui', pollUpdateToGui(current.poll, current.counts));
-      return { bytes: estimateBytes(current.poll), owed: false };
+      this.io.emit('poll_update_to_gui', pollUpdateToGui(poll));
+      return { bytes: estimateBytes(poll), owed: false };
     }
     const fresh = version > (this.versions.get(pollId) ?? -1);
     let targets: Iterable<string>;
@@ -118,10 +114,9 @@ export class GuiPushes {
     else this.owed.delete(pollId);
 
     let bytes = 0;
-    const current = ready.length > 0 ? state() : undefined;
-    if (current) {
-      const { poll } = current;
-      const payload = pollUpdateToGui(poll, current.counts);
+    const poll = ready.length > 0 ? state() : undefined;
+    if (poll) {
+      const payload = pollUpdateToGui(poll);
       if (fresh && busy.size === 0 && ready.length === sockets.size) {
         this.io.emit('poll_update_to_gui', payload);
       } else {

@@ -78,8 +78,11 @@ export const mountCompatSocket = (
   const coalescer: PollCoalescer<Pending> = new PollCoalescer<Pending>(
     coalesceMs,
     (pending) => {
-      // The full state is built here, once per push that goes out (`update.poll` is lazy).
-      const { bytes, owed } = pushes.send(pending.id, pending.version, () => pending.update);
+      // The full state is built here, once per push that goes out (`update.poll` is lazy). Its
+      // results are counted from that state, not taken from `update.counts`: the read model
+      // may already hold later changes whose `pollUpdated` is still to come, and the GUI must
+      // never see voters and results that disagree.
+      const { bytes, owed } = pushes.send(pending.id, pending.version, () => pending.update.poll);
       if (owed) coalescer.retry(pending);
       return bytes;
     },

@@ -1,6 +1,5 @@
 import {
   type AllPollData,
-  type OptionCount,
   type Poll,
   type PollUpdateToGui,
   type SessionState,
@@ -26,8 +25,8 @@ export const compatUser = (user: WhatsAppUser): WhatsAppUser => ({
 export const allPollData = (polls: readonly Poll[]): AllPollData =>
   Object.fromEntries(polls.map((poll) => [poll.id, toPollData(poll)]));
 
-/** `poll_update_to_gui`: the poll's full current state (`counts` when already known). */
-export const pollUpdateToGui = (poll: Poll, counts?: readonly OptionCount[]): PollUpdateToGui => ({
+/** `poll_update_to_gui`: the poll's full current state. */
+export const pollUpdateToGui = (poll: Poll): PollUpdateToGui => ({
   pollMsgId: poll.id,
-  ...toPollData(poll, counts),
+  ...toPollData(poll),
 });
