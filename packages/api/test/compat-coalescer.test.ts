@@ -117,6 +117,30 @@ describe('PollCoalescer', () => {
     budgeted.close();
   });
 
+  it('once changes stop, pushes the final states at the quiet rate, still within a budget', () => {
+    const budgeted = new PollCoalescer(
+      100,
+      (p) => {
+        emitted.push(p);
+        return 100_000;
+      },
+      { bytesPerSec: 1_000_000 },
+    );
+    const ids = Array.from({ length: 100 }, (_, i) => `p${i}`);
+    for (let t = 1; t <= 2_000; t++) {
+      for (const id of ids) budgeted.push(poll(id, t));
+      vi.advanceTimersByTime(1);
+    }
+    const newest = () =>
+      ids.filter((id) => emitted.some((p) => p.id === id && p.version === 2_000));
+    // 10 MB of final states: at the busy rate (1 MB/s) that would take 10 s; quiet, 4 MB/s.
+    vi.advanceTimersByTime(1_000);
+    expect(newest().length).toBeLessThan(100);
+    vi.advanceTimersByTime(2_000);
+    expect(newest()).toHaveLength(100);
+    budgeted.close();
+  });
+
   it('pushes a state again after the interval when asked to (busy clients), unless a newer one came', () => {
     coalescer.push(poll('a', 1));
     coalescer.retry(poll('a', 1));

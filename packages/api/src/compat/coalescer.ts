@@ -13,6 +13,12 @@ export interface CoalescerOptions {
    */
   bytesPerSec?: number;
   /**
+   * The budget's rate once no change has come for a poll interval (default 4 x `bytesPerSec`):
+   * a burst of votes has ended, the states still owed are final, and pushing them no longer
+   * competes with the votes themselves for the event loop.
+   */
+  quietBytesPerSec?: number;
+  /**
    * Bytes of state pushed in one go before the coalescer lets the event loop run again (other
    * clients' events, the worker's messages). Default 256 KiB: a few milliseconds of work.
    */
@@ -36,7 +42,8 @@ interface Entry<T> {
  * most `bytesPerSec` bytes of state (what `emit` reports it sent). A poll's states cost in
  * proportion to its size, so 100 busy polls of 1,000 voters share one budget instead of each
  * taking 10 pushes a second. The first change after a quiet interval goes out at once when the
- * budget allows; later ones go out together, oldest-dirty poll first.
+ * budget allows; later ones go out together, oldest-dirty poll first. Once changes stop, the
+ * budget refills faster (`quietBytesPerSec`), so the final states of a burst arrive soon.
  *
  * `intervalMs` 0 turns coalescing off: every newer state is emitted at once, unbudgeted.
  */
@@ -45,6 +52,9 @@ export class PollCoalescer<T extends Versioned = Poll> {
   /** Polls with a pending state, in the order they became dirty. */
   private readonly dirty = new Map<string, Entry<T>>();
   private readonly bytesPerSec: number;
+  private readonly quietBytesPerSec: number;
+  /** When the last change came in (`push`). */
+  private changedAt = Number.NEGATIVE_INFINITY;
   private readonly bytesPerTurn: number;
   private readonly now: () => number;
   private tokens: number;
@@ -60,6 +70,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
     options: CoalescerOptions = {},
   ) {
     this.bytesPerSec = options.bytesPerSec ?? Number.POSITIVE_INFINITY;
+    this.quietBytesPerSec = options.quietBytesPerSec ?? 4 * this.bytesPerSec;
     this.bytesPerTurn = options.bytesPerTurn ?? 256 * 1024;
     this.now = options.now ?? Date.now;
     this.tokens = this.bytesPerSec;
@@ -71,6 +82,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
     if (this.closed) return;
     const entry = this.entry(state.id);
     if (state.version <= Math.max(entry.version, entry.pending?.version ?? -1)) return;
+    this.changedAt = this.now();
     if (this.intervalMs <= 0) {
       entry.version = state.version;
       this.emit(state);
@@ -144,13 +156,29 @@ export class PollCoalescer<T extends Versioned = Poll> {
     return entry;
   }
 
+  /** When changes stop for a poll interval, the budget refills at its quiet rate. */
+  private get quietFrom(): number {
+    return this.changedAt + this.intervalMs;
+  }
+
   private refill(now: number): void {
     if (this.bytesPerSec === Number.POSITIVE_INFINITY) return;
-    this.tokens = Math.min(
-      this.bytesPerSec,
-      this.tokens + ((now - this.refilledAt) / 1000) * this.bytesPerSec,
-    );
+    // The part of the elapsed time before the quiet began refills at the busy rate.
+    const busyUntil = Math.min(now, Math.max(this.refilledAt, this.quietFrom));
+    const added =
+      ((busyUntil - this.refilledAt) / 1000) * this.bytesPerSec +
+      ((now - busyUntil) / 1000) * this.quietBytesPerSec;
+    this.tokens = Math.min(this.bytesPerSec, this.tokens + added);
     this.refilledAt = now;
+  }
+
+  /** When the budget, out now, is positive again (or the quiet begins, to reckon anew). */
+  private refilledBy(now: number): number {
+    const quiet = now >= this.quietFrom;
+    const wait = Math.ceil(
+      (-this.tokens / (quiet ? this.quietBytesPerSec : this.bytesPerSec)) * 1000,
+    );
+    return quiet ? now + wait + 1 : Math.min(now + wait + 1, Math.ceil(this.quietFrom) + 1);
   }
 
   /** Emits every dirty poll whose interval is over, while the budget lasts; then re-arms. */
@@ -173,7 +201,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
       }
       if (this.tokens <= 0) {
         // Out of budget: wait until it is positive again (the oldest-dirty poll goes first).
-        nextAt = Math.min(nextAt, now + Math.ceil((-this.tokens / this.bytesPerSec) * 1000) + 1);
+        nextAt = Math.min(nextAt, this.refilledBy(now));
         break;
       }
       const state = entry.pending;

@@ -20,7 +20,8 @@ export interface CompatOptions {
    * Building and encoding a state costs the API thread about 1.5 ms per 100 KB, and the GUI as
    * much again to read it: 16 MiB/s got the last states of a burst out sooner but doubled the
    * tRPC p99 at 2,000 votes/s on two cores (docs/performance.md). A client that reads slower
-   * than this is skipped, not queued for (./guiPushes.ts).
+   * than this is skipped, not queued for (./guiPushes.ts). Once no vote has come for a poll
+   * interval, the budget refills four times as fast, to get the final states out.
    */
   pushBytesPerSec?: number;
 }
