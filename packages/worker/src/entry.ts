@@ -7,6 +7,7 @@ import { WhatsAppSession } from './session.js';
 import type { MakePollSocket } from './socket.js';
 import { useSqliteAuthState } from './store/authState.js';
 import { ChatStore } from './store/chatStore.js';
+import { Checkpointer } from './store/checkpointer.js';
 import { openDatabase } from './store/database.js';
 import { PollStore } from './store/pollStore.js';
 
@@ -25,6 +26,7 @@ const makeSocket: MakePollSocket = config.sandbox
   : await loadMakeSocket(config.baileysModule);
 
 const db = openDatabase(config.dataDir, config.sessionId);
+const checkpointer = new Checkpointer(db, logger);
 const polls = new PollStore(db);
 const chats = new ChatStore(db);
 const auth = useSqliteAuthState(db);
@@ -42,10 +44,13 @@ const session = new WhatsAppSession({
 });
 
 let closed = false;
-const shutdown = () => {
+const shutdown = async () => {
   if (closed) return;
   closed = true;
   session.close();
+  // The checkpoint thread's connection closes first: then ours is the last, and closing it
+  // folds the WAL into the database file.
+  await checkpointer.close();
   db.close();
 };
 
@@ -63,8 +68,8 @@ server = new ChannelServer(port, {
       code: await session.requestPairingCode(phoneNumber),
     }),
     snapshot: () => session.snapshot,
-    shutdown: () => {
-      shutdown();
+    shutdown: async () => {
+      await shutdown();
       // Let the reply go out, then stop listening so the thread can end.
       setImmediate(() => {
         server?.close();
