@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { decryptPollVote, proto } from '@whiskeysockets/baileys';
+import { decryptPollVote, jidNormalizedUser, proto } from '@whiskeysockets/baileys';
 import { afterEach, describe, expect, it } from 'vitest';
 import { encryptPollVote } from '../src/sandbox/votes.js';
-import { decryptPollVoteCached } from '../src/votes/decrypt.js';
+import { decryptPollVoteCached, normalUser } from '../src/votes/decrypt.js';
 import {
   ALICE,
   BOB,
@@ -347,5 +347,20 @@ describe('decryptPollVoteCached (key0 derived once per poll)', () => {
     expect(h.polls.get('P10')?.creatorJids).toEqual([ME.pn, ME.lid]);
     await cast(BOB, 'Salad', 2000);
     expect(h.poll('P10').voters).toHaveLength(2);
+  });
+});
+
+describe('normalUser', () => {
+  it('is jidNormalizedUser for PN and LID user JIDs, with and without device or agent', () => {
+    for (const jid of [
+      '491701234567@s.whatsapp.net',
+      '491701234567:12@s.whatsapp.net',
+      '491701234567_1:3@s.whatsapp.net',
+      '123456789012345@lid',
+      '123456789012345:7@lid',
+      '@lid',
+    ]) {
+      expect(normalUser(jid)).toBe(jidNormalizedUser(jid));
+    }
   });
 });

@@ -21,6 +21,13 @@ export interface DecryptedVote {
   voter: Candidate;
 }
 
+/**
+ * `jidNormalizedUser` for a PN or LID user JID: without a device (`:`) or agent (`_`) part it
+ * is already normal, as almost every vote's is, and decoding it to encode it again is skipped.
+ */
+export const normalUser = (jid: string): string =>
+  jid.includes(':') || jid.includes('_') ? jidNormalizedUser(jid) : jid;
+
 /** The person JIDs a key names (PN and LID users only), normalised, without duplicates. */
 export const voterCandidates = (
   key: {
@@ -47,7 +54,7 @@ export const voterCandidates = (
   const out: Candidate[] = [];
   for (const [source, jid] of raw) {
     if (!jid || !(isPnUser(jid) || isLidUser(jid))) continue;
-    const normal = jidNormalizedUser(jid);
+    const normal = normalUser(jid);
     if (seen.has(normal)) continue;
     seen.add(normal);
     out.push({ jid: normal, source });
