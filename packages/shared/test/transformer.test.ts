@@ -19,6 +19,15 @@ const special = fc.oneof(
   fc.array(fc.integer()).map((a) => new Set(a)),
   fc.array(fc.tuple(fc.string(), fc.integer())).map((e) => new Map(e)),
 );
+/** Keys superjson refuses outright (prototype pollution): they have a test of their own. */
+const REFUSED = new Set(['__proto__', 'constructor', 'prototype']);
+const hasRefusedKey = (v: unknown): boolean =>
+  typeof v === 'object' &&
+  v !== null &&
+  (Array.isArray(v)
+    ? v.some(hasRefusedKey)
+    : Object.getPrototypeOf(v) === Object.prototype &&
+      Object.entries(v).some(([k, x]) => REFUSED.has(k) || hasRefusedKey(x)));
 const { value } = fc.letrec((tie) => ({
   value: fc.oneof(
     { depthSize: 'small' },
@@ -33,6 +42,7 @@ describe('the tRPC transformer', () => {
   it('reads and writes what superjson does, both ways, for any value', () => {
     fc.assert(
       fc.property(value, (v) => {
+        fc.pre(!hasRefusedKey(v));
         const reference = trip(superjson.serialize, superjson.deserialize, v);
         // Our server to a superjson client, a superjson server to our client, ours to ours.
         expect(trip(transformer.serialize, superjson.deserialize, v)).toStrictEqual(reference);
