@@ -1,20 +1,16 @@
-import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
-import { afterEach, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { Checkpointer } from '../src/store/checkpointer.js';
 import { type Db, openDatabase } from '../src/store/database.js';
+import { tempDirs } from './fixtures.js';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = tempDirs('pollmasters-ckpt-');
 
 const open = () => {
-  const dir = mkdtempSync(join(tmpdir(), 'pollmasters-ckpt-'));
-  dirs.push(dir);
+  const dir = tempDir();
   const db = openDatabase(dir, 'test');
   db.exec('CREATE TABLE t (k INTEGER PRIMARY KEY, v TEXT NOT NULL)');
   return { db, file: join(dir, 'test.sqlite') };

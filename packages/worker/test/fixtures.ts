@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { optionHash, silentLogger, type VoteChange, type VoteRejection } from '@pollmasters/shared';
 import type { WAMessage, WAMessageKey } from '@whiskeysockets/baileys';
+import { afterEach } from 'vitest';
 import { encryptPollVote } from '../src/sandbox/votes.js';
 import { ChatStore } from '../src/store/chatStore.js';
 import { type Db, openDatabase } from '../src/store/database.js';
@@ -147,3 +148,16 @@ export const directKey = (p: { pn: string; lid: string }) => ({
 });
 
 export const hashes = (...names: string[]) => names.map(optionHash);
+
+/** A maker of temp dirs for one test file; every dir it made is removed after each test. */
+export const tempDirs = (prefix: string): (() => string) => {
+  const made: string[] = [];
+  afterEach(() => {
+    for (const dir of made.splice(0)) rmSync(dir, { recursive: true, force: true });
+  });
+  return () => {
+    const dir = mkdtempSync(join(tmpdir(), prefix));
+    made.push(dir);
+    return dir;
+  };
+};

@@ -8,7 +8,7 @@ export type Db = Database.Database;
  * Versioned migrations: entry n brings the schema from version n to n + 1. Append only;
  * never edit a migration that has shipped.
  */
-const migrations: readonly string[] = [
+export const migrations: readonly string[] = [
   `
   CREATE TABLE auth_creds (
     id INTEGER PRIMARY KEY CHECK (id = 1),
@@ -56,6 +56,30 @@ const migrations: readonly string[] = [
     creator_index INTEGER NOT NULL,
     voter_source TEXT NOT NULL
   ) WITHOUT ROWID;
+  `,
+  // 2: votes as an append-only log. Each stored vote is a new row at the end of the table (a
+  // vote for any poll dirties the same last page, instead of one page per poll in a
+  // (poll_id, voter) B-tree); the latest row of a (poll, voter) is their vote, and a row with
+  // `selected` NULL forgets the voter (their other JID took their vote over). PollStore replays
+  // the log at start and compacts it. The view keeps "each voter's current vote" one query.
+  `
+  CREATE TABLE vote_log (
+    seq INTEGER PRIMARY KEY,
+    poll_id TEXT NOT NULL REFERENCES polls (id),
+    voter TEXT NOT NULL,
+    name TEXT,
+    selected TEXT,
+    timestamp_ms INTEGER NOT NULL,
+    message_id TEXT
+  );
+  INSERT INTO vote_log (poll_id, voter, name, selected, timestamp_ms, message_id)
+    SELECT poll_id, voter, name, selected, timestamp_ms, message_id FROM votes
+    ORDER BY poll_id, voter;
+  DROP TABLE votes;
+  CREATE VIEW votes AS
+    SELECT poll_id, voter, name, selected, timestamp_ms, message_id FROM vote_log
+    WHERE seq IN (SELECT max(seq) FROM vote_log GROUP BY poll_id, voter)
+      AND selected IS NOT NULL;
   `,
 ];
 

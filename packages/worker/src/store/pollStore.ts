@@ -51,7 +51,8 @@ interface VoteRow {
   poll_id: string;
   voter: string;
   name: string | null;
-  selected: string;
+  /** JSON array of option hashes; null: the voter is forgotten (taken over by an alias). */
+  selected: string | null;
   timestamp_ms: number;
   message_id: string | null;
 }
@@ -59,7 +60,8 @@ interface VoteRow {
 /**
  * Polls and votes: held in memory for decisions, written through to SQLite in batched
  * transactions. `flush()` commits every queued vote and only then returns the changes, so an
- * event is emitted only for what is stored.
+ * event is emitted only for what is stored. Votes are appended to the `vote_log` table
+ * (./database.ts, migration 2), replayed at start and compacted when half of it is obsolete.
  */
 export class PollStore {
   private readonly polls = new Map<string, StoredPoll>();
@@ -89,8 +91,22 @@ export class PollStore {
         voters: new Map(),
       });
     }
-    for (const row of db.prepare<[], VoteRow>('SELECT * FROM votes').iterate()) {
-      this.polls.get(row.poll_id)?.voters.set(row.voter, {
+    // The vote log, replayed in order: the last row of a voter is their vote.
+    let rows = 0;
+    for (const row of db
+      .prepare<[], VoteRow>(
+        `SELECT poll_id, voter, name, selected, timestamp_ms, message_id FROM vote_log
+         ORDER BY seq`,
+      )
+      .iterate()) {
+      rows += 1;
+      const voters = this.polls.get(row.poll_id)?.voters;
+      if (!voters) continue;
+      if (row.selected === null) {
+        voters.delete(row.voter);
+        continue;
+      }
+      voters.set(row.voter, {
         voter: row.voter,
         name: row.name ?? undefined,
         selected: JSON.parse(row.selected) as string[],
@@ -98,6 +114,10 @@ export class PollStore {
         messageId: row.message_id ?? undefined,
       });
     }
+    let live = 0;
+    for (const poll of this.polls.values()) live += poll.voters.size;
+    // Changed and forgotten votes leave rows behind; drop them once they are half the log.
+    if (rows > 2 * live + COMPACT_SLACK) compactVoteLog(db);
 
     const insert = db.prepare(
       `INSERT OR IGNORE INTO polls (id, chat_id, question, options, selectable_count, created_at,
@@ -116,21 +136,22 @@ export class PollStore {
     this.updateCreators = db.prepare<[string, string]>(
       'UPDATE polls SET creator_jids = ? WHERE id = ?',
     );
-    const upsertVote = db.prepare(
-      `INSERT INTO votes (poll_id, voter, name, selected, timestamp_ms, message_id)
-       VALUES (?, ?, ?, ?, ?, ?)
-       ON CONFLICT (poll_id, voter) DO UPDATE SET name = excluded.name,
-         selected = excluded.selected, timestamp_ms = excluded.timestamp_ms,
-         message_id = excluded.message_id`,
+    const appendVote = db.prepare<
+      [string, string, string | null, string | null, number, string | null]
+    >(
+      `INSERT INTO vote_log (poll_id, voter, name, selected, timestamp_ms, message_id)
+       VALUES (?, ?, ?, ?, ?, ?)`,
     );
-    const deleteVote = db.prepare('DELETE FROM votes WHERE poll_id = ? AND voter = ?');
     const updatePoll = db.prepare(
       'UPDATE polls SET unknown_option_votes = ?, version = ? WHERE id = ?',
     );
     this.writeVotes = db.transaction(() => {
-      for (const { pollId, voter } of this.queuedDeletes) deleteVote.run(pollId, voter);
+      // Forgotten voters first, then the votes: the order the log is replayed in.
+      for (const { pollId, voter } of this.queuedDeletes) {
+        appendVote.run(pollId, voter, null, null, 0, null);
+      }
       for (const { pollId, vote } of this.queuedVotes.values()) {
-        upsertVote.run(
+        appendVote.run(
           pollId,
           vote.voter,
           vote.name ?? null,
@@ -298,4 +319,16 @@ export class PollStore {
 }
 
 const NO_ALIASES: readonly string[] = [];
+
+/** Rows of the vote log beyond twice the live votes that are tolerated before compacting. */
+const COMPACT_SLACK = 1_000;
+
+/** Keeps only each voter's last row of the vote log, and no row of a forgotten voter. */
+export const compactVoteLog = (db: Db): void => {
+  db.transaction(() => {
+    db.exec(`DELETE FROM vote_log
+             WHERE seq NOT IN (SELECT max(seq) FROM vote_log GROUP BY poll_id, voter)`);
+    db.exec('DELETE FROM vote_log WHERE selected IS NULL');
+  })();
+};
 const key = (pollId: string, voter: string) => `${pollId}\u0000${voter}`;

@@ -1,0 +1,100 @@
+import { join } from 'node:path';
+import { optionHash } from '@pollmasters/shared';
+import Database from 'better-sqlite3';
+import { expect, it } from 'vitest';
+import { type Db, migrations, openDatabase } from '../src/store/database.js';
+import { PollStore } from '../src/store/pollStore.js';
+import { ALICE, BOB, GROUP, OPTIONS, tempDirs } from './fixtures.js';
+
+const tempDir = tempDirs('pollmasters-votelog-');
+
+const options = OPTIONS.map((name) => ({ name, hash: optionHash(name) }));
+const addPoll = (polls: PollStore) =>
+  polls.add({
+    id: 'P',
+    chatId: GROUP,
+    question: 'Lunch?',
+    options,
+    selectableCount: 1,
+    createdAt: 1_700_000_000_000,
+    secret: new Uint8Array(32),
+    creatorJids: [],
+    message: new Uint8Array([1]),
+  });
+const vote = (voter: string, option: string, timestampMs: number) => ({
+  voter,
+  name: undefined,
+  selected: [optionHash(option)],
+  timestampMs,
+  messageId: `M${timestampMs}`,
+});
+const logRows = (db: Db) =>
+  (db.prepare('SELECT count(*) AS n FROM vote_log').get() as { n: number }).n;
+
+it('migrates a version 1 database: every stored vote is kept, and `votes` still lists them', () => {
+  const dir = tempDir();
+  const v1 = new Database(join(dir, 'test.sqlite'));
+  v1.exec(migrations[0]!);
+  v1.pragma('user_version = 1');
+  v1.prepare(
+    `INSERT INTO polls (id, chat_id, question, options, selectable_count, created_at, secret,
+       creator_jids, message, unknown_option_votes, version)
+     VALUES ('P', ?, 'Lunch?', ?, 1, 1, NULL, '[]', x'01', 0, 2)`,
+  ).run(GROUP, JSON.stringify(options));
+  const insert = v1.prepare(
+    'INSERT INTO votes (poll_id, voter, name, selected, timestamp_ms, message_id) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  insert.run('P', ALICE.pn, 'Alice', JSON.stringify([optionHash('Pizza')]), 1000, 'M1');
+  insert.run('P', BOB.pn, null, JSON.stringify([optionHash('Salad')]), 2000, null);
+  v1.close();
+
+  const db = openDatabase(dir, 'test');
+  expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+  const polls = new PollStore(db);
+  expect(polls.toPoll(polls.get('P')!).voters).toEqual([
+    { voter: ALICE.pn, name: 'Alice', selected: [optionHash('Pizza')], timestampMs: 1000 },
+    { voter: BOB.pn, selected: [optionHash('Salad')], timestampMs: 2000 },
+  ]);
+  // A vote delivered again is recognised by its message id, which the migration kept.
+  expect(polls.applyVote('P', { ...vote(ALICE.pn, 'Pizza', 1000), messageId: 'M1' }, 0)).toEqual({
+    kind: 'duplicate',
+  });
+  expect(db.prepare('SELECT voter FROM votes ORDER BY voter').all()).toEqual([
+    { voter: ALICE.pn },
+    { voter: BOB.pn },
+  ]);
+  db.close();
+});
+
+it('replays the log after a restart, and compacts it once most of it is obsolete', () => {
+  const dir = tempDir();
+  let db = openDatabase(dir, 'test');
+  let polls = new PollStore(db);
+  addPoll(polls);
+  // Alice changes her mind 1,500 times, each change committed on its own: 1,500 rows.
+  for (let t = 1; t <= 1_500; t++) {
+    polls.applyVote('P', vote(ALICE.pn, OPTIONS[t % 3]!, t), 0);
+    polls.flush();
+  }
+  // Bob votes under his LID, then his PN takes the vote over: the LID is forgotten.
+  polls.applyVote('P', vote(BOB.lid, 'Pasta', 10), 0);
+  polls.flush();
+  polls.applyVote('P', vote(BOB.pn, 'Salad', 20), 0, [BOB.lid]);
+  polls.flush();
+  const before = polls.toPoll(polls.get('P')!);
+  expect(before.voters.map((v) => v.voter)).toEqual([ALICE.pn, BOB.pn].sort());
+  expect(logRows(db)).toBe(1_500 + 3);
+  db.close();
+
+  // The restart replays it all to the same state, and keeps one row per voter.
+  db = openDatabase(dir, 'test');
+  polls = new PollStore(db);
+  expect(polls.toPoll(polls.get('P')!)).toEqual(before);
+  expect(logRows(db)).toBe(2);
+  db.close();
+
+  db = openDatabase(dir, 'test');
+  polls = new PollStore(db);
+  expect(polls.toPoll(polls.get('P')!)).toEqual(before);
+  db.close();
+});
