@@ -1,10 +1,11 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createPollMastersClient } from '@pollmasters/client';
 import { io as connectSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { root, SERVER_COMMAND, spawnServer } from './helpers/childServer.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
 
@@ -12,57 +13,13 @@ import { eventually } from './helpers/wait.js';
 const asked = <T>(what: string, check: () => Promise<T | undefined | false>) =>
   eventually(what, check, 20_000, 50);
 
-// Issue 6: the real process (`tsx packages/api/src/main.ts --sandbox --port 0`) stops on
-// SIGTERM with clients connected: it closes them, stores every vote, and exits 0 within 5 s.
-
-const root = resolve(import.meta.dirname, '..');
-const tsx = join(root, 'node_modules/.bin/tsx');
-const main = join(root, 'packages/api/src/main.ts');
+// Issue 6: the real process (as `pnpm start -- --sandbox` runs it) stops on SIGTERM with
+// clients connected: it closes them, stores every vote, and exits 0 within 5 s.
 
 const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-interface Started {
-  child: ChildProcess;
-  url: string;
-  stdout: () => string;
-  stderr: () => string;
-  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
-}
-
-/** Starts the server process and resolves with the URL it prints on stdout. */
-const startProcess = (args: string[], dataDir: string): Promise<Started> =>
-  new Promise((resolveStart, reject) => {
-    const child = spawn(tsx, [main, ...args, '--data-dir', dataDir], {
-      cwd: root,
-      env: { ...process.env, LOG_LEVEL: 'info' },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    cleanups.push(() => child.exitCode === null && child.kill('SIGKILL'));
-    let out = '';
-    let err = '';
-    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
-      child.once('exit', (code, signal) => r({ code, signal })),
-    );
-    const timer = setTimeout(
-      () => reject(new Error(`no URL within 20 s:\n${out}\n${err}`)),
-      20_000,
-    );
-    child.stderr!.on('data', (chunk: Buffer) => {
-      err += chunk.toString();
-    });
-    child.stdout!.on('data', (chunk: Buffer) => {
-      out += chunk.toString();
-      const url = /listening on (http:\/\/\S+)/.exec(out)?.[1];
-      if (url) {
-        clearTimeout(timer);
-        resolveStart({ child, url, stdout: () => out, stderr: () => err, exited });
-      }
-    });
-    void exited.then(({ code }) => reject(new Error(`exited with ${code}:\n${out}\n${err}`)));
-  });
 
 const getJson = async <T>(url: string): Promise<T> => (await fetch(url)).json() as Promise<T>;
 
@@ -78,13 +35,14 @@ describe('the server process', () => {
   it('on SIGTERM closes Socket.IO and tRPC clients, keeps every vote, exits 0 within 5 s', async () => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-shutdown-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
-    const server = await startProcess(['--sandbox', '--port', '0'], dataDir);
+    const server = await spawnServer(['--sandbox', '--data-dir', dataDir], { LOG_LEVEL: 'info' });
+    cleanups.push(() => server.proc.exitCode === null && server.proc.kill('SIGKILL'));
     await asked('ready', async () => {
       const status = await getJson<{ status: string }>(`${server.url}/status`);
       return status.status === 'ready';
     });
-    expect(server.stdout()).toContain('Scan this QR in WhatsApp');
-    expect(server.stdout()).toContain('WhatsApp: ready');
+    expect(server.stdout).toContain('Scan this QR in WhatsApp');
+    expect(server.stdout).toContain('WhatsApp: ready');
 
     // Polls to every chat; the sandbox's members vote on them.
     const chats = (await getJson<{ chats: { id: string }[] }>(`${server.url}/get-chats`)).chats;
@@ -123,42 +81,42 @@ describe('the server process', () => {
     cleanups.push(() => socket.close());
     const socketGone = new Promise<string>((r) => socket.once('disconnect', (reason) => r(reason)));
     await new Promise<void>((r) => socket.once('connect', () => r()));
-    const trpcStates: string[] = [];
+    // The tRPC connection's states, as the client reports them: open, then closed.
+    let opened = () => {};
+    let closed = () => {};
+    const trpcOpen = new Promise<void>((r) => {
+      opened = r;
+    });
+    const trpcClosed = new Promise<void>((r) => {
+      closed = r;
+    });
     const client = createPollMastersClient({
       url: server.url,
-      onConnectionChange: (state) => trpcStates.push(state),
+      onConnectionChange: (state) => (state === 'open' ? opened() : state === 'closed' && closed()),
     });
     cleanups.push(() => client.close());
-    const trpcClosed = new Promise<void>((r) => {
-      const sub = client.polls.updates.subscribe(
-        { snapshot: false },
-        { onData: () => {}, onError: () => {}, onConnectionStateChange: () => {} },
-      );
-      cleanups.push(() => sub.unsubscribe());
-      const check = setInterval(() => {
-        if (trpcStates.includes('open') && trpcStates.includes('closed')) {
-          clearInterval(check);
-          r();
-        }
-      }, 10);
-    });
-    await asked('the tRPC socket', async () => trpcStates.includes('open'));
+    const sub = client.polls.updates.subscribe(
+      { snapshot: false },
+      { onData: () => {}, onError: () => {}, onConnectionStateChange: () => {} },
+    );
+    cleanups.push(() => sub.unsubscribe());
+    await trpcOpen;
     const health = await getJson<{ clients: { socketIo: number; trpc: number } }>(
       `${server.url}/healthz`,
     );
     expect(health.clients).toEqual({ socketIo: 1, trpc: 1 });
 
     const signalledAt = Date.now();
-    server.child.kill('SIGTERM');
+    server.proc.kill('SIGTERM');
     const { code, signal } = await server.exited;
     const tookMs = Date.now() - signalledAt;
     expect({ code, signal }).toEqual({ code: 0, signal: null });
     expect(tookMs).toBeLessThan(5_000);
     expect(await socketGone).toBe('io server disconnect');
     await trpcClosed;
-    expect(server.stderr()).toContain('"msg":"stopped"');
+    expect(server.stderr).toContain('"msg":"stopped"');
     // The QR payload is a secret: never in the log at info.
-    expect(server.stderr()).not.toMatch(/"qr":"/);
+    expect(server.stderr).not.toMatch(/"qr":"/);
 
     // Everything counted before the signal is in the database.
     const again: TestServer = await startTestServer({ dataDir, sandbox: { autoVote: false } });
@@ -177,7 +135,7 @@ describe('the server process', () => {
   });
 
   it('fails at once with one line and exit code 2 on invalid configuration', async () => {
-    const child = spawn(tsx, [main, '--port', 'many'], {
+    const child = spawn(process.execPath, [...SERVER_COMMAND, '--port', 'many'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -2,7 +2,10 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { DIST_CONDITION } from '../../scripts/build.js';
 
-const root = fileURLToPath(new URL('../..', import.meta.url));
+export const root = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `node` arguments that run the server as `pnpm start` does: the build (../globalSetup.ts). */
+export const SERVER_COMMAND = [DIST_CONDITION, 'packages/api/dist/main.js'];
 
 export interface ChildServer {
   proc: ChildProcess;
@@ -11,8 +14,8 @@ export interface ChildServer {
   /** Everything the process wrote so far. */
   readonly stdout: string;
   readonly stderr: string;
-  /** Resolves once the process has exited. */
-  exited: Promise<void>;
+  /** Resolves once the process has exited, with how it ended. */
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /**
@@ -26,14 +29,16 @@ export const spawnServer = (
   timeoutMs = 20_000,
 ): Promise<ChildServer> =>
   new Promise((resolve, reject) => {
-    const proc = spawn(
-      process.execPath,
-      [DIST_CONDITION, 'packages/api/dist/main.js', '--port', '0', ...args],
-      { cwd: root, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-    );
+    const proc = spawn(process.execPath, [...SERVER_COMMAND, '--port', '0', ...args], {
+      cwd: root,
+      env: { ...process.env, ...env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
-    const exited = new Promise<void>((r) => proc.once('exit', () => r()));
+    const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((r) =>
+      proc.once('exit', (code, signal) => r({ code, signal })),
+    );
     const timer = setTimeout(() => {
       proc.kill('SIGKILL');
       reject(new Error(`the server did not start within ${timeoutMs} ms:\n${stdout}\n${stderr}`));
