@@ -22,13 +22,22 @@ const terminal = () => {
   log.on('data', (c: Buffer) => {
     logText += c.toString();
   });
-  const until = async (pattern: RegExp) => {
-    const deadline = Date.now() + 15_000;
-    while (!pattern.test(text)) {
-      if (Date.now() > deadline) throw new Error(`no ${pattern} in:\n${text}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  };
+  /** Resolves once the terminal shows `pattern`, checked on every write to it. */
+  const until = (pattern: RegExp) =>
+    new Promise<void>((resolve, reject) => {
+      const done = (settle: () => void) => {
+        clearTimeout(timer);
+        out.off('data', check);
+        settle();
+      };
+      const check = () => pattern.test(text) && done(resolve);
+      const timer = setTimeout(
+        () => done(() => reject(new Error(`no ${pattern} in:\n${text}`))),
+        15_000,
+      );
+      out.on('data', check);
+      check();
+    });
   return {
     out,
     logger: pino({ level: 'trace' }, log),
