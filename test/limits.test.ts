@@ -177,4 +177,50 @@ describe('input limits, each with a clear error and nothing stored', () => {
     expect(again).toBe('ready');
     for (const sub of subs) sub.unsubscribe();
   });
+
+  it('caps concurrent subscriptions over HTTP (server-sent events) for the whole server', async () => {
+    const limit = 100;
+    const stream = async () => {
+      const controller = new AbortController();
+      const input = encodeURIComponent(JSON.stringify({ json: {} }));
+      const res = await fetch(`${url}/trpc/session.events?input=${input}`, {
+        signal: controller.signal,
+        headers: { accept: 'text/event-stream' },
+      });
+      const reader = res.body!.getReader();
+      let text = '';
+      // The stream's first data event: the session state, or the refusal.
+      while (!/\ndata: /.test(`\n${text}`) && !/event: serialized-error/.test(text)) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        text += Buffer.from(value).toString();
+      }
+      return {
+        text,
+        close: () => {
+          controller.abort();
+          return reader.cancel().catch(() => {});
+        },
+      };
+    };
+    const open = [];
+    for (let i = 0; i < limit; i++) open.push(await stream());
+    expect(open.every((s) => s.text.includes('"status":"ready"'))).toBe(true);
+    const refused = await stream();
+    expect(refused.text).toContain(
+      `at most ${limit} subscriptions over HTTP at once: stop one before starting another`,
+    );
+    await refused.close();
+    // One stream ends: its slot is free again.
+    await open.pop()?.close();
+    let again = await stream();
+    for (let i = 0; i < 50 && !again.text.includes('"status":"ready"'); i++) {
+      await again.close();
+      await new Promise((r) => setTimeout(r, 20));
+      again = await stream();
+    }
+    expect(again.text).toContain('"status":"ready"');
+    await again.close();
+    await Promise.all(open.map((s) => s.close()));
+  });
 });

@@ -40,12 +40,18 @@ export interface Context extends TrpcServices {
   authorized: boolean;
   /** Bytes queued on the caller's WebSocket; null over HTTP. */
   bufferedAmount: (() => number) | null;
-  /** The caller's WebSocket's share of concurrent subscriptions; absent over HTTP. */
+  /**
+   * Where a subscription takes its slot: the caller's WebSocket's own share, or over HTTP
+   * (server-sent events, one request each) one pool for all such streams.
+   */
   subscriptionSlots?: SubscriptionSlots;
 }
 
 /** Subscriptions one WebSocket connection may hold at once. */
 export const maxSubscriptionsPerConnection = 20;
+
+/** Subscriptions over HTTP (server-sent events) the server holds at once, from all callers. */
+export const maxHttpSubscriptions = 100;
 
 /**
  * The HTTP context: a missing or wrong key (../auth.ts) fails the whole request with
@@ -53,9 +59,15 @@ export const maxSubscriptionsPerConnection = 20;
  */
 export const createHttpContext = (services: TrpcServices) => {
   const auth = new ApiKeyAuth(services.config.apiKey);
+  const httpSubscriptions = new SubscriptionSlots(maxHttpSubscriptions, 'over HTTP at once');
   return ({ req }: CreateExpressContextOptions): Context => {
     if (!auth.accepts(keyOfHeaders(req.headers))) throw toTRPCError(unauthorized());
-    return { ...services, authorized: true, bufferedAmount: null };
+    return {
+      ...services,
+      authorized: true,
+      bufferedAmount: null,
+      subscriptionSlots: httpSubscriptions,
+    };
   };
 };
 

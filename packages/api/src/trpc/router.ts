@@ -19,8 +19,8 @@ import { pollUpdates } from './pollUpdates.js';
 const defaultMaxBufferedBytes = 8 * 1024 * 1024;
 
 /**
- * Takes one of the connection's subscription slots (./subscriptionSlots.ts) for a
- * subscription's lifetime; returns its release. Over HTTP there is no per-connection cap.
+ * Takes a subscription slot (./subscriptionSlots.ts: the WebSocket connection's own, or the
+ * server's pool for HTTP streams) for a subscription's lifetime; returns its release.
  */
 const holdSlot = (ctx: Context): (() => void) => {
   try {

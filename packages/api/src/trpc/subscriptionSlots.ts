@@ -1,13 +1,18 @@
 import { errors } from '@pollmasters/shared';
 
 /**
- * Caps the subscriptions one WebSocket connection holds at once, so that one client cannot
- * make the server keep an unbounded number of listeners and queues.
+ * Caps the subscriptions held at once (per WebSocket connection, or over HTTP for the whole
+ * server), so that no client can make the server keep an unbounded number of listeners and
+ * queues.
  */
 export class SubscriptionSlots {
   private used = 0;
 
-  constructor(readonly limit: number) {}
+  constructor(
+    readonly limit: number,
+    /** Says where the cap applies, in the refusal. */
+    private readonly scope = 'per connection',
+  ) {}
 
   get active(): number {
     return this.used;
@@ -20,7 +25,7 @@ export class SubscriptionSlots {
   acquire(): () => void {
     if (this.used >= this.limit) {
       throw errors.limit(
-        `at most ${this.limit} subscriptions per connection: stop one before starting another`,
+        `at most ${this.limit} subscriptions ${this.scope}: stop one before starting another`,
       );
     }
     this.used += 1;
