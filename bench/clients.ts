@@ -19,8 +19,16 @@ export class Phase {
   readonly total: number;
   private readonly waiters = new Set<() => void>();
 
-  /** `votes`: poll id -> votes cast on it in this phase (one per voter). */
-  constructor(readonly votes: ReadonlyMap<string, number>) {
+  /**
+   * `votes`: poll id -> votes cast on it in this phase (one per voter). `socketLatency`: match
+   * each voter's first Socket.IO sighting to its injection (the latency phase); otherwise only
+   * the final states are kept, so that the bench's own bookkeeping does not take the CPU the
+   * server needs.
+   */
+  constructor(
+    readonly votes: ReadonlyMap<string, number>,
+    readonly matchSocketVoters = false,
+  ) {
     this.total = [...votes.values()].reduce((a, b) => a + b, 0);
   }
 
@@ -138,6 +146,7 @@ export class Clients {
     if (!phase?.votes.has(pollId)) return;
     for (const change of event.changes) {
       phase.trpcLatency.push(at - change.timestampMs);
+      if (!phase.matchSocketVoters) continue;
       const k = key(pollId, change.voter);
       this.injectedAt.set(k, change.timestampMs);
       const seenBySocket = this.socketFirst.get(k);
@@ -155,18 +164,13 @@ export class Clients {
     phase.notify();
   }
 
-  private onSocketUpdate(payload: PollUpdateToGui): void {
-    const at = now();
-    this.socketPayloads += 1;
-    const phase = this.phase;
-    const pollId = payload.pollMsgId;
-    if (!phase?.votes.has(pollId)) return;
+  /** The Socket.IO latency of each voter seen for the first time in this state. */
+  private matchVoters(phase: Phase, pollId: string, voters: string[], at: number): void {
     let seen = this.socketSeen.get(pollId);
     if (!seen) {
       seen = new Set();
       this.socketSeen.set(pollId, seen);
     }
-    const voters = Object.keys(payload.voters);
     for (const voter of voters) {
       if (seen.has(voter)) continue;
       seen.add(voter);
@@ -175,6 +179,16 @@ export class Clients {
       if (injected === undefined) this.socketFirst.set(k, at);
       else phase.socketLatency.push(at - injected);
     }
+  }
+
+  private onSocketUpdate(payload: PollUpdateToGui): void {
+    const at = now();
+    this.socketPayloads += 1;
+    const phase = this.phase;
+    const pollId = payload.pollMsgId;
+    if (!phase?.votes.has(pollId)) return;
+    const voters = Object.keys(payload.voters);
+    if (phase.matchSocketVoters) this.matchVoters(phase, pollId, voters, at);
     phase.socketPayloads += 1;
     phase.socketFinal.set(pollId, { counts: { ...payload.results }, voters: voters.length });
     // The moment the GUI has every vote of the phase (later pushes repeat what it has).

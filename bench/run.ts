@@ -239,7 +239,7 @@ async function main(): Promise<void> {
 
     // 3. Latency at a fixed rate.
     log(`latency: ${fmt(LATENCY_POLLS * VOTERS)} votes at ${fmt(LATENCY_RATE)}/s ...`);
-    const latency = new Phase(new Map(latencyPolls.map((p) => [p.id, VOTERS])));
+    const latency = new Phase(new Map(latencyPolls.map((p) => [p.id, VOTERS])), true);
     clients.watch(latency);
     const latencyBurst = server.request(
       {
