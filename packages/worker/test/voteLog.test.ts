@@ -98,3 +98,21 @@ it('replays the log after a restart, and compacts it once most of it is obsolete
   expect(polls.toPoll(polls.get('P')!)).toEqual(before);
   db.close();
 });
+
+it('replays a vote and its takeover by the same person in one batch in the order they happened', () => {
+  const dir = tempDir();
+  let db = openDatabase(dir, 'test');
+  let polls = new PollStore(db);
+  addPoll(polls);
+  // One transaction: Bob votes under his LID, then his PN takes the vote over.
+  polls.applyVote('P', vote(BOB.lid, 'Pasta', 10), 0);
+  polls.applyVote('P', vote(BOB.pn, 'Salad', 20), 0, [BOB.lid]);
+  polls.flush();
+  db.close();
+  db = openDatabase(dir, 'test');
+  polls = new PollStore(db);
+  expect(polls.toPoll(polls.get('P')!).voters.map((v) => [v.voter, v.selected])).toEqual([
+    [BOB.pn, [optionHash('Salad')]],
+  ]);
+  db.close();
+});

@@ -65,8 +65,8 @@ interface VoteRow {
  */
 export class PollStore {
   private readonly polls = new Map<string, StoredPoll>();
-  private readonly queuedVotes = new Map<string, { pollId: string; vote: StoredVote }>();
-  private readonly queuedDeletes: { pollId: string; voter: string }[] = [];
+  /** Rows for the vote log, in the order they happened; `vote` null forgets the voter. */
+  private readonly queuedRows: { pollId: string; voter: string; vote: StoredVote | null }[] = [];
   private readonly touched = new Set<string>();
   private queuedChanges: VoteChange[] = [];
   private readonly insertPoll;
@@ -146,19 +146,19 @@ export class PollStore {
       'UPDATE polls SET unknown_option_votes = ?, version = ? WHERE id = ?',
     );
     this.writeVotes = db.transaction(() => {
-      // Forgotten voters first, then the votes: the order the log is replayed in.
-      for (const { pollId, voter } of this.queuedDeletes) {
-        appendVote.run(pollId, voter, null, null, 0, null);
-      }
-      for (const { pollId, vote } of this.queuedVotes.values()) {
-        appendVote.run(
-          pollId,
-          vote.voter,
-          vote.name ?? null,
-          JSON.stringify(vote.selected),
-          vote.timestampMs,
-          vote.messageId ?? null,
-        );
+      // In the order they happened, which is the order the log is replayed in.
+      for (const { pollId, voter, vote } of this.queuedRows) {
+        if (!vote) appendVote.run(pollId, voter, null, null, 0, null);
+        else {
+          appendVote.run(
+            pollId,
+            voter,
+            vote.name ?? null,
+            JSON.stringify(vote.selected),
+            vote.timestampMs,
+            vote.messageId ?? null,
+          );
+        }
       }
       for (const id of this.touched) {
         const p = this.polls.get(id);
@@ -220,8 +220,7 @@ export class PollStore {
 
     for (const alias of aliasHits) {
       poll.voters.delete(alias);
-      this.queuedVotes.delete(key(pollId, alias));
-      this.queuedDeletes.push({ pollId, voter: alias });
+      this.queuedRows.push({ pollId, voter: alias, vote: null });
     }
     const name = vote.name ?? current?.name;
     // An alias taken over is announced as its withdrawal, so readers drop it too.
@@ -246,7 +245,7 @@ export class PollStore {
     poll.voters.set(vote.voter, stored);
     poll.unknownOptionVotes += unknownHashes;
     poll.version += 1;
-    this.queuedVotes.set(key(pollId, vote.voter), { pollId, vote: stored });
+    this.queuedRows.push({ pollId, voter: vote.voter, vote: stored });
     this.touched.add(pollId);
     const change: VoteChange =
       name === undefined
@@ -281,8 +280,7 @@ export class PollStore {
     this.writeVotes();
     const changes = this.queuedChanges;
     this.queuedChanges = [];
-    this.queuedVotes.clear();
-    this.queuedDeletes.length = 0;
+    this.queuedRows.length = 0;
     this.touched.clear();
     return changes;
   }
@@ -331,4 +329,3 @@ export const compactVoteLog = (db: Db): void => {
     db.exec('DELETE FROM vote_log WHERE selected IS NULL');
   })();
 };
-const key = (pollId: string, voter: string) => `${pollId}\u0000${voter}`;
