@@ -124,7 +124,7 @@ describe('PollCoalescer', () => {
         emitted.push(p);
         return 100_000;
       },
-      { bytesPerSec: 1_000_000 },
+      { bytesPerSec: 1_000_000, quietBytesPerSec: 4_000_000 },
     );
     const ids = Array.from({ length: 100 }, (_, i) => `p${i}`);
     for (let t = 1; t <= 2_000; t++) {

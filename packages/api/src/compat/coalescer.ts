@@ -13,7 +13,7 @@ export interface CoalescerOptions {
    */
   bytesPerSec?: number;
   /**
-   * The budget's rate once no change has come for a poll interval (default 4 x `bytesPerSec`):
+   * The budget's rate once no change has come for a poll interval (default 16 x `bytesPerSec`):
    * a burst of votes has ended, the states still owed are final, and pushing them no longer
    * competes with the votes themselves for the event loop.
    */
@@ -70,7 +70,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
     options: CoalescerOptions = {},
   ) {
     this.bytesPerSec = options.bytesPerSec ?? Number.POSITIVE_INFINITY;
-    this.quietBytesPerSec = options.quietBytesPerSec ?? 4 * this.bytesPerSec;
+    this.quietBytesPerSec = options.quietBytesPerSec ?? 16 * this.bytesPerSec;
     this.bytesPerTurn = options.bytesPerTurn ?? 256 * 1024;
     this.now = options.now ?? Date.now;
     this.tokens = this.bytesPerSec;

@@ -21,7 +21,8 @@ export interface CompatOptions {
    * much again to read it: 16 MiB/s got the last states of a burst out sooner but doubled the
    * tRPC p99 at 2,000 votes/s on two cores (docs/performance.md). A client that reads slower
    * than this is skipped, not queued for (./guiPushes.ts). Once no vote has come for a poll
-   * interval, the budget refills four times as fast, to get the final states out.
+   * interval, the budget refills sixteen times as fast, to get the final states out (the
+   * per-round cap still lets other events through; slow clients are still skipped).
    */
   pushBytesPerSec?: number;
 }
