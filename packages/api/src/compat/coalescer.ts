@@ -82,7 +82,10 @@ export class PollCoalescer<T extends Versioned = Poll> {
     if (this.closed) return;
     const entry = this.entry(state.id);
     if (state.version <= Math.max(entry.version, entry.pending?.version ?? -1)) return;
-    this.changedAt = this.now();
+    // The time up to this change is reckoned at the rate it had (quiet or busy), then busy.
+    const now = this.now();
+    this.refill(now);
+    this.changedAt = now;
     if (this.intervalMs <= 0) {
       entry.version = state.version;
       this.emit(state);
