@@ -1,6 +1,7 @@
 import { createPollMastersClient, type PollEvent } from '@pollmasters/client';
 import { io } from 'socket.io-client';
 import { afterEach, expect, it, vi } from 'vitest';
+import { WebSocket } from 'ws';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
 let server: TestServer | undefined;
@@ -54,5 +55,18 @@ it('keeps a Socket.IO connection and a tRPC WebSocket open on one server, both r
     sub.unsubscribe();
     socket.close();
     await client.close();
+  }
+});
+
+it('ends at once an upgrade that is neither Socket.IO nor tRPC, also one under /trpc/', async () => {
+  server = await startTestServer();
+  for (const path of ['/elsewhere', '/trpc/polls.list']) {
+    const ws = new WebSocket(`${server.url.replace('http', 'ws')}${path}`);
+    // Refused, not left hanging: the connection ends well within the test's timeout.
+    const ended = await new Promise<string>((resolve) => {
+      ws.once('error', (err) => resolve(err.message));
+      ws.once('open', () => resolve('open'));
+    });
+    expect(ended, path).not.toBe('open');
   }
 });

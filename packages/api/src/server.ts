@@ -12,7 +12,7 @@ import { mountExportRoutes } from './export/exportRoutes.js';
 import { mountObservability } from './observability.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
 import { SessionService } from './session/sessionService.js';
-import { mountTrpc } from './trpc/index.js';
+import { isTrpcPath, isTrpcUpgrade, mountTrpc } from './trpc/index.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
@@ -27,8 +27,6 @@ export interface EdgeContext {
   /** The one API key check; the server applies it before any edge sees a request. */
   auth: ApiKeyAuth;
 }
-
-const isTrpcPath = (path: string): boolean => path === '/trpc' || path.startsWith('/trpc/');
 
 export interface RunningServer {
   session: SessionService;
@@ -72,7 +70,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
     const url = new URL(req.url ?? '/', 'http://localhost');
     const keyFollows =
       url.pathname.startsWith('/socket.io/') ||
-      (isTrpcPath(url.pathname) && url.searchParams.get('connectionParams') === '1');
+      (isTrpcUpgrade(req) && url.searchParams.get('connectionParams') === '1');
     if (!auth.upgrade(req, keyFollows)) refuseUpgrade(socket);
   });
   const ctx: EdgeContext = { app, httpServer, io, session, config, logger, auth };
@@ -82,11 +80,9 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   mountExportRoutes(app, session);
   const closeObservability = mountObservability(ctx, closeTrpc.clientCount);
   httpServer.on('upgrade', (req, socket) => {
-    const path = req.url ?? '';
+    // Neither Socket.IO's nor tRPC's: nobody else will answer it.
     if (!socket.writable) return;
-    if (!path.startsWith('/socket.io/') && !isTrpcPath(path.split('?')[0] ?? '')) {
-      socket.destroy();
-    }
+    if (!(req.url ?? '').startsWith('/socket.io/') && !isTrpcUpgrade(req)) socket.destroy();
   });
 
   await session.start();

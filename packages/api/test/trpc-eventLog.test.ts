@@ -210,4 +210,16 @@ describe('pollUpdates', () => {
     for (let i = 0; i < 20; i++) log.pollSent(poll(`p${i}`));
     await expect(gen.next()).rejects.toMatchObject({ code: 'LIMIT_EXCEEDED' });
   });
+
+  it("counts only a filtered subscriber's own poll towards its bound", async () => {
+    const log = new PollEventLog({ epoch: 'e1' });
+    const model = readModel(log);
+    const gen = pollUpdates({ log, polls: model, snapshot: false, pollId: 'a', maxQueue: 5 });
+    await take(gen, 1);
+    // Other polls' events, many more than its bound, while it reads nothing: not its business.
+    for (let i = 0; i < 20; i++) log.pollSent(poll(`p${i}`));
+    log.pollSent(poll('a'));
+    expect((await take(gen, 1)).map((e) => e.event.type)).toEqual(['pollSent']);
+    await gen.return();
+  });
 });

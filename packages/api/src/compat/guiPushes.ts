@@ -1,6 +1,6 @@
 import type { Poll } from '@pollmasters/shared';
 import type { Server } from 'socket.io';
-import { bufferedBytes, dropSlowClients, writeBufferOf } from './slowClients.js';
+import { bufferedBytes, dropIfSlow, dropSlowClients, writeBufferOf } from './slowClients.js';
 import { pollUpdateToGui } from './views.js';
 
 /** Approximately the JSON length of a poll's `poll_update_to_gui`, without building it. */
@@ -96,11 +96,7 @@ export class GuiPushes {
         ready.push(id);
         continue;
       }
-      if (queued > this.maxBytes) {
-        this.onSlowClient(id, queued);
-        socket.disconnect(true);
-        continue;
-      }
+      if (dropIfSlow(socket, queued, this.maxBytes, this.onSlowClient)) continue;
       busy.add(id);
       if (!this.awaitingDrain.has(id)) {
         this.awaitingDrain.add(id);

@@ -37,13 +37,23 @@ export const dropSlowClients = (
   let dropped = 0;
   for (const socket of io.of('/').sockets.values()) {
     const buffer = writeBufferOf(socket);
-    if (buffer.length === 0) continue;
-    const bytes = bufferedBytes(buffer);
-    if (bytes <= maxBytes) continue;
-    onDrop(socket.id, bytes);
-    // `true` closes the underlying connection, which frees its write buffer.
-    socket.disconnect(true);
-    dropped += 1;
+    if (buffer.length > 0 && dropIfSlow(socket, bufferedBytes(buffer), maxBytes, onDrop)) {
+      dropped += 1;
+    }
   }
   return dropped;
+};
+
+/** Disconnects one client whose `queued` unsent bytes exceed `maxBytes`; true if it did. */
+export const dropIfSlow = (
+  socket: Socket,
+  queued: number,
+  maxBytes: number,
+  onDrop: (id: string, bytes: number) => void,
+): boolean => {
+  if (queued <= maxBytes) return false;
+  onDrop(socket.id, queued);
+  // `true` closes the underlying connection, which frees its write buffer.
+  socket.disconnect(true);
+  return true;
 };

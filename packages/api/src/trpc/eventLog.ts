@@ -82,7 +82,7 @@ export class PollEventLog {
         pollId: update.pollId,
         chatId: update.chatId,
         version: update.version,
-        changes: [...update.changes],
+        changes: update.changes,
         counts: update.counts,
         voterCount: update.voterCount,
         unknownOptionVotes: update.unknownOptionVotes,

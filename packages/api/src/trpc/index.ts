@@ -23,7 +23,12 @@ export type { AppRouter } from './router.js';
 /** The path of the tRPC API, over HTTP and WebSocket. */
 export const trpcPath = '/trpc';
 
-const isTrpcUpgrade = (req: IncomingMessage): boolean => {
+/** Requests for tRPC over HTTP: `/trpc` and the procedures under it. */
+export const isTrpcPath = (path: string): boolean =>
+  path === trpcPath || path.startsWith(`${trpcPath}/`);
+
+/** WebSocket upgrades for tRPC: to `/trpc` itself, any query string aside. */
+export const isTrpcUpgrade = (req: IncomingMessage): boolean => {
   const path = (req.url ?? '').split('?')[0];
   return path === trpcPath || path === `${trpcPath}/`;
 };

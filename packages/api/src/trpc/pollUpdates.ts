@@ -37,8 +37,12 @@ export async function* pollUpdates(
 ): AsyncGenerator<IdentifiedEvent, void, undefined> {
   const { log, pollId, signal } = options;
   const queue = new EventQueue<LogEntry>(options.maxQueue ?? 1_000, signal);
-  const unsubscribe = log.subscribe((entry) => queue.push(entry));
   const matches = (entry: LogEntry) => pollId === undefined || entry.pollId === pollId;
+  // Only this subscriber's polls are queued: other polls' events neither cost it a wake-up
+  // nor count towards its queue's bound.
+  const unsubscribe = log.subscribe((entry) => {
+    if (matches(entry)) queue.push(entry);
+  });
   try {
     const head = log.head;
     const cursor = PollEventLog.parseId(options.lastEventId);
@@ -65,7 +69,7 @@ export async function* pollUpdates(
       yield { id: log.idOf(head), event: { type: 'synced' } };
     }
     for await (const entry of queue) {
-      if (entry.seq <= head || !matches(entry)) continue;
+      if (entry.seq <= head) continue;
       const pressure = options.backpressure;
       if (pressure && pressure.bufferedAmount() > pressure.maxBytes) {
         throw new QueueOverflowError(
