@@ -10,12 +10,6 @@ export const WorkerConfig = z.object({
   /** Run against the simulated WhatsApp network with these options (see ./sandbox). */
   sandbox: z.record(z.string(), z.unknown()).optional(),
   logLevel: z.string().default('info'),
-  /**
-   * How long accepted votes may wait to be written and announced together with later ones;
-   * 0 (the default) stores each batch of WhatsApp events as soon as it is handled, so a crash
-   * loses as little as possible of what WhatsApp already delivered.
-   */
-  voteFlushMs: z.number().int().min(0).max(1_000).default(0),
 });
 export type WorkerConfig = z.input<typeof WorkerConfig>;
 export type ResolvedWorkerConfig = z.output<typeof WorkerConfig>;

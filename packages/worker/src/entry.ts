@@ -40,7 +40,6 @@ const session = new WhatsAppSession({
   chats,
   emit,
   logger,
-  voteFlushMs: config.voteFlushMs,
 });
 
 let closed = false;

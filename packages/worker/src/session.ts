@@ -5,7 +5,6 @@ import {
   type Poll,
   type SendPollInput,
   type SessionState,
-  type SessionStatus,
   type WhatsAppUser,
   type WorkerEvent,
 } from '@pollmasters/shared';
@@ -31,7 +30,6 @@ export interface SessionDeps {
   chats: ChatStore;
   emit: (event: WorkerEvent) => void;
   logger: PinoLogger;
-  voteFlushMs: number;
   backoff?: Backoff;
 }
 
@@ -79,7 +77,6 @@ export class WhatsAppSession {
         },
       },
       deps.logger,
-      deps.voteFlushMs,
     );
   }
 
@@ -203,13 +200,14 @@ export class WhatsAppSession {
   private async onMessages(messages: readonly WAMessage[]): Promise<void> {
     try {
       for (const msg of messages) {
-        if (VoteProcessor.isVote(msg)) {
+        const update = VoteProcessor.pollUpdateOf(msg);
+        if (update) {
           // Usually synchronous: await only when the processor has something to look up.
-          const pending = this.votes.handle(msg);
+          const pending = this.votes.handle(msg, update);
           if (pending) await pending;
         }
-        // Our own sent poll comes back as an `append`: recordPoll knows it already.
-        else this.recordPoll(msg);
+        // Our own sent poll comes back as an `append`: known already, nothing to parse.
+        else if (!this.deps.polls.get(msg.key.id ?? '')) this.recordPoll(msg);
       }
     } finally {
       // WhatsApp may consider a delivered message done: store what this batch accepted now.
@@ -221,13 +219,13 @@ export class WhatsAppSession {
   private recordPoll(msg: WAMessage): Poll | null {
     const parsed = parsePollCreation(msg, this.me());
     if (!parsed) return null;
-    if (this.deps.polls.add(parsed)) {
+    const added = this.deps.polls.add(parsed);
+    const poll = this.deps.polls.toPoll(this.deps.polls.get(parsed.id)!);
+    if (added) {
       this.logger.info({ pollId: parsed.id, chatId: parsed.chatId }, 'poll stored');
-      const poll = this.deps.polls.toPoll(this.deps.polls.get(parsed.id)!);
       this.deps.emit({ type: 'pollSent', poll });
-      return poll;
     }
-    return this.deps.polls.toPoll(this.deps.polls.get(parsed.id)!);
+    return poll;
   }
 
   private onConnectionUpdate(sock: PollSocket, update: NonNullable<Events['connection.update']>) {
@@ -407,5 +405,3 @@ const subscribe = (sock: PollSocket, handler: (events: Events) => void): (() => 
 
 const isChatJid = (jid: string): boolean =>
   jid.endsWith('@s.whatsapp.net') || jid.endsWith('@g.us') || jid.endsWith('@lid');
-
-export type { SessionStatus };

@@ -41,7 +41,6 @@ export const makeHarness = (
       identity,
       { votes: (c) => accepted.push(...c), rejected: (r) => rejected.push(r) },
       silentLogger,
-      0,
     );
   let processor = makeProcessor();
   const h = {

@@ -60,7 +60,6 @@ const makeSession = (
     chats: new ChatStore(db),
     emit: (e) => events.push(e),
     logger,
-    voteFlushMs: 0,
     backoff,
   });
   return { session, events, auth, db, polls };

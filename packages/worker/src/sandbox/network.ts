@@ -191,10 +191,8 @@ export class Network {
    * ever send on its own for this poll has been handed to the app.
    */
   pending(pollId: string): number {
-    const queued = [...this.unacked.values()].filter(
-      (e) =>
-        toWAMessage(e.message).message?.pollUpdateMessage?.pollCreationMessageKey?.id === pollId,
-    ).length;
+    let queued = 0;
+    for (const e of this.unacked.values()) if (e.vote?.pollId === pollId) queued += 1;
     return (this.unplayed.get(pollId) ?? 0) + queued;
   }
 

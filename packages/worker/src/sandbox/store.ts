@@ -63,8 +63,9 @@ const fileMode = 0o600;
 
 /**
  * Persists the network's memory under `stateDir`: polls and casts as append-only JSON lines
- * (cheap to append, and a torn last line only loses that line), small snapshots (outbox,
- * revoked devices) by atomic rename. Without a `stateDir` every method is a no-op.
+ * (cheap to append, and a torn last line only loses that line), the mailbox of
+ * unacknowledged messages as a journal compacted at load, small snapshots (revoked devices)
+ * by atomic rename. Without a `stateDir` every method is a no-op.
  */
 export class NetworkStore {
   constructor(
@@ -92,15 +93,10 @@ export class NetworkStore {
 
   /**
    * The messages not acknowledged yet, in the order they were sent; the journal is compacted
-   * to them. The outbox of older state dirs counts as not acknowledged.
+   * to them.
    */
   loadMailbox(): MailboxMessage[] {
     const open = new Map<string, MailboxMessage>();
-    const legacy = this.readJson('outbox.json', z.array(StoredMessage)) ?? [];
-    for (const [i, message] of legacy.entries()) {
-      open.set(`outbox-${i}`, { op: 'sent', id: `outbox-${i}`, message });
-    }
-
     for (const entry of this.readLines('mailbox.jsonl', MailboxEntry)) {
       if (entry.op === 'sent') open.set(entry.id, entry);
       else open.delete(entry.id);
@@ -110,7 +106,6 @@ export class NetworkStore {
       const lines = [...open.values()].map((e) => `${JSON.stringify(e)}\n`).join('');
       writeFileSync(`${path}.tmp`, lines, { mode: fileMode });
       renameSync(`${path}.tmp`, path);
-      if (legacy.length) this.writeJson('outbox.json', []);
     }
     return [...open.values()];
   }

@@ -83,8 +83,6 @@ export const migrations: readonly string[] = [
   `,
 ];
 
-export const schemaVersion = migrations.length;
-
 /**
  * Opens (creating if needed) one session's database, owner-only, in WAL mode, and brings
  * its schema up to date in one transaction per migration.

@@ -28,6 +28,9 @@ export interface StoredPoll {
   voters: Map<string, StoredVote>;
 }
 
+/** A poll as it is first stored: before any vote. */
+export type NewPoll = Omit<StoredPoll, 'voters' | 'unknownOptionVotes' | 'version'>;
+
 export type VoteOutcome =
   | { kind: 'accepted'; change: VoteChange }
   | { kind: 'stale'; current: StoredVote }
@@ -176,7 +179,7 @@ export class PollStore {
   }
 
   /** Stores a new poll at once (a poll is stored before anyone hears of it). False if known. */
-  add(poll: Omit<StoredPoll, 'voters' | 'unknownOptionVotes' | 'version'>): boolean {
+  add(poll: NewPoll): boolean {
     if (this.polls.has(poll.id)) return false;
     const stored: StoredPoll = { ...poll, unknownOptionVotes: 0, version: 0, voters: new Map() };
     this.insertPoll(stored);
@@ -247,25 +250,15 @@ export class PollStore {
     poll.version += 1;
     this.queuedRows.push({ pollId, voter: vote.voter, vote: stored });
     this.touched.add(pollId);
-    const change: VoteChange =
-      name === undefined
-        ? {
-            pollId,
-            voter: vote.voter,
-            selected: vote.selected,
-            unknownHashes,
-            timestampMs: vote.timestampMs,
-            version: poll.version,
-          }
-        : {
-            pollId,
-            voter: vote.voter,
-            name,
-            selected: vote.selected,
-            unknownHashes,
-            timestampMs: vote.timestampMs,
-            version: poll.version,
-          };
+    const change: VoteChange = {
+      pollId,
+      voter: vote.voter,
+      selected: vote.selected,
+      unknownHashes,
+      timestampMs: vote.timestampMs,
+      version: poll.version,
+    };
+    if (name !== undefined) change.name = name;
     this.queuedChanges.push(change);
     return { kind: 'accepted', change };
   }
@@ -322,7 +315,7 @@ const NO_ALIASES: readonly string[] = [];
 const COMPACT_SLACK = 1_000;
 
 /** Keeps only each voter's last row of the vote log, and no row of a forgotten voter. */
-export const compactVoteLog = (db: Db): void => {
+const compactVoteLog = (db: Db): void => {
   db.transaction(() => {
     db.exec(`DELETE FROM vote_log
              WHERE seq NOT IN (SELECT max(seq) FROM vote_log GROUP BY poll_id, voter)`);

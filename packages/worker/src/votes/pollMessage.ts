@@ -6,9 +6,7 @@ import {
   toNumber,
   type WAMessage,
 } from '@whiskeysockets/baileys';
-import type { StoredPoll } from '../store/pollStore.js';
-
-export type NewPoll = Omit<StoredPoll, 'voters' | 'unknownOptionVotes' | 'version'>;
+import type { NewPoll } from '../store/pollStore.js';
 
 /**
  * Reads a poll creation message (V1, V2 or V3) sent from our account into what the store

@@ -1,12 +1,10 @@
-/** A voter's stored selection: what their newest accepted vote said. */
-export interface StoredVote {
-  voter: string;
-  name?: string | undefined;
-  /** Hashes of known options; empty = withdrawn (kept so that an older vote stays stale). */
-  selected: string[];
-  timestampMs: number;
-  messageId?: string | undefined;
-}
+import type { VoterSelection } from '@pollmasters/shared';
+
+/**
+ * A voter's stored selection: what their newest accepted vote said (`selected` empty =
+ * withdrawn, kept so that an older vote stays stale), and the message that said it.
+ */
+export type StoredVote = VoterSelection & { messageId?: string | undefined };
 
 export type Decision = 'accept' | 'stale' | 'duplicate';
 

@@ -31,7 +31,6 @@ export interface VoteSink {
  * flush in batches so that each batch is one transaction and one event.
  */
 export class VoteProcessor {
-  private timer: NodeJS.Timeout | null = null;
   /** PN -> LID and LID -> PN, as the mapping answered (answers do not change). */
   private readonly mapped = new Map<string, string>();
   /** JIDs the mapping did not know, until when (ms) not to ask again. */
@@ -43,24 +42,22 @@ export class VoteProcessor {
     private readonly identity: Identity,
     private readonly sink: VoteSink,
     private readonly logger: Logger,
-    private readonly flushMs: number,
     private readonly maxBatch = 2_000,
     /** How long a mapping lookup that found nothing is believed (see `mappingChanged`). */
     private readonly mappingMissMs = 10_000,
   ) {}
 
-  /** True for a message that carries a poll vote. */
-  static isVote(msg: WAMessage): boolean {
-    return !!normalizeMessageContent(msg.message)?.pollUpdateMessage;
+  /** The poll vote a message carries, if it carries one. */
+  static pollUpdateOf(msg: WAMessage): proto.Message.IPollUpdateMessage | undefined {
+    return normalizeMessageContent(msg.message)?.pollUpdateMessage ?? undefined;
   }
 
   /**
-   * Handles one vote message. Synchronous unless something must be looked up (an identity
+   * Handles one vote message (`update`: its poll update, when the caller has it already). Synchronous unless something must be looked up (an identity
    * mapping not yet cached, or our own other JID): then it returns the promise to await before
    * the next message.
    */
-  handle(msg: WAMessage): Promise<void> | undefined {
-    const update = normalizeMessageContent(msg.message)?.pollUpdateMessage;
+  handle(msg: WAMessage, update = VoteProcessor.pollUpdateOf(msg)): Promise<void> | undefined {
     const enc = update?.vote;
     const pollId = update?.pollCreationMessageKey?.id ?? undefined;
     if (!update || !pollId || !enc?.encPayload?.length || !enc.encIv?.length) {
@@ -187,19 +184,16 @@ export class VoteProcessor {
   }
 
   /**
-   * Ends a batch of WhatsApp events: with `flushMs` 0 its votes are stored and announced now
-   * (one transaction, one event); otherwise within `flushMs`, together with later batches.
+   * Ends a batch of WhatsApp events: its votes are stored and announced now (one transaction,
+   * one event). Baileys has acknowledged them to WhatsApp already, so every moment they wait
+   * is one in which a crash would lose them for good.
    */
   endBatch(): void {
-    if (this.polls.pendingWrites === 0) return;
-    if (this.flushMs === 0) this.flush();
-    else this.timer ??= setTimeout(() => this.flush(), this.flushMs);
+    if (this.polls.pendingWrites > 0) this.flush();
   }
 
   /** Stores every queued vote and announces it. */
   flush(): void {
-    if (this.timer) clearTimeout(this.timer);
-    this.timer = null;
     const changes = this.polls.flush();
     if (changes.length) this.sink.votes(changes);
   }
