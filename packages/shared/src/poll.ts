@@ -35,18 +35,26 @@ export const PollOptions = z
 /** 0 = any number of answers; n = at most n answers (1 = single choice). */
 export const SelectableCount = z.number().int().min(0).max(Limits.maxOptions);
 
-/** What it takes to send one poll to one chat. */
-export const SendPollInput = z
-  .object({
-    chatId: Jid,
-    question: PollQuestion,
-    options: PollOptions,
-    selectableCount: SelectableCount.default(0),
-  })
-  .refine((p) => p.selectableCount <= p.options.length, {
+/** A poll's content, as every way of sending one takes it. */
+export const PollContent = z.object({
+  question: PollQuestion,
+  options: PollOptions,
+  selectableCount: SelectableCount.default(0),
+});
+
+/** Adds the check every send makes: at most as many answers as there are options. */
+export const selectableWithinOptions = <
+  T extends z.ZodType<{ selectableCount: number; options: string[] }>,
+>(
+  schema: T,
+): T =>
+  schema.refine((p) => p.selectableCount <= p.options.length, {
     message: 'selectableCount must be 0 (any) or between 1 and the number of options',
     path: ['selectableCount'],
   });
+
+/** What it takes to send one poll to one chat. */
+export const SendPollInput = selectableWithinOptions(PollContent.extend({ chatId: Jid }));
 export type SendPollInput = z.infer<typeof SendPollInput>;
 
 export const PollOption = z.object({ name: z.string(), hash: OptionHash });
@@ -66,6 +74,9 @@ export const VoterSelection = z.object({
 export type VoterSelection = z.infer<typeof VoterSelection>;
 
 /** A poll with its current results, as the worker stores it and the API serves it. */
+/** A poll id as callers may name one (WhatsApp's message id of the poll). */
+export const PollId = z.string().min(1).max(256);
+
 export const Poll = z.object({
   id: z.string(),
   chatId: z.string(),

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OptionHash } from './poll.js';
+import { OptionCount, Poll, PollId } from './poll.js';
 
 /** The formats one poll's results can be exported in. */
 export const PollExportFormat = z.enum(['csv', 'json']);
@@ -7,7 +7,7 @@ export type PollExportFormat = z.infer<typeof PollExportFormat>;
 
 /** Input of the tRPC query `polls.export`. */
 export const PollExportInput = z.object({
-  id: z.string().min(1).max(256),
+  id: PollId,
   format: PollExportFormat,
 });
 export type PollExportInput = z.infer<typeof PollExportInput>;
@@ -24,18 +24,11 @@ export type PollExportFile = z.infer<typeof PollExportFile>;
 
 /** The JSON export of one poll's results (the body of the `json` format). */
 export const PollExportDocument = z.object({
-  poll: z.object({
-    id: z.string(),
-    chatId: z.string(),
-    question: z.string(),
-    /** 0 = any number of answers; n = at most n. */
-    selectableCount: z.number().int(),
+  poll: Poll.pick({ id: true, chatId: true, question: true, selectableCount: true, version: true })
     /** ISO 8601. */
-    createdAt: z.string(),
-    version: z.number().int(),
-  }),
+    .extend({ createdAt: z.string() }),
   /** Votes per option, in the poll's order. */
-  options: z.array(z.object({ name: z.string(), hash: OptionHash, count: z.number().int() })),
+  options: z.array(OptionCount),
   /** Everyone with a current selection, ordered by voter id. */
   voters: z.array(
     z.object({

@@ -5,9 +5,9 @@ import {
   Jid,
   OptionCount,
   Poll,
-  PollOptions,
-  PollQuestion,
-  SelectableCount,
+  PollContent,
+  PollId,
+  selectableWithinOptions,
   VoteChange,
 } from './poll.js';
 import { PhoneNumber, SessionState } from './session.js';
@@ -27,23 +27,17 @@ export const SendId = z
 export type SendId = z.infer<typeof SendId>;
 
 /** One poll sent to one or more chats, paced by the server. */
-export const SendPollsInput = z
-  .object({
+export const SendPollsInput = selectableWithinOptions(
+  PollContent.extend({
     chatIds: z
       .array(Jid)
       .min(1, 'give at least one chat')
       .max(Limits.maxChatsPerSend, `give at most ${Limits.maxChatsPerSend} chats per send`)
       .refine((ids) => new Set(ids).size === ids.length, 'chatIds must be unique'),
-    question: PollQuestion,
-    options: PollOptions,
-    selectableCount: SelectableCount.default(0),
     /** Set it to follow the send through `polls.sendProgress`; the server picks one otherwise. */
     sendId: SendId.optional(),
-  })
-  .refine((p) => p.selectableCount <= p.options.length, {
-    message: 'selectableCount must be 0 (any) or between 1 and the number of options',
-    path: ['selectableCount'],
-  });
+  }),
+);
 export type SendPollsInput = z.infer<typeof SendPollsInput>;
 
 /** A domain error as the API reports it inside a result. */
@@ -91,16 +85,11 @@ export type SendProgressEvent = z.infer<typeof SendProgressEvent>;
 export const SendProgressInput = z.object({ sendId: SendId, lastEventId: LastEventId });
 export type SendProgressInput = z.infer<typeof SendProgressInput>;
 
-export const PollIdInput = z.object({ id: z.string().min(1).max(256) });
+export const PollIdInput = z.object({ id: PollId });
 export type PollIdInput = z.infer<typeof PollIdInput>;
 
 export const PairingCodeInput = z.object({ phoneNumber: PhoneNumber });
 export type PairingCodeInput = z.input<typeof PairingCodeInput>;
-
-export const PairingCodeResult = z.object({ code: z.string() });
-export type PairingCodeResult = z.infer<typeof PairingCodeResult>;
-
-/** Votes per option, in the order of the poll's options. */
 
 /**
  * An event of `polls.updates`. Every event but `synced` is about one poll and carries that
@@ -134,7 +123,7 @@ export type PollEvent = z.infer<typeof PollEvent>;
 export const PollUpdatesInput = z
   .object({
     /** Only events of this poll. */
-    pollId: z.string().min(1).max(256).optional(),
+    pollId: PollId.optional(),
     /** Resume after this event (tRPC's clients set it themselves when they reconnect). */
     lastEventId: LastEventId,
     /** Without `lastEventId`: start with a `pollState` per poll (default) or only with `synced`. */
