@@ -1,4 +1,5 @@
 import { naiveRecipe, rawDecrypt } from './naive.js';
+import { VOTERS } from './protocol.js';
 
 /*
  * The two baselines of the bench, in a process of their own so that neither the bench's
@@ -7,7 +8,6 @@ import { naiveRecipe, rawDecrypt } from './naive.js';
  * warm-up. Prints one JSON line: { raw, naive, exact } (votes per second; the naive recipe's
  * own count right).
  */
-const VOTERS = 1_000;
 const raw = rawDecrypt(VOTERS, 20);
 naiveRecipe(VOTERS / 5);
 const naive = naiveRecipe(VOTERS);

@@ -1,6 +1,7 @@
 import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
-import type { PollUpdateToGui } from '@pollmasters/shared';
+import type { PollEvent, PollUpdateToGui } from '@pollmasters/shared';
 import { io, type Socket } from 'socket.io-client';
+import type { Tally } from './protocol.js';
 
 export const now = (): number => performance.timeOrigin + performance.now();
 
@@ -14,8 +15,8 @@ export class Phase {
   socketLastAt = 0;
   socketPayloads = 0;
   /** Per poll: the counts (option name -> count) and voter count each client saw last. */
-  readonly trpcFinal = new Map<string, { counts: Record<string, number>; voters: number }>();
-  readonly socketFinal = new Map<string, { counts: Record<string, number>; voters: number }>();
+  readonly trpcFinal = new Map<string, Tally>();
+  readonly socketFinal = new Map<string, Tally>();
   readonly total: number;
   private readonly waiters = new Set<() => void>();
 
@@ -89,8 +90,6 @@ export class Clients {
   private readonly socketFirst = new Map<string, number>();
   private readonly socketSeen = new Map<string, Set<string>>();
   private unsubscribe: (() => void) | null = null;
-  /** Why the Socket.IO client was disconnected, if it was. */
-  socketDisconnect: string | null = null;
   socketPayloads = 0;
 
   constructor(url: string) {
@@ -133,14 +132,7 @@ export class Clients {
     return this.trpc.close();
   }
 
-  private onTrpcVotes(
-    pollId: string,
-    event: {
-      changes: { voter: string; timestampMs: number }[];
-      counts: { name: string; count: number }[];
-      voterCount: number;
-    },
-  ): void {
+  private onTrpcVotes(pollId: string, event: Extract<PollEvent, { type: 'votes' }>): void {
     const at = now();
     const phase = this.phase;
     if (!phase?.votes.has(pollId)) return;

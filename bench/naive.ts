@@ -9,9 +9,9 @@ import {
   type proto,
 } from '@whiskeysockets/baileys';
 import Database from 'better-sqlite3';
+import { OPTIONS } from './protocol.js';
 
 const CREATOR = '100000000000001@lid';
-const OPTIONS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'];
 
 interface Vote {
   voterJid: string;
@@ -43,7 +43,7 @@ function encryptedPoll(voters: number) {
  * Votes per second of Baileys' `decryptPollVote` alone, over `rounds` passes of the poll, after
  * one untimed pass (so that the figure is the compiled code's, as the pipeline's is).
  */
-export function rawDecrypt(voters: number, rounds: number): { perSec: number; votes: number } {
+export function rawDecrypt(voters: number, rounds: number): { perSec: number } {
   const { pollId, secret, votes } = encryptedPoll(voters);
   let started = 0;
   for (let r = -1; r < rounds; r++) {
@@ -58,7 +58,7 @@ export function rawDecrypt(voters: number, rounds: number): { perSec: number; vo
     }
   }
   const seconds = (performance.now() - started) / 1000;
-  return { perSec: (voters * rounds) / seconds, votes: voters * rounds };
+  return { perSec: (voters * rounds) / seconds };
 }
 
 /**
@@ -68,7 +68,7 @@ export function rawDecrypt(voters: number, rounds: number): { perSec: number; vo
  * own transaction). The database gets the same pragmas as ours (WAL, synchronous NORMAL), so
  * only the recipe differs.
  */
-export function naiveRecipe(voters: number): { perSec: number; votes: number; exact: boolean } {
+export function naiveRecipe(voters: number): { perSec: number; exact: boolean } {
   const { pollId, secret, votes } = encryptedPoll(voters);
   const dir = mkdtempSync(join(tmpdir(), 'pollmasters-naive-'));
   const db = new Database(join(dir, 'naive.db'));
@@ -108,7 +108,7 @@ export function naiveRecipe(voters: number): { perSec: number; votes: number; ex
     }
     const seconds = (performance.now() - started) / 1000;
     const counted = last.reduce((n, option) => n + option.voters.length, 0);
-    return { perSec: voters / seconds, votes: voters, exact: counted === voters };
+    return { perSec: voters / seconds, exact: counted === voters };
   } finally {
     db.close();
     rmSync(dir, { recursive: true, force: true });

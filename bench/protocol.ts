@@ -1,5 +1,15 @@
 import type { BurstResult } from '@pollmasters/worker/sandbox/remote';
 
+/** Every bench poll's options, and the voters of every poll (baselines included). */
+export const OPTIONS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'];
+export const VOTERS = 1_000;
+
+/** A poll's counts as some reader saw them: option name -> voters, and distinct voters. */
+export interface Tally {
+  voters: number;
+  counts: Record<string, number>;
+}
+
 /** What the bench asks of its server process (bench/server.ts), over IPC. */
 export type ToServer = { id: number } & (
   | { type: 'createPolls'; count: number; prefix: string; options: string[] }
@@ -16,7 +26,7 @@ export type ToServer = { id: number } & (
 
 /** What the server process answers; `ready` comes once, unasked. */
 export type FromServer =
-  | { type: 'ready'; url: string; listeningMs: number; readyMs: number }
+  | { type: 'ready'; url: string }
   | { type: 'polls'; id: number; polls: { id: string; chatId: string }[] }
   | { type: 'burst'; id: number; result: BurstResult }
   | {

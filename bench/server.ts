@@ -32,7 +32,6 @@ const config = Config.parse({
   },
 });
 const server = await startServer(config, pino({ level: config.logLevel }));
-const listeningMs = performance.now();
 const { session } = server;
 if (session.sessionState.status !== 'ready') {
   await new Promise<void>((resolve) => {
@@ -45,7 +44,7 @@ if (session.sessionState.status !== 'ready') {
   });
 }
 const probe = new SandboxProbe(channelName);
-send({ type: 'ready', url: server.url, listeningMs, readyMs: performance.now() });
+send({ type: 'ready', url: server.url });
 
 process.on('message', (raw) => {
   const message = raw as ToServer;

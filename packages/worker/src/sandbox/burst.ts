@@ -137,8 +137,11 @@ export async function runBurst(
   deliver: (messages: WAMessage[]) => void,
 ): Promise<BurstResult> {
   const started = now();
+  const cpuBefore = process.cpuUsage();
   const prepared = targets.map((t) => prepare(t, options.seed));
   const preparedMs = now() - started;
+  const cpu = process.cpuUsage(cpuBefore);
+  const preparedCpuUs = cpu.user + cpu.system;
   const order: [number, number][] = [];
   const most = Math.max(0, ...targets.map((t) => t.count));
   for (let i = 0; i < most; i++) {
@@ -180,5 +183,5 @@ export async function runBurst(
   for (const p of prepared) {
     polls[p.target.poll.id] = { cast: p.target.count, voters: p.target.count, counts: p.counts };
   }
-  return { polls, firstAt, lastAt, preparedMs };
+  return { polls, firstAt, lastAt, preparedMs, preparedCpuUs };
 }

@@ -71,10 +71,14 @@ export const SandboxEvent = z.discriminatedUnion('type', [
       z.string(),
       z.object({ cast: z.number(), voters: z.number(), counts: z.record(z.string(), z.number()) }),
     ),
-    /** Unix ms of the first and last injection, and the encryption time before the first. */
+    /**
+     * Unix ms of the first and last injection; the encryption before the first, as elapsed
+     * time and as the process's CPU time (every thread's) meanwhile.
+     */
     firstAt: z.number(),
     lastAt: z.number(),
     preparedMs: z.number(),
+    preparedCpuUs: z.number(),
   }),
 ]);
 export type SandboxEvent = z.infer<typeof SandboxEvent>;
