@@ -141,6 +141,43 @@ describe('PollCoalescer', () => {
     budgeted.close();
   });
 
+  it('refills sixteen times as fast when quiet, by default', () => {
+    const budgeted = new PollCoalescer(
+      100,
+      (p) => {
+        emitted.push(p);
+        return 100_000;
+      },
+      { bytesPerSec: 1_000_000 },
+    );
+    const ids = Array.from({ length: 100 }, (_, i) => `p${i}`);
+    for (let t = 1; t <= 2_000; t++) {
+      for (const id of ids) budgeted.push(poll(id, t));
+      vi.advanceTimersByTime(1);
+    }
+    // 10 MB at 16 MB/s, after a quiet interval: within a second (at 4x it would take 2.5 s).
+    vi.advanceTimersByTime(1_000);
+    for (const id of ids) expect(emitted.filter((p) => p.id === id).at(-1)?.version).toBe(2_000);
+    budgeted.close();
+  });
+
+  it('reckons a quiet pause before a change at the quiet rate', () => {
+    const sent: string[] = [];
+    const c = new PollCoalescer<Poll>(
+      100,
+      (p) => {
+        sent.push(p.id);
+        return 1_500_000;
+      },
+      { bytesPerSec: 1_000_000, quietBytesPerSec: 4_000_000 },
+    );
+    c.push(poll('a', 1)); // the budget is 0.5 MB short now
+    vi.advanceTimersByTime(300); // 100 ms busy (+0.1 MB), then 200 ms quiet (+0.8 MB)
+    c.push(poll('b', 1));
+    expect(sent).toEqual(['a', 'b']);
+    c.close();
+  });
+
   it('pushes a state again after the interval when asked to (busy clients), unless a newer one came', () => {
     coalescer.push(poll('a', 1));
     coalescer.retry(poll('a', 1));

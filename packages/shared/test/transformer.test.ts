@@ -63,6 +63,10 @@ describe('the tRPC transformer', () => {
     expect(JSON.stringify(transformer.serialize(event))).toBe(
       JSON.stringify(superjson.serialize(event)),
     );
+    // Without superjson's walk: the value itself goes out, and comes back without a copy.
+    expect((transformer.serialize(event) as { json: unknown }).json).toBe(event);
+    const received = { json: { a: 1 } };
+    expect(transformer.deserialize(received)).toBe(received.json);
   });
 
   it('keeps what superjson annotates: dates, undefined, NaN, -0, maps, sets', () => {

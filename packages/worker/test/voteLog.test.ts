@@ -28,13 +28,42 @@ const vote = (voter: string, option: string, timestampMs: number) => ({
   timestampMs,
   messageId: `M${timestampMs}`,
 });
+/**
+ * The tables migration 2 reads, as version 1 shipped them: written out here, not taken from
+ * `migrations`, so that editing a shipped migration cannot change what this test migrates.
+ */
+const V1_POLLS_AND_VOTES = `
+  CREATE TABLE polls (
+    id TEXT PRIMARY KEY,
+    chat_id TEXT NOT NULL,
+    question TEXT NOT NULL,
+    options TEXT NOT NULL,
+    selectable_count INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    secret BLOB,
+    creator_jids TEXT NOT NULL,
+    message BLOB NOT NULL,
+    unknown_option_votes INTEGER NOT NULL DEFAULT 0,
+    version INTEGER NOT NULL DEFAULT 0
+  ) WITHOUT ROWID;
+  CREATE TABLE votes (
+    poll_id TEXT NOT NULL REFERENCES polls (id),
+    voter TEXT NOT NULL,
+    name TEXT,
+    selected TEXT NOT NULL,
+    timestamp_ms INTEGER NOT NULL,
+    message_id TEXT,
+    PRIMARY KEY (poll_id, voter)
+  ) WITHOUT ROWID;
+`;
+
 const logRows = (db: Db) =>
   (db.prepare('SELECT count(*) AS n FROM vote_log').get() as { n: number }).n;
 
 it('migrates a version 1 database: every stored vote is kept, and `votes` still lists them', () => {
   const dir = tempDir();
   const v1 = new Database(join(dir, 'test.sqlite'));
-  v1.exec(migrations[0]!);
+  v1.exec(V1_POLLS_AND_VOTES);
   v1.pragma('user_version = 1');
   v1.prepare(
     `INSERT INTO polls (id, chat_id, question, options, selectable_count, created_at, secret,
@@ -115,4 +144,19 @@ it('replays a vote and its takeover by the same person in one batch in the order
     [BOB.pn, [optionHash('Salad')]],
   ]);
   db.close();
+});
+
+it('refuses a database of a newer PollMasters, changing nothing', () => {
+  const dir = tempDir();
+  const file = join(dir, 'test.sqlite');
+  const newer = new Database(file);
+  newer.pragma(`user_version = ${migrations.length + 1}`);
+  newer.close();
+  expect(() => openDatabase(dir, 'test')).toThrow(/newer than this PollMasters/);
+  const after = new Database(file, { readonly: true });
+  expect(after.pragma('user_version', { simple: true })).toBe(migrations.length + 1);
+  expect(
+    after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get(),
+  ).toEqual({ n: 0 });
+  after.close();
 });
