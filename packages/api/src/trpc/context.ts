@@ -1,7 +1,7 @@
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
-import { ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
+import { type ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
 import type { Config } from '../config.js';
 import type { SessionView } from '../session/sessionService.js';
 import { toTRPCError } from './errors.js';
@@ -57,8 +57,7 @@ export const maxHttpSubscriptions = 100;
  * The HTTP context: a missing or wrong key (../auth.ts) fails the whole request with
  * UNAUTHORIZED (401) before any procedure is looked up.
  */
-export const createHttpContext = (services: TrpcServices) => {
-  const auth = new ApiKeyAuth(services.config.apiKey);
+export const createHttpContext = (services: TrpcServices, auth: ApiKeyAuth) => {
   const httpSubscriptions = new SubscriptionSlots(maxHttpSubscriptions, 'over HTTP at once');
   return ({ req }: CreateExpressContextOptions): Context => {
     if (!auth.accepts(keyOfHeaders(req.headers))) throw toTRPCError(unauthorized());
@@ -76,8 +75,7 @@ export const createHttpContext = (services: TrpcServices) => {
  * `connectionParams.apiKey` (or the upgrade's headers). Without it tRPC answers
  * UNAUTHORIZED and closes the connection.
  */
-export const createWsContext = (services: TrpcServices) => {
-  const auth = new ApiKeyAuth(services.config.apiKey);
+export const createWsContext = (services: TrpcServices, auth: ApiKeyAuth) => {
   return ({ req, res, info }: CreateWSSContextFnOptions): Context => {
     const param = info.connectionParams?.apiKey;
     if (!auth.accepts(param ?? keyOfHeaders(req.headers))) throw toTRPCError(unauthorized());

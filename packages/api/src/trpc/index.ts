@@ -41,7 +41,9 @@ export const isTrpcUpgrade = (req: IncomingMessage): boolean => {
  * @see ../../../../test/trpc-upgrade-routing.test.ts
  */
 export const mountTrpc = (
-  ctx: Pick<EdgeContext, 'app' | 'httpServer' | 'config' | 'logger'> & { session: TrpcSession },
+  ctx: Pick<EdgeContext, 'app' | 'httpServer' | 'config' | 'logger' | 'auth'> & {
+    session: TrpcSession;
+  },
 ): (() => Promise<void>) & { clientCount(): number } => {
   const { app, httpServer, session, config } = ctx;
   const logger = ctx.logger.child({ component: 'trpc' });
@@ -49,6 +51,7 @@ export const mountTrpc = (
   const sessionFeed = new SessionFeed(log.epoch, session.sessionState);
   const sender = new PollSender({ session, delayMs: config.sendDelayMs });
   const services: TrpcServices = { session, config, logger, log, sessionFeed, sender };
+  const { auth } = ctx;
 
   const onPollSent = (poll: Poll) => {
     log.pollSent(poll);
@@ -74,7 +77,7 @@ export const mountTrpc = (
     trpcPath,
     createExpressMiddleware({
       router: appRouter,
-      createContext: createHttpContext(services),
+      createContext: createHttpContext(services, auth),
       onError,
     }),
   );
@@ -83,7 +86,7 @@ export const mountTrpc = (
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: createWsContext(services),
+    createContext: createWsContext(services, auth),
     onError,
     keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
   });
