@@ -1,5 +1,5 @@
 import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
-import type { PollEvent, PollUpdateToGui } from '@pollmasters/shared';
+import type { PollUpdateToGui, PollVotes } from '@pollmasters/shared';
 import { io, type Socket } from 'socket.io-client';
 import type { Tally } from './protocol.js';
 
@@ -105,7 +105,7 @@ export class Clients {
         {
           onData: ({ data }) => {
             if (data.type === 'synced') resolve();
-            if (data.type === 'votes') this.onTrpcVotes(data.pollId, data);
+            if (data.type === 'votes') for (const poll of data.polls) this.onTrpcVotes(poll);
           },
           onError: reject,
         },
@@ -132,7 +132,8 @@ export class Clients {
     return this.trpc.close();
   }
 
-  private onTrpcVotes(pollId: string, event: Extract<PollEvent, { type: 'votes' }>): void {
+  private onTrpcVotes(event: PollVotes): void {
+    const { pollId } = event;
     const at = now();
     const phase = this.phase;
     if (!phase?.votes.has(pollId)) return;

@@ -112,7 +112,7 @@ describe('client package against the sandbox server', () => {
     const final = await client.polls.get.query({ id: pollId });
     const lastVersion = (e: Received | undefined) =>
       e?.data.type === 'votes'
-        ? e.data.version
+        ? (e.data.polls.at(-1)?.version ?? -1)
         : e?.data.type === 'pollSent'
           ? e.data.poll.version
           : -1;
@@ -128,23 +128,21 @@ describe('client package against the sandbox server', () => {
     expect(new Set(ids).size).toBe(ids.length);
     const seqs = ids.map(seqOf);
     expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
-    const versions = received.flatMap((e) => (e.data.type === 'votes' ? [e.data.version] : []));
+    const pollVotes = received.flatMap((e) => (e.data.type === 'votes' ? e.data.polls : []));
+    expect(new Set(pollVotes.map((p) => p.pollId))).toEqual(new Set([pollId]));
+    const versions = pollVotes.map((p) => p.version);
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
 
     // The changes replayed on the sent poll give exactly the server's state.
     const voters = new Map<string, string[]>();
-    for (const e of received) {
-      if (e.data.type !== 'votes') continue;
-      for (const c of e.data.changes) {
-        if (c.selected.length === 0) voters.delete(c.voter);
-        else voters.set(c.voter, c.selected);
-      }
+    for (const c of pollVotes.flatMap((p) => p.changes)) {
+      if (c.selected.length === 0) voters.delete(c.voter);
+      else voters.set(c.voter, c.selected);
     }
     expect(Object.fromEntries(voters)).toEqual(
       Object.fromEntries(final.voters.map((v) => [v.voter, v.selected])),
     );
-    const last = received.at(-1)!.data;
-    expect(last.type === 'votes' && last.counts.map((c) => c.count)).toEqual(
+    expect(pollVotes.at(-1)?.counts.map((c) => c.count)).toEqual(
       final.options.map((o) => final.voters.filter((v) => v.selected.includes(o.hash)).length),
     );
 

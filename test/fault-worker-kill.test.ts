@@ -56,7 +56,7 @@ it('a worker killed during a stream of votes loses no stored vote, and takes red
     for (const poll of polls) {
       await until(
         s.session,
-        'pollUpdated',
+        'pollsUpdated',
         () => {
           const now = s.session.getPoll(poll.id);
           if (!now) return undefined;

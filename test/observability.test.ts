@@ -60,7 +60,7 @@ const pollWithKnownVotes = async (server: TestServer, probe: SandboxProbe) => {
   casts.push(await probe.vote(poll.id, c!.pn, ['=1+1'])); // changed
   const counted = await until(
     server.session,
-    'pollUpdated',
+    'pollsUpdated',
     () => {
       const p = server.session.getPoll(poll.id);
       return p && p.version >= poll.version + 4 ? p : undefined;

@@ -27,7 +27,7 @@ const start = async (dataDir?: string) => {
 /** Waits, on the session's events, until `check` holds. */
 const waitFor = (
   server: TestServer,
-  event: 'state' | 'pollUpdated' | 'workerExit',
+  event: 'state' | 'pollsUpdated' | 'workerExit',
   what: string,
   check: () => boolean | undefined,
 ) => until(server.session, event, () => check() || undefined, what, 15_000);
@@ -45,7 +45,7 @@ const expectCountedExactly = async (server: TestServer, probe: SandboxProbe, ids
       JSON.stringify(votersByName(p)) === JSON.stringify(normalizeExpected(p, expected[id] ?? {}))
     );
   };
-  await waitFor(server, 'pollUpdated', 'results to match the ledger', () =>
+  await waitFor(server, 'pollsUpdated', 'results to match the ledger', () =>
     ids.every(matches),
   ).catch(() => {});
   const polls = ids.map((id) => server.session.getPoll(id)!);
@@ -105,7 +105,7 @@ describe('session worker against the sandbox', () => {
     const oldPoll = before.find((p) => p.chatId.endsWith('@g.us'))!;
     const member = probe.casts.find((c) => c.pollId === oldPoll.id)!;
     const cast = await again.probe.vote(oldPoll.id, member.voterLid, ['Library']);
-    await waitFor(again.server, 'pollUpdated', 'the new vote on the old poll', () => {
+    await waitFor(again.server, 'pollsUpdated', 'the new vote on the old poll', () => {
       const voter = again.server.session
         .getPoll(oldPoll.id)
         ?.voters.find((v) => v.voter === cast.voterId);
@@ -124,7 +124,7 @@ describe('session worker against the sandbox', () => {
     await waitForStatus(again.server, 'ready');
     expect(again.server.session.listPolls()).toEqual(beforeKill);
     const late = await again.probe.vote(oldPoll.id, member.voterLid, ['Cafe']);
-    await waitFor(again.server, 'pollUpdated', 'a vote after the worker restart', () =>
+    await waitFor(again.server, 'pollsUpdated', 'a vote after the worker restart', () =>
       again.server.session
         .getPoll(oldPoll.id)
         ?.voters.some((v) => v.voter === late.voterId && v.timestampMs === late.senderTimestampMs),

@@ -36,8 +36,8 @@ class Follower {
   onData = ({ id, data }: { id: string; data: PollEvent }) => {
     this.lastId = id;
     if (data.type === 'votes') {
-      this.changes += data.changes.length;
-      for (const c of data.changes) {
+      for (const c of data.polls.flatMap((p) => p.changes)) {
+        this.changes += 1;
         if (c.selected.length) this.voters.set(c.voter, c.selected);
         else this.voters.delete(c.voter);
       }
@@ -101,8 +101,10 @@ const healthySubscriber = (
       // A tracked event: { id, data } inside superjson's { json }.
       const event = msg.result && msg.result.type === 'data' ? msg.result.data.json.data : null;
       if (!event || event.type !== 'votes') return;
-      for (const c of event.changes) {
-        if (c.selected.length) voters.set(c.voter, c.selected); else voters.delete(c.voter);
+      for (const poll of event.polls) {
+        for (const c of poll.changes) {
+          if (c.selected.length) voters.set(c.voter, c.selected); else voters.delete(c.voter);
+        }
       }
       if (voters.size === workerData.expected) {
         parentPort.postMessage({ voters: Object.fromEntries(voters) });

@@ -45,7 +45,9 @@ it('keeps a Socket.IO connection and a tRPC WebSocket open on one server, both r
     await vi.waitFor(
       () => {
         expect(ioEvents.some((e) => e.name === 'poll_update_to_gui')).toBe(true);
-        expect(trpcEvents.some((e) => e.type === 'votes' && e.pollId === pollId)).toBe(true);
+        expect(
+          trpcEvents.some((e) => e.type === 'votes' && e.polls.some((p) => p.pollId === pollId)),
+        ).toBe(true);
       },
       { timeout: 15_000 },
     );

@@ -16,7 +16,7 @@ export class AckedVotes {
       {
         onData: ({ data }) => {
           if (data.type !== 'votes') return;
-          this.changes.push(...data.changes);
+          for (const poll of data.polls) this.changes.push(...poll.changes);
           for (const listener of this.listeners) listener();
         },
       },

@@ -108,18 +108,22 @@ export class ServerMetrics {
       },
     });
 
-    const onUpdated = ({ changes }: { changes: unknown[] }) => accepted.inc(changes.length);
+    const onUpdated = (updates: readonly { changes: readonly unknown[] }[]) => {
+      let changes = 0;
+      for (const update of updates) changes += update.changes.length;
+      accepted.inc(changes);
+    };
     const onRejected = ({ reason }: { reason: string }) => rejected.inc({ reason });
     const onSent = () => pollsSent.inc();
     const onSendFailed = () => sendFailures.inc();
     const onExit = () => restarts.inc();
-    session.on('pollUpdated', onUpdated);
+    session.on('pollsUpdated', onUpdated);
     session.on('voteRejected', onRejected);
     session.on('pollSent', onSent);
     session.on('sendFailed', onSendFailed);
     session.on('workerExit', onExit);
     this.detach = () => {
-      session.off('pollUpdated', onUpdated);
+      session.off('pollsUpdated', onUpdated);
       session.off('voteRejected', onRejected);
       session.off('pollSent', onSent);
       session.off('sendFailed', onSendFailed);

@@ -79,7 +79,7 @@ it('skips a client that is not reading (bounded buffer), then gives it the newes
     for (let n = 0; n < 3; n++) {
       const poll = bigPoll(n, version);
       last.set(poll.id, poll);
-      session.emit('pollUpdated', pollUpdateOf(poll));
+      session.emit('pollsUpdated', [pollUpdateOf(poll)]);
     }
     await new Promise<void>((r) => setTimeout(r, 2));
     peak = Math.max(peak, buffer());
@@ -132,7 +132,7 @@ it('gives a reading client every poll changed in one round, not only the first w
     }),
   );
   // 20 polls of ~100 KB change at once: about 2 MB, all queued behind the first write.
-  for (let n = 0; n < 20; n++) session.emit('pollUpdated', pollUpdateOf(bigPoll(n, 1)));
+  for (let n = 0; n < 20; n++) session.emit('pollsUpdated', [pollUpdateOf(bigPoll(n, 1))]);
   // All within seconds, not after the minute a held-back state would wait.
   const inTime = await Promise.race([
     all.then(() => true),
@@ -152,7 +152,7 @@ it('pushes results that agree with the voters it pushes, even when the read mode
   // The update's counts are those of version 1, but its (lazily read) poll is already at
   // version 2: what the read model holds while later changes are still being announced.
   const update = { ...pollUpdateOf(bigPoll(0, 1)), poll: bigPoll(0, 2) };
-  session.emit('pollUpdated', update);
+  session.emit('pollsUpdated', [update]);
   const pushed = await pushedOnce;
   const tally: Record<string, number> = {};
   for (const selected of Object.values(pushed.voters)) {

@@ -66,7 +66,7 @@ it('disconnects a Socket.IO client that stops reading, without delaying the othe
   });
   while (!isDropped && rounds < 2_000) {
     rounds += 1;
-    session.emit('pollUpdated', pollUpdateOf(bigPoll(rounds)));
+    session.emit('pollsUpdated', [pollUpdateOf(bigPoll(rounds))]);
     peak = Math.max(peak, serverStalled ? bufferedBytes(writeBufferOf(serverStalled)) : 0);
     // Let the sockets work between pushes, as real vote batches arrive over time.
     await new Promise<void>((r) => setImmediate(r));

@@ -312,7 +312,7 @@ describe('compat Socket.IO', () => {
     for (const [i, voter] of voters.entries()) {
       for (const id of ids) last = session.vote(id, voter, [i % 3 === 0 ? 'Sushi' : 'Pizza']);
       // A stale state after a newer one must never reach the GUI.
-      if (i === 10) session.emit('pollUpdated', pollUpdateOf({ ...last!, version: 1 }));
+      if (i === 10) session.emit('pollsUpdated', [pollUpdateOf({ ...last!, version: 1 })]);
     }
     const finalVersion = last!.version;
     await gui.until(

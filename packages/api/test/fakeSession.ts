@@ -102,7 +102,7 @@ export class FakeSession extends EventEmitter<SessionEvents> {
     }
     const poll = { ...before, voters, version: before.version + 1 };
     this.polls.set(pollId, poll);
-    this.emit('pollUpdated', pollUpdateOf(poll));
+    this.emit('pollsUpdated', [pollUpdateOf(poll)]);
     return poll;
   }
 }

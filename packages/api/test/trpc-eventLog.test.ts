@@ -1,7 +1,7 @@
 import { optionHash, type Poll, type VoteChange } from '@pollmasters/shared';
 import { describe, expect, it } from 'vitest';
 import { pollUpdateOf } from '../src/session/readModel.js';
-import { PollEventLog } from '../src/trpc/eventLog.js';
+import { eventForPoll, PollEventLog } from '../src/trpc/eventLog.js';
 import { EventQueue, QueueOverflowError } from '../src/trpc/eventQueue.js';
 import { type IdentifiedEvent, pollUpdates } from '../src/trpc/pollUpdates.js';
 
@@ -34,7 +34,7 @@ const vote = (p: Poll, voter: string, option: string): { poll: Poll; change: Vot
 const readModel = (log: PollEventLog) => {
   const polls = new Map<string, Poll>();
   log.subscribe((e) => {
-    if (e.event.type !== 'votes') polls.set(e.pollId, e.event.poll);
+    if (e.event.type !== 'votes') polls.set(e.event.poll.id, e.event.poll);
   });
   return {
     polls,
@@ -63,7 +63,7 @@ describe('PollEventLog', () => {
     for (const voter of ['x', 'y']) {
       const v = vote(p, voter, 'Yes');
       p = v.poll;
-      log.pollUpdated(pollUpdateOf(p, [v.change]));
+      log.pollsUpdated([pollUpdateOf(p, [v.change])]);
     }
     expect(log.head).toBe(3);
     expect(log.idOf(3)).toBe('e1-3');
@@ -74,8 +74,9 @@ describe('PollEventLog', () => {
     expect(log.after({ epoch: 'e0', seq: 1 })).toBeNull();
     expect(log.after({ epoch: 'e1', seq: 4 })).toBeNull();
     const last = log.after({ epoch: 'e1', seq: 2 })?.[0]?.event;
-    expect(last).toMatchObject({ type: 'votes', version: 2, voterCount: 2 });
-    expect(last?.type === 'votes' && last.counts.map((c) => c.count)).toEqual([2, 0]);
+    expect(last?.type === 'votes' && last.polls).toMatchObject([
+      { pollId: 'a', version: 2, voterCount: 2, counts: [{ count: 2 }, { count: 0 }] },
+    ]);
   });
 
   it('is a bounded ring: cursors older than the buffer cannot resume', () => {
@@ -86,10 +87,44 @@ describe('PollEventLog', () => {
     expect(log.after({ epoch: 'e1', seq: 6 })).toBeNull();
   });
 
-  it('keeps a full-state pollUpdated (no changes) as pollState', () => {
+  it('is bounded by the vote changes it holds too, keeping the newest event whatever its size', () => {
+    const log = new PollEventLog({ epoch: 'e1', maxChanges: 3 });
+    let p = poll('a');
+    for (const voter of ['x', 'y', 'z']) {
+      const v = vote(p, voter, 'Yes');
+      p = v.poll;
+      log.pollsUpdated([pollUpdateOf(p, [v.change])]);
+    }
+    expect(log.oldest).toBe(1);
+    const big = ['u', 'v', 'w', 't'].map((voter) => {
+      const v = vote(p, voter, 'No');
+      p = v.poll;
+      return v.change;
+    });
+    log.pollsUpdated([pollUpdateOf(p, big)]);
+    expect(log.oldest).toBe(4);
+    expect(log.after({ epoch: 'e1', seq: 3 })?.map((e) => e.seq)).toEqual([4]);
+    expect(log.after({ epoch: 'e1', seq: 2 })).toBeNull();
+  });
+
+  it('logs polls changed together as one votes event, and full states as pollState', () => {
     const log = new PollEventLog({ epoch: 'e1' });
-    const entry = log.pollUpdated(pollUpdateOf(poll('a', 4)));
-    expect(entry.event).toMatchObject({ type: 'pollState', poll: { id: 'a', version: 4 } });
+    const a = vote(poll('a'), 'x', 'Yes');
+    const b = vote(poll('b'), 'y', 'No');
+    const entries = log.pollsUpdated([
+      pollUpdateOf(a.poll, [a.change]),
+      pollUpdateOf(poll('c', 4)),
+      pollUpdateOf(b.poll, [b.change]),
+    ]);
+    expect(entries.map((e) => [e.event.type, e.pollIds])).toEqual([
+      ['pollState', ['c']],
+      ['votes', ['a', 'b']],
+    ]);
+    const votes = entries[1]!;
+    expect(eventForPoll(votes, 'b')).toEqual({
+      type: 'votes',
+      polls: [expect.objectContaining({ pollId: 'b', changes: [b.change] })],
+    });
   });
 });
 
@@ -125,7 +160,7 @@ describe('pollUpdates', () => {
     for (const voter of ['x', 'y']) {
       const v = vote(p, voter, 'Yes');
       p = v.poll;
-      log.pollUpdated(pollUpdateOf(p, [v.change]));
+      log.pollsUpdated([pollUpdateOf(p, [v.change])]);
     }
     for (const e of await reading) seen.push(e.id);
     ac.abort();
@@ -134,7 +169,7 @@ describe('pollUpdates', () => {
     for (const voter of ['z', 'w']) {
       const v = vote(p, voter, 'No');
       p = v.poll;
-      log.pollUpdated(pollUpdateOf(p, [v.change]));
+      log.pollsUpdated([pollUpdateOf(p, [v.change])]);
     }
     const ac2 = new AbortController();
     const resumed = pollUpdates({
@@ -146,7 +181,7 @@ describe('pollUpdates', () => {
     const backlog = await take(resumed, 2);
     const live = take(resumed, 1);
     const v = vote(p, 'q', 'Yes');
-    log.pollUpdated(pollUpdateOf(v.poll, [v.change]));
+    log.pollsUpdated([pollUpdateOf(v.poll, [v.change])]);
     const all = [...seen, ...backlog.map((e) => e.id), ...(await live).map((e) => e.id)];
     expect(all).toEqual(['e1-2', 'e1-3', 'e1-4', 'e1-5', 'e1-6']);
     ac2.abort();
@@ -195,10 +230,41 @@ describe('pollUpdates', () => {
     const model = readModel(log);
     log.pollSent(poll('a'));
     log.pollSent(poll('b'));
-    log.pollUpdated(pollUpdateOf(poll('a', 1)));
+    log.pollsUpdated([pollUpdateOf(poll('a', 1))]);
     const gen = pollUpdates({ log, polls: model, lastEventId: 'e1-0', pollId: 'a' });
     expect((await take(gen, 2)).map((e) => e.id)).toEqual(['e1-1', 'e1-3']);
     await gen.return();
+  });
+
+  it("gives a filtered subscriber its own poll's part of a batch, live and resumed", async () => {
+    const log = new PollEventLog({ epoch: 'e1' });
+    const model = readModel(log);
+    const batch = () => {
+      const a = vote(poll('a'), 'x', 'Yes');
+      const b = vote(poll('b'), 'y', 'No');
+      log.pollsUpdated([pollUpdateOf(a.poll, [a.change]), pollUpdateOf(b.poll, [b.change])]);
+      log.pollsUpdated([pollUpdateOf(a.poll, [a.change])]);
+      return b.change;
+    };
+    const live = pollUpdates({ log, polls: model, snapshot: false, pollId: 'b' });
+    await take(live, 1);
+    const reading = take(live, 1);
+    const change = batch();
+    const want = {
+      type: 'votes',
+      polls: [expect.objectContaining({ pollId: 'b', changes: [change] })],
+    };
+    expect((await reading)[0]).toEqual({ id: 'e1-1', event: want });
+    await live.return();
+
+    const resumed = pollUpdates({ log, polls: model, lastEventId: 'e1-0', pollId: 'b' });
+    const next = take(resumed, 2);
+    batch();
+    expect((await next).map((e) => [e.id, e.event])).toEqual([
+      ['e1-1', want],
+      ['e1-3', want],
+    ]);
+    await resumed.return();
   });
 
   it('ends a slow subscriber with a LIMIT_EXCEEDED error instead of buffering', async () => {

@@ -91,24 +91,30 @@ export type PollIdInput = z.infer<typeof PollIdInput>;
 export const PairingCodeInput = z.object({ phoneNumber: PhoneNumber });
 export type PairingCodeInput = z.input<typeof PairingCodeInput>;
 
+/** What votes changed in one poll: the changes, in order, and the poll's state after them. */
+export const PollVotes = z.object({
+  pollId: z.string(),
+  chatId: z.string(),
+  version: z.number().int().nonnegative(),
+  changes: z.array(VoteChange).min(1),
+  counts: z.array(OptionCount),
+  voterCount: z.number().int().nonnegative(),
+  unknownOptionVotes: z.number().int().nonnegative(),
+});
+export type PollVotes = z.infer<typeof PollVotes>;
+
 /**
- * An event of `polls.updates`. Every event but `synced` is about one poll and carries that
- * poll's resulting `version` (directly or in `poll`) and its per-option `counts`.
+ * An event of `polls.updates`. Every event but `synced` carries, for each poll it is about,
+ * that poll's resulting `version` (directly or in `poll`) and its per-option `counts`.
  */
 export const PollEvent = z.discriminatedUnion('type', [
   /** A new poll was sent. */
   z.object({ type: z.literal('pollSent'), poll: Poll, counts: z.array(OptionCount) }),
-  /** Votes changed a poll: what changed, and the counts after it. */
-  z.object({
-    type: z.literal('votes'),
-    pollId: z.string(),
-    chatId: z.string(),
-    version: z.number().int().nonnegative(),
-    changes: z.array(VoteChange),
-    counts: z.array(OptionCount),
-    voterCount: z.number().int().nonnegative(),
-    unknownOptionVotes: z.number().int().nonnegative(),
-  }),
+  /**
+   * Votes changed one or more polls: everything the server stored in one transaction, one
+   * entry per poll (a subscription to one poll gets only that poll's entry).
+   */
+  z.object({ type: z.literal('votes'), polls: z.array(PollVotes).min(1) }),
   /**
    * The whole state of a poll: after the worker resynced, at the start of a subscription
    * without `lastEventId`, or when `lastEventId` can no longer be resumed (another server

@@ -80,7 +80,7 @@ export const mountCompatSocket = (
     (pending) => {
       // The full state is built here, once per push that goes out (`update.poll` is lazy). Its
       // results are counted from that state, not taken from `update.counts`: the read model
-      // may already hold later changes whose `pollUpdated` is still to come, and the GUI must
+      // may already hold later changes whose `pollsUpdated` is still to come, and the GUI must
       // never see voters and results that disagree.
       const { bytes, owed } = pushes.send(pending.id, pending.version, () => pending.update.poll);
       if (owed) coalescer.retry(pending);
@@ -102,18 +102,20 @@ export const mountCompatSocket = (
     coalescer.seen(poll);
     send(broadcast, 'new_poll_sent', { pollMsgId: poll.id, pollData: toPollData(poll) });
   };
-  const onPollUpdated = (update: PollUpdate) =>
-    coalescer.push({ id: update.pollId, version: update.version, update });
+  const onPollsUpdated = (updates: readonly PollUpdate[]) => {
+    for (const update of updates)
+      coalescer.push({ id: update.pollId, version: update.version, update });
+  };
 
   io.on('connection', onConnection);
   session.on('state', onState);
   session.on('pollSent', onPollSent);
-  session.on('pollUpdated', onPollUpdated);
+  session.on('pollsUpdated', onPollsUpdated);
   return () => {
     io.off('connection', onConnection);
     session.off('state', onState);
     session.off('pollSent', onPollSent);
-    session.off('pollUpdated', onPollUpdated);
+    session.off('pollsUpdated', onPollsUpdated);
     coalescer.close();
     pushes.close();
   };

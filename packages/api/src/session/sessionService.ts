@@ -27,10 +27,11 @@ export interface SessionEvents {
   /** A poll was sent and stored. */
   pollSent: [Poll];
   /**
-   * A poll changed: the vote changes behind it (empty on a resync) and its counts after them;
-   * its full state is built only when a listener reads `poll` (./readModel.ts).
+   * Polls changed together (one stored batch of votes, or a resync), one update per poll: the
+   * vote changes behind it (empty on a resync) and its counts after them; its full state is
+   * built only when a listener reads `poll` (./readModel.ts).
    */
-  pollUpdated: [PollUpdate];
+  pollsUpdated: [readonly PollUpdate[]];
   /** A vote could not be used. */
   voteRejected: [VoteRejection];
   /** A poll could not be sent (for the metrics; the caller gets the error). */
@@ -226,9 +227,12 @@ export class SessionService extends EventEmitter<SessionEvents> {
       await Promise.race([channel.whenReady(), failed]);
       const snapshot = await Promise.race([channel.call({ type: 'snapshot' }), failed]);
       this.setState({ status: snapshot.status, qr: snapshot.qr, user: snapshot.user });
-      for (const poll of this.polls.reset(snapshot.polls)) {
-        this.emit('pollUpdated', pollUpdateOf(poll));
-      }
+      const changed = this.polls.reset(snapshot.polls);
+      if (changed.length > 0)
+        this.emit(
+          'pollsUpdated',
+          changed.map((poll) => pollUpdateOf(poll)),
+        );
       this.state = 'running';
       this.startedAt = Date.now();
       this.logger.info({ polls: this.polls.size, status: snapshot.status }, 'worker ready');
@@ -262,7 +266,8 @@ export class SessionService extends EventEmitter<SessionEvents> {
     channel.on('user', (e) => this.setState({ ...this.current, user: e.user }));
     channel.on('pollSent', (e) => this.addPoll(e.poll));
     channel.on('votes', (e) => {
-      for (const update of this.polls.apply(e.changes).values()) this.emit('pollUpdated', update);
+      const updates = [...this.polls.apply(e.changes).values()];
+      if (updates.length > 0) this.emit('pollsUpdated', updates);
     });
     channel.on('voteRejected', (e) => this.emit('voteRejected', e.rejection));
   }
@@ -272,7 +277,7 @@ export class SessionService extends EventEmitter<SessionEvents> {
     if (known && known.version >= poll.version) return;
     this.polls.put(poll);
     if (!known) this.emit('pollSent', poll);
-    else this.emit('pollUpdated', pollUpdateOf(poll));
+    else this.emit('pollsUpdated', [pollUpdateOf(poll)]);
   }
 
   private setState(next: SessionState): void {

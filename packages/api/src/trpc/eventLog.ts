@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { countVotes, type Poll, type PollEvent } from '@pollmasters/shared';
+import { countVotes, type Poll, type PollEvent, type PollVotes } from '@pollmasters/shared';
 import type { PollUpdate } from '../session/readModel.js';
 
 /** A poll event with its place in the log. */
@@ -7,8 +7,19 @@ export interface LogEntry {
   /** 1, 2, 3, ... within this process (this epoch). */
   seq: number;
   event: PollEvent & { type: 'pollSent' | 'votes' | 'pollState' };
-  pollId: string;
+  /** The polls it is about: one, or for `votes` every poll of its batch. */
+  pollIds: readonly string[];
 }
+
+/**
+ * The part of an entry's event that concerns one poll, for a subscription filtered to it:
+ * a `votes` event of several polls narrowed to that poll's entry.
+ */
+export const eventForPoll = (entry: LogEntry, pollId: string): LogEntry['event'] => {
+  const { event } = entry;
+  if (event.type !== 'votes' || event.polls.length === 1) return event;
+  return { type: 'votes', polls: event.polls.filter((p) => p.pollId === pollId) };
+};
 
 /** A position in the log, as parsed from an event id. */
 export interface Cursor {
@@ -19,30 +30,44 @@ export interface Cursor {
 export interface PollEventLogOptions {
   /** Events kept for resuming; older ones are dropped (resuming from them means a resync). */
   capacity?: number;
+  /**
+   * Vote changes kept for resuming, over all kept events (a `votes` event holds a whole batch,
+   * up to thousands): older events are dropped once the kept ones hold more.
+   */
+  maxChanges?: number;
   /** Identifies this process's run in event ids; random by default. */
   epoch?: string;
 }
 
 /**
- * The in-process log of poll events behind `polls.updates`: a bounded ring buffer whose
- * entries have ids `${epoch}-${seq}`. The epoch changes with every process, so an id from an
+ * The in-process log of poll events behind `polls.updates`: a bounded queue (by events and by
+ * the vote changes they hold) whose entries have ids `${epoch}-${seq}`. The epoch changes with every process, so an id from an
  * earlier run is recognised as such and answered with a resync instead of a wrong replay.
  */
 export class PollEventLog {
   readonly epoch: string;
   readonly capacity: number;
-  private readonly ring: (LogEntry | undefined)[];
+  readonly maxChanges: number;
+  /** The kept entries, oldest first from `first`: their seqs are consecutive. */
+  private entries: (LogEntry | undefined)[] = [];
+  private first = 0;
+  private changesKept = 0;
   private seq = 0;
   private readonly listeners = new Set<(entry: LogEntry) => void>();
 
   constructor(options: PollEventLogOptions = {}) {
     this.capacity = options.capacity ?? 10_000;
-    if (!Number.isInteger(this.capacity) || this.capacity < 1) {
-      throw new RangeError('capacity must be a positive integer');
+    this.maxChanges = options.maxChanges ?? 50_000;
+    for (const [name, value] of [
+      ['capacity', this.capacity],
+      ['maxChanges', this.maxChanges],
+    ] as const) {
+      if (!Number.isInteger(value) || value < 1) {
+        throw new RangeError(`${name} must be a positive integer`);
+      }
     }
     this.epoch = options.epoch ?? `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
     if (!/^[a-z0-9]+$/.test(this.epoch)) throw new RangeError('epoch must be [a-z0-9]+');
-    this.ring = new Array(this.capacity);
   }
 
   /** The seq of the newest event; 0 before the first. */
@@ -52,7 +77,7 @@ export class PollEventLog {
 
   /** The seq of the oldest event still kept (head + 1 when empty). */
   get oldest(): number {
-    return Math.max(1, this.seq - this.capacity + 1);
+    return this.entries[this.first]?.seq ?? this.seq + 1;
   }
 
   idOf(seq: number): string {
@@ -67,18 +92,23 @@ export class PollEventLog {
 
   /** A new poll. */
   pollSent(poll: Poll): LogEntry {
-    return this.append({ type: 'pollSent', poll, counts: countVotes(poll) }, poll.id);
+    return this.append({ type: 'pollSent', poll, counts: countVotes(poll) }, [poll.id]);
   }
 
-  /** A poll changed; no `changes` means its whole state was resynced. */
-  pollUpdated(update: PollUpdate): LogEntry {
-    if (update.changes.length === 0) {
-      const { poll, counts } = update;
-      return this.append({ type: 'pollState', poll, counts }, update.pollId);
-    }
-    return this.append(
-      {
-        type: 'votes',
+  /**
+   * Polls changed together (one batch of the worker, or a resync): a `pollState` for each
+   * update without changes (its whole state was replaced), one `votes` event for the rest.
+   */
+  pollsUpdated(updates: readonly PollUpdate[]): LogEntry[] {
+    const added: LogEntry[] = [];
+    const polls: PollVotes[] = [];
+    for (const update of updates) {
+      if (update.changes.length === 0) {
+        const { poll, counts } = update;
+        added.push(this.append({ type: 'pollState', poll, counts }, [update.pollId]));
+        continue;
+      }
+      polls.push({
         pollId: update.pollId,
         chatId: update.chatId,
         version: update.version,
@@ -86,26 +116,29 @@ export class PollEventLog {
         counts: update.counts,
         voterCount: update.voterCount,
         unknownOptionVotes: update.unknownOptionVotes,
-      },
-      update.pollId,
-    );
+      });
+    }
+    if (polls.length > 0) {
+      added.push(
+        this.append(
+          { type: 'votes', polls },
+          polls.map((p) => p.pollId),
+        ),
+      );
+    }
+    return added;
   }
 
   /**
    * The events after `cursor`, or null when they cannot all be given: another epoch, a seq
-   * this log never issued, or events already dropped from the ring.
+   * this log never issued, or events already dropped from the log.
    */
   after(cursor: Cursor): LogEntry[] | null {
     if (cursor.epoch !== this.epoch || cursor.seq > this.seq || cursor.seq + 1 < this.oldest) {
       return null;
     }
-    const entries: LogEntry[] = [];
-    for (let s = cursor.seq + 1; s <= this.seq; s++) {
-      const entry = this.ring[s % this.capacity];
-      if (entry?.seq !== s) return null;
-      entries.push(entry);
-    }
-    return entries;
+    const from = this.first + (cursor.seq + 1 - this.oldest);
+    return this.entries.slice(from) as LogEntry[];
   }
 
   /** Calls `listener` with every event appended from now on, synchronously; returns the off switch. */
@@ -116,11 +149,28 @@ export class PollEventLog {
     };
   }
 
-  private append(event: LogEntry['event'], pollId: string): LogEntry {
+  private append(event: LogEntry['event'], pollIds: readonly string[]): LogEntry {
     this.seq += 1;
-    const entry: LogEntry = { seq: this.seq, event, pollId };
-    this.ring[this.seq % this.capacity] = entry;
+    const entry: LogEntry = { seq: this.seq, event, pollIds };
+    this.entries.push(entry);
+    this.changesKept += changesIn(entry);
+    // The newest entry is always kept, however many changes it holds.
+    while (
+      this.entries.length - this.first > 1 &&
+      (this.entries.length - this.first > this.capacity || this.changesKept > this.maxChanges)
+    ) {
+      this.changesKept -= changesIn(this.entries[this.first]!);
+      this.entries[this.first] = undefined;
+      this.first += 1;
+    }
+    if (this.first > 1024 && this.first * 2 > this.entries.length) {
+      this.entries = this.entries.slice(this.first);
+      this.first = 0;
+    }
     for (const listener of this.listeners) listener(entry);
     return entry;
   }
 }
+
+const changesIn = ({ event }: LogEntry): number =>
+  event.type === 'votes' ? event.polls.reduce((n, p) => n + p.changes.length, 0) : 0;

@@ -56,12 +56,12 @@ export const mountTrpc = (
   const onPollSent = (poll: Poll) => {
     log.pollSent(poll);
   };
-  const onPollUpdated = (update: PollUpdate) => {
-    log.pollUpdated(update);
+  const onPollsUpdated = (updates: readonly PollUpdate[]) => {
+    log.pollsUpdated(updates);
   };
   const onState = (state: SessionState) => sessionFeed.update(state);
   session.on('pollSent', onPollSent);
-  session.on('pollUpdated', onPollUpdated);
+  session.on('pollsUpdated', onPollsUpdated);
   session.on('state', onState);
 
   const onError = ({ error, path }: { error: TRPCError; path: string | undefined }) => {
@@ -102,7 +102,7 @@ export const mountTrpc = (
     closing ??= (async () => {
       httpServer.off('upgrade', onUpgrade);
       session.off('pollSent', onPollSent);
-      session.off('pollUpdated', onPollUpdated);
+      session.off('pollsUpdated', onPollsUpdated);
       session.off('state', onState);
       // Clients reconnect (and resume by lastEventId) once a server is back.
       handler.broadcastReconnectNotification();

@@ -1,5 +1,5 @@
 import { countVotes, type Poll, type PollEvent } from '@pollmasters/shared';
-import { type LogEntry, PollEventLog } from './eventLog.js';
+import { eventForPoll, type LogEntry, PollEventLog } from './eventLog.js';
 import { EventQueue, QueueOverflowError } from './eventQueue.js';
 
 /** One event of `polls.updates` with the id to resume after it. */
@@ -37,7 +37,9 @@ export async function* pollUpdates(
 ): AsyncGenerator<IdentifiedEvent, void, undefined> {
   const { log, pollId, signal } = options;
   const queue = new EventQueue<LogEntry>(options.maxQueue ?? 1_000, signal);
-  const matches = (entry: LogEntry) => pollId === undefined || entry.pollId === pollId;
+  const matches = (entry: LogEntry) => pollId === undefined || entry.pollIds.includes(pollId);
+  const eventOf = (entry: LogEntry) =>
+    pollId === undefined ? entry.event : eventForPoll(entry, pollId);
   // Only this subscriber's polls are queued: other polls' events neither cost it a wake-up
   // nor count towards its queue's bound.
   const unsubscribe = log.subscribe((entry) => {
@@ -49,7 +51,7 @@ export async function* pollUpdates(
     const backlog = cursor ? log.after(cursor) : null;
     if (backlog) {
       for (const entry of backlog) {
-        if (matches(entry)) yield { id: log.idOf(entry.seq), event: entry.event };
+        if (matches(entry)) yield { id: log.idOf(entry.seq), event: eventOf(entry) };
       }
     } else {
       // A fresh start or a resync: the read model is exactly the state after `head`, since
@@ -76,7 +78,7 @@ export async function* pollUpdates(
           'subscriber is not reading its socket fast enough; resubscribe with lastEventId',
         );
       }
-      yield { id: log.idOf(entry.seq), event: entry.event };
+      yield { id: log.idOf(entry.seq), event: eventOf(entry) };
     }
   } finally {
     unsubscribe();

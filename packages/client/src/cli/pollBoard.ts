@@ -29,12 +29,14 @@ export class PollBoard {
         return;
       }
       case 'votes': {
-        const known = this.polls.get(event.pollId);
-        const who = event.changes
-          .map((c) => `${c.name ?? c.voter}${c.selected.length === 0 ? ' (withdrew)' : ''}`)
-          .join(', ');
-        this.print(`[votes] ${known?.question ?? event.pollId} (${event.chatId}): ${who}`);
-        this.printCounts(event.counts);
+        for (const poll of event.polls) {
+          const known = this.polls.get(poll.pollId);
+          const who = poll.changes
+            .map((c) => `${c.name ?? c.voter}${c.selected.length === 0 ? ' (withdrew)' : ''}`)
+            .join(', ');
+          this.print(`[votes] ${known?.question ?? poll.pollId} (${poll.chatId}): ${who}`);
+          this.printCounts(poll.counts);
+        }
         return;
       }
       case 'synced':
