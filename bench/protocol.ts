@@ -1,4 +1,4 @@
-import type { BurstResult } from '@pollmasters/worker/sandbox/remote';
+import type { BurstKeys, BurstResult, PreparedVotes } from '@pollmasters/worker/sandbox/remote';
 
 /** Every bench poll's options, and the voters of every poll (baselines included). */
 export const OPTIONS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday'];
@@ -10,16 +10,14 @@ export interface Tally {
   counts: Record<string, number>;
 }
 
-/** What the bench asks of its server process (bench/server.ts), over IPC. */
+/**
+ * What the bench asks of its server process (bench/server.ts), over IPC ('advanced'
+ * serialization: typed arrays cross as they are).
+ */
 export type ToServer = { id: number } & (
   | { type: 'createPolls'; count: number; prefix: string; options: string[] }
-  | {
-      type: 'burst';
-      polls: { pollId: string; count: number }[];
-      seed: number;
-      ratePerSec?: number;
-      batchSize: number;
-    }
+  | { type: 'burstKeys'; pollIds: string[] }
+  | { type: 'burst'; votes: PreparedVotes[]; ratePerSec?: number; batchSize: number }
   | { type: 'usage' }
   | { type: 'stop' }
 );
@@ -28,6 +26,7 @@ export type ToServer = { id: number } & (
 export type FromServer =
   | { type: 'ready'; url: string }
   | { type: 'polls'; id: number; polls: { id: string; chatId: string }[] }
+  | { type: 'burstKeys'; id: number; keys: BurstKeys[] }
   | { type: 'burst'; id: number; result: BurstResult }
   | {
       type: 'usage';

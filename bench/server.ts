@@ -72,9 +72,13 @@ async function handle(message: ToServer): Promise<void> {
       send({ type: 'polls', id: message.id, polls });
       return;
     }
+    case 'burstKeys': {
+      send({ type: 'burstKeys', id: message.id, keys: await probe.burstKeys(message.pollIds) });
+      return;
+    }
     case 'burst': {
-      const result = await probe.voteBurst(message.polls, {
-        seed: message.seed,
+      // Encrypted by the bench process (the voters' phones), so the server only delivers them.
+      const result = await probe.castPrepared(message.votes, {
         ...(message.ratePerSec ? { ratePerSec: message.ratePerSec } : {}),
         batchSize: message.batchSize,
         timeoutMs: 120_000,

@@ -6,9 +6,10 @@ import {
   initAuthCreds,
   type WAMessage,
 } from '@whiskeysockets/baileys';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createSandbox,
+  prepareVotes,
   type Sandbox,
   SandboxProbe,
   syntheticPerson,
@@ -47,10 +48,15 @@ async function linked() {
       sockets.push(sock);
       const votes: WAMessage[] = [];
       const upserts: number[] = [];
+      let wasOpen = false;
       sock.ev.process((events: Partial<BaileysEventMap>) => {
         const update = events['connection.update'];
-        if (update?.connection === 'open') resolve({ sock, votes, upserts });
-        if (update?.connection === 'close') resolve(open());
+        if (update?.connection === 'open') {
+          wasOpen = true;
+          resolve({ sock, votes, upserts });
+        }
+        // Only the close after pairing (515) reconnects: a test that ends the socket stays offline.
+        if (update?.connection === 'close' && !wasOpen) resolve(open());
         const upsert = events['messages.upsert'];
         if (upsert?.type === 'notify') {
           upserts.push(upsert.messages.length);
@@ -170,5 +176,28 @@ describe('sandbox vote bursts', () => {
     await expect(
       probe.voteBurst([{ pollId: 'nope', count: 3 }], { seed: 2, timeoutMs: 200 }),
     ).rejects.toThrow(/did not answer/);
+  });
+
+  it('refuses prepared votes whose packing does not add up, and delivers none of them', async () => {
+    const { sandbox, sock, votes } = await linked();
+    const chat = sandbox.world.chats[0]!;
+    const sent = await sock.sendMessage(chat.id, { poll: { name: 'X', values: ['a', 'b'] } });
+    const probe = new SandboxProbe(sandbox.options.channelName);
+    probes.push(probe);
+    const [keys] = await probe.burstKeys([sent!.key.id!]);
+    const good = prepareVotes(keys!, 3, 4);
+    await expect(probe.castPrepared([{ ...good, count: 5 }])).rejects.toThrow(
+      /offsets must hold count \+ 1/,
+    );
+    await expect(probe.castPrepared([{ ...good, ivs: good.ivs.subarray(12) }])).rejects.toThrow(
+      /12 bytes per vote/,
+    );
+    await expect(
+      probe.castPrepared([{ ...good, payloads: good.payloads.subarray(1) }]),
+    ).rejects.toThrow(/payloads end/);
+    expect(votes).toHaveLength(0);
+    // The same votes, whole, are delivered.
+    await probe.castPrepared([good]);
+    await vi.waitFor(() => expect(votes).toHaveLength(4));
   });
 });

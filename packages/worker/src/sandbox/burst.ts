@@ -1,5 +1,5 @@
 import { jidDecode, jidEncode, proto, type WAMessage } from '@whiskeysockets/baileys';
-import type { SandboxEvent } from './channel.js';
+import type { BurstKeys, PreparedVotes, SandboxEvent } from './channel.js';
 import { voteKey } from './messages.js';
 import { select } from './plan.js';
 import { deriveSeed, Random } from './random.js';
@@ -42,15 +42,7 @@ export function syntheticMapping(
   return target ? jidEncode(target.user, target.server, decoded.device) : null;
 }
 
-export interface BurstTarget {
-  poll: SentPoll;
-  chat: WorldChat;
-  /** Synthetic voters, each casting one vote. */
-  count: number;
-}
-
 export interface BurstOptions {
-  seed: number;
   /** Votes per second, stamped with their scheduled time; as fast as possible when absent. */
   ratePerSec?: number | undefined;
   /** Votes per `messages.upsert` when unthrottled. */
@@ -60,62 +52,76 @@ export interface BurstOptions {
 /** What a burst cast: the `burst` answer on the channel (./channel.ts), without its envelope. */
 export type BurstResult = Omit<Extract<SandboxEvent, { type: 'burst' }>, 'type' | 'requestId'>;
 
-interface Prepared {
-  target: BurstTarget;
-  creatorJid: string;
-  /** Encrypted payloads back to back; vote i is `payloads[offsets[i]..offsets[i + 1]]`. */
-  payloads: Buffer;
-  offsets: Uint32Array;
-  /** 12 bytes per vote. */
-  ivs: Buffer;
-  counts: Record<string, number>;
-}
-
 const now = (): number => performance.timeOrigin + performance.now();
 
 /**
- * Encrypts one vote per synthetic voter of each target poll (real keys, real AES-GCM, as
- * `cast` does), packed compactly; nothing is timed yet.
+ * Encrypts one vote per synthetic voter, as their phones would (real keys, real AES-GCM, as
+ * `cast` does): the work of the voters, done before and outside the burst, wherever the
+ * caller likes (the bench does it in its own process).
  */
-function prepare(target: BurstTarget, seed: number): Prepared {
-  const { poll, chat, count } = target;
-  const random = new Random(deriveSeed(seed, 'burst', poll.id));
-  const secret = Buffer.from(poll.messageSecret, 'base64');
-  const creatorJid = chat.signing.creator === 'lid' ? poll.creatorLid : poll.creatorPn;
-  const counts: Record<string, number> = Object.fromEntries(poll.options.map((o) => [o, 0]));
+export function prepareVotes(keys: BurstKeys, seed: number, count: number): PreparedVotes {
+  const random = new Random(deriveSeed(seed, 'burst', keys.pollId));
+  const secret = Buffer.from(keys.messageSecret, 'base64');
+  const counts: Record<string, number> = Object.fromEntries(keys.options.map((o) => [o, 0]));
   const chunks: Buffer[] = [];
   const ivs = Buffer.alloc(count * 12);
   const offsets = new Uint32Array(count + 1);
   for (let i = 0; i < count; i++) {
     const voter = syntheticPerson(seed, i);
-    const selected = select(random, poll);
+    const selected = select(random, keys);
     for (const option of selected) counts[option] = (counts[option] ?? 0) + 1;
     const { encPayload, encIv } = encryptPollVote(selected, {
-      pollMsgId: poll.id,
+      pollMsgId: keys.pollId,
       pollEncKey: secret,
-      pollCreatorJid: creatorJid,
-      voterJid: chat.signing.voter === 'lid' ? voter.lid : voter.pn,
+      pollCreatorJid: keys.creatorJid,
+      voterJid: keys.voterForm === 'lid' ? voter.lid : voter.pn,
     });
     chunks.push(encPayload);
     encIv.copy(ivs, i * 12);
     offsets[i + 1] = offsets[i]! + encPayload.length;
   }
-  return { target, creatorJid, payloads: Buffer.concat(chunks), offsets, ivs, counts };
+  return {
+    pollId: keys.pollId,
+    seed,
+    count,
+    payloads: Buffer.concat(chunks),
+    offsets,
+    ivs,
+    counts,
+  };
+}
+
+/** Why prepared votes cannot be cast as they are; null when they can. */
+export function preparedProblem(p: PreparedVotes): string | null {
+  if (!Number.isInteger(p.count) || p.count < 1) return 'count must be a positive integer';
+  if (p.offsets.length !== p.count + 1) return 'offsets must hold count + 1 entries';
+  if (p.ivs.length !== p.count * 12) return 'ivs must hold 12 bytes per vote';
+  if (p.offsets[p.count] !== p.payloads.length) return 'offsets must end at the payloads end';
+  for (let i = 0; i < p.count; i++) {
+    if (p.offsets[i]! >= p.offsets[i + 1]!) return 'every vote needs a payload';
+  }
+  return null;
+}
+
+export interface BurstTarget {
+  poll: SentPoll;
+  chat: WorldChat;
+  votes: PreparedVotes;
 }
 
 /** The vote message as Baileys hands it to the app, stamped with `timestampMs`. */
-function message(p: Prepared, seed: number, index: number, timestampMs: number): WAMessage {
-  const { poll, chat } = p.target;
-  const voter = syntheticPerson(seed, index);
-  const id = `3EB0${seedDigits(seed)}${poll.id.slice(-6)}${String(index).padStart(9, '0')}`;
+function message(target: BurstTarget, index: number, timestampMs: number): WAMessage {
+  const { poll, chat, votes } = target;
+  const voter = syntheticPerson(votes.seed, index);
+  const id = `3EB0${seedDigits(votes.seed)}${poll.id.slice(-6)}${String(index).padStart(9, '0')}`;
   return {
     key: voteKey(chat, voter, id),
     message: proto.Message.create({
       pollUpdateMessage: {
         pollCreationMessageKey: { remoteJid: chat.id, fromMe: true, id: poll.id },
         vote: {
-          encPayload: p.payloads.subarray(p.offsets[index]!, p.offsets[index + 1]!),
-          encIv: p.ivs.subarray(index * 12, index * 12 + 12),
+          encPayload: votes.payloads.subarray(votes.offsets[index]!, votes.offsets[index + 1]!),
+          encIv: votes.ivs.subarray(index * 12, index * 12 + 12),
         },
         senderTimestampMs: timestampMs,
       },
@@ -126,8 +132,8 @@ function message(p: Prepared, seed: number, index: number, timestampMs: number):
 }
 
 /**
- * Casts `count` real encrypted votes on each target poll, round-robin across the polls, in
- * `messages.upsert` batches through `deliver`. Throttled, every vote carries its scheduled
+ * Delivers each target's prepared votes, round-robin across the polls, in `messages.upsert`
+ * batches through `deliver`. Throttled, every vote carries its scheduled
  * time as `senderTimestampMs` (so a stalled pipeline shows as latency rather than hiding
  * it); unthrottled, the time of its batch.
  */
@@ -136,20 +142,14 @@ export async function runBurst(
   options: BurstOptions,
   deliver: (messages: WAMessage[]) => void,
 ): Promise<BurstResult> {
-  const started = now();
-  const cpuBefore = process.cpuUsage();
-  const prepared = targets.map((t) => prepare(t, options.seed));
-  const preparedMs = now() - started;
-  const cpu = process.cpuUsage(cpuBefore);
-  const preparedCpuUs = cpu.user + cpu.system;
   const order: [number, number][] = [];
-  const most = Math.max(0, ...targets.map((t) => t.count));
+  const most = Math.max(0, ...targets.map((t) => t.votes.count));
   for (let i = 0; i < most; i++) {
-    for (let p = 0; p < targets.length; p++) if (i < targets[p]!.count) order.push([p, i]);
+    for (let p = 0; p < targets.length; p++) if (i < targets[p]!.votes.count) order.push([p, i]);
   }
   const build = (k: number, ts: number) => {
     const [p, i] = order[k]!;
-    return message(prepared[p]!, options.seed, i, ts);
+    return message(targets[p]!, i, ts);
   };
 
   let sent = 0;
@@ -180,8 +180,8 @@ export async function runBurst(
   }
 
   const polls: BurstResult['polls'] = {};
-  for (const p of prepared) {
-    polls[p.target.poll.id] = { cast: p.target.count, voters: p.target.count, counts: p.counts };
+  for (const { votes } of targets) {
+    polls[votes.pollId] = { cast: votes.count, voters: votes.count, counts: votes.counts };
   }
-  return { polls, firstAt, lastAt, preparedMs, preparedCpuUs };
+  return { polls, firstAt, lastAt };
 }

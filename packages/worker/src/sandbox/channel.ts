@@ -4,6 +4,40 @@ import { LedgerVote } from './ledger.js';
 const RequestId = z.union([z.string(), z.number()]);
 
 /**
+ * What a member's phone knows of a poll, all it needs to cast encrypted votes on it: the
+ * creation message's secret, its options, and which JIDs sign in its chat.
+ */
+export const BurstKeys = z.object({
+  pollId: z.string(),
+  options: z.array(z.string()),
+  selectableCount: z.number().int().nonnegative(),
+  /** The poll's `messageSecret`, base64. */
+  messageSecret: z.string(),
+  /** The creator JID that signs votes in this chat (our PN or our LID). */
+  creatorJid: z.string(),
+  /** Which of their JIDs the voters sign with in this chat. */
+  voterForm: z.enum(['pn', 'lid']),
+});
+export type BurstKeys = z.infer<typeof BurstKeys>;
+
+/**
+ * `count` votes encrypted ahead of a burst (./burst.ts, `prepareVotes`), one per synthetic
+ * voter `0..count-1` of `seed`, packed to cross threads and processes cheaply: vote i is
+ * `payloads[offsets[i]..offsets[i + 1]]` with the 12 bytes of `ivs` at `12 * i`.
+ */
+export const PreparedVotes = z.strictObject({
+  pollId: z.string(),
+  seed: z.number().int().nonnegative(),
+  count: z.number().int().min(1),
+  payloads: z.instanceof(Uint8Array),
+  offsets: z.instanceof(Uint32Array),
+  ivs: z.instanceof(Uint8Array),
+  /** Option name -> votes selecting it: what the results must be once all are counted. */
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+});
+export type PreparedVotes = z.infer<typeof PreparedVotes>;
+
+/**
  * What a test (in any thread of the process) may post on the sandbox's BroadcastChannel.
  * Strict objects, because the network's own replies share the channel: a reply such as
  * `{type: 'ledger', requestId, polls}` must never be mistaken for a request.
@@ -25,16 +59,21 @@ export const ControlMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('dropConnection') }),
   /** Asks for `ledger.expected` of every poll. */
   z.strictObject({ type: z.literal('ledger'), requestId: RequestId }),
+  /** Asks for what voters' phones know of these polls (`burstKeys`), to prepare a burst. */
+  z.strictObject({
+    type: z.literal('burstKeys'),
+    pollIds: z.array(z.string()).min(1),
+    requestId: RequestId,
+  }),
   /**
-   * Load for benchmarks: `count` synthetic voters per poll (outside the world's member lists,
-   * known to `lidMapping`) each cast one real encrypted vote, round-robin across the polls.
-   * Encrypted first, then delivered in `messages.upsert` batches, at `ratePerSec` or as fast as
+   * Load for benchmarks: synthetic voters (outside the world's member lists, known to
+   * `lidMapping`) each cast one vote, encrypted beforehand by the caller (`PreparedVotes`),
+   * round-robin across the polls, in `messages.upsert` batches at `ratePerSec` or as fast as
    * possible. Not recorded in the ledger: answered with `burst` (the expected results).
    */
   z.strictObject({
     type: z.literal('voteBurst'),
-    polls: z.array(z.strictObject({ pollId: z.string(), count: z.number().int().min(1) })).min(1),
-    seed: z.number().int().nonnegative(),
+    votes: z.array(PreparedVotes).min(1),
     ratePerSec: z.number().positive().optional(),
     batchSize: z.number().int().min(1).max(10_000).default(500),
     requestId: RequestId,
@@ -71,14 +110,11 @@ export const SandboxEvent = z.discriminatedUnion('type', [
       z.string(),
       z.object({ cast: z.number(), voters: z.number(), counts: z.record(z.string(), z.number()) }),
     ),
-    /**
-     * Unix ms of the first and last injection; the encryption before the first, as elapsed
-     * time and as the process's CPU time (every thread's) meanwhile.
-     */
+    /** Unix ms of the first and last injection. */
     firstAt: z.number(),
     lastAt: z.number(),
-    preparedMs: z.number(),
-    preparedCpuUs: z.number(),
   }),
+  /** The answer to `burstKeys`: one per poll, in the order asked. */
+  z.object({ type: z.literal('burstKeys'), requestId: RequestId, keys: z.array(BurstKeys) }),
 ]);
 export type SandboxEvent = z.infer<typeof SandboxEvent>;

@@ -29,10 +29,22 @@ export function handleControl(network: Network, data: unknown): void {
     case 'dropConnection':
       network.dropConnection();
       return;
-    case 'voteBurst': {
-      if (!control.polls.every((p) => network.hasPoll(p.pollId))) return;
+    case 'burstKeys': {
+      // Another network in this process may carry these polls: answer only for our own.
+      if (!control.pollIds.every((id) => network.hasPoll(id))) return;
       const { requestId } = control;
-      network.burst(control.polls, control).then(
+      try {
+        const keys = control.pollIds.map((id) => network.burstKeys(id));
+        network.post({ type: 'burstKeys', requestId, keys });
+      } catch (err) {
+        network.post({ type: 'error', requestId, message: (err as Error).message });
+      }
+      return;
+    }
+    case 'voteBurst': {
+      if (!control.votes.every((v) => network.hasPoll(v.pollId))) return;
+      const { requestId } = control;
+      network.burst(control.votes, control).then(
         (result) => network.post({ type: 'burst', requestId, ...result }),
         (err: Error) => network.post({ type: 'error', requestId, message: err.message }),
       );

@@ -8,7 +8,7 @@ import { createSandboxSocket } from './socket.js';
 import type { SentPoll } from './store.js';
 import type { World } from './world.js';
 
-export { syntheticPerson } from './burst.js';
+export { prepareVotes, syntheticPerson } from './burst.js';
 export type { CastKind, PlannedCast } from './plan.js';
 export * from './remote.js';
 export { SentPoll } from './store.js';

@@ -5,11 +5,12 @@ import { boom } from './boom.js';
 import {
   type BurstOptions,
   type BurstResult,
+  preparedProblem,
   runBurst,
   seedDigits,
   syntheticMapping,
 } from './burst.js';
-import type { SandboxEvent } from './channel.js';
+import type { BurstKeys, PreparedVotes, SandboxEvent } from './channel.js';
 import { handleControl } from './control.js';
 import { Ledger, type LedgerVote } from './ledger.js';
 import type { Logger } from './logger.js';
@@ -26,6 +27,7 @@ import {
   type Person,
   translateJid,
   type World,
+  type WorldChat,
 } from './world.js';
 
 /** What the network needs from a socket connected to it. */
@@ -221,25 +223,42 @@ export class Network {
     );
   }
 
+  /** What a member's phone knows of a poll we sent: enough to encrypt votes on it. */
+  burstKeys(pollId: string): BurstKeys {
+    const { poll, chat } = this.pollAndChat(pollId);
+    return {
+      pollId,
+      options: poll.options,
+      selectableCount: poll.selectableCount,
+      messageSecret: poll.messageSecret,
+      creatorJid: chat.signing.creator === 'lid' ? poll.creatorLid : poll.creatorPn,
+      voterForm: chat.signing.voter,
+    };
+  }
+
   /**
-   * Casts one real encrypted vote per synthetic voter on each poll (see `voteBurst` in
-   * ./channel.ts). Needs a connection online; not recorded in the ledger.
+   * Delivers votes encrypted beforehand (`prepareVotes` in ./burst.ts, from `burstKeys`), one
+   * per synthetic voter, round-robin across the polls (see `voteBurst` in ./channel.ts). Needs
+   * a connection online; not recorded in the ledger.
    */
-  async burst(
-    polls: readonly { pollId: string; count: number }[],
-    options: BurstOptions,
-  ): Promise<BurstResult> {
-    const targets = polls.map(({ pollId, count }) => {
-      const poll = this.polls.get(pollId);
-      const chat = poll && findChat(this.world, poll.chatId);
-      if (!poll || !chat) throw new Error(`unknown poll ${pollId}`);
-      return { poll, chat, count };
+  async burst(votes: readonly PreparedVotes[], options: BurstOptions): Promise<BurstResult> {
+    const targets = votes.map((v) => {
+      const problem = preparedProblem(v);
+      if (problem) throw new Error(`prepared votes for ${v.pollId}: ${problem}`);
+      return { ...this.pollAndChat(v.pollId), votes: v };
     });
-    this.burstSeeds.add(seedDigits(options.seed));
+    for (const v of votes) this.burstSeeds.add(seedDigits(v.seed));
     return runBurst(targets, options, (messages) => {
       if (!this.online) throw new Error('the burst needs a connection online');
       this.online.deliver(messages);
     });
+  }
+
+  private pollAndChat(pollId: string): { poll: SentPoll; chat: WorldChat } {
+    const poll = this.polls.get(pollId);
+    const chat = poll && findChat(this.world, poll.chatId);
+    if (!poll || !chat) throw new Error(`unknown poll ${pollId}`);
+    return { poll, chat };
   }
 
   /** The user unlinks this device on their phone. */

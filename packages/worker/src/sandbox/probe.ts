@@ -1,5 +1,10 @@
 import { BroadcastChannel } from 'node:worker_threads';
-import { type ControlMessage, SandboxEvent } from './channel.js';
+import {
+  type BurstKeys,
+  type ControlMessage,
+  type PreparedVotes,
+  SandboxEvent,
+} from './channel.js';
 import type { LedgerVote } from './ledger.js';
 
 /**
@@ -64,22 +69,51 @@ export class SandboxProbe {
     return answer.vote;
   }
 
+  /** What voters' phones know of these polls: what `prepareVotes` (./burst.ts) encrypts with. */
+  async burstKeys(pollIds: string[], timeoutMs = 5_000): Promise<BurstKeys[]> {
+    const answer = await this.request(
+      { type: 'burstKeys', pollIds, requestId: this.id() },
+      timeoutMs,
+    );
+    if (answer.type !== 'burstKeys') throw new Error(`unexpected answer ${answer.type}`);
+    return answer.keys;
+  }
+
   /**
-   * Casts `count` real encrypted votes of synthetic voters on each poll (see `voteBurst`) and
-   * resolves with what the network expects the results to be.
+   * Has the network deliver votes encrypted beforehand (see `voteBurst` in ./channel.ts);
+   * resolves, once all are handed to the app, with the results they must give.
    */
-  async voteBurst(
-    polls: { pollId: string; count: number }[],
-    options: { seed: number; ratePerSec?: number; batchSize?: number; timeoutMs?: number },
+  async castPrepared(
+    votes: PreparedVotes[],
+    options: { ratePerSec?: number; batchSize?: number; timeoutMs?: number } = {},
   ): Promise<Extract<SandboxEvent, { type: 'burst' }>> {
     const { timeoutMs = 120_000, ...rest } = options;
     const answer = await this.request(
-      { type: 'voteBurst', polls, batchSize: 500, ...rest, requestId: this.id() },
+      { type: 'voteBurst', votes, batchSize: 500, ...rest, requestId: this.id() },
       timeoutMs,
     );
     if (answer.type === 'error') throw new Error(answer.message);
     if (answer.type !== 'burst') throw new Error(`unexpected answer ${answer.type}`);
     return answer;
+  }
+
+  /**
+   * Casts `count` real encrypted votes of synthetic voters on each poll: encrypted here, in
+   * the caller's thread, as their phones would, then delivered by the network (`castPrepared`).
+   */
+  async voteBurst(
+    polls: { pollId: string; count: number }[],
+    options: { seed: number; ratePerSec?: number; batchSize?: number; timeoutMs?: number },
+  ): Promise<Extract<SandboxEvent, { type: 'burst' }>> {
+    const { seed, ...rest } = options;
+    const keys = await this.burstKeys(
+      polls.map((p) => p.pollId),
+      options.timeoutMs,
+    );
+    // Loaded on demand: encryption needs Baileys, which the API's main thread does not load.
+    const { prepareVotes } = await import('./burst.js');
+    const votes = keys.map((k, i) => prepareVotes(k, seed, polls[i]!.count));
+    return this.castPrepared(votes, rest);
   }
 
   dropConnection(): void {

@@ -4,7 +4,7 @@
  * (CLI, `GET /sandbox/ledger`) stays free of it; the network itself is ./index.ts.
  */
 export type { BurstResult } from './burst.js';
-export { ControlMessage, SandboxEvent } from './channel.js';
+export { BurstKeys, ControlMessage, PreparedVotes, SandboxEvent } from './channel.js';
 export { type ExpectedResult, expectedFrom, Ledger, LedgerVote } from './ledger.js';
 export { SandboxOptions, type SandboxOptionsInput } from './options.js';
 export { SandboxProbe } from './probe.js';
