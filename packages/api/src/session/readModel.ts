@@ -68,11 +68,30 @@ const addSelection = (entry: Entry, selected: readonly string[], delta: number):
 
 /**
  * The poll's own copy of an option hash: every vote arrives with fresh strings (64 characters
- * each, copied across the thread boundary), and 100,000 voters need not keep 100,000 copies.
+ * each, copied across the thread boundary), and 100,000 voters (and the event log's changes)
+ * need not keep 100,000 copies.
  */
 const sameString = (entry: Entry, hash: string): string => {
   for (const option of entry.poll.options) if (option.hash === hash) return option.hash;
   return hash;
+};
+
+/**
+ * A change as the read model keeps it (and passes it on to the event log): with the poll's own
+ * id and option-hash strings instead of the fresh copies it crossed the thread boundary with,
+ * and its selection the same array the voter's entry holds.
+ */
+const ownStrings = (entry: Entry, change: VoteChange): VoteChange => {
+  const own: VoteChange = {
+    pollId: entry.poll.id,
+    voter: change.voter,
+    selected: change.selected.map((hash) => sameString(entry, hash)),
+    unknownHashes: change.unknownHashes,
+    timestampMs: change.timestampMs,
+    version: change.version,
+  };
+  if (change.name !== undefined) own.name = change.name;
+  return own;
 };
 
 /** The materialised state of an entry (cached until its next change). */
@@ -122,9 +141,10 @@ export class PollReadModel {
    */
   apply(changes: readonly VoteChange[]): Map<string, PollUpdate> {
     const touched = new Map<string, { entry: Entry; changes: VoteChange[] }>();
-    for (const change of changes) {
-      const entry = this.entries.get(change.pollId);
-      if (!entry || change.version <= entry.poll.version) continue;
+    for (const arrived of changes) {
+      const entry = this.entries.get(arrived.pollId);
+      if (!entry || arrived.version <= entry.poll.version) continue;
+      const change = ownStrings(entry, arrived);
       const before = entry.voters.get(change.voter);
       if (before) addSelection(entry, before.selected, -1);
       if (change.selected.length === 0) entry.voters.delete(change.voter);
@@ -132,7 +152,7 @@ export class PollReadModel {
         entry.voters.set(change.voter, {
           voter: change.voter,
           ...(change.name === undefined ? {} : { name: change.name }),
-          selected: change.selected.map((hash) => sameString(entry, hash)),
+          selected: change.selected,
           timestampMs: change.timestampMs,
         });
         addSelection(entry, change.selected, 1);
