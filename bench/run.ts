@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { tallyPoll } from '@pollmasters/shared';
 import { type PreparedVotes, prepareVotes } from '@pollmasters/worker/sandbox';
 import Database from 'better-sqlite3';
-import { buildPackages, DIST_CONDITION, transpile } from '../scripts/build.js';
+import { buildPackages, DIST_CONDITION, HEAP_FLAGS, transpile } from '../scripts/build.js';
 import { Clients, Phase } from './clients.js';
 import { type FromServer, OPTIONS, type Tally, type ToServer, VOTERS } from './protocol.js';
 
@@ -42,18 +42,19 @@ const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 const FROM_SOURCE = process.env.BENCH_FROM_SOURCE === '1';
 let serverCommand: string[] = [];
 const prepareServer = async () => {
+  // BENCH_NODE_FLAGS come after the server's own flags, so they override them.
+  const flags = [
+    ...HEAP_FLAGS,
+    ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
+  ];
   if (FROM_SOURCE) {
-    serverCommand = ['--import', 'tsx', join(import.meta.dirname, 'server.ts')];
+    serverCommand = [...flags, '--import', 'tsx', join(import.meta.dirname, 'server.ts')];
     return;
   }
   await buildPackages();
   const out = join(import.meta.dirname, 'dist');
   await transpile([join(import.meta.dirname, 'server.ts')], import.meta.dirname, out);
-  serverCommand = [
-    ...(process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? []),
-    DIST_CONDITION,
-    join(out, 'server.js'),
-  ];
+  serverCommand = [...flags, DIST_CONDITION, join(out, 'server.js')];
 };
 
 /** The server under test in its own process; requests and answers over IPC. */

@@ -1,11 +1,11 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DIST_CONDITION } from '../../scripts/build.js';
+import { DIST_CONDITION, HEAP_FLAGS } from '../../scripts/build.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
 /** `node` arguments that run the server as `pnpm start` does: the build (../globalSetup.ts). */
-export const SERVER_COMMAND = [DIST_CONDITION, 'packages/api/dist/main.js'];
+export const SERVER_COMMAND = [DIST_CONDITION, ...HEAP_FLAGS, 'packages/api/dist/main.js'];
 
 export interface ChildServer {
   proc: ChildProcess;
