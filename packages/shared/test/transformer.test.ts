@@ -26,7 +26,8 @@ const hasRefusedKey = (v: unknown): boolean =>
   v !== null &&
   (Array.isArray(v)
     ? v.some(hasRefusedKey)
-    : Object.getPrototypeOf(v) === Object.prototype &&
+    : // Plain objects, also those without a prototype (fast-check makes both).
+      [Object.prototype, null].includes(Object.getPrototypeOf(v)) &&
       Object.entries(v).some(([k, x]) => REFUSED.has(k) || hasRefusedKey(x)));
 const { value } = fc.letrec((tie) => ({
   value: fc.oneof(
