@@ -84,7 +84,7 @@ it('migrates a version 1 database: every stored vote is kept, and `votes` still 
     { voter: ALICE.pn, name: 'Alice', selected: [optionHash('Pizza')], timestampMs: 1000 },
     { voter: BOB.pn, selected: [optionHash('Salad')], timestampMs: 2000 },
   ]);
-  // A vote delivered again is recognised by its message id, which the migration kept.
+  // A vote delivered again (same time, same selection) is recognised after the migration.
   expect(polls.applyVote('P', { ...vote(ALICE.pn, 'Pizza', 1000), messageId: 'M1' }, 0)).toEqual({
     kind: 'duplicate',
   });

@@ -5,7 +5,7 @@ import {
   type PollOption,
   type VoteChange,
 } from '@pollmasters/shared';
-import { decide, type StoredVote } from '../votes/tally.js';
+import { decide, type IncomingVote, Selections, type StoredVote } from '../votes/tally.js';
 import type { Db } from './database.js';
 
 /** A poll as the worker keeps it: the public fields plus what decryption needs. */
@@ -26,10 +26,12 @@ export interface StoredPoll {
   version: number;
   /** Every voter's newest vote, withdrawn ones included. */
   voters: Map<string, StoredVote>;
+  /** Its options as votes are counted against them (one shared array per selection). */
+  selections: Selections;
 }
 
 /** A poll as it is first stored: before any vote. */
-export type NewPoll = Omit<StoredPoll, 'voters' | 'unknownOptionVotes' | 'version'>;
+export type NewPoll = Omit<StoredPoll, 'voters' | 'unknownOptionVotes' | 'version' | 'selections'>;
 
 export type VoteOutcome =
   | { kind: 'accepted'; change: VoteChange }
@@ -69,7 +71,12 @@ interface VoteRow {
 export class PollStore {
   private readonly polls = new Map<string, StoredPoll>();
   /** Rows for the vote log, in the order they happened; `vote` null forgets the voter. */
-  private readonly queuedRows: { pollId: string; voter: string; vote: StoredVote | null }[] = [];
+  private readonly queuedRows: {
+    pollId: string;
+    voter: string;
+    vote: StoredVote | null;
+    messageId?: string | undefined;
+  }[] = [];
   private readonly touched = new Set<string>();
   private queuedChanges: VoteChange[] = [];
   private readonly insertPoll;
@@ -79,11 +86,12 @@ export class PollStore {
   constructor(db: Db) {
     const pollRows = db.prepare<[], PollRow>('SELECT * FROM polls').all();
     for (const row of pollRows) {
+      const options = JSON.parse(row.options) as PollOption[];
       this.polls.set(row.id, {
         id: row.id,
         chatId: row.chat_id,
         question: row.question,
-        options: JSON.parse(row.options) as PollOption[],
+        options,
         selectableCount: row.selectable_count,
         createdAt: row.created_at,
         secret: row.secret ? new Uint8Array(row.secret) : null,
@@ -92,6 +100,7 @@ export class PollStore {
         unknownOptionVotes: row.unknown_option_votes,
         version: row.version,
         voters: new Map(),
+        selections: new Selections(options.map((o) => o.hash)),
       });
     }
     // The vote log, replayed in order: the last row of a voter is their vote.
@@ -103,18 +112,17 @@ export class PollStore {
       )
       .iterate()) {
       rows += 1;
-      const voters = this.polls.get(row.poll_id)?.voters;
-      if (!voters) continue;
+      const poll = this.polls.get(row.poll_id);
+      if (!poll) continue;
       if (row.selected === null) {
-        voters.delete(row.voter);
+        poll.voters.delete(row.voter);
         continue;
       }
-      voters.set(row.voter, {
+      poll.voters.set(row.voter, {
         voter: row.voter,
         name: row.name ?? undefined,
-        selected: JSON.parse(row.selected) as string[],
+        selected: poll.selections.split(JSON.parse(row.selected) as string[]).selected,
         timestampMs: row.timestamp_ms,
-        messageId: row.message_id ?? undefined,
       });
     }
     let live = 0;
@@ -150,7 +158,7 @@ export class PollStore {
     );
     this.writeVotes = db.transaction(() => {
       // In the order they happened, which is the order the log is replayed in.
-      for (const { pollId, voter, vote } of this.queuedRows) {
+      for (const { pollId, voter, vote, messageId } of this.queuedRows) {
         if (!vote) appendVote.run(pollId, voter, null, null, 0, null);
         else {
           appendVote.run(
@@ -159,7 +167,7 @@ export class PollStore {
             vote.name ?? null,
             JSON.stringify(vote.selected),
             vote.timestampMs,
-            vote.messageId ?? null,
+            messageId ?? null,
           );
         }
       }
@@ -181,7 +189,13 @@ export class PollStore {
   /** Stores a new poll at once (a poll is stored before anyone hears of it). False if known. */
   add(poll: NewPoll): boolean {
     if (this.polls.has(poll.id)) return false;
-    const stored: StoredPoll = { ...poll, unknownOptionVotes: 0, version: 0, voters: new Map() };
+    const stored: StoredPoll = {
+      ...poll,
+      unknownOptionVotes: 0,
+      version: 0,
+      voters: new Map(),
+      selections: new Selections(poll.options.map((o) => o.hash)),
+    };
     this.insertPoll(stored);
     this.polls.set(poll.id, stored);
     return true;
@@ -202,7 +216,7 @@ export class PollStore {
    */
   applyVote(
     pollId: string,
-    vote: StoredVote,
+    vote: IncomingVote,
     unknownHashes: number,
     aliases: readonly string[] = [],
   ): VoteOutcome {
@@ -243,12 +257,11 @@ export class PollStore {
       name,
       selected: vote.selected,
       timestampMs: vote.timestampMs,
-      messageId: vote.messageId,
     };
     poll.voters.set(vote.voter, stored);
     poll.unknownOptionVotes += unknownHashes;
     poll.version += 1;
-    this.queuedRows.push({ pollId, voter: vote.voter, vote: stored });
+    this.queuedRows.push({ pollId, voter: vote.voter, vote: stored, messageId: vote.messageId });
     this.touched.add(pollId);
     const change: VoteChange = {
       pollId,

@@ -10,7 +10,6 @@ import {
 import type { ChatStore } from '../store/chatStore.js';
 import type { PollStore, StoredPoll } from '../store/pollStore.js';
 import { type Candidate, type DecryptedVote, decryptVote, voterCandidates } from './decrypt.js';
-import { splitSelection } from './tally.js';
 
 /** Who we are, and the PN <-> LID mapping WhatsApp gave us. */
 export interface Identity {
@@ -135,10 +134,7 @@ export class VoteProcessor {
     { voter, aliases }: Canonical,
   ): undefined {
     const messageId = msg.key.id ?? undefined;
-    const { selected, unknown } = splitSelection(
-      poll.options.map((o) => o.hash),
-      decrypted.selected,
-    );
+    const { selected, unknown } = poll.selections.split(decrypted.selected);
     // Timestamps may be protobuf Longs (decoded messages) or numbers: Baileys' toNumber reads both.
     const timestampMs = toNumber(update.senderTimestampMs) || toNumber(msg.messageTimestamp) * 1000;
     const name =
