@@ -4,6 +4,7 @@ import {
   newestFirst,
   type OptionCount,
   type Poll,
+  Selections,
   type VoteChange,
   type VoterSelection,
 } from '@pollmasters/shared';
@@ -48,6 +49,8 @@ interface Entry {
   voters: Map<string, VoterSelection>;
   /** Voters per option hash (options of the poll only), kept up to date by `apply`. */
   counts: Map<string, number>;
+  /** The poll's own strings and one shared array per selection, for what arrives. */
+  selections: Selections;
   /** The materialised Poll, rebuilt only when read after a change. */
   cached: Poll | null;
 }
@@ -67,16 +70,6 @@ const addSelection = (entry: Entry, selected: readonly string[], delta: number):
 };
 
 /**
- * The poll's own copy of an option hash: every vote arrives with fresh strings (64 characters
- * each, copied across the thread boundary), and 100,000 voters (and the event log's changes)
- * need not keep 100,000 copies.
- */
-const sameString = (entry: Entry, hash: string): string => {
-  for (const option of entry.poll.options) if (option.hash === hash) return option.hash;
-  return hash;
-};
-
-/**
  * A change as the read model keeps it (and passes it on to the event log): with the poll's own
  * id and option-hash strings instead of the fresh copies it crossed the thread boundary with,
  * and its selection the same array the voter's entry holds.
@@ -85,7 +78,7 @@ const ownStrings = (entry: Entry, change: VoteChange): VoteChange => {
   const own: VoteChange = {
     pollId: entry.poll.id,
     voter: change.voter,
-    selected: change.selected.map((hash) => sameString(entry, hash)),
+    selected: entry.selections.split(change.selected).selected,
     unknownHashes: change.unknownHashes,
     timestampMs: change.timestampMs,
     version: change.version,
@@ -126,11 +119,15 @@ export class PollReadModel {
   /** Adds a poll (or a newer state of it). */
   put(poll: Poll): void {
     const { voters, ...rest } = poll;
+    const selections = new Selections(poll.options.map((o) => o.hash));
     this.entries.set(poll.id, {
       poll: rest,
-      voters: new Map(voters.map((v) => [v.voter, v])),
+      voters: new Map(
+        voters.map((v) => [v.voter, { ...v, selected: selections.split(v.selected).selected }]),
+      ),
       counts: new Map(countVotes(poll).map((c) => [c.hash, c.count])),
-      cached: poll,
+      selections,
+      cached: null,
     });
   }
 

@@ -3,9 +3,10 @@ import {
   newestFirst,
   type Poll,
   type PollOption,
+  Selections,
   type VoteChange,
 } from '@pollmasters/shared';
-import { decide, type IncomingVote, Selections, type StoredVote } from '../votes/tally.js';
+import { decide, type IncomingVote, type StoredVote } from '../votes/tally.js';
 import type { Db } from './database.js';
 
 /** A poll as the worker keeps it: the public fields plus what decryption needs. */
