@@ -6,6 +6,7 @@ import {
 } from '@pollmasters/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { clientReady } from './helpers/wait.js';
 
 interface Received {
   id: string;
@@ -44,22 +45,6 @@ const connect = (url: string) => {
   return client;
 };
 
-const whenReady = (client: PollMastersClient) =>
-  new Promise<void>((resolve, reject) => {
-    const sub = client.session.events.subscribe(
-      {},
-      {
-        onData: ({ data }) => {
-          if (data.state.status === 'ready') {
-            sub.unsubscribe();
-            resolve();
-          }
-        },
-        onError: reject,
-      },
-    );
-  });
-
 describe('client package against the sandbox server', () => {
   it('streams the votes of a sent poll and resumes after a dropped connection: nothing missed, nothing twice', async () => {
     server = await startTestServer({
@@ -70,7 +55,7 @@ describe('client package against the sandbox server', () => {
       if (req.url?.startsWith('/trpc')) trpcSockets.add(socket);
     });
     const client = connect(server.url);
-    await whenReady(client);
+    await clientReady(client);
     const group = (await client.chats.list.query()).find((c) => c.isGroup);
     expect(group).toBeDefined();
 

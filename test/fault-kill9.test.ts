@@ -7,6 +7,7 @@ import { afterEach, expect, it } from 'vitest';
 import { type ChildServer, spawnServer } from './helpers/childServer.js';
 import { normalizeExpected, votersByName } from './helpers/sandbox.js';
 import { AckedVotes, missingAcked } from './helpers/votes.js';
+import { clientReady } from './helpers/wait.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-kill9-'));
 const children: ChildServer[] = [];
@@ -40,24 +41,6 @@ const start = async () => {
   return { child, client };
 };
 
-/** Waits until the session is ready, on its `session.events` subscription. */
-const untilReady = async (client: PollMastersClient, timeoutMs = 15_000): Promise<void> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('not ready in time')), timeoutMs);
-    const sub = client.session.events.subscribe(
-      {},
-      {
-        onData: ({ data }) => {
-          if (data.state.status !== 'ready') return;
-          clearTimeout(timer);
-          sub.unsubscribe();
-          resolve();
-        },
-        onError: reject,
-      },
-    );
-  });
-
 interface Ledger {
   polls: Record<string, Record<string, string[]>>;
   pending: Record<string, number>;
@@ -65,7 +48,7 @@ interface Ledger {
 
 it('kill -9 during a stream of votes: every acknowledged vote survives, counts exact after restart', async () => {
   const first = await start();
-  await untilReady(first.client);
+  await clientReady(first.client);
   const acked = new AckedVotes(first.client);
   const groups = (await first.client.chats.list.query()).filter((c) => c.isGroup);
   const sent = await first.client.polls.send.mutate({
@@ -91,7 +74,7 @@ it('kill -9 during a stream of votes: every acknowledged vote survives, counts e
   expect(unacked.size).toBeGreaterThan(0);
 
   const second = await start();
-  await untilReady(second.client);
+  await clientReady(second.client);
   const afterRestart = await second.client.polls.list.query();
   expect(missingAcked(afterRestart, ackedBeforeKill)).toEqual([]);
 

@@ -3,6 +3,7 @@ import { io } from 'socket.io-client';
 import { afterEach, expect, it, vi } from 'vitest';
 import { WebSocket } from 'ws';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { clientReady } from './helpers/wait.js';
 
 let server: TestServer | undefined;
 afterEach(async () => {
@@ -24,9 +25,7 @@ it('keeps a Socket.IO connection and a tRPC WebSocket open on one server, both r
   try {
     await vi.waitFor(() => expect(socket.connected).toBe(true));
     await vi.waitFor(() => expect(trpcEvents.at(0)?.type).toBe('synced'));
-    await vi.waitFor(async () =>
-      expect((await client.session.status.query()).status).toBe('ready'),
-    );
+    await clientReady(client);
     const chat = (await client.chats.list.query())[0]!;
     const sent = await client.polls.send.mutate({
       chatIds: [chat.id],

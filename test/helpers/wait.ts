@@ -1,5 +1,6 @@
 import type { EventEmitter } from 'node:events';
 import type { SessionService } from '@pollmasters/api';
+import type { PollMastersClient } from '@pollmasters/client';
 import type { SessionStatus } from '@pollmasters/shared';
 
 /**
@@ -50,6 +51,33 @@ export const sessionStatus = (
     `session status ${status}`,
     timeoutMs,
   );
+
+/**
+ * Waits, as a tRPC client sees it (on its `session.events` subscription), until the session
+ * is ready; rejects after `timeoutMs`.
+ */
+export const clientReady = (client: PollMastersClient, timeoutMs = 15_000): Promise<void> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      sub.unsubscribe();
+      reject(new Error(`session not ready within ${timeoutMs} ms`));
+    }, timeoutMs);
+    const sub = client.session.events.subscribe(
+      {},
+      {
+        onData: ({ data }) => {
+          if (data.state.status !== 'ready') return;
+          clearTimeout(timer);
+          sub.unsubscribe();
+          resolve();
+        },
+        onError: (err) => {
+          clearTimeout(timer);
+          reject(err);
+        },
+      },
+    );
+  });
 
 /**
  * For state only visible by asking (HTTP answers, another process), where there is no event

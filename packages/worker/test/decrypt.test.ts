@@ -19,42 +19,46 @@ let h: ReturnType<typeof makeHarness>;
 afterEach(() => h?.close());
 
 describe('vote decryption vectors', () => {
-  it('creator LID + voter PN', async () => {
+  // One vote each: who signs as the creator and as the voter, the key it arrives with, and
+  // the voter it must be counted under (the PN whenever the key names it).
+  it.each([
+    ['creator LID + voter PN', GROUP, ME.lid, ALICE.pn, groupKey(ALICE), 'Pasta', ALICE.pn],
+    [
+      'creator PN + voter PN (direct chat)',
+      ALICE.pn,
+      ME.pn,
+      ALICE.pn,
+      directKey(ALICE),
+      'Pizza',
+      ALICE.pn,
+    ],
+    ['creator PN + voter LID', GROUP, ME.pn, BOB.lid, groupKey(BOB), 'Pasta', BOB.pn],
+    [
+      'our own vote from another device (fromMe)',
+      GROUP,
+      ME.lid,
+      ME.lid,
+      { remoteJid: GROUP, fromMe: true, participant: ME.lid },
+      'Pizza',
+      ME.pn,
+    ],
+  ])('%s', async (_name, chat, signCreator, signVoter, key, option, counted) => {
     h = makeHarness();
-    const secret = h.addPoll('P1', GROUP);
+    const secret = h.addPoll('P', chat);
     await h.vote(
       voteMessage({
-        pollId: 'P1',
+        pollId: 'P',
         secret,
-        signCreator: ME.lid,
-        signVoter: ALICE.pn,
-        key: groupKey(ALICE),
-        options: ['Pasta'],
+        signCreator,
+        signVoter,
+        key,
+        options: [option],
         timestampMs: 1000,
       }),
     );
     expect(h.rejected).toEqual([]);
-    expect(h.poll('P1').voters).toEqual([
-      expect.objectContaining({ voter: ALICE.pn, selected: hashes('Pasta') }),
-    ]);
-  });
-
-  it('creator PN + voter PN (direct chat)', async () => {
-    h = makeHarness();
-    const secret = h.addPoll('P2', ALICE.pn);
-    await h.vote(
-      voteMessage({
-        pollId: 'P2',
-        secret,
-        signCreator: ME.pn,
-        signVoter: ALICE.pn,
-        key: directKey(ALICE),
-        options: ['Pizza'],
-        timestampMs: 1000,
-      }),
-    );
-    expect(h.poll('P2').voters.map((v) => [v.voter, v.selected])).toEqual([
-      [ALICE.pn, hashes('Pizza')],
+    expect(h.poll('P').voters.map((v) => [v.voter, v.selected])).toEqual([
+      [counted, hashes(option)],
     ]);
   });
 
@@ -91,42 +95,6 @@ describe('vote decryption vectors', () => {
         .voters.map((v) => v.voter)
         .sort(),
     ).toEqual([BOB.lid, ALICE.pn].sort());
-  });
-
-  it('creator PN + voter LID', async () => {
-    h = makeHarness();
-    const secret = h.addPoll('P4', GROUP);
-    await h.vote(
-      voteMessage({
-        pollId: 'P4',
-        secret,
-        signCreator: ME.pn,
-        signVoter: BOB.lid,
-        key: groupKey(BOB),
-        options: ['Pasta'],
-        timestampMs: 1000,
-      }),
-    );
-    expect(h.poll('P4').voters.map((v) => [v.voter, v.selected])).toEqual([
-      [BOB.pn, hashes('Pasta')],
-    ]);
-  });
-
-  it('our own vote from another device (fromMe)', async () => {
-    h = makeHarness();
-    const secret = h.addPoll('P5', GROUP);
-    await h.vote(
-      voteMessage({
-        pollId: 'P5',
-        secret,
-        signCreator: ME.lid,
-        signVoter: ME.lid,
-        key: { remoteJid: GROUP, fromMe: true, participant: ME.lid },
-        options: ['Pizza'],
-        timestampMs: 1000,
-      }),
-    );
-    expect(h.poll('P5').voters.map((v) => v.voter)).toEqual([ME.pn]);
   });
 
   it('rejects a forged vote (wrong secret): no pair authenticates, nothing counted', async () => {

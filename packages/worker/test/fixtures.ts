@@ -3,13 +3,24 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { optionHash, silentLogger, type VoteChange, type VoteRejection } from '@pollmasters/shared';
-import type { WAMessage, WAMessageKey } from '@whiskeysockets/baileys';
+import {
+  type AuthenticationState,
+  initAuthCreds,
+  type WAMessage,
+  type WAMessageKey,
+} from '@whiskeysockets/baileys';
 import { afterEach } from 'vitest';
 import { encryptPollVote } from '../src/sandbox/votes.js';
 import { ChatStore } from '../src/store/chatStore.js';
 import { type Db, openDatabase } from '../src/store/database.js';
 import { PollStore } from '../src/store/pollStore.js';
 import { type Identity, VoteProcessor } from '../src/votes/voteProcessor.js';
+
+/** Fresh credentials and no keys, in memory: a device that has never logged in. */
+export const memoryAuth = (): AuthenticationState => ({
+  creds: initAuthCreds(),
+  keys: { get: async () => ({}), set: async () => {} },
+});
 
 export const ME = { pn: '15550000001@s.whatsapp.net', lid: '100000000000001@lid' };
 export const ALICE = { pn: '4915112345678@s.whatsapp.net', lid: '200000000000002@lid' };

@@ -1,11 +1,5 @@
 import { createHash } from 'node:crypto';
-import {
-  type AuthenticationState,
-  type BaileysEventMap,
-  decryptPollVote,
-  initAuthCreds,
-  type WAMessage,
-} from '@whiskeysockets/baileys';
+import { type BaileysEventMap, decryptPollVote, type WAMessage } from '@whiskeysockets/baileys';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import {
   createSandbox,
@@ -15,6 +9,7 @@ import {
   syntheticPerson,
 } from '../src/sandbox/index.js';
 import type { PollSocket } from '../src/socket.js';
+import { memoryAuth } from './fixtures.js';
 
 const opened: Sandbox[] = [];
 const sockets: PollSocket[] = [];
@@ -25,11 +20,6 @@ afterEach(async () => {
   for (const probe of probes.splice(0)) probe.close();
   for (const sock of sockets.splice(0)) await sock.end(undefined);
   for (const sandbox of opened.splice(0)) sandbox.close();
-});
-
-const memoryAuth = (): AuthenticationState => ({
-  creds: initAuthCreds(),
-  keys: { get: async () => ({}), set: async () => {} },
 });
 
 /** QR, scan, 515, reconnect, open; collects every vote message the app is handed. */

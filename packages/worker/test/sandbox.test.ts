@@ -8,7 +8,6 @@ import {
   type BaileysEventMap,
   DisconnectReason,
   decryptPollVote,
-  initAuthCreds,
   type WAMessage,
 } from '@whiskeysockets/baileys';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -20,6 +19,7 @@ import {
   type WorldChat,
 } from '../src/sandbox/index.js';
 import type { PollSocket } from '../src/socket.js';
+import { memoryAuth } from './fixtures.js';
 
 type Recorded = {
   [K in keyof BaileysEventMap]: { name: K; data: BaileysEventMap[K] };
@@ -52,10 +52,6 @@ function sandboxWith(options: SandboxOptionsInput = {}): Sandbox {
   });
   opened.push(sandbox);
   return sandbox;
-}
-
-function memoryAuth(): AuthenticationState {
-  return { creds: initAuthCreds(), keys: { get: async () => ({}), set: async () => {} } };
 }
 
 /** Everything a socket emits, and a way to wait (with a timeout) until something shows up. */
