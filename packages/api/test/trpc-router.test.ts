@@ -1,8 +1,10 @@
+import type { IncomingMessage } from 'node:http';
 import { PollMastersError } from '@pollmasters/shared';
 import { TRPCError } from '@trpc/server';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import type { Context } from '../src/trpc/context.js';
+import { ApiKeyAuth } from '../src/auth.js';
+import { type Context, createHttpContext, createWsContext } from '../src/trpc/context.js';
 import { toTRPCError } from '../src/trpc/errors.js';
 import { PollEventLog } from '../src/trpc/eventLog.js';
 import { PollSender } from '../src/trpc/pollSender.js';
@@ -10,7 +12,7 @@ import { appRouter } from '../src/trpc/router.js';
 import { SessionFeed } from '../src/trpc/sessionFeed.js';
 import { CHATS, FakeSession } from './fakeSession.js';
 
-const setup = (options: { delayMs?: number; authorized?: boolean } = {}) => {
+const setup = (options: { delayMs?: number } = {}) => {
   const session = new FakeSession({ status: 'ready', qr: null, user: { id: '1@s.whatsapp.net' } });
   const log = new PollEventLog();
   session.on('pollSent', (p) => log.pollSent(p));
@@ -21,7 +23,6 @@ const setup = (options: { delayMs?: number; authorized?: boolean } = {}) => {
     log,
     sessionFeed: new SessionFeed(log.epoch, session.sessionState),
     sender: new PollSender({ session, delayMs: options.delayMs ?? 0 }),
-    authorized: options.authorized ?? true,
     bufferedAmount: null,
   };
   return { session, ctx, caller: appRouter.createCaller(ctx) };
@@ -118,9 +119,27 @@ describe('tRPC router', () => {
     });
   });
 
-  it('rejects callers without the API key', async () => {
-    const { caller } = setup({ authorized: false });
-    await expect(caller.polls.list()).rejects.toMatchObject({ code: 'UNAUTHORIZED' });
+  it('makes no context, over HTTP or WebSocket, for a caller without the right key', () => {
+    const { ctx } = setup();
+    const auth = new ApiKeyAuth('the key');
+    const http = createHttpContext(ctx, auth);
+    const ws = createWsContext(ctx, auth);
+    const req = (headers: Record<string, string>) => ({ headers }) as IncomingMessage;
+    const over = (headers: Record<string, string>, apiKey?: string) =>
+      ({
+        req: req(headers),
+        res: { bufferedAmount: 0 },
+        info: { connectionParams: apiKey === undefined ? null : { apiKey } },
+      }) as unknown as Parameters<typeof ws>[0];
+    const unauthorized = { code: 'UNAUTHORIZED' };
+    expect(() => http({ req: req({}) } as Parameters<typeof http>[0])).toThrow(
+      expect.objectContaining(unauthorized),
+    );
+    expect(() => ws(over({}, 'a wrong key'))).toThrow(expect.objectContaining(unauthorized));
+    expect(ws(over({}, 'the key')).bufferedAmount?.()).toBe(0);
+    expect(
+      http({ req: req({ 'x-api-key': 'the key' }) } as Parameters<typeof http>[0]),
+    ).toMatchObject({ bufferedAmount: null });
   });
 
   it('streams the session state, then its changes, resumable by id', async () => {

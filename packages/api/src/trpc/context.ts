@@ -35,9 +35,11 @@ export interface TrpcServices {
   sender: PollSender;
 }
 
+/**
+ * What a procedure gets: made only for a caller that may use the API (the factories below
+ * refuse anyone else with UNAUTHORIZED before any procedure runs).
+ */
 export interface Context extends TrpcServices {
-  /** Whether the caller may use the API (no key configured, or the right key). */
-  authorized: boolean;
   /** Bytes queued on the caller's WebSocket; null over HTTP. */
   bufferedAmount: (() => number) | null;
   /**
@@ -63,7 +65,6 @@ export const createHttpContext = (services: TrpcServices, auth: ApiKeyAuth) => {
     if (!auth.accepts(keyOfHeaders(req.headers))) throw toTRPCError(unauthorized());
     return {
       ...services,
-      authorized: true,
       bufferedAmount: null,
       subscriptionSlots: httpSubscriptions,
     };
@@ -81,7 +82,6 @@ export const createWsContext = (services: TrpcServices, auth: ApiKeyAuth) => {
     if (!auth.accepts(param ?? keyOfHeaders(req.headers))) throw toTRPCError(unauthorized());
     return {
       ...services,
-      authorized: true,
       bufferedAmount: () => res.bufferedAmount,
       subscriptionSlots: new SubscriptionSlots(maxSubscriptionsPerConnection),
     };
