@@ -78,10 +78,10 @@ describe('PollCoalescer', () => {
     expect(emitted.map((p) => p.version)).toEqual([1]);
   });
 
-  it('emits every change with an interval of 0', () => {
-    const all = new PollCoalescer(0, (p) => emitted.push(p));
-    for (let v = 1; v <= 5; v++) all.push(poll('a', v));
-    expect(emitted.map((p) => p.version)).toEqual([1, 2, 3, 4, 5]);
+  it('refuses an interval that is not a positive number', () => {
+    for (const ms of [0, -1, Number.NaN]) {
+      expect(() => new PollCoalescer(ms, (p) => emitted.push(p))).toThrow(RangeError);
+    }
   });
 
   it('shares one byte budget between polls, the longest-waiting first, and keeps each newest', () => {

@@ -44,8 +44,6 @@ interface Entry<T> {
  * taking 10 pushes a second. The first change after a quiet interval goes out at once when the
  * budget allows; later ones go out together, oldest-dirty poll first. Once changes stop, the
  * budget refills faster (`quietBytesPerSec`), so the final states of a burst arrive soon.
- *
- * `intervalMs` 0 turns coalescing off: every newer state is emitted at once, unbudgeted.
  */
 export class PollCoalescer<T extends Versioned = Poll> {
   private readonly entries = new Map<string, Entry<T>>();
@@ -69,6 +67,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
     private readonly emit: (state: T) => unknown,
     options: CoalescerOptions = {},
   ) {
+    if (!(intervalMs > 0)) throw new RangeError('intervalMs must be a positive number');
     this.bytesPerSec = options.bytesPerSec ?? Number.POSITIVE_INFINITY;
     this.quietBytesPerSec = options.quietBytesPerSec ?? 16 * this.bytesPerSec;
     this.bytesPerTurn = options.bytesPerTurn ?? 256 * 1024;
@@ -86,11 +85,6 @@ export class PollCoalescer<T extends Versioned = Poll> {
     const now = this.now();
     this.refill(now);
     this.changedAt = now;
-    if (this.intervalMs <= 0) {
-      entry.version = state.version;
-      this.emit(state);
-      return;
-    }
     entry.pending = state;
     if (!this.dirty.has(state.id)) this.dirty.set(state.id, entry);
     this.run();
@@ -102,7 +96,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
    * state comes first.
    */
   retry(state: T): void {
-    if (this.closed || this.intervalMs <= 0) return;
+    if (this.closed) return;
     const entry = this.entry(state.id);
     if (entry.pending || state.version < entry.version) return;
     entry.pending = state;

@@ -10,7 +10,7 @@ export type CompatSession = SessionView<
 export type CompatContext = Omit<EdgeContext, 'session' | 'auth'> & { session: CompatSession };
 
 export interface CompatOptions {
-  /** At most one `poll_update_to_gui` per poll per this many milliseconds (default 100). */
+  /** At most one `poll_update_to_gui` per poll per this many milliseconds (> 0; default 100). */
   coalesceMs?: number;
   /** Unsent bytes a Socket.IO client may have queued before it is disconnected (default 4 MiB). */
   maxBufferedBytes?: number;

@@ -1,6 +1,6 @@
 import type { Poll } from '@pollmasters/shared';
 import type { Server } from 'socket.io';
-import { bufferedBytes, dropIfSlow, dropSlowClients, writeBufferOf } from './slowClients.js';
+import { bufferedBytes, dropIfSlow, writeBufferOf } from './slowClients.js';
 import { pollUpdateToGui } from './views.js';
 
 /** Approximately the JSON length of a poll's `poll_update_to_gui`, without building it. */
@@ -32,9 +32,6 @@ export interface PushResult {
  * One whose buffer still exceeds `maxBytes` (other events queued) is disconnected as
  * ./slowClients.ts does; one that stopped reading altogether is ended by engine.io's heartbeat.
  * Either gets the whole state in `initial_poll_data` when it reconnects.
- *
- * With `skipBusy` false (coalescing turned off) every state goes to every client, queued
- * behind what it has not read, and ./slowClients.ts alone bounds the queue.
  */
 export class GuiPushes {
   /** The newest version pushed, per poll. */
@@ -56,7 +53,6 @@ export class GuiPushes {
     private readonly io: Server,
     private readonly maxBytes: number,
     private readonly onSlowClient: (id: string, bytes: number) => void,
-    private readonly skipBusy = true,
     /** A busy client's queue went to its connection: what it is owed can go now. */
     private readonly onDrain: () => void = () => {},
   ) {
@@ -70,13 +66,6 @@ export class GuiPushes {
    */
   send(pollId: string, version: number, state: () => Poll | undefined): PushResult {
     const sockets = this.io.of('/').sockets;
-    if (!this.skipBusy) {
-      const poll = state();
-      if (!poll) return { bytes: 0, owed: false };
-      dropSlowClients(this.io, this.maxBytes, this.onSlowClient);
-      this.io.emit('poll_update_to_gui', pollUpdateToGui(poll));
-      return { bytes: estimateBytes(poll), owed: false };
-    }
     const fresh = version > (this.versions.get(pollId) ?? -1);
     let targets: Iterable<string>;
     if (fresh) {

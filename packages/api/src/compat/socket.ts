@@ -71,9 +71,7 @@ export const mountCompatSocket = (
   };
   // Full states go only to clients that took the previous ones, within one byte budget for
   // all polls together (./guiPushes.ts, ./coalescer.ts).
-  const pushes = new GuiPushes(io, maxBufferedBytes, onSlowClient, coalesceMs > 0, () =>
-    coalescer.kick(),
-  );
+  const pushes = new GuiPushes(io, maxBufferedBytes, onSlowClient, () => coalescer.kick());
   type Pending = { id: string; version: number; update: PollUpdate };
   const coalescer: PollCoalescer<Pending> = new PollCoalescer<Pending>(
     coalesceMs,
