@@ -7,27 +7,40 @@
  */
 export class Selections {
   private readonly shared = new Map<number, string[]>();
-  private readonly known: ReadonlySet<string>;
+  /** Option hash -> its bit in a selection mask (the first, should two options share a hash). */
+  private readonly bits = new Map<string, number>();
 
   constructor(readonly hashes: readonly string[]) {
-    this.known = new Set(hashes);
+    // Masks are 31-bit integers: a poll with more options (WhatsApp allows 12) shares nothing.
+    if (hashes.length > 31) return;
+    hashes.forEach((hash, i) => {
+      if (!this.bits.has(hash)) this.bits.set(hash, 1 << i);
+    });
   }
 
   split(selectedHex: readonly string[]): { selected: string[]; unknown: number } {
-    const chosen = new Set(selectedHex);
-    let unknown = 0;
-    for (const hash of chosen) if (!this.known.has(hash)) unknown += 1;
+    if (this.bits.size === 0 && this.hashes.length > 0) return this.splitUnshared(selectedHex);
     let mask = 0;
-    for (let i = 0; i < this.hashes.length; i++) if (chosen.has(this.hashes[i]!)) mask += 2 ** i;
-    // Masks are exact up to 2^53: a poll with more options (WhatsApp allows 12) shares nothing.
-    if (this.hashes.length > 52) {
-      return { selected: this.hashes.filter((h) => chosen.has(h)), unknown };
+    let unknown: string[] | null = null;
+    for (const hash of selectedHex) {
+      const bit = this.bits.get(hash);
+      if (bit !== undefined) mask |= bit;
+      else if (!unknown) unknown = [hash];
+      else if (!unknown.includes(hash)) unknown.push(hash);
     }
     let selected = this.shared.get(mask);
     if (!selected) {
-      selected = Object.freeze(this.hashes.filter((h) => chosen.has(h)).slice()) as string[];
+      selected = this.hashes.filter((h) => (mask & this.bits.get(h)!) !== 0);
+      Object.freeze(selected);
       this.shared.set(mask, selected);
     }
-    return { selected, unknown };
+    return { selected, unknown: unknown?.length ?? 0 };
+  }
+
+  private splitUnshared(selectedHex: readonly string[]): { selected: string[]; unknown: number } {
+    const chosen = new Set(selectedHex);
+    let unknown = 0;
+    for (const hash of chosen) if (!this.hashes.includes(hash)) unknown += 1;
+    return { selected: this.hashes.filter((h) => chosen.has(h)), unknown };
   }
 }

@@ -21,4 +21,12 @@ describe('Selections', () => {
     expect(s.split([A]).selected).not.toBe(first);
     expect(Object.isFrozen(first)).toBe(true);
   });
+
+  it('splits the same way, without sharing, for a poll of more options than a mask holds', () => {
+    const many = Array.from({ length: 40 }, (_, i) => optionHash(`option ${i}`));
+    const s = new Selections(many);
+    const picked = s.split([many[35]!, many[2]!, STRANGER, many[2]!]);
+    expect(picked).toEqual({ selected: [many[2], many[35]], unknown: 1 });
+    expect(s.split([many[2]!, many[35]!]).selected).not.toBe(picked.selected);
+  });
 });
