@@ -227,12 +227,8 @@ export class SessionService extends EventEmitter<SessionEvents> {
       await Promise.race([channel.whenReady(), failed]);
       const snapshot = await Promise.race([channel.call({ type: 'snapshot' }), failed]);
       this.setState({ status: snapshot.status, qr: snapshot.qr, user: snapshot.user });
-      const changed = this.polls.reset(snapshot.polls);
-      if (changed.length > 0)
-        this.emit(
-          'pollsUpdated',
-          changed.map((poll) => pollUpdateOf(poll)),
-        );
+      const changed = this.polls.reset(snapshot.polls).map((poll) => pollUpdateOf(poll));
+      if (changed.length > 0) this.emit('pollsUpdated', changed);
       this.state = 'running';
       this.startedAt = Date.now();
       this.logger.info({ polls: this.polls.size, status: snapshot.status }, 'worker ready');
