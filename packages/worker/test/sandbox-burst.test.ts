@@ -185,6 +185,16 @@ describe('sandbox vote bursts', () => {
     await expect(
       probe.castPrepared([{ ...good, payloads: good.payloads.subarray(1) }]),
     ).rejects.toThrow(/payloads end/);
+    const backwards = Uint32Array.from(good.offsets);
+    [backwards[1], backwards[2]] = [backwards[2]!, backwards[1]!];
+    await expect(probe.castPrepared([{ ...good, offsets: backwards }])).rejects.toThrow(
+      /every vote needs a payload/,
+    );
+    await expect(probe.castPrepared([good, good])).rejects.toThrow(/one set of prepared votes/);
+    // Votes for a poll this network never carried: no network answers.
+    await expect(
+      probe.castPrepared([{ ...good, pollId: 'nope' }], { timeoutMs: 200 }),
+    ).rejects.toThrow(/did not answer/);
     expect(votes).toHaveLength(0);
     // The same votes, whole, are delivered.
     await probe.castPrepared([good]);

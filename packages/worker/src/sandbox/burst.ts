@@ -96,6 +96,7 @@ export function preparedProblem(p: PreparedVotes): string | null {
   if (!Number.isInteger(p.count) || p.count < 1) return 'count must be a positive integer';
   if (p.offsets.length !== p.count + 1) return 'offsets must hold count + 1 entries';
   if (p.ivs.length !== p.count * 12) return 'ivs must hold 12 bytes per vote';
+  if (p.offsets[0] !== 0) return 'offsets must start at 0';
   if (p.offsets[p.count] !== p.payloads.length) return 'offsets must end at the payloads end';
   for (let i = 0; i < p.count; i++) {
     if (p.offsets[i]! >= p.offsets[i + 1]!) return 'every vote needs a payload';

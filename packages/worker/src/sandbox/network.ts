@@ -242,6 +242,8 @@ export class Network {
    * a connection online; not recorded in the ledger.
    */
   async burst(votes: readonly PreparedVotes[], options: BurstOptions): Promise<BurstResult> {
+    const pollIds = new Set(votes.map((v) => v.pollId));
+    if (pollIds.size < votes.length) throw new Error('one set of prepared votes per poll');
     const targets = votes.map((v) => {
       const problem = preparedProblem(v);
       if (problem) throw new Error(`prepared votes for ${v.pollId}: ${problem}`);

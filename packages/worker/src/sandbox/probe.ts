@@ -75,6 +75,7 @@ export class SandboxProbe {
       { type: 'burstKeys', pollIds, requestId: this.id() },
       timeoutMs,
     );
+    if (answer.type === 'error') throw new Error(answer.message);
     if (answer.type !== 'burstKeys') throw new Error(`unexpected answer ${answer.type}`);
     return answer.keys;
   }
