@@ -88,9 +88,10 @@ it('migrates a version 1 database: every stored vote is kept, and `votes` still 
   expect(polls.applyVote('P', { ...vote(ALICE.pn, 'Pizza', 1000), messageId: 'M1' }, 0)).toEqual({
     kind: 'duplicate',
   });
-  expect(db.prepare('SELECT voter FROM votes ORDER BY voter').all()).toEqual([
-    { voter: ALICE.pn },
-    { voter: BOB.pn },
+  // The message ids came along into the log.
+  expect(db.prepare('SELECT voter, message_id FROM votes ORDER BY voter').all()).toEqual([
+    { voter: ALICE.pn, message_id: 'M1' },
+    { voter: BOB.pn, message_id: null },
   ]);
   db.close();
 });
@@ -113,6 +114,16 @@ it('replays the log after a restart, and compacts it once most of it is obsolete
   const before = polls.toPoll(polls.get('P')!);
   expect(before.voters.map((v) => v.voter)).toEqual([ALICE.pn, BOB.pn].sort());
   expect(logRows(db)).toBe(1_500 + 3);
+  // Each row keeps the id of the message that carried it (none for a forgotten voter).
+  expect(
+    db
+      .prepare('SELECT voter, message_id FROM vote_log WHERE voter != ? ORDER BY seq')
+      .all(ALICE.pn),
+  ).toEqual([
+    { voter: BOB.lid, message_id: 'M10' },
+    { voter: BOB.lid, message_id: null },
+    { voter: BOB.pn, message_id: 'M20' },
+  ]);
   db.close();
 
   // The restart replays it all to the same state, and keeps one row per voter.

@@ -60,7 +60,6 @@ interface VoteRow {
   /** JSON array of option hashes; null: the voter is forgotten (taken over by an alias). */
   selected: string | null;
   timestamp_ms: number;
-  message_id: string | null;
 }
 
 /**
@@ -108,8 +107,8 @@ export class PollStore {
     let rows = 0;
     for (const row of db
       .prepare<[], VoteRow>(
-        `SELECT poll_id, voter, name, selected, timestamp_ms, message_id FROM vote_log
-         ORDER BY seq`,
+        // Not message_id: it stays in the log, for whoever reads the file; decisions need none.
+        `SELECT poll_id, voter, name, selected, timestamp_ms FROM vote_log ORDER BY seq`,
       )
       .iterate()) {
       rows += 1;
