@@ -72,4 +72,43 @@ describe('PollReadModel', () => {
     expect(first.poll.version).toBe(2);
     expect(first.poll.voters.map((v) => v.voter)).toEqual(['1@s.whatsapp.net', '2@s.whatsapp.net']);
   });
+
+  it('keeps one shared, frozen selection array per selection, for voters and for the changes it passes on', () => {
+    const model = new PollReadModel();
+    const A = OPTIONS[0]!.hash;
+    const B = OPTIONS[1]!.hash;
+    // A snapshot whose voters each came with their own arrays (as cloned from the worker).
+    const kept = model.put({
+      ...poll('p'),
+      version: 2,
+      voters: [
+        { voter: '1@s.whatsapp.net', selected: [A, B], timestampMs: 1 },
+        { voter: '2@s.whatsapp.net', selected: [`${A}`, `${B}`], timestampMs: 2 },
+      ],
+    });
+    expect(kept.voters[0]!.selected).toBe(kept.voters[1]!.selected);
+    expect(Object.isFrozen(kept.voters[0]!.selected)).toBe(true);
+    expect(model.get('p')).toEqual(kept);
+
+    const update = model
+      .apply([
+        {
+          pollId: 'p',
+          voter: '3@s.whatsapp.net',
+          selected: [A, B],
+          unknownHashes: 0,
+          timestampMs: 3,
+          version: 3,
+        },
+      ])
+      .get('p')!;
+    expect(update.changes[0]!.selected).toBe(kept.voters[0]!.selected);
+    expect(update.poll.voters.map((v) => v.selected)).toEqual([
+      [A, B],
+      [A, B],
+      [A, B],
+    ]);
+    expect(new Set(update.poll.voters.map((v) => v.selected)).size).toBe(1);
+    expect(update.counts.map((c) => c.count)).toEqual([3, 3, 0]);
+  });
 });

@@ -71,13 +71,13 @@ const addSelection = (entry: Entry, selected: readonly string[], delta: number):
 
 /**
  * A change as the read model keeps it (and passes it on to the event log): with the poll's own
- * id and option-hash strings instead of the fresh copies it crossed the thread boundary with,
- * and its selection the same array the voter's entry holds.
+ * id and option-hash strings (and the voter's id as already kept) instead of the fresh copies
+ * it crossed the thread boundary with, and its selection the poll's shared array for it.
  */
 const ownStrings = (entry: Entry, change: VoteChange): VoteChange => {
   const own: VoteChange = {
     pollId: entry.poll.id,
-    voter: change.voter,
+    voter: entry.voters.get(change.voter)?.voter ?? change.voter,
     selected: entry.selections.split(change.selected).selected,
     unknownHashes: change.unknownHashes,
     timestampMs: change.timestampMs,
@@ -101,7 +101,10 @@ const materialise = (entry: Entry): Poll => {
 export class PollReadModel {
   private readonly entries = new Map<string, Entry>();
 
-  /** Replaces everything with a snapshot; returns the polls that are new or changed. */
+  /**
+   * Replaces everything with a snapshot; returns the polls that are new or changed, as this
+   * model holds them (its own compact copies, not the snapshot's objects).
+   */
   reset(polls: readonly Poll[]): Poll[] {
     const changed: Poll[] = [];
     const seen = new Set<string>();
@@ -109,26 +112,35 @@ export class PollReadModel {
       seen.add(poll.id);
       const before = this.entries.get(poll.id);
       if (before && before.poll.version >= poll.version) continue;
-      this.put(poll);
-      changed.push(poll);
+      changed.push(this.put(poll));
     }
     for (const id of this.entries.keys()) if (!seen.has(id)) this.entries.delete(id);
     return changed;
   }
 
-  /** Adds a poll (or a newer state of it). */
-  put(poll: Poll): void {
+  /**
+   * Adds a poll (or a newer state of it) and returns it as this model holds it: each voter's
+   * selection as the poll's own shared array, counts taken from what is kept.
+   */
+  put(poll: Poll): Poll {
     const { voters, ...rest } = poll;
     const selections = new Selections(poll.options.map((o) => o.hash));
-    this.entries.set(poll.id, {
+    const kept = new Map<string, VoterSelection>();
+    for (const v of voters) {
+      const { selected } = selections.split(v.selected);
+      if (selected.length > 0) kept.set(v.voter, { ...v, selected });
+    }
+    const entry: Entry = {
       poll: rest,
-      voters: new Map(
-        voters.map((v) => [v.voter, { ...v, selected: selections.split(v.selected).selected }]),
-      ),
-      counts: new Map(countVotes(poll).map((c) => [c.hash, c.count])),
+      voters: kept,
+      counts: new Map(),
       selections,
       cached: null,
-    });
+    };
+    const state = materialise(entry);
+    for (const c of countVotes(state)) entry.counts.set(c.hash, c.count);
+    this.entries.set(poll.id, entry);
+    return state;
   }
 
   /**

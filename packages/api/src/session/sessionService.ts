@@ -271,9 +271,9 @@ export class SessionService extends EventEmitter<SessionEvents> {
   private addPoll(poll: Poll): void {
     const known = this.polls.get(poll.id);
     if (known && known.version >= poll.version) return;
-    this.polls.put(poll);
-    if (!known) this.emit('pollSent', poll);
-    else this.emit('pollsUpdated', [pollUpdateOf(poll)]);
+    const kept = this.polls.put(poll);
+    if (!known) this.emit('pollSent', kept);
+    else this.emit('pollsUpdated', [pollUpdateOf(kept)]);
   }
 
   private setState(next: SessionState): void {
