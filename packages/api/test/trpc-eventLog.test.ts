@@ -79,12 +79,27 @@ describe('PollEventLog', () => {
     ]);
   });
 
-  it('is a bounded ring: cursors older than the buffer cannot resume', () => {
+  it('is bounded by events: cursors older than what it keeps cannot resume', () => {
     const log = new PollEventLog({ epoch: 'e1', capacity: 3 });
     for (let i = 0; i < 10; i++) log.pollSent(poll(`p${i}`));
     expect(log.oldest).toBe(8);
     expect(log.after({ epoch: 'e1', seq: 7 })?.map((e) => e.seq)).toEqual([8, 9, 10]);
     expect(log.after({ epoch: 'e1', seq: 6 })).toBeNull();
+  });
+
+  it('stays bounded and resumable over many thousands of events', () => {
+    const log = new PollEventLog({ epoch: 'e1', capacity: 10 });
+    for (let i = 0; i < 3_000; i++) log.pollSent(poll(`p${i}`));
+    expect(log.oldest).toBe(2_991);
+    expect(log.after({ epoch: 'e1', seq: 2_990 })?.map((e) => e.seq)).toEqual(
+      Array.from({ length: 10 }, (_, i) => 2_991 + i),
+    );
+    expect(
+      log
+        .after({ epoch: 'e1', seq: 2_995 })
+        ?.map((e) => e.event.type === 'pollSent' && e.event.poll.id),
+    ).toEqual(['p2995', 'p2996', 'p2997', 'p2998', 'p2999']);
+    expect(log.after({ epoch: 'e1', seq: 2_989 })).toBeNull();
   });
 
   it('is bounded by the vote changes it holds too, keeping the newest event whatever its size', () => {

@@ -17,7 +17,8 @@ export interface LogEntry {
  */
 export const eventForPoll = (entry: LogEntry, pollId: string): LogEntry['event'] => {
   const { event } = entry;
-  if (event.type !== 'votes' || event.polls.length === 1) return event;
+  if (event.type !== 'votes') return event;
+  if (event.polls.length === 1 && event.polls[0]!.pollId === pollId) return event;
   return { type: 'votes', polls: event.polls.filter((p) => p.pollId === pollId) };
 };
 
@@ -41,8 +42,9 @@ export interface PollEventLogOptions {
 
 /**
  * The in-process log of poll events behind `polls.updates`: a bounded queue (by events and by
- * the vote changes they hold) whose entries have ids `${epoch}-${seq}`. The epoch changes with every process, so an id from an
- * earlier run is recognised as such and answered with a resync instead of a wrong replay.
+ * the vote changes they hold) whose entries have ids `${epoch}-${seq}`. The epoch changes with
+ * every process, so an id from an earlier run is recognised as such and answered with a resync
+ * instead of a wrong replay.
  */
 export class PollEventLog {
   readonly epoch: string;

@@ -29,7 +29,7 @@ export interface PollUpdatesOptions {
  * Live events are queued from the start, before the backlog is read, and deduplicated by seq,
  * so nothing falls between backlog and live events and nothing comes twice. A `lastEventId`
  * that this log can still resume gets exactly the (filtered) events after it; any other id
- * (another process run, older than the ring buffer, malformed) gets a `pollState` per
+ * (another process run, older than the log keeps, malformed) gets a `pollState` per
  * (filtered) poll and `synced`, then live events.
  */
 export async function* pollUpdates(
