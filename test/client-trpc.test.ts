@@ -5,6 +5,7 @@ import {
   type PollMastersClient,
 } from '@pollmasters/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { clientReady } from './helpers/wait.js';
 
@@ -119,7 +120,7 @@ describe('client package against the sandbox server', () => {
     expect(versions).toEqual([...versions].sort((a, b) => a - b));
 
     // The changes replayed on the sent poll give exactly the server's state.
-    const voters = new Map<string, string[]>();
+    const voters = new Map<string, readonly string[]>();
     for (const c of pollVotes.flatMap((p) => p.changes)) {
       if (c.selected.length === 0) voters.delete(c.voter);
       else voters.set(c.voter, c.selected);
@@ -161,5 +162,49 @@ describe('client package against the sandbox server', () => {
       message: 'options: options must be unique',
       data: { code: 'BAD_REQUEST', httpStatus: 400 },
     });
+  });
+
+  it('sends the votes one batch stored for several polls as one votes event, and one poll its own part', async () => {
+    server = await startTestServer({ sandbox: { autoVote: false } });
+    const client = connect(server.url);
+    await clientReady(client);
+    const group = (await client.chats.list.query()).find((c) => c.isGroup)!;
+    const send = (question: string) =>
+      client.polls.send.mutate({ chatIds: [group.id], question, options: ['a', 'b'] });
+    const [first, second] = [(await send('One?')).results[0]!, (await send('Two?')).results[0]!];
+    const all: PollEvent[] = [];
+    const one: PollEvent[] = [];
+    const subs = [
+      client.polls.updates.subscribe({ snapshot: false }, { onData: (e) => all.push(e.data) }),
+      client.polls.updates.subscribe(
+        { snapshot: false, pollId: second.pollId! },
+        { onData: (e) => one.push(e.data) },
+      ),
+    ];
+    await vi.waitFor(() => expect([all.length, one.length]).toEqual([1, 1]));
+    // 20 votes on each poll, delivered to the worker in one batch: one transaction.
+    const probe = new SandboxProbe(server.sandboxChannel);
+    try {
+      await probe.voteBurst(
+        [first, second].map((r) => ({ pollId: r.pollId!, count: 20 })),
+        { seed: 5, batchSize: 500 },
+      );
+    } finally {
+      probe.close();
+    }
+    const polls = (events: PollEvent[]) =>
+      events.flatMap((e) =>
+        e.type === 'votes' ? [e.polls.map((p) => [p.pollId, p.changes.length])] : [],
+      );
+    await vi.waitFor(() =>
+      expect(polls(all)).toEqual([
+        [
+          [first.pollId, 20],
+          [second.pollId, 20],
+        ],
+      ]),
+    );
+    await vi.waitFor(() => expect(polls(one)).toEqual([[[second.pollId, 20]]]));
+    for (const sub of subs) sub.unsubscribe();
   });
 });

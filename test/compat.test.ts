@@ -28,7 +28,7 @@ const expectedView = (options: string[], votes: Record<string, string[]>) => ({
   ),
 });
 
-const sorted = (voters: Record<string, string[]>) =>
+const sorted = (voters: Record<string, readonly string[]>) =>
   Object.fromEntries(
     Object.entries(voters)
       .map(([k, v]) => [k, [...v].sort()] as const)

@@ -27,7 +27,7 @@ class RecordingWebSocket extends WebSocket {
 
 /** A poll's voters as a subscriber rebuilds them from `polls.updates`. */
 class Follower {
-  readonly voters = new Map<string, string[]>();
+  readonly voters = new Map<string, readonly string[]>();
   changes = 0;
   lastId: string | null = null;
   error: { code?: string; message: string } | null = null;

@@ -58,8 +58,8 @@ export const PollData = z.object({
   optionHashes: z.array(OptionHash),
   /** Option text -> number of voters who selected it. */
   results: z.record(z.string(), z.number().int().nonnegative()),
-  /** Voter JID -> selected option hashes (hex). */
-  voters: z.record(z.string(), z.array(OptionHash)),
+  /** Voter JID -> selected option hashes (hex); read-only (shared between voters). */
+  voters: z.record(z.string(), z.array(OptionHash).readonly()),
   chatId: z.string(),
   /** Milliseconds since the epoch. */
   timestamp: z.number(),

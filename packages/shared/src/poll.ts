@@ -66,17 +66,20 @@ export const VoterSelection = z.object({
   voter: z.string(),
   /** Display name where known. */
   name: z.string().optional(),
-  /** Hashes of the selected options that match an option of the poll. */
-  selected: z.array(OptionHash),
+  /**
+   * Hashes of the selected options that match an option of the poll. Read-only: voters with the
+   * same selection may share one array (./selections.ts).
+   */
+  selected: z.array(OptionHash).readonly(),
   /** WhatsApp's `senderTimestampMs` of the vote that set this selection. */
   timestampMs: z.number(),
 });
 export type VoterSelection = z.infer<typeof VoterSelection>;
 
-/** A poll with its current results, as the worker stores it and the API serves it. */
 /** A poll id as callers may name one (WhatsApp's message id of the poll). */
 export const PollId = z.string().min(1).max(256);
 
+/** A poll with its current results, as the worker stores it and the API serves it. */
 export const Poll = z.object({
   id: z.string(),
   chatId: z.string(),
@@ -99,8 +102,8 @@ export const VoteChange = z.object({
   pollId: z.string(),
   voter: z.string(),
   name: z.string().optional(),
-  /** The voter's selection after this vote; empty = withdrawn. */
-  selected: z.array(OptionHash),
+  /** The voter's selection after this vote; empty = withdrawn. Read-only, as in VoterSelection. */
+  selected: z.array(OptionHash).readonly(),
   /** Hashes in this vote that matched no option. */
   unknownHashes: z.number().int().nonnegative(),
   timestampMs: z.number(),
