@@ -1,4 +1,5 @@
 import { Config, startServer } from '@pollmasters/api';
+import type { PreparedVotes } from '@pollmasters/worker/sandbox/remote';
 import { SandboxProbe } from '@pollmasters/worker/sandbox/remote';
 import { pino } from 'pino';
 import type { FromServer, ToServer } from './protocol.js';
@@ -53,6 +54,21 @@ process.on('message', (raw) => {
   );
 });
 
+/** Prepared votes whose arrays live in one SharedArrayBuffer (posting them copies nothing). */
+const inSharedMemory = (v: PreparedVotes): PreparedVotes => {
+  const sizes = [v.payloads.byteLength, v.ivs.byteLength, v.offsets.byteLength];
+  const memory = new SharedArrayBuffer(sizes[0]! + sizes[1]! + sizes[2]! + 4);
+  const payloads = new Uint8Array(memory, 0, sizes[0]);
+  const ivs = new Uint8Array(memory, sizes[0], sizes[1]);
+  // Uint32Array views must start on a multiple of 4.
+  const at = Math.ceil((sizes[0]! + sizes[1]!) / 4) * 4;
+  const offsets = new Uint32Array(memory, at, v.offsets.length);
+  payloads.set(v.payloads);
+  ivs.set(v.ivs);
+  offsets.set(v.offsets);
+  return { ...v, payloads, ivs, offsets };
+};
+
 async function handle(message: ToServer): Promise<void> {
   switch (message.type) {
     case 'createPolls': {
@@ -78,7 +94,12 @@ async function handle(message: ToServer): Promise<void> {
     }
     case 'burst': {
       // Encrypted by the bench process (the voters' phones), so the server only delivers them.
-      const result = await probe.castPrepared(message.votes, {
+      // Into shared memory first: the sandbox's BroadcastChannel has other listeners in this
+      // process (the API's probe), and each would get its own copy of a plain buffer. The IPC
+      // message's copies are let go; what stays is the network's one copy of its queue.
+      const votes = message.votes.map(inSharedMemory);
+      message.votes = [];
+      const result = await probe.castPrepared(votes, {
         ...(message.ratePerSec ? { ratePerSec: message.ratePerSec } : {}),
         batchSize: message.batchSize,
         timeoutMs: 120_000,

@@ -57,9 +57,13 @@ describe('the tRPC transformer', () => {
   it('sends plain JSON as superjson would, byte for byte, without annotations', () => {
     const event = {
       type: 'votes',
-      pollId: '3EB0AA',
-      changes: [{ voter: '1555@s.whatsapp.net', selected: ['ab'], timestampMs: 1_700_000_000_000 }],
-      counts: { Pizza: 1, Soup: 0 },
+      polls: [
+        {
+          pollId: '3EB0AA',
+          changes: [{ voter: '1555@s.whatsapp.net', selected: ['ab'], timestampMs: 1_700_000 }],
+          counts: [{ name: 'Pizza', hash: 'ab', count: 1 }],
+        },
+      ],
     };
     expect(JSON.stringify(transformer.serialize(event))).toBe(
       JSON.stringify(superjson.serialize(event)),

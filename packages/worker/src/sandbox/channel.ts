@@ -3,6 +3,10 @@ import { LedgerVote } from './ledger.js';
 
 const RequestId = z.union([z.string(), z.number()]);
 
+/** Typed arrays over any buffer, shared memory included (a burst's votes may come in one). */
+const AnyUint8Array = z.custom<Uint8Array>((v) => v instanceof Uint8Array, 'a Uint8Array');
+const AnyUint32Array = z.custom<Uint32Array>((v) => v instanceof Uint32Array, 'a Uint32Array');
+
 /**
  * What a member's phone knows of a poll, all it needs to cast encrypted votes on it: the
  * creation message's secret, its options, and which JIDs sign in its chat.
@@ -29,9 +33,9 @@ export const PreparedVotes = z.strictObject({
   pollId: z.string(),
   seed: z.number().int().nonnegative(),
   count: z.number().int().min(1),
-  payloads: z.instanceof(Uint8Array),
-  offsets: z.instanceof(Uint32Array),
-  ivs: z.instanceof(Uint8Array),
+  payloads: AnyUint8Array,
+  offsets: AnyUint32Array,
+  ivs: AnyUint8Array,
   /** Option name -> votes selecting it: what the results must be once all are counted. */
   counts: z.record(z.string(), z.number().int().nonnegative()),
 });
