@@ -5,7 +5,13 @@ import { join } from 'node:path';
 import { tallyPoll } from '@pollmasters/shared';
 import { type PreparedVotes, prepareVotes } from '@pollmasters/worker/sandbox';
 import Database from 'better-sqlite3';
-import { buildPackages, DIST_CONDITION, HEAP_FLAGS, transpile } from '../scripts/build.js';
+import {
+  buildPackages,
+  DIST_CONDITION,
+  HEAP_FLAGS,
+  SERVER_ENV,
+  transpile,
+} from '../scripts/build.js';
 import { Clients, Phase } from './clients.js';
 import { type FromServer, OPTIONS, type Tally, type ToServer, VOTERS } from './protocol.js';
 
@@ -84,7 +90,12 @@ class ServerProcess {
         dataDir,
         channel,
       ],
-      { stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' },
+      {
+        stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+        serialization: 'advanced',
+        // The server's environment, as `pnpm start` sets it; the bench's own overrides it.
+        env: { ...SERVER_ENV, ...process.env },
+      },
     );
     return new Promise((resolve, reject) => {
       child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));

@@ -26,6 +26,14 @@ export const DIST_CONDITION = '--conditions=pollmasters-dist';
  */
 export const HEAP_FLAGS = ['--max-semi-space-size=8', '--max-old-space-size=1024'];
 
+/**
+ * The environment the server runs with (`pnpm start`): glibc's malloc keeps one arena per
+ * thread by default (up to 8 per core), each holding on to what its thread freed; two arenas
+ * for the whole process gave 254-262 MB peak RSS in `pnpm bench` instead of 274-291 MB, at the
+ * same throughput (docs/performance.md, session 3). Other C libraries ignore it.
+ */
+export const SERVER_ENV = { MALLOC_ARENA_MAX: '2' };
+
 const root = join(import.meta.dirname, '..');
 const PACKAGES = ['shared', 'worker', 'api', 'client'];
 

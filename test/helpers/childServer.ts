@@ -1,6 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DIST_CONDITION, HEAP_FLAGS } from '../../scripts/build.js';
+import { DIST_CONDITION, HEAP_FLAGS, SERVER_ENV } from '../../scripts/build.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -31,7 +31,7 @@ export const spawnServer = (
   new Promise((resolve, reject) => {
     const proc = spawn(process.execPath, [...SERVER_COMMAND, '--port', '0', ...args], {
       cwd: root,
-      env: { ...process.env, ...env },
+      env: { ...process.env, ...SERVER_ENV, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let stdout = '';
