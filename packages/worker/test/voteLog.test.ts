@@ -60,6 +60,12 @@ const V1_POLLS_AND_VOTES = `
 const logRows = (db: Db) =>
   (db.prepare('SELECT count(*) AS n FROM vote_log').get() as { n: number }).n;
 
+/** The store as a process start opens it: the database in `dir`, migrated and replayed. */
+const open = (dir: string) => {
+  const db = openDatabase(dir, 'test');
+  return { db, polls: new PollStore(db) };
+};
+
 it('migrates a version 1 database: every stored vote is kept, and `votes` still lists them', () => {
   const dir = tempDir();
   const v1 = new Database(join(dir, 'test.sqlite'));
@@ -77,9 +83,8 @@ it('migrates a version 1 database: every stored vote is kept, and `votes` still 
   insert.run('P', BOB.pn, null, JSON.stringify([optionHash('Salad')]), 2000, null);
   v1.close();
 
-  const db = openDatabase(dir, 'test');
+  const { db, polls } = open(dir);
   expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
-  const polls = new PollStore(db);
   expect(polls.toPoll(polls.get('P')!).voters).toEqual([
     { voter: ALICE.pn, name: 'Alice', selected: [optionHash('Pizza')], timestampMs: 1000 },
     { voter: BOB.pn, selected: [optionHash('Salad')], timestampMs: 2000 },
@@ -98,8 +103,7 @@ it('migrates a version 1 database: every stored vote is kept, and `votes` still 
 
 it('replays the log after a restart, and compacts it once most of it is obsolete', () => {
   const dir = tempDir();
-  let db = openDatabase(dir, 'test');
-  let polls = new PollStore(db);
+  let { db, polls } = open(dir);
   addPoll(polls);
   // Alice changes her mind 1,500 times, each change committed on its own: 1,500 rows.
   for (let t = 1; t <= 1_500; t++) {
@@ -127,30 +131,26 @@ it('replays the log after a restart, and compacts it once most of it is obsolete
   db.close();
 
   // The restart replays it all to the same state, and keeps one row per voter.
-  db = openDatabase(dir, 'test');
-  polls = new PollStore(db);
+  ({ db, polls } = open(dir));
   expect(polls.toPoll(polls.get('P')!)).toEqual(before);
   expect(logRows(db)).toBe(2);
   db.close();
 
-  db = openDatabase(dir, 'test');
-  polls = new PollStore(db);
+  ({ db, polls } = open(dir));
   expect(polls.toPoll(polls.get('P')!)).toEqual(before);
   db.close();
 });
 
 it('replays a vote and its takeover by the same person in one batch in the order they happened', () => {
   const dir = tempDir();
-  let db = openDatabase(dir, 'test');
-  let polls = new PollStore(db);
+  let { db, polls } = open(dir);
   addPoll(polls);
   // One transaction: Bob votes under his LID, then his PN takes the vote over.
   polls.applyVote('P', vote(BOB.lid, 'Pasta', 10), 0);
   polls.applyVote('P', vote(BOB.pn, 'Salad', 20), 0, [BOB.lid]);
   polls.flush();
   db.close();
-  db = openDatabase(dir, 'test');
-  polls = new PollStore(db);
+  ({ db, polls } = open(dir));
   expect(polls.toPoll(polls.get('P')!).voters.map((v) => [v.voter, v.selected])).toEqual([
     [BOB.pn, [optionHash('Salad')]],
   ]);
