@@ -165,7 +165,7 @@ export class PollStore {
             pollId,
             voter,
             vote.name ?? null,
-            JSON.stringify(vote.selected),
+            jsonOf(vote.selected),
             vote.timestampMs,
             messageId ?? null,
           );
@@ -323,6 +323,20 @@ export class PollStore {
 }
 
 const NO_ALIASES: readonly string[] = [];
+
+/**
+ * A selection's JSON for the vote log, made once per array: a poll's voters share one array
+ * per selection (`Selections`), so most votes need no JSON.stringify of their own.
+ */
+const selectionJson = new WeakMap<readonly string[], string>();
+const jsonOf = (selected: readonly string[]): string => {
+  let json = selectionJson.get(selected);
+  if (json === undefined) {
+    json = JSON.stringify(selected);
+    selectionJson.set(selected, json);
+  }
+  return json;
+};
 
 /** Rows of the vote log beyond twice the live votes that are tolerated before compacting. */
 const COMPACT_SLACK = 1_000;
