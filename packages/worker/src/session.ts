@@ -205,9 +205,7 @@ export class WhatsAppSession {
           // Usually synchronous: await only when the processor has something to look up.
           const pending = this.votes.handle(msg, update);
           if (pending) await pending;
-        }
-        // Our own sent poll comes back as an `append`: known already, nothing to parse.
-        else if (!this.deps.polls.get(msg.key.id ?? '')) this.recordPoll(msg);
+        } else this.recordPoll(msg);
       }
     } finally {
       // WhatsApp may consider a delivered message done: store what this batch accepted now.
@@ -217,6 +215,9 @@ export class WhatsAppSession {
 
   /** Stores a poll creation message once and announces it; returns the poll (known or new). */
   private recordPoll(msg: WAMessage): Poll | null {
+    // Known already (our own sent poll comes back as an `append`): nothing to parse again.
+    const known = msg.key.id ? this.deps.polls.get(msg.key.id) : undefined;
+    if (known) return this.deps.polls.toPoll(known);
     const parsed = parsePollCreation(msg, this.me());
     if (!parsed) return null;
     const added = this.deps.polls.add(parsed);

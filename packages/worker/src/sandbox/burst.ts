@@ -91,9 +91,12 @@ export function prepareVotes(keys: BurstKeys, seed: number, count: number): Prep
   };
 }
 
-/** Why prepared votes cannot be cast as they are; null when they can. */
+/**
+ * Why prepared votes cannot be cast as they are; null when they can. The channel's schema
+ * (`PreparedVotes`) has checked each field; this checks that they fit together, and is
+ * answered to the caller as an error (an invalid channel message would just be ignored).
+ */
 export function preparedProblem(p: PreparedVotes): string | null {
-  if (!Number.isInteger(p.count) || p.count < 1) return 'count must be a positive integer';
   if (p.offsets.length !== p.count + 1) return 'offsets must hold count + 1 entries';
   if (p.ivs.length !== p.count * 12) return 'ivs must hold 12 bytes per vote';
   if (p.offsets[0] !== 0) return 'offsets must start at 0';
