@@ -21,7 +21,7 @@ export class Phase {
   private readonly waiters = new Set<() => void>();
 
   /**
-   * `votes`: poll id -> votes cast on it in this phase (one per voter). `socketLatency`: match
+   * `votes`: poll id -> votes cast on it in this phase (one per voter). `matchSocketVoters`: match
    * each voter's first Socket.IO sighting to its injection (the latency phase); otherwise only
    * the final states are kept, so that the bench's own bookkeeping does not take the CPU the
    * server needs.

@@ -162,9 +162,11 @@ const compare = (
   let wrong = 0;
   for (const [pollId, want] of expected) {
     const got = seen(pollId);
+    // Every option's count, and nothing counted under any other name (a raw hash, say).
     const same =
       got?.voters === want.voters &&
-      OPTIONS.every((o) => (got.counts[o] ?? 0) === (want.counts[o] ?? 0));
+      OPTIONS.every((o) => (got.counts[o] ?? 0) === (want.counts[o] ?? 0)) &&
+      Object.keys(got.counts).every((name) => OPTIONS.includes(name));
     if (!same) {
       wrong += 1;
       if (wrong <= 3) {

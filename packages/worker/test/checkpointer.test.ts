@@ -2,7 +2,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { pino } from 'pino';
-import { expect, it } from 'vitest';
+import { expect, it, vi } from 'vitest';
 import { Checkpointer } from '../src/store/checkpointer.js';
 import { type Db, openDatabase } from '../src/store/database.js';
 import { tempDirs } from './fixtures.js';
@@ -22,15 +22,6 @@ const insert = (db: Db, from: number, count: number) =>
     for (let i = from; i < from + count; i++) row.run(i, 'x'.repeat(200));
   })();
 
-/** Resolves once `check` holds, looked at every 10 ms; rejects after `ms`. */
-const until = async (check: () => boolean, what: string, ms = 5_000) => {
-  const deadline = Date.now() + ms;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out: ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-};
-
 it('moves committed pages into the database file on its own thread; the writer never checkpoints', async () => {
   const { db, file } = open();
   const checkpointer = new Checkpointer(db, pino({ level: 'silent' }), 20);
@@ -38,7 +29,9 @@ it('moves committed pages into the database file on its own thread; the writer n
   // 2,000 pages and more: the writer alone would have checkpointed (at 1,000) by itself.
   insert(db, 0, 40_000);
   expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
-  await until(() => checkpointer.checkpointed > 2_000, 'a checkpoint by the thread');
+  await vi.waitFor(() => expect(checkpointer.checkpointed).toBeGreaterThan(2_000), {
+    timeout: 5_000,
+  });
   expect(statSync(file).size).toBeGreaterThan(before + 8_000_000);
 
   // Closing: the thread's connection first, then the writer's, the last, folds the WAL away.
@@ -60,7 +53,9 @@ it('gives checkpoints back to the writer when its thread fails', async () => {
   await (
     checkpointer as unknown as { thread: { terminate(): Promise<number> } }
   ).thread.terminate();
-  await until(() => db.pragma('wal_autocheckpoint', { simple: true }) === 1000, 'the fallback');
+  await vi.waitFor(() => expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(1000), {
+    timeout: 5_000,
+  });
   expect(warnings.join('')).toMatch(/writer checkpoints itself again/);
   await checkpointer.close();
   db.close();
