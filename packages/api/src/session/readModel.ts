@@ -2,29 +2,19 @@ import {
   byVoter,
   countVotes,
   newestFirst,
-  type OptionCount,
   type Poll,
+  type PollVotes,
   Selections,
   type VoteChange,
   type VoterSelection,
 } from '@pollmasters/shared';
 
 /**
- * What one change of a poll announces: what changed and the counts after it, kept up to date
- * incrementally. The full state (every voter, sorted) is built only when `poll` is read.
+ * What one change of a poll announces: the tRPC `votes` entry (what changed, in order, and the
+ * counts after it, kept up to date incrementally; `changes` empty when the whole state was
+ * replaced, a resync), and the full state (every voter, sorted), built only when read.
  */
-export interface PollUpdate {
-  readonly pollId: string;
-  readonly chatId: string;
-  /** The poll's version after this update. */
-  readonly version: number;
-  /** The vote changes behind it, in order; empty when the whole state was replaced (a resync). */
-  readonly changes: VoteChange[];
-  /** Per-option counts after it, in the order of the poll's options. */
-  readonly counts: OptionCount[];
-  /** Voters with a non-empty selection after it. */
-  readonly voterCount: number;
-  readonly unknownOptionVotes: number;
+export interface PollUpdate extends Readonly<PollVotes> {
   /**
    * The poll's full state, materialised on first read: this version, or a newer one when the
    * poll changed again before it was read (never an older one).
@@ -55,7 +45,7 @@ interface Entry {
   cached: Poll | null;
 }
 
-const countsOf = (entry: Entry): OptionCount[] =>
+const countsOf = (entry: Entry): PollVotes['counts'] =>
   entry.poll.options.map((o) => ({
     name: o.name,
     hash: o.hash,
@@ -70,21 +60,14 @@ const addSelection = (entry: Entry, selected: readonly string[], delta: number):
 };
 
 /**
- * A change as the read model keeps it (and passes it on to the event log): with the poll's own
- * id and option-hash strings (and the voter's id as already kept) instead of the fresh copies
- * it crossed the thread boundary with, and its selection the poll's shared array for it.
+ * Makes an arriving change use the poll's own id and option-hash strings (and the voter's id
+ * as already kept) instead of the fresh copies it crossed the thread boundary with, and the
+ * poll's shared array for its selection: it is kept in the event log too.
  */
-const ownStrings = (entry: Entry, change: VoteChange): VoteChange => {
-  const own: VoteChange = {
-    pollId: entry.poll.id,
-    voter: entry.voters.get(change.voter)?.voter ?? change.voter,
-    selected: entry.selections.split(change.selected).selected,
-    unknownHashes: change.unknownHashes,
-    timestampMs: change.timestampMs,
-    version: change.version,
-  };
-  if (change.name !== undefined) own.name = change.name;
-  return own;
+const ownStrings = (entry: Entry, change: VoteChange, before: VoterSelection | undefined) => {
+  change.pollId = entry.poll.id;
+  if (before) change.voter = before.voter;
+  change.selected = entry.selections.split(change.selected).selected;
 };
 
 /** The materialised state of an entry (cached until its next change). */
@@ -146,15 +129,16 @@ export class PollReadModel {
   /**
    * Applies accepted votes in order, updating each poll's counts as it goes. Returns, per poll
    * that changed, what changed and its counts after (changes for unknown polls or already
-   * applied versions are skipped). Nothing is materialised here.
+   * applied versions are skipped). Nothing is materialised here. The changes are taken over
+   * (they come fresh from the channel): made to share the poll's strings, and passed on.
    */
   apply(changes: readonly VoteChange[]): Map<string, PollUpdate> {
     const touched = new Map<string, { entry: Entry; changes: VoteChange[] }>();
-    for (const arrived of changes) {
-      const entry = this.entries.get(arrived.pollId);
-      if (!entry || arrived.version <= entry.poll.version) continue;
-      const change = ownStrings(entry, arrived);
+    for (const change of changes) {
+      const entry = this.entries.get(change.pollId);
+      if (!entry || change.version <= entry.poll.version) continue;
       const before = entry.voters.get(change.voter);
+      ownStrings(entry, change, before);
       if (before) addSelection(entry, before.selected, -1);
       if (change.selected.length === 0) entry.voters.delete(change.voter);
       else {
