@@ -326,6 +326,9 @@ async function main(): Promise<void> {
     }
     const readModel = await countsOverTrpc(clients);
     compare('read model (polls.list)', expected, (id) => readModel.get(id));
+    // Not part of the target (holding the votes): what one client listing every poll with
+    // every voter adds on top, reported so that nobody mistakes it for the peak above.
+    const afterRead = await server.request({ type: 'usage' }, 'usage');
     await stopBoth();
     const stored = countsInDatabase(dataDir);
     compare('SQLite', expected, (id) => stored.get(id));
@@ -402,6 +405,10 @@ async function main(): Promise<void> {
     row(
       '  RSS / heap after the load',
       `${fmt(mb(memory.rssBytes), 0)} / ${fmt(mb(memory.heapUsedBytes), 0)} MB`,
+    );
+    row(
+      '  peak RSS once polls.list has read everything',
+      `${fmt(mb(afterRead.peakRssBytes), 0)} MB`,
     );
     row('startup to ready (spawn -> WhatsApp open)', `${fmt(firstStartupMs, 0)} ms`);
     row(`restart to ready, ${fmt(expected.size)} polls stored`, `${fmt(restartMs, 0)} ms`);
