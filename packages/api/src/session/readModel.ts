@@ -70,6 +70,10 @@ const ownStrings = (entry: Entry, change: VoteChange, before: VoterSelection | u
   change.selected = entry.selections.split(change.selected).selected;
 };
 
+/** What the model keeps of a voter's change (two literal shapes: no spread to build). */
+const keptVoter = ({ voter, name, selected, timestampMs }: VoteChange): VoterSelection =>
+  name === undefined ? { voter, selected, timestampMs } : { voter, name, selected, timestampMs };
+
 /** The materialised state of an entry (cached until its next change). */
 const materialise = (entry: Entry): Poll => {
   entry.cached ??= { ...entry.poll, voters: [...entry.voters.values()].sort(byVoter) };
@@ -142,12 +146,7 @@ export class PollReadModel {
       if (before) addSelection(entry, before.selected, -1);
       if (change.selected.length === 0) entry.voters.delete(change.voter);
       else {
-        entry.voters.set(change.voter, {
-          voter: change.voter,
-          ...(change.name === undefined ? {} : { name: change.name }),
-          selected: change.selected,
-          timestampMs: change.timestampMs,
-        });
+        entry.voters.set(change.voter, keptVoter(change));
         addSelection(entry, change.selected, 1);
       }
       entry.poll.version = change.version;
