@@ -4,12 +4,18 @@ import { TRPCError } from '@trpc/server';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { ApiKeyAuth } from '../src/auth.js';
-import { type Context, createHttpContext, createWsContext } from '../src/trpc/context.js';
+import {
+  type Context,
+  createHttpContext,
+  createWsContext,
+  maxSubscriptionsPerConnection,
+} from '../src/trpc/context.js';
 import { toTRPCError } from '../src/trpc/errors.js';
 import { PollEventLog } from '../src/trpc/eventLog.js';
 import { PollSender } from '../src/trpc/pollSender.js';
 import { appRouter } from '../src/trpc/router.js';
 import { SessionFeed } from '../src/trpc/sessionFeed.js';
+import { SubscriptionSlots } from '../src/trpc/subscriptionSlots.js';
 import { CHATS, FakeSession } from './fakeSession.js';
 
 const setup = (options: { delayMs?: number } = {}) => {
@@ -24,6 +30,7 @@ const setup = (options: { delayMs?: number } = {}) => {
     sessionFeed: new SessionFeed(log.epoch, session.sessionState),
     sender: new PollSender({ session, delayMs: options.delayMs ?? 0 }),
     bufferedAmount: null,
+    subscriptionSlots: new SubscriptionSlots(maxSubscriptionsPerConnection),
   };
   return { session, ctx, caller: appRouter.createCaller(ctx) };
 };

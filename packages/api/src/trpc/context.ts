@@ -46,7 +46,7 @@ export interface Context extends TrpcServices {
    * Where a subscription takes its slot: the caller's WebSocket's own share, or over HTTP
    * (server-sent events, one request each) one pool for all such streams.
    */
-  subscriptionSlots?: SubscriptionSlots;
+  subscriptionSlots: SubscriptionSlots;
 }
 
 /** Subscriptions one WebSocket connection may hold at once. */

@@ -24,7 +24,7 @@ const defaultMaxBufferedBytes = 8 * 1024 * 1024;
  */
 const holdSlot = (ctx: Context): (() => void) => {
   try {
-    return ctx.subscriptionSlots?.acquire() ?? (() => {});
+    return ctx.subscriptionSlots.acquire();
   } catch (err) {
     throw toTRPCError(err);
   }
