@@ -92,14 +92,15 @@ export const PairingCodeInput = z.object({ phoneNumber: PhoneNumber });
 export type PairingCodeInput = z.input<typeof PairingCodeInput>;
 
 /** What votes changed in one poll: the changes, in order, and the poll's state after them. */
-export const PollVotes = z.object({
+export const PollVotes = Poll.pick({
+  chatId: true,
+  version: true,
+  unknownOptionVotes: true,
+}).extend({
   pollId: z.string(),
-  chatId: z.string(),
-  version: z.number().int().nonnegative(),
   changes: z.array(VoteChange).min(1),
   counts: z.array(OptionCount),
   voterCount: z.number().int().nonnegative(),
-  unknownOptionVotes: z.number().int().nonnegative(),
 });
 export type PollVotes = z.infer<typeof PollVotes>;
 
