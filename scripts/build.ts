@@ -22,7 +22,7 @@ export const DIST_CONDITION = '--conditions=pollmasters-dist';
  * semi-spaces make each thread's young generation a quarter of V8's default. In `pnpm bench`
  * (with `SERVER_ENV`), three interleaved pairs: peak RSS 239-240 MB against 295-351 MB with
  * V8's defaults, for 5-10 % less throughput in an unthrottled burst; the tRPC p99 at 2,000
- * votes/s was 16-21 ms either way (docs/performance.md, session 4: memory first, as V8 itself
+ * votes/s was 16-22 ms either way (docs/performance.md, session 4: memory first, as V8 itself
  * does on a small machine).
  */
 export const HEAP_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=1024'];
