@@ -76,6 +76,23 @@ export const VoterSelection = z.object({
 });
 export type VoterSelection = z.infer<typeof VoterSelection>;
 
+/**
+ * A voter's selection with only the fields that hold a value (no `name: undefined`, which
+ * the wire would carry as an explicit undefined). Two literal shapes, no spread to build.
+ */
+export const voterSelection = ({
+  voter,
+  name,
+  selected,
+  timestampMs,
+}: {
+  voter: string;
+  name?: string | undefined;
+  selected: readonly string[];
+  timestampMs: number;
+}): VoterSelection =>
+  name === undefined ? { voter, selected, timestampMs } : { voter, name, selected, timestampMs };
+
 /** A poll id as callers may name one (WhatsApp's message id of the poll). */
 export const PollId = z.string().min(1).max(256);
 

@@ -7,6 +7,7 @@ import {
   Selections,
   type VoteChange,
   type VoterSelection,
+  voterSelection,
 } from '@pollmasters/shared';
 
 /**
@@ -69,10 +70,6 @@ const ownStrings = (entry: Entry, change: VoteChange, before: VoterSelection | u
   if (before) change.voter = before.voter;
   change.selected = entry.selections.split(change.selected).selected;
 };
-
-/** What the model keeps of a voter's change (two literal shapes: no spread to build). */
-const keptVoter = ({ voter, name, selected, timestampMs }: VoteChange): VoterSelection =>
-  name === undefined ? { voter, selected, timestampMs } : { voter, name, selected, timestampMs };
 
 /** The materialised state of an entry (cached until its next change). */
 const materialise = (entry: Entry): Poll => {
@@ -146,7 +143,7 @@ export class PollReadModel {
       if (before) addSelection(entry, before.selected, -1);
       if (change.selected.length === 0) entry.voters.delete(change.voter);
       else {
-        entry.voters.set(change.voter, keptVoter(change));
+        entry.voters.set(change.voter, voterSelection(change));
         addSelection(entry, change.selected, 1);
       }
       entry.poll.version = change.version;

@@ -5,6 +5,7 @@ import {
   type PollOption,
   Selections,
   type VoteChange,
+  voterSelection,
 } from '@pollmasters/shared';
 import { decide, type IncomingVote, type StoredVote } from '../votes/tally.js';
 import type { Db } from './database.js';
@@ -296,12 +297,7 @@ export class PollStore {
     const voters = [];
     for (const v of p.voters.values()) {
       if (v.selected.length === 0) continue;
-      voters.push({
-        voter: v.voter,
-        ...(v.name === undefined ? {} : { name: v.name }),
-        selected: v.selected,
-        timestampMs: v.timestampMs,
-      });
+      voters.push(voterSelection(v));
     }
     voters.sort(byVoter);
     return {
