@@ -19,11 +19,9 @@ export const DIST_CONDITION = '--conditions=pollmasters-dist';
  * V8 heap flags the server runs with (`pnpm start`; process-wide, so the worker thread's heap
  * too). A 1 GiB old-space limit per thread (some 3 million stored votes) makes V8 grow each
  * heap by about 1.5x its live size between full collections instead of 4x, and 4 MiB
- * semi-spaces make each thread's young generation a quarter of V8's default. In `pnpm bench`
- * (with `SERVER_ENV`), three interleaved pairs: peak RSS 239-240 MB against 295-351 MB with
- * V8's defaults, for 5-10 % less throughput in an unthrottled burst; the tRPC p99 at 2,000
- * votes/s was 16-22 ms either way (docs/performance.md, session 4: memory first, as V8 itself
- * does on a small machine).
+ * semi-spaces make each thread's young generation a quarter of V8's default: memory first,
+ * as V8 itself does on a small machine. What they cost and save is in the README ("Layout")
+ * and, measured, in docs/performance.md (sessions 3 and 4).
  */
 export const HEAP_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=1024'];
 
