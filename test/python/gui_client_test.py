@@ -8,7 +8,7 @@ python3-requests, like the GUI: it connects the Socket.IO client, follows client
 "ready", fetches the chats, sends one poll to several chats (allowMultipleAnswers both
 ways), follows new_poll_sent and poll_update_to_gui until every vote the sandbox cast (its
 ledger, GET /sandbox/ledger) is counted, fetches all poll data, logs out and waits for the
-fresh QR. It asserts every field the GUI reads (contract/python-gui-client.md) and exits
+fresh QR. It asserts every field the GUI reads (docs/contract/python-gui-client.md) and exits
 non-zero on the first failure.
 """
 
@@ -130,19 +130,23 @@ def check_poll_data(data, where, poll_id=None):
     check(isinstance(data["question"], str) and data["question"], f"{where}: question")
     options = data["options"]
     check(isinstance(options, list) and all(isinstance(o, str) for o in options), f"{where}: options")
-    check(data["optionHashes"] == [sha256_hex(o) for o in options], f"{where}: optionHashes")
+    option_hashes = data["optionHashes"]
+    check(isinstance(option_hashes, dict), f"{where}: optionHashes must be a dict hash -> text")
+    check(
+        list(option_hashes.items()) == [(sha256_hex(o), o) for o in options],
+        f"{where}: optionHashes {option_hashes!r} != sha256 hex -> text of {options!r}",
+    )
     results = data["results"]
     check(isinstance(results, dict), f"{where}: results must be a dict")
     check(list(results.keys()) == options, f"{where}: results keys {list(results)} != {options}")
     check(all(isinstance(n, int) and n >= 0 for n in results.values()), f"{where}: counts")
     voters = data["voters"]
     check(isinstance(voters, dict), f"{where}: voters must be a dict")
-    hashes = set(data["optionHashes"])
     for voter, selected in voters.items():
         check("@" in voter, f"{where}: voter {voter!r} is no JID")
         check(isinstance(selected, list) and selected, f"{where}: voter {voter} selection")
-        check(all(h in hashes for h in selected), f"{where}: voter {voter} has unknown hashes")
-    for option, digest in zip(options, data["optionHashes"]):
+        check(all(h in option_hashes for h in selected), f"{where}: voter {voter} has unknown hashes")
+    for digest, option in option_hashes.items():
         counted = sum(1 for s in voters.values() if digest in s)
         check(results[option] == counted, f"{where}: results[{option!r}] != voters")
     ts = data["timestamp"]

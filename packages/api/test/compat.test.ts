@@ -23,6 +23,13 @@ interface Fixture {
   client(): Promise<Recorder>;
 }
 
+/** `sha256sum` of each option's text -> that text, as the original server sent `optionHashes`. */
+const LUNCH_HASHES = {
+  f12958816a49adfa2c6c8de8dd2144c163e92c5e375de964d533187c7d236c36: 'Pizza',
+  '670bd9ced0c6bc3fab9bcce97185cdb5a6c6008f0bb7a33c5e432b7faa0e27ed': 'Sushi',
+  e209d05dba2181f66163d6e712abf2c16ec46607394bacf829f498adda336601: 'Salad',
+};
+
 const cleanups: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
@@ -114,7 +121,7 @@ describe('compat HTTP', () => {
     expect(data).toMatchObject({
       question: 'Lunch?',
       options: ['Pizza', 'Sushi', 'Salad'],
-      optionHashes: ['Pizza', 'Sushi', 'Salad'].map(optionHash),
+      optionHashes: LUNCH_HASHES,
       results: { Pizza: 2, Sushi: 0, Salad: 1 },
       voters: {
         '15550000003@s.whatsapp.net': [optionHash('Pizza'), optionHash('Salad')],
@@ -124,6 +131,13 @@ describe('compat HTTP', () => {
       selectableCount: 0,
     });
     expect(Math.abs(data.timestamp - Date.now())).toBeLessThan(60_000);
+    // In the order of `options`, so a client may also walk the two side by side.
+    expect(Object.values(data.optionHashes)).toEqual(data.options);
+    // A client looks each voter's hashes up in optionHashes.
+    expect(data.voters['15550000003@s.whatsapp.net']!.map((h) => data.optionHashes[h])).toEqual([
+      'Pizza',
+      'Salad',
+    ]);
 
     const logout = await post(`${url}/logout`, '');
     expect(logout.status).toBe(200);
@@ -286,7 +300,7 @@ describe('compat Socket.IO', () => {
       pollData: {
         question: 'Lunch?',
         options: ['Pizza', 'Sushi', 'Salad'],
-        optionHashes: ['Pizza', 'Sushi', 'Salad'].map(optionHash),
+        optionHashes: LUNCH_HASHES,
         results: { Pizza: 0, Sushi: 0, Salad: 0 },
         voters: {},
         chatId: CHATS[0]!.id,

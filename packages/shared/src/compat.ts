@@ -3,7 +3,7 @@ import { Jid, OptionHash, type Poll, PollOptions, PollQuestion, tallyPoll } from
 import { Chat, SessionStatus, WhatsAppUser } from './session.js';
 
 /**
- * The compat API of the existing Python GUI: ../shared/contract/backend-api-endpoints.txt.
+ * The compat API of the existing Python GUI: docs/contract/backend-api-endpoints.txt.
  * Field names and status strings are the contract's, not ours.
  */
 
@@ -54,8 +54,11 @@ export type LogoutResponse = z.infer<typeof LogoutResponse>;
 export const PollData = z.object({
   question: z.string(),
   options: z.array(z.string()),
-  /** SHA-256 hex of each option, in the order of `options`. */
-  optionHashes: z.array(OptionHash),
+  /**
+   * SHA-256 hex of each option's UTF-8 text -> that text, in the order of `options`: the
+   * original server's shape, which lets a client look an option up by the hashes in `voters`.
+   */
+  optionHashes: z.record(OptionHash, z.string()),
   /** Option text -> number of voters who selected it. */
   results: z.record(z.string(), z.number().int().nonnegative()),
   /** Voter JID -> selected option hashes (hex); read-only (shared between voters). */
@@ -117,11 +120,18 @@ const votersRecord = (voters: Poll['voters']): PollData['voters'] => {
   return out;
 };
 
+/** Option hash -> option text, in the poll's option order. */
+const optionHashesRecord = (options: Poll['options']): PollData['optionHashes'] => {
+  const out: PollData['optionHashes'] = {};
+  for (const o of options) out[o.hash] = o.name;
+  return out;
+};
+
 /** A poll as the compat API shows it. */
 export const toPollData = (poll: Poll): PollData => ({
   question: poll.question,
   options: poll.options.map((o) => o.name),
-  optionHashes: poll.options.map((o) => o.hash),
+  optionHashes: optionHashesRecord(poll.options),
   results: tallyPoll(poll),
   voters: votersRecord(poll.voters),
   chatId: poll.chatId,
