@@ -13,7 +13,7 @@ const fail = (argv: string[], env: Record<string, string> = {}) => {
 };
 
 describe('parseCommandLine', () => {
-  it('has the defaults of DESIGN.md with no flags and no environment', () => {
+  it('has the defaults of docs/design.md with no flags and no environment', () => {
     expect(run([])).toEqual({
       config: {
         port: 3000,

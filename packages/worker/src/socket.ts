@@ -5,7 +5,7 @@ import type {
 } from '@whiskeysockets/baileys';
 
 /**
- * The slice of a Baileys socket that the worker uses (see DESIGN.md, "WhatsApp through
+ * The slice of a Baileys socket that the worker uses (see docs/design.md, "WhatsApp through
  * Baileys"). The real socket and the sandbox both provide it; widen it only on purpose.
  */
 export type PollSocket = Pick<

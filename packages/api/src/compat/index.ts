@@ -8,7 +8,7 @@ import { mountCompatSocket } from './socket.js';
 export type { CompatContext, CompatOptions, CompatSession } from './context.js';
 
 /**
- * Mounts the compat API of the existing Python GUI (`contract/backend-api-endpoints.txt`):
+ * Mounts the compat API of the existing Python GUI (`docs/contract/backend-api-endpoints.txt`):
  * its HTTP routes on `ctx.app` and its events on `ctx.io`'s default namespace.
  *
  * Every answer is JSON, unknown routes and errors included: the JSON 404 and error handler

@@ -25,7 +25,7 @@ export const sendFailure = (res: Response, logger: Logger, err: unknown, action?
 };
 
 /**
- * The compat HTTP routes of `contract/backend-api-endpoints.txt`. JSON bodies are parsed
+ * The compat HTTP routes of `docs/contract/backend-api-endpoints.txt`. JSON bodies are parsed
  * here only (tRPC needs raw bodies), with the shared size limit.
  */
 export const compatRouter = (session: CompatSession, logger: Logger): Router => {

@@ -46,7 +46,7 @@ export interface Sandbox {
 }
 
 /**
- * Creates a simulated WhatsApp network (DESIGN.md, "The sandbox").
+ * Creates a simulated WhatsApp network (docs/design.md, "The sandbox").
  * @see SandboxOptions for what shapes it; everything has a default.
  */
 export function createSandbox(

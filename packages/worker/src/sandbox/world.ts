@@ -69,7 +69,7 @@ const SUBJECTS = [
  * Builds the seeded world: LID-addressed groups (the last member of the first one unknown to
  * `lidMapping`), a PN-addressed group signed with our LID and the voter's PN, PN-addressed
  * direct chats, and a LID-addressed direct chat signed with our PN and the voter's LID. That
- * covers every pairing of signing JIDs the worker must try (DESIGN.md, "Votes").
+ * covers every pairing of signing JIDs the worker must try (docs/design.md, "Votes").
  */
 export function createWorld(
   options: Pick<SandboxOptions, 'seed' | 'groups' | 'membersPerGroup' | 'directChats'>,
