@@ -1,4 +1,4 @@
-import type { EdgeContext } from '../server.js';
+import type { EdgeContext } from '../edge.js';
 import type { SessionView } from '../session/sessionService.js';
 
 /** The members of the session that the compat API uses. */
