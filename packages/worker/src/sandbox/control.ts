@@ -1,8 +1,41 @@
-import { ControlMessage } from './channel.js';
+import { BroadcastChannel } from 'node:worker_threads';
+import { ControlMessage, type SandboxEvent } from './channel.js';
 import type { Network } from './network.js';
 
+/**
+ * The network's end of the sandbox's BroadcastChannel: it posts the network's events and, once
+ * `serve` is called, acts on the control messages that arrive (./probe.ts is the other end).
+ */
+export class ControlChannel {
+  private readonly channel: BroadcastChannel;
+  private closed = false;
+
+  constructor(name: string) {
+    this.channel = new BroadcastChannel(name);
+    // The network is background scenery: it must never be what keeps a process alive.
+    this.channel.unref();
+  }
+
+  readonly post = (message: SandboxEvent): void => {
+    if (!this.closed) this.channel.postMessage(message);
+  };
+
+  /** From now on, control messages act on `network`. */
+  serve(network: Network): void {
+    this.channel.onmessage = (event) => {
+      if (!this.closed) handleControl(network, (event as MessageEvent).data);
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.channel.close();
+  }
+}
+
 /** Acts on a message from the sandbox channel; anything that is not a control message is ignored. */
-export function handleControl(network: Network, data: unknown): void {
+function handleControl(network: Network, data: unknown): void {
   const parsed = ControlMessage.safeParse(data);
   // Our own posts (casts, replies) and other tools share the channel: not for us.
   if (!parsed.success) return;

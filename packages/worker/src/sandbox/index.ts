@@ -1,4 +1,5 @@
 import type { MakePollSocket } from '../socket.js';
+import { ControlChannel } from './control.js';
 import type { Ledger } from './ledger.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Network } from './network.js';
@@ -54,7 +55,9 @@ export function createSandbox(
   deps: { logger?: Logger } = {},
 ): Sandbox {
   const parsed = SandboxOptions.parse(options);
-  const network = new Network(parsed, deps.logger ?? silentLogger());
+  const channel = new ControlChannel(parsed.channelName);
+  const network = new Network(parsed, deps.logger ?? silentLogger(), channel.post);
+  channel.serve(network);
   return {
     makeWASocket: (config) => createSandboxSocket(network, config),
     options: parsed,
@@ -65,7 +68,10 @@ export function createSandbox(
     vote: (pollId, voter, chosen) => network.vote(pollId, voter, chosen),
     logoutFromPhone: () => network.logoutFromPhone(),
     dropConnection: () => network.dropConnection(),
-    close: () => network.close(),
+    close: () => {
+      network.close();
+      channel.close();
+    },
   };
 }
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { BroadcastChannel } from 'node:worker_threads';
 import { DisconnectReason, type WAMessage } from '@whiskeysockets/baileys';
 import { boom } from './boom.js';
 import {
@@ -11,7 +10,6 @@ import {
   syntheticMapping,
 } from './burst.js';
 import type { BurstKeys, PreparedVotes, SandboxEvent } from './channel.js';
-import { handleControl } from './control.js';
 import { Ledger, type LedgerVote } from './ledger.js';
 import type { Logger } from './logger.js';
 import { toWAMessage, voteMessage } from './messages.js';
@@ -43,7 +41,8 @@ export interface Connection {
 /**
  * The simulated WhatsApp server and the people on it. It outlives the sockets (the app makes
  * a new one on every reconnect): it keeps the polls, casts the votes, queues them while we are
- * offline, and answers the test channel.
+ * offline, and tells the sandbox channel what it did (`post`; ./control.ts answers the
+ * channel's requests).
  */
 export class Network {
   readonly world: World;
@@ -69,7 +68,6 @@ export class Network {
   private readonly live = new Set<Connection>();
   private online: Connection | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly channel: BroadcastChannel;
   /** Seeds (as their three digits) of the bursts cast so far: their voters are mapped. */
   private readonly burstSeeds = new Set<string>();
   private closed = false;
@@ -77,6 +75,8 @@ export class Network {
   constructor(
     readonly options: SandboxOptions,
     readonly logger: Logger,
+    /** Where the network's events go: the sandbox channel. */
+    private readonly postEvent: (message: SandboxEvent) => void,
   ) {
     this.world = createWorld(options);
     this.store = new NetworkStore(options.stateDir, logger);
@@ -91,12 +91,6 @@ export class Network {
       this.handedOver.add(entry.id);
     }
     this.revoked = new Set(this.store.loadRevoked());
-    this.channel = new BroadcastChannel(options.channelName);
-    this.channel.onmessage = (event) => {
-      if (!this.closed) handleControl(this, (event as MessageEvent).data);
-    };
-    // The network is background scenery: it must never be what keeps a process alive.
-    this.channel.unref();
   }
 
   /** Tracks a socket from its creation, so that `close()` and the control channel reach it. */
@@ -279,13 +273,12 @@ export class Network {
     }
   }
 
-  /** Stops the simulation: clears every timer, closes the channel and every socket. */
+  /** Stops the simulation: clears every timer, posts nothing more, closes every socket. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.channel.close();
     for (const connection of [...this.live]) {
       connection.kill(boom('Connection Terminated', DisconnectReason.connectionClosed));
     }
@@ -394,7 +387,7 @@ export class Network {
 
   /** Posts on the sandbox channel, for tests in any thread of the process. */
   post(message: SandboxEvent): void {
-    if (!this.closed) this.channel.postMessage(message);
+    if (!this.closed) this.postEvent(message);
   }
 }
 
