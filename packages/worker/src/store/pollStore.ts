@@ -7,8 +7,8 @@ import {
   type VoteChange,
   voterSelection,
 } from '@pollmasters/shared';
-import { decide, type IncomingVote, type StoredVote } from '../votes/tally.js';
 import type { Db } from './database.js';
+import { decide, type IncomingVote, type StoredVote } from './tally.js';
 
 /** A poll as the worker keeps it: the public fields plus what decryption needs. */
 export interface StoredPoll {
