@@ -11,26 +11,18 @@ import type { Db } from './database.js';
 import { decide, type IncomingVote, type StoredVote } from './tally.js';
 
 /** A poll as the worker keeps it: the public fields plus what decryption needs. */
-export interface StoredPoll {
-  id: string;
-  chatId: string;
-  question: string;
-  options: PollOption[];
-  selectableCount: number;
-  createdAt: number;
+export type StoredPoll = Omit<Poll, 'voters'> & {
   /** The poll's `messageSecret`; null when the creation message carried none. */
   secret: Uint8Array | null;
   /** JIDs that may have signed as the creator (own PN and LID for our polls). */
   creatorJids: string[];
   /** The creation message (proto WebMessageInfo bytes), for Baileys' `getMessage`. */
   message: Uint8Array;
-  unknownOptionVotes: number;
-  version: number;
   /** Every voter's newest vote, withdrawn ones included. */
   voters: Map<string, StoredVote>;
   /** Its options as votes are counted against them (one shared array per selection). */
   selections: Selections;
-}
+};
 
 /** A poll as it is first stored: before any vote. */
 export type NewPoll = Omit<StoredPoll, 'voters' | 'unknownOptionVotes' | 'version' | 'selections'>;
