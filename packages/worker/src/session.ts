@@ -5,7 +5,6 @@ import {
   type Poll,
   type SendPollInput,
   type SessionState,
-  type WhatsAppUser,
   type WorkerEvent,
 } from '@pollmasters/shared';
 import {
@@ -20,8 +19,9 @@ import type { MakePollSocket, PollSocket } from './socket.js';
 import type { SqliteAuthState } from './store/authState.js';
 import type { ChatStore } from './store/chatStore.js';
 import type { PollStore } from './store/pollStore.js';
+import { AccountIdentity } from './votes/identity.js';
 import { parsePollCreation } from './votes/pollMessage.js';
-import { type Identity, VoteProcessor } from './votes/voteProcessor.js';
+import { VoteProcessor } from './votes/voteProcessor.js';
 
 export interface SessionDeps {
   makeSocket: MakePollSocket;
@@ -49,26 +49,21 @@ export class WhatsAppSession {
   /** The batch being handled; the next one starts after it (onEvents never rejects). */
   private inbox: Promise<void> = Promise.resolve();
   private closed = false;
+  private readonly identity: AccountIdentity;
   private readonly votes: VoteProcessor;
-  private meCache: {
-    id: string | undefined;
-    lid: string | null | undefined;
-    value: { pn?: string | undefined; lid?: string | undefined };
-  } | null = null;
   private readonly logger: PinoLogger;
 
   constructor(private readonly deps: SessionDeps) {
     this.logger = deps.logger;
     this.backoff = deps.backoff ?? new Backoff();
-    const identity: Identity = {
-      me: () => this.me(),
-      pnForLid: (lid) => this.mapJid((m) => m.getPNForLID(lid)),
-      lidForPn: (pn) => this.mapJid((m) => m.getLIDForPN(pn)),
-    };
+    this.identity = new AccountIdentity(
+      { socket: () => this.sock, stored: () => deps.auth.state.creds.me },
+      deps.logger,
+    );
     this.votes = new VoteProcessor(
       deps.polls,
       deps.chats,
-      identity,
+      this.identity,
       {
         votes: (changes) => deps.emit({ type: 'votes', changes }),
         rejected: (rejection) => {
@@ -218,7 +213,7 @@ export class WhatsAppSession {
     // Known already (our own sent poll comes back as an `append`): nothing to parse again.
     const known = msg.key.id ? this.deps.polls.get(msg.key.id) : undefined;
     if (known) return this.deps.polls.toPoll(known);
-    const parsed = parsePollCreation(msg, this.me());
+    const parsed = parsePollCreation(msg, this.identity.me());
     if (!parsed) return null;
     const added = this.deps.polls.add(parsed);
     const poll = this.deps.polls.toPoll(this.deps.polls.get(parsed.id)!);
@@ -236,7 +231,7 @@ export class WhatsAppSession {
     }
     if (update.connection === 'open') {
       this.backoff.reset();
-      const user = this.currentUser(sock);
+      const user = this.identity.user();
       this.setState({ status: 'ready', qr: null, user });
       this.deps.emit({ type: 'user', user });
       void this.refreshGroups(sock).catch((err) =>
@@ -296,26 +291,6 @@ export class WhatsAppSession {
     return this.sock;
   }
 
-  /** Our PN and LID, normalised; recomputed only when the account's JIDs change. */
-  private me(): { pn?: string | undefined; lid?: string | undefined } {
-    const me = this.sock?.user ?? this.deps.auth.state.creds.me;
-    const cached = this.meCache;
-    if (cached && cached.id === me?.id && cached.lid === me?.lid) return cached.value;
-    const value = {
-      pn: me?.id ? jidNormalizedUser(me.id) : undefined,
-      lid: me?.lid ? jidNormalizedUser(me.lid) : undefined,
-    };
-    this.meCache = { id: me?.id, lid: me?.lid, value };
-    return value;
-  }
-
-  private currentUser(sock: PollSocket): WhatsAppUser {
-    const me = sock.user ?? this.deps.auth.state.creds.me;
-    const id = jidNormalizedUser(me?.id ?? '');
-    const name = me?.name ?? me?.notify ?? me?.verifiedName ?? undefined;
-    return name ? { id, name } : { id };
-  }
-
   private async refreshGroups(sock: PollSocket): Promise<void> {
     const groups = await sock.groupFetchAllParticipating();
     this.deps.chats.saveChats(
@@ -353,21 +328,6 @@ export class WhatsAppSession {
       }
     }
     this.deps.chats.saveContacts(named);
-  }
-
-  private async mapJid(
-    lookup: (m: PollSocket['signalRepository']['lidMapping']) => Promise<string | null>,
-  ): Promise<string | undefined> {
-    // Not cached here: the vote processor caches answers (hits, and misses briefly).
-    const sock = this.sock;
-    if (!sock) return undefined;
-    try {
-      const found = await lookup(sock.signalRepository.lidMapping);
-      return found ? jidNormalizedUser(found) : undefined;
-    } catch (err) {
-      this.logger.debug({ err }, 'LID mapping lookup failed');
-      return undefined;
-    }
   }
 
   private storedMessage(id: string | null | undefined): proto.IMessage | undefined {
