@@ -46,7 +46,7 @@ function handleControl(network: Network, data: unknown): void {
       if (!network.hasPoll(control.pollId)) return;
       const { requestId } = control;
       try {
-        const vote = network.vote(control.pollId, control.voter, control.options);
+        const vote = network.people.vote(control.pollId, control.voter, control.options);
         if (requestId !== undefined) network.post({ type: 'voted', requestId, vote });
       } catch (err) {
         network.logger.warn({ err, pollId: control.pollId }, 'sandbox: control vote refused');
@@ -67,7 +67,7 @@ function handleControl(network: Network, data: unknown): void {
       if (!control.pollIds.every((id) => network.hasPoll(id))) return;
       const { requestId } = control;
       try {
-        const keys = control.pollIds.map((id) => network.burstKeys(id));
+        const keys = control.pollIds.map((id) => network.people.burstKeys(id));
         network.post({ type: 'burstKeys', requestId, keys });
       } catch (err) {
         network.post({ type: 'error', requestId, message: (err as Error).message });
@@ -77,7 +77,7 @@ function handleControl(network: Network, data: unknown): void {
     case 'voteBurst': {
       if (!control.votes.every((v) => network.hasPoll(v.pollId))) return;
       const { requestId } = control;
-      network.burst(control.votes, control).then(
+      network.people.burst(control.votes, control).then(
         (result) => network.post({ type: 'burst', requestId, ...result }),
         (err: Error) => network.post({ type: 'error', requestId, message: err.message }),
       );

@@ -1,6 +1,6 @@
 import type { MakePollSocket } from '../socket.js';
 import { ControlChannel } from './control.js';
-import type { Ledger } from './ledger.js';
+import type { Ledger, LedgerVote } from './ledger.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Network } from './network.js';
 import { SandboxOptions, type SandboxOptionsInput } from './options.js';
@@ -37,7 +37,7 @@ export interface Sandbox {
   /** The vote plan of a poll (none with `autoVote` off). */
   plan(pollId: string): PlannedCast[] | undefined;
   /** Casts a vote now. @throws on an unknown poll or a voter outside its chat. */
-  vote(pollId: string, voter: string, options: readonly string[]): ReturnType<Network['vote']>;
+  vote(pollId: string, voter: string, options: readonly string[]): LedgerVote;
   /** The user unlinks us on their phone: sockets close with `loggedOut` (401). */
   logoutFromPhone(): void;
   /** The connection drops: sockets close with `connectionLost` (408). */
@@ -64,8 +64,8 @@ export function createSandbox(
     world: network.world,
     ledger: network.ledger,
     polls: () => network.sentPolls(),
-    plan: (pollId) => network.plan(pollId),
-    vote: (pollId, voter, chosen) => network.vote(pollId, voter, chosen),
+    plan: (pollId) => network.people.plan(pollId),
+    vote: (pollId, voter, chosen) => network.people.vote(pollId, voter, chosen),
     logoutFromPhone: () => network.logoutFromPhone(),
     dropConnection: () => network.dropConnection(),
     close: () => {
