@@ -4,7 +4,6 @@ import type { Duplex } from 'node:stream';
 import { ErrorCode, PollMastersError } from '@pollmasters/shared';
 import type { RequestHandler } from 'express';
 import type { Socket } from 'socket.io';
-import { toCompatFailure } from './compat/errors.js';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
 
@@ -53,13 +52,13 @@ export class ApiKeyAuth {
     return timingSafeEqual(digest(given), this.expected);
   }
 
-  /** Express middleware, mounted before every route: 401 in the compat failure shape. */
+  /**
+   * Express middleware, mounted before every route: a refused request goes to the server's
+   * error handler (the compat API's JSON one), which answers 401.
+   */
   http(): RequestHandler {
-    return (req, res, next) => {
-      if (this.accepts(keyOfHeaders(req.headers))) return next();
-      const failure = toCompatFailure(unauthorized());
-      res.status(failure.status).json(failure.body);
-    };
+    return (req, _res, next) =>
+      next(this.accepts(keyOfHeaders(req.headers)) ? undefined : unauthorized());
   }
 
   /** Socket.IO middleware (`io.use`): the key as `auth.apiKey` or in the handshake headers. */

@@ -1,6 +1,6 @@
+import type { EdgeContext } from './edge.js';
 import { healthReport } from './health.js';
 import { ServerMetrics } from './metrics.js';
-import type { EdgeContext } from './server.js';
 
 /**
  * `GET /healthz` (JSON, 200 or 503) and `GET /metrics` (Prometheus text). Behind the

@@ -1,5 +1,5 @@
 import { SandboxOptions, SandboxProbe } from '@pollmasters/worker/sandbox/remote';
-import type { EdgeContext } from './server.js';
+import type { EdgeContext } from './edge.js';
 
 /**
  * In sandbox mode only: `GET /sandbox/ledger` tells what the simulated network cast, as the

@@ -8,6 +8,7 @@ import { Server as SocketIOServer } from 'socket.io';
 import { ApiKeyAuth, refuseUpgrade } from './auth.js';
 import { mountCompat } from './compat/index.js';
 import type { Config } from './config.js';
+import type { EdgeContext } from './edge.js';
 import { mountExportRoutes } from './export/exportRoutes.js';
 import { mountObservability } from './observability.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
@@ -15,18 +16,6 @@ import { SessionService } from './session/sessionService.js';
 import { isTrpcPath, isTrpcUpgrade, mountTrpc } from './trpc/index.js';
 
 const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
-
-/** What an edge (compat, tRPC, ...) is given to mount itself on the one server. */
-export interface EdgeContext {
-  app: express.Express;
-  httpServer: Server;
-  io: SocketIOServer;
-  session: SessionService;
-  config: Config;
-  logger: Logger;
-  /** The one API key check; the server applies it before any edge sees a request. */
-  auth: ApiKeyAuth;
-}
 
 export interface RunningServer {
   session: SessionService;

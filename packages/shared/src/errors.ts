@@ -1,3 +1,5 @@
+import { z } from 'zod';
+
 /**
  * The one domain error of PollMasters. Its `code` says what went wrong in terms a caller
  * can act on; conversion to HTTP statuses, tRPC codes or the compat `{success:false}`
@@ -29,16 +31,13 @@ export const ErrorCode = {
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 
-const codes = new Set<string>(Object.values(ErrorCode));
-export const isErrorCode = (value: unknown): value is ErrorCode =>
-  typeof value === 'string' && codes.has(value);
+/** A domain error as plain data, e.g. as the API reports it inside a result. */
+export const ErrorInfo = z.object({ code: z.enum(ErrorCode), message: z.string() });
+export type ErrorInfo = z.infer<typeof ErrorInfo>;
 
 /** An error as it crosses a thread boundary: plain data, rebuilt on the other side. */
-export interface ErrorPayload {
-  name: string;
-  code: ErrorCode;
-  message: string;
-}
+export const ErrorPayload = ErrorInfo.extend({ name: z.string() });
+export type ErrorPayload = z.infer<typeof ErrorPayload>;
 
 export class PollMastersError extends Error {
   override readonly name = 'PollMastersError';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { ErrorCode } from './errors.js';
+import { ErrorInfo } from './errors.js';
 import { Limits } from './limits.js';
 import {
   Jid,
@@ -39,10 +39,6 @@ export const SendPollsInput = selectableWithinOptions(
   }),
 );
 export type SendPollsInput = z.infer<typeof SendPollsInput>;
-
-/** A domain error as the API reports it inside a result. */
-export const ErrorInfo = z.object({ code: z.enum(ErrorCode), message: z.string() });
-export type ErrorInfo = z.infer<typeof ErrorInfo>;
 
 /** What happened to one chat of a send. */
 export const SendPollResult = z.object({

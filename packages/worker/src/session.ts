@@ -5,23 +5,18 @@ import {
   type Poll,
   type SendPollInput,
   type SessionState,
-  type WhatsAppUser,
   type WorkerEvent,
 } from '@pollmasters/shared';
-import {
-  type BaileysEventMap,
-  DisconnectReason,
-  jidNormalizedUser,
-  proto,
-  type WAMessage,
-} from '@whiskeysockets/baileys';
+import { DisconnectReason, type WAMessage } from '@whiskeysockets/baileys';
 import type { Logger as PinoLogger } from 'pino';
+import { ChatList } from './chatList.js';
+import { SessionPolls } from './sessionPolls.js';
 import type { MakePollSocket, PollSocket } from './socket.js';
+import { type SocketEvents, subscribe } from './socketEvents.js';
 import type { SqliteAuthState } from './store/authState.js';
 import type { ChatStore } from './store/chatStore.js';
 import type { PollStore } from './store/pollStore.js';
-import { parsePollCreation } from './votes/pollMessage.js';
-import { type Identity, VoteProcessor } from './votes/voteProcessor.js';
+import { AccountIdentity } from './votes/identity.js';
 
 export interface SessionDeps {
   makeSocket: MakePollSocket;
@@ -32,8 +27,6 @@ export interface SessionDeps {
   logger: PinoLogger;
   backoff?: Backoff;
 }
-
-type Events = Partial<BaileysEventMap>;
 
 /**
  * One WhatsApp session: the socket's lifecycle (QR, pairing code, open, close, reconnect
@@ -49,39 +42,24 @@ export class WhatsAppSession {
   /** The batch being handled; the next one starts after it (onEvents never rejects). */
   private inbox: Promise<void> = Promise.resolve();
   private closed = false;
-  private readonly votes: VoteProcessor;
-  private meCache: {
-    id: string | undefined;
-    lid: string | null | undefined;
-    value: { pn?: string | undefined; lid?: string | undefined };
-  } | null = null;
+  private readonly identity: AccountIdentity;
+  private readonly polls: SessionPolls;
+  private readonly chats: ChatList;
   private readonly logger: PinoLogger;
 
   constructor(private readonly deps: SessionDeps) {
     this.logger = deps.logger;
     this.backoff = deps.backoff ?? new Backoff();
-    const identity: Identity = {
-      me: () => this.me(),
-      pnForLid: (lid) => this.mapJid((m) => m.getPNForLID(lid)),
-      lidForPn: (pn) => this.mapJid((m) => m.getLIDForPN(pn)),
-    };
-    this.votes = new VoteProcessor(
-      deps.polls,
-      deps.chats,
-      identity,
-      {
-        votes: (changes) => deps.emit({ type: 'votes', changes }),
-        rejected: (rejection) => {
-          this.logger.warn({ rejection }, 'vote rejected');
-          deps.emit({ type: 'voteRejected', rejection });
-        },
-      },
+    this.identity = new AccountIdentity(
+      { socket: () => this.sock, stored: () => deps.auth.state.creds.me },
       deps.logger,
     );
+    this.polls = new SessionPolls({ ...deps, identity: this.identity });
+    this.chats = new ChatList(deps.chats);
   }
 
   get snapshot(): SessionState & { polls: Poll[] } {
-    return { ...this.state, polls: this.deps.polls.all() };
+    return { ...this.state, polls: this.polls.all() };
   }
 
   start(): void {
@@ -103,7 +81,7 @@ export class WhatsAppSession {
       throw errors.sendFailed(`WhatsApp did not accept the poll: ${(err as Error).message}`, err);
     }
     if (!sent) throw errors.sendFailed('WhatsApp returned no message for the poll');
-    const poll = this.recordPoll(sent);
+    const poll = this.polls.record(sent);
     if (!poll) throw errors.sendFailed('the sent message is not a poll');
     return poll;
   }
@@ -111,10 +89,12 @@ export class WhatsAppSession {
   async listChats(): Promise<Chat[]> {
     const sock = this.requireReady();
     // Stored chats still answer when WhatsApp does not (the groups of the last fetch).
-    await this.refreshGroups(sock).catch((err: unknown) =>
-      this.logger.warn({ err }, 'could not fetch groups; listing stored chats'),
-    );
-    return this.deps.chats.chats();
+    await this.chats
+      .refreshGroups(sock)
+      .catch((err: unknown) =>
+        this.logger.warn({ err }, 'could not fetch groups; listing stored chats'),
+      );
+    return this.chats.list();
   }
 
   async requestPairingCode(phoneNumber: string): Promise<string> {
@@ -149,7 +129,7 @@ export class WhatsAppSession {
     if (this.closed) return;
     this.closed = true;
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.votes.close();
+    this.polls.close();
     const sock = this.sock;
     this.sock = null;
     if (sock) {
@@ -166,7 +146,7 @@ export class WhatsAppSession {
       logger: this.deps.logger.child({ component: 'baileys' }, { level: 'warn' }),
       markOnlineOnConnect: false,
       syncFullHistory: false,
-      getMessage: async (key) => this.storedMessage(key.id),
+      getMessage: async (key) => this.polls.storedMessage(key.id),
     });
     this.sock = sock;
     // Baileys does not wait for a handler: chain the batches so that they are handled in
@@ -176,72 +156,43 @@ export class WhatsAppSession {
     });
   }
 
-  private async onEvents(sock: PollSocket, events: Events): Promise<void> {
+  private async onEvents(sock: PollSocket, events: SocketEvents): Promise<void> {
     if (sock !== this.sock) return;
     try {
       if (events['creds.update']) this.deps.auth.saveCreds();
       if (events['connection.update']) this.onConnectionUpdate(sock, events['connection.update']);
       const history = events['messaging-history.set'];
       if (history) {
-        this.saveChats(history.chats);
-        this.saveContacts(history.contacts);
+        this.chats.saveChats(history.chats);
+        this.chats.saveContacts(history.contacts);
       }
-      if (events['chats.upsert']) this.saveChats(events['chats.upsert']);
-      if (events['contacts.upsert']) this.saveContacts(events['contacts.upsert']);
-      if (events['contacts.update']) this.saveContacts(events['contacts.update']);
-      if (events['lid-mapping.update']) this.votes.mappingChanged();
+      if (events['chats.upsert']) this.chats.saveChats(events['chats.upsert']);
+      if (events['contacts.upsert']) this.chats.saveContacts(events['contacts.upsert']);
+      if (events['contacts.update']) this.chats.saveContacts(events['contacts.update']);
+      if (events['lid-mapping.update']) this.polls.mappingChanged();
       const upsert = events['messages.upsert'];
-      if (upsert) await this.onMessages(upsert.messages);
+      if (upsert) await this.polls.onMessages(upsert.messages);
     } catch (err) {
       this.logger.error({ err }, 'failed to handle WhatsApp events');
     }
   }
 
-  private async onMessages(messages: readonly WAMessage[]): Promise<void> {
-    try {
-      for (const msg of messages) {
-        const update = VoteProcessor.pollUpdateOf(msg);
-        if (update) {
-          // Usually synchronous: await only when the processor has something to look up.
-          const pending = this.votes.handle(msg, update);
-          if (pending) await pending;
-        } else this.recordPoll(msg);
-      }
-    } finally {
-      // WhatsApp may consider a delivered message done: store what this batch accepted now.
-      this.votes.endBatch();
-    }
-  }
-
-  /** Stores a poll creation message once and announces it; returns the poll (known or new). */
-  private recordPoll(msg: WAMessage): Poll | null {
-    // Known already (our own sent poll comes back as an `append`): nothing to parse again.
-    const known = msg.key.id ? this.deps.polls.get(msg.key.id) : undefined;
-    if (known) return this.deps.polls.toPoll(known);
-    const parsed = parsePollCreation(msg, this.me());
-    if (!parsed) return null;
-    const added = this.deps.polls.add(parsed);
-    const poll = this.deps.polls.toPoll(this.deps.polls.get(parsed.id)!);
-    if (added) {
-      this.logger.info({ pollId: parsed.id, chatId: parsed.chatId }, 'poll stored');
-      this.deps.emit({ type: 'pollSent', poll });
-    }
-    return poll;
-  }
-
-  private onConnectionUpdate(sock: PollSocket, update: NonNullable<Events['connection.update']>) {
+  private onConnectionUpdate(
+    sock: PollSocket,
+    update: NonNullable<SocketEvents['connection.update']>,
+  ) {
     if (update.qr) {
       this.setState({ status: 'qr_pending', qr: update.qr, user: null });
       this.deps.emit({ type: 'qr', qr: update.qr });
     }
     if (update.connection === 'open') {
       this.backoff.reset();
-      const user = this.currentUser(sock);
+      const user = this.identity.user();
       this.setState({ status: 'ready', qr: null, user });
       this.deps.emit({ type: 'user', user });
-      void this.refreshGroups(sock).catch((err) =>
-        this.logger.warn({ err }, 'could not fetch groups'),
-      );
+      void this.chats
+        .refreshGroups(sock)
+        .catch((err) => this.logger.warn({ err }, 'could not fetch groups'));
     }
     if (update.connection === 'close') this.onClose(sock, update.lastDisconnect?.error);
   }
@@ -274,9 +225,9 @@ export class WhatsAppSession {
 
   private loggedOut(reason: string): void {
     this.logger.info({ reason }, 'logged out; wiping auth state');
-    this.votes.flush();
+    this.polls.flush();
     this.deps.auth.wipe();
-    this.votes.forgetMappings();
+    this.polls.forgetMappings();
     this.setState({ status: 'logged_out', qr: null, user: null });
     this.deps.emit({ type: 'user', user: null });
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
@@ -295,114 +246,4 @@ export class WhatsAppSession {
     if (this.state.status !== 'ready' || !this.sock) throw errors.notReady(this.state.status);
     return this.sock;
   }
-
-  /** Our PN and LID, normalised; recomputed only when the account's JIDs change. */
-  private me(): { pn?: string | undefined; lid?: string | undefined } {
-    const me = this.sock?.user ?? this.deps.auth.state.creds.me;
-    const cached = this.meCache;
-    if (cached && cached.id === me?.id && cached.lid === me?.lid) return cached.value;
-    const value = {
-      pn: me?.id ? jidNormalizedUser(me.id) : undefined,
-      lid: me?.lid ? jidNormalizedUser(me.lid) : undefined,
-    };
-    this.meCache = { id: me?.id, lid: me?.lid, value };
-    return value;
-  }
-
-  private currentUser(sock: PollSocket): WhatsAppUser {
-    const me = sock.user ?? this.deps.auth.state.creds.me;
-    const id = jidNormalizedUser(me?.id ?? '');
-    const name = me?.name ?? me?.notify ?? me?.verifiedName ?? undefined;
-    return name ? { id, name } : { id };
-  }
-
-  private async refreshGroups(sock: PollSocket): Promise<void> {
-    const groups = await sock.groupFetchAllParticipating();
-    this.deps.chats.saveChats(
-      Object.values(groups).map((g) => ({ id: g.id, name: g.subject, isGroup: true })),
-    );
-  }
-
-  private saveChats(chats: readonly { id?: string | null; name?: string | null }[]): void {
-    this.deps.chats.saveChats(
-      chats
-        .filter((c): c is { id: string; name?: string | null } => !!c.id && isChatJid(c.id))
-        .map((c) => ({
-          id: jidNormalizedUser(c.id),
-          name: c.name ?? null,
-          isGroup: c.id.endsWith('@g.us'),
-        })),
-    );
-  }
-
-  private saveContacts(
-    contacts: readonly {
-      id?: string | null;
-      name?: string | null;
-      notify?: string | null;
-      verifiedName?: string | null;
-      lid?: string | null;
-      phoneNumber?: string | null;
-    }[],
-  ): void {
-    const named: { id: string; name: string | null }[] = [];
-    for (const c of contacts) {
-      const name = c.name ?? c.notify ?? c.verifiedName ?? null;
-      for (const jid of [c.id, c.lid, c.phoneNumber]) {
-        if (jid && isChatJid(jid)) named.push({ id: jidNormalizedUser(jid), name });
-      }
-    }
-    this.deps.chats.saveContacts(named);
-  }
-
-  private async mapJid(
-    lookup: (m: PollSocket['signalRepository']['lidMapping']) => Promise<string | null>,
-  ): Promise<string | undefined> {
-    // Not cached here: the vote processor caches answers (hits, and misses briefly).
-    const sock = this.sock;
-    if (!sock) return undefined;
-    try {
-      const found = await lookup(sock.signalRepository.lidMapping);
-      return found ? jidNormalizedUser(found) : undefined;
-    } catch (err) {
-      this.logger.debug({ err }, 'LID mapping lookup failed');
-      return undefined;
-    }
-  }
-
-  private storedMessage(id: string | null | undefined): proto.IMessage | undefined {
-    const poll = id ? this.deps.polls.get(id) : undefined;
-    return poll ? (proto.WebMessageInfo.decode(poll.message).message ?? undefined) : undefined;
-  }
 }
-
-/** The events the session reads. */
-const handled = [
-  'creds.update',
-  'connection.update',
-  'messaging-history.set',
-  'chats.upsert',
-  'contacts.upsert',
-  'contacts.update',
-  'lid-mapping.update',
-  'messages.upsert',
-] as const satisfies readonly (keyof BaileysEventMap)[];
-
-/**
- * Consumes a socket's events in batches through `ev.process` (Baileys' buffered events: one
- * batch, one transaction); a socket whose `ev` has only `on`/`off` gets one batch per event.
- */
-const subscribe = (sock: PollSocket, handler: (events: Events) => void): (() => void) => {
-  if (typeof sock.ev.process === 'function') return sock.ev.process(handler);
-  const listeners = handled.map((name) => {
-    const listener = (data: unknown) => handler({ [name]: data } as Events);
-    sock.ev.on(name, listener);
-    return () => sock.ev.off(name, listener);
-  });
-  return () => {
-    for (const off of listeners) off();
-  };
-};
-
-const isChatJid = (jid: string): boolean =>
-  jid.endsWith('@s.whatsapp.net') || jid.endsWith('@g.us') || jid.endsWith('@lid');

@@ -14,7 +14,8 @@ import { encryptPollVote } from '../src/sandbox/votes.js';
 import { ChatStore } from '../src/store/chatStore.js';
 import { type Db, openDatabase } from '../src/store/database.js';
 import { PollStore } from '../src/store/pollStore.js';
-import { type Identity, VoteProcessor } from '../src/votes/voteProcessor.js';
+import type { Identity, OwnJids } from '../src/votes/identity.js';
+import { VoteProcessor } from '../src/votes/voteProcessor.js';
 
 /** Fresh credentials and no keys, in memory: a device that has never logged in. */
 export const memoryAuth = (): AuthenticationState => ({
@@ -29,10 +30,7 @@ export const GROUP = '120363000000000001@g.us';
 export const OPTIONS = ['Pizza', 'Pasta', 'Salad'];
 
 /** A real SQLite store in a temp dir, a vote processor over it, and what it emitted. */
-export const makeHarness = (
-  mapping: Record<string, string> = {},
-  me: { pn?: string; lid?: string } = ME,
-) => {
+export const makeHarness = (mapping: Record<string, string> = {}, me: OwnJids = ME) => {
   const dir = mkdtempSync(join(tmpdir(), 'pollmasters-worker-'));
   let db: Db = openDatabase(dir, 'test');
   let polls = new PollStore(db);

@@ -20,7 +20,8 @@ export interface CoalescerOptions {
   quietBytesPerSec?: number;
   /**
    * Bytes of state pushed in one go before the coalescer lets the event loop run again (other
-   * clients' events, the worker's messages). Default 256 KiB: a few milliseconds of work.
+   * clients' events, the worker's messages). Default 256 KiB: a short turn, so that those wait
+   * little (what a byte of state costs: docs/performance.md).
    */
   bytesPerTurn?: number;
   now?: () => number;

@@ -1,4 +1,4 @@
-import type { EdgeContext } from '../server.js';
+import type { EdgeContext } from '../edge.js';
 import type { SessionView } from '../session/sessionService.js';
 
 /** The members of the session that the compat API uses. */
@@ -17,12 +17,13 @@ export interface CompatOptions {
   /**
    * Bytes of `poll_update_to_gui` per second over all polls together (default 4 MiB): with
    * many big polls busy at once, each is pushed less often instead of all flooding the clients.
-   * Building and encoding a state costs the API thread about 1.5 ms per 100 KB, and the GUI as
-   * much again to read it: 16 MiB/s got the last states of a burst out sooner but doubled the
-   * tRPC p99 at 2,000 votes/s on two cores (docs/performance.md). A client that reads slower
-   * than this is skipped, not queued for (./guiPushes.ts). Once no vote has come for a poll
-   * interval, the budget refills sixteen times as fast, to get the final states out (the
-   * per-round cap still lets other events through; slow clients are still skipped).
+   * Building and encoding a state costs the API thread time in proportion to its size, and the
+   * GUI as much again to read it: a larger budget got the last states of a burst out sooner but
+   * raised the tRPC stream's latency under load (measured: docs/performance.md, "GUI pushes
+   * that reach a reading client"). A client that reads slower than this is skipped, not queued
+   * for (./guiPushes.ts). Once no vote has come for a poll interval, the budget refills sixteen
+   * times as fast, to get the final states out (the per-round cap still lets other events
+   * through; slow clients are still skipped).
    */
   pushBytesPerSec?: number;
 }

@@ -1,6 +1,6 @@
 import { ErrorCode, PollMastersError } from '@pollmasters/shared';
 import type { ErrorRequestHandler, RequestHandler } from 'express';
-import type { EdgeContext } from '../server.js';
+import type { EdgeContext } from '../edge.js';
 import type { CompatContext, CompatOptions } from './context.js';
 import { compatRouter, sendFailure } from './routes.js';
 import { mountCompatSocket } from './socket.js';

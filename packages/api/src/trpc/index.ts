@@ -5,7 +5,7 @@ import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
-import type { EdgeContext } from '../server.js';
+import type { EdgeContext } from '../edge.js';
 import type { PollUpdate } from '../session/readModel.js';
 import {
   createHttpContext,

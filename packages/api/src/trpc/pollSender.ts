@@ -2,12 +2,14 @@ import { randomUUID } from 'node:crypto';
 import {
   errors,
   Limits,
+  type Poll,
+  type SendPollInput,
   type SendPollResult,
   type SendPollsInput,
   type SendPollsResult,
   type SendProgressEvent,
+  type SessionState,
 } from '@pollmasters/shared';
-import type { TrpcSession } from './context.js';
 import { toErrorInfo } from './errors.js';
 import { EventQueue } from './eventQueue.js';
 
@@ -25,8 +27,14 @@ interface SendRecord {
   expiry: NodeJS.Timeout | null;
 }
 
+/** What the sender needs of a session: whether it is ready, and one send at a time. */
+export interface SendingSession {
+  readonly sessionState: SessionState;
+  sendPoll(poll: SendPollInput): Promise<Poll>;
+}
+
 export interface PollSenderOptions {
-  session: Pick<TrpcSession, 'sendPoll' | 'sessionState'>;
+  session: SendingSession;
   /** Pause between two sends to WhatsApp, over all callers. */
   delayMs: number;
   /** How long a send's progress stays available after it ends (or while nothing starts it). */

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { isErrorCode } from '../errors.js';
+import { ErrorPayload } from '../errors.js';
 import { Poll, SendPollInput, VoteChange, VoteRejection } from '../poll.js';
 import { Chat, PhoneNumber, SessionState, SessionStatus, WhatsAppUser } from '../session.js';
 
@@ -55,12 +55,6 @@ export type WorkerEvent = z.infer<typeof WorkerEvent>;
 export type WorkerEventType = WorkerEvent['type'];
 export type WorkerEventOf<T extends WorkerEventType> = Extract<WorkerEvent, { type: T }>;
 
-const ErrorPayloadSchema = z.object({
-  name: z.string(),
-  code: z.string().refine(isErrorCode, 'unknown error code'),
-  message: z.string(),
-});
-
 const SessionId = z.string().min(1);
 
 /** Everything that crosses the channel, in either direction. */
@@ -82,7 +76,7 @@ export const ChannelMessage = z.discriminatedUnion('kind', [
     /** Null when the failing message carried no usable id. */
     id: z.number().int().nullable(),
     sessionId: SessionId,
-    error: ErrorPayloadSchema,
+    error: ErrorPayload,
   }),
   z.object({ kind: z.literal('event'), sessionId: SessionId, event: z.unknown() }),
   /** The worker has set itself up; nothing is routed to it before. */

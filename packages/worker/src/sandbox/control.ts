@@ -1,8 +1,41 @@
-import { ControlMessage } from './channel.js';
+import { BroadcastChannel } from 'node:worker_threads';
+import { ControlMessage, type SandboxEvent } from './channel.js';
 import type { Network } from './network.js';
 
+/**
+ * The network's end of the sandbox's BroadcastChannel: it posts the network's events and, once
+ * `serve` is called, acts on the control messages that arrive (./probe.ts is the other end).
+ */
+export class ControlChannel {
+  private readonly channel: BroadcastChannel;
+  private closed = false;
+
+  constructor(name: string) {
+    this.channel = new BroadcastChannel(name);
+    // The network is background scenery: it must never be what keeps a process alive.
+    this.channel.unref();
+  }
+
+  readonly post = (message: SandboxEvent): void => {
+    if (!this.closed) this.channel.postMessage(message);
+  };
+
+  /** From now on, control messages act on `network`. */
+  serve(network: Network): void {
+    this.channel.onmessage = (event) => {
+      if (!this.closed) handleControl(network, (event as MessageEvent).data);
+    };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.channel.close();
+  }
+}
+
 /** Acts on a message from the sandbox channel; anything that is not a control message is ignored. */
-export function handleControl(network: Network, data: unknown): void {
+function handleControl(network: Network, data: unknown): void {
   const parsed = ControlMessage.safeParse(data);
   // Our own posts (casts, replies) and other tools share the channel: not for us.
   if (!parsed.success) return;
@@ -13,7 +46,7 @@ export function handleControl(network: Network, data: unknown): void {
       if (!network.hasPoll(control.pollId)) return;
       const { requestId } = control;
       try {
-        const vote = network.vote(control.pollId, control.voter, control.options);
+        const vote = network.people.vote(control.pollId, control.voter, control.options);
         if (requestId !== undefined) network.post({ type: 'voted', requestId, vote });
       } catch (err) {
         network.logger.warn({ err, pollId: control.pollId }, 'sandbox: control vote refused');
@@ -34,7 +67,7 @@ export function handleControl(network: Network, data: unknown): void {
       if (!control.pollIds.every((id) => network.hasPoll(id))) return;
       const { requestId } = control;
       try {
-        const keys = control.pollIds.map((id) => network.burstKeys(id));
+        const keys = control.pollIds.map((id) => network.people.burstKeys(id));
         network.post({ type: 'burstKeys', requestId, keys });
       } catch (err) {
         network.post({ type: 'error', requestId, message: (err as Error).message });
@@ -44,7 +77,7 @@ export function handleControl(network: Network, data: unknown): void {
     case 'voteBurst': {
       if (!control.votes.every((v) => network.hasPoll(v.pollId))) return;
       const { requestId } = control;
-      network.burst(control.votes, control).then(
+      network.people.burst(control.votes, control).then(
         (result) => network.post({ type: 'burst', requestId, ...result }),
         (err: Error) => network.post({ type: 'error', requestId, message: err.message }),
       );

@@ -1,5 +1,6 @@
 import type { MakePollSocket } from '../socket.js';
-import type { Ledger } from './ledger.js';
+import { ControlChannel } from './control.js';
+import type { Ledger, LedgerVote } from './ledger.js';
 import { type Logger, silentLogger } from './logger.js';
 import { Network } from './network.js';
 import { SandboxOptions, type SandboxOptionsInput } from './options.js';
@@ -36,7 +37,7 @@ export interface Sandbox {
   /** The vote plan of a poll (none with `autoVote` off). */
   plan(pollId: string): PlannedCast[] | undefined;
   /** Casts a vote now. @throws on an unknown poll or a voter outside its chat. */
-  vote(pollId: string, voter: string, options: readonly string[]): ReturnType<Network['vote']>;
+  vote(pollId: string, voter: string, options: readonly string[]): LedgerVote;
   /** The user unlinks us on their phone: sockets close with `loggedOut` (401). */
   logoutFromPhone(): void;
   /** The connection drops: sockets close with `connectionLost` (408). */
@@ -54,18 +55,23 @@ export function createSandbox(
   deps: { logger?: Logger } = {},
 ): Sandbox {
   const parsed = SandboxOptions.parse(options);
-  const network = new Network(parsed, deps.logger ?? silentLogger());
+  const channel = new ControlChannel(parsed.channelName);
+  const network = new Network(parsed, deps.logger ?? silentLogger(), channel.post);
+  channel.serve(network);
   return {
     makeWASocket: (config) => createSandboxSocket(network, config),
     options: parsed,
     world: network.world,
     ledger: network.ledger,
     polls: () => network.sentPolls(),
-    plan: (pollId) => network.plan(pollId),
-    vote: (pollId, voter, chosen) => network.vote(pollId, voter, chosen),
+    plan: (pollId) => network.people.plan(pollId),
+    vote: (pollId, voter, chosen) => network.people.vote(pollId, voter, chosen),
     logoutFromPhone: () => network.logoutFromPhone(),
     dropConnection: () => network.dropConnection(),
-    close: () => network.close(),
+    close: () => {
+      network.close();
+      channel.close();
+    },
   };
 }
 

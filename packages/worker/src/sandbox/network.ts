@@ -1,34 +1,14 @@
-import { randomBytes } from 'node:crypto';
-import { BroadcastChannel } from 'node:worker_threads';
 import { DisconnectReason, type WAMessage } from '@whiskeysockets/baileys';
 import { boom } from './boom.js';
-import {
-  type BurstOptions,
-  type BurstResult,
-  preparedProblem,
-  runBurst,
-  seedDigits,
-  syntheticMapping,
-} from './burst.js';
-import type { BurstKeys, PreparedVotes, SandboxEvent } from './channel.js';
-import { handleControl } from './control.js';
+import type { SandboxEvent } from './channel.js';
 import { Ledger, type LedgerVote } from './ledger.js';
 import type { Logger } from './logger.js';
-import { toWAMessage, voteMessage } from './messages.js';
+import { Mailbox } from './mailbox.js';
+import { toWAMessage } from './messages.js';
 import type { SandboxOptions } from './options.js';
-import { type PlannedCast, planVotes } from './plan.js';
-import { type MailboxMessage, NetworkStore, type SentPoll, type StoredMessage } from './store.js';
-import { encryptPollVote } from './votes.js';
-import {
-  canonicalId,
-  createWorld,
-  findChat,
-  findPerson,
-  type Person,
-  translateJid,
-  type World,
-  type WorldChat,
-} from './world.js';
+import { People } from './people.js';
+import { NetworkStore, type SentPoll, type StoredMessage } from './store.js';
+import { createWorld, translateJid, type World } from './world.js';
 
 /** What the network needs from a socket connected to it. */
 export interface Connection {
@@ -41,62 +21,51 @@ export interface Connection {
 }
 
 /**
- * The simulated WhatsApp server and the people on it. It outlives the sockets (the app makes
- * a new one on every reconnect): it keeps the polls, casts the votes, queues them while we are
- * offline, and answers the test channel.
+ * The simulated WhatsApp server. It outlives the sockets (the app makes a new one on every
+ * reconnect): it keeps the polls and our linked devices, lets one connection at a time be
+ * online, and holds messages for us until they are acknowledged (./mailbox.ts). The people on
+ * it cast the votes (./people.ts). It tells the sandbox channel what it did (`post`;
+ * ./control.ts answers the channel's requests).
  */
 export class Network {
   readonly world: World;
   readonly ledger: Ledger;
+  readonly people: People;
   private readonly store: NetworkStore;
+  private readonly mailbox: Mailbox;
   private readonly polls = new Map<string, SentPoll>();
-  private readonly plans = new Map<string, PlannedCast[]>();
-  /** Planned casts of each poll that have not happened yet. */
-  private readonly unplayed = new Map<string, number>();
-  /** Cast messages by `pollId/messageId`, for redeliveries. */
-  private readonly sent = new Map<string, { message: StoredMessage; vote: LedgerVote }>();
-  /**
-   * What WhatsApp holds for us until our socket acknowledges it, by delivery id: messages
-   * cast while we were offline, and those delivered but not yet acknowledged. Kept on disk,
-   * and delivered (again) on the next login, as WhatsApp's offline delivery does.
-   */
-  private readonly unacked = new Map<string, MailboxMessage>();
-  /** Delivery ids handed to a socket at least once (in this run): a repeat is a redelivery. */
-  private readonly handedOver = new Set<string>();
-  private deliveries = 0;
   private readonly revoked: Set<string>;
   private readonly linked = new Set<string>();
   private readonly live = new Set<Connection>();
   private online: Connection | undefined;
   private readonly timers = new Set<NodeJS.Timeout>();
-  private readonly channel: BroadcastChannel;
-  /** Seeds (as their three digits) of the bursts cast so far: their voters are mapped. */
-  private readonly burstSeeds = new Set<string>();
   private closed = false;
 
   constructor(
     readonly options: SandboxOptions,
     readonly logger: Logger,
+    /** Where the network's events go: the sandbox channel. */
+    private readonly postEvent: (message: SandboxEvent) => void,
   ) {
     this.world = createWorld(options);
     this.store = new NetworkStore(options.stateDir, logger);
     for (const poll of this.store.loadPolls()) this.polls.set(poll.id, poll);
     this.ledger = new Ledger(this.store.loadLedger(), (vote) => this.store.appendVote(vote));
-    const recorded = new Set(this.ledger.all().map(castKey));
-    for (const entry of this.store.loadMailbox()) {
-      this.unacked.set(entry.id, entry);
-      // A crash between the mailbox line and the ledger line: the cast happened.
-      if (entry.vote && !recorded.has(castKey(entry.vote))) this.ledger.record(entry.vote);
-      // From an earlier run we cannot tell: it may have reached the app before the crash.
-      this.handedOver.add(entry.id);
-    }
+    this.mailbox = new Mailbox(this.store, this.ledger);
     this.revoked = new Set(this.store.loadRevoked());
-    this.channel = new BroadcastChannel(options.channelName);
-    this.channel.onmessage = (event) => {
-      if (!this.closed) handleControl(this, (event as MessageEvent).data);
-    };
-    // The network is background scenery: it must never be what keeps a process alive.
-    this.channel.unref();
+    this.people = new People({
+      world: this.world,
+      options,
+      ledger: this.ledger,
+      poll: (pollId) => this.polls.get(pollId),
+      deliver: (message, vote) => this.deliver(message, vote),
+      deliverNow: (messages) => {
+        if (!this.online) throw new Error('the burst needs a connection online');
+        this.online.deliver(messages);
+      },
+      schedule: (delayMs, run) => this.schedule(delayMs, run),
+      post: (message) => this.post(message),
+    });
   }
 
   /** Tracks a socket from its creation, so that `close()` and the control channel reach it. */
@@ -120,8 +89,8 @@ export class Network {
       previous.kill(boom('Stream Errored (conflict)', DisconnectReason.connectionReplaced));
     }
     if (connection.deviceKey) this.linked.add(connection.deviceKey);
-    const waiting = [...this.unacked.values()];
-    const again = waiting.filter((e) => this.handedOver.has(e.id));
+    const waiting = this.mailbox.waiting();
+    const again = waiting.filter((e) => this.mailbox.wasHandedOver(e.id));
     if (again.length > 0) {
       this.post({ type: 'redelivered', messageIds: again.map((e) => String(e.message.key.id)) });
     }
@@ -149,13 +118,13 @@ export class Network {
 
   /** Our `lidMapping`: it knows us and most people, but not everyone. */
   getPNForLID(lid: string): string | null {
-    return translateJid(this.world, lid, 'lid') ?? syntheticMapping(this.burstSeeds, lid, 'lid');
+    return translateJid(this.world, lid, 'lid') ?? this.people.burstMapping(lid, 'lid');
   }
 
   getLIDForPN(pn: string): string | null {
     return (
       translateJid(this.world, pn, 's.whatsapp.net') ??
-      syntheticMapping(this.burstSeeds, pn, 's.whatsapp.net')
+      this.people.burstMapping(pn, 's.whatsapp.net')
     );
   }
 
@@ -165,18 +134,7 @@ export class Network {
     const stored: SentPoll = { ...poll, sentAt: Date.now(), sequence };
     this.polls.set(stored.id, stored);
     this.store.appendPoll(stored);
-    const chat = findChat(this.world, poll.chatId);
-    if (chat && this.options.autoVote) {
-      const plan = planVotes({ chat, ...stored }, this.options);
-      this.plans.set(stored.id, plan);
-      this.unplayed.set(stored.id, plan.length);
-      for (const cast of plan) {
-        this.schedule(cast.atMs, () => {
-          this.unplayed.set(stored.id, (this.unplayed.get(stored.id) ?? 1) - 1);
-          this.castPlanned(stored, cast);
-        });
-      }
-    }
+    this.people.pollSent(stored);
     return stored;
   }
 
@@ -193,74 +151,7 @@ export class Network {
    * ever send on its own for this poll has been handed to the app.
    */
   pending(pollId: string): number {
-    let queued = 0;
-    for (const e of this.unacked.values()) if (e.vote?.pollId === pollId) queued += 1;
-    return (this.unplayed.get(pollId) ?? 0) + queued;
-  }
-
-  /** The vote plan of a poll sent by this network (none with `autoVote` off). */
-  plan(pollId: string): PlannedCast[] | undefined {
-    return this.plans.get(pollId);
-  }
-
-  /**
-   * Casts a vote now, on any poll this network carried (also one sent before a restart).
-   * @throws when the poll is unknown or the voter is not in its chat.
-   */
-  vote(pollId: string, voterJid: string, options: readonly string[]): LedgerVote {
-    const poll = this.polls.get(pollId);
-    if (!poll) throw new Error(`unknown poll ${pollId}`);
-    const chat = findChat(this.world, poll.chatId);
-    const voter = findPerson(this.world, voterJid);
-    if (!chat || !voter || !chat.members.includes(voter)) {
-      throw new Error(`${voterJid} is not a member of ${poll.chatId}`);
-    }
-    return this.cast(
-      poll,
-      voter,
-      [...options],
-      `3EB0${randomBytes(9).toString('hex').toUpperCase()}`,
-    );
-  }
-
-  /** What a member's phone knows of a poll we sent: enough to encrypt votes on it. */
-  burstKeys(pollId: string): BurstKeys {
-    const { poll, chat } = this.pollAndChat(pollId);
-    return {
-      pollId,
-      options: poll.options,
-      selectableCount: poll.selectableCount,
-      messageSecret: poll.messageSecret,
-      creatorJid: chat.signing.creator === 'lid' ? poll.creatorLid : poll.creatorPn,
-      voterForm: chat.signing.voter,
-    };
-  }
-
-  /**
-   * Delivers votes encrypted beforehand (`prepareVotes` in ./burst.ts, from `burstKeys`), one
-   * per synthetic voter, round-robin across the polls (see `voteBurst` in ./channel.ts). Needs
-   * a connection online; not recorded in the ledger.
-   */
-  async burst(votes: readonly PreparedVotes[], options: BurstOptions): Promise<BurstResult> {
-    const pollIds = new Set(votes.map((v) => v.pollId));
-    if (pollIds.size < votes.length) throw new Error('one set of prepared votes per poll');
-    const targets = votes.map((v) => {
-      const problem = preparedProblem(v);
-      if (problem) throw new Error(`prepared votes for ${v.pollId}: ${problem}`);
-      return { ...this.pollAndChat(v.pollId), votes: v };
-    });
-    for (const v of votes) this.burstSeeds.add(seedDigits(v.seed));
-    return runBurst(targets, options, (messages) => {
-      if (!this.online) throw new Error('the burst needs a connection online');
-      this.online.deliver(messages);
-    });
-  }
-
-  private pollAndChat(pollId: string): { poll: SentPoll; chat: WorldChat } {
-    const poll = this.polls.get(pollId);
-    const chat = poll && findChat(this.world, poll.chatId);
-    if (!poll || !chat) throw new Error(`unknown poll ${pollId}`);
-    return { poll, chat };
+    return this.people.planned(pollId) + this.mailbox.votesWaiting(pollId);
   }
 
   /** The user unlinks this device on their phone. */
@@ -279,71 +170,20 @@ export class Network {
     }
   }
 
-  /** Stops the simulation: clears every timer, closes the channel and every socket. */
+  /** Stops the simulation: clears every timer, posts nothing more, closes every socket. */
   close(): void {
     if (this.closed) return;
     this.closed = true;
     for (const timer of this.timers) clearTimeout(timer);
     this.timers.clear();
-    this.channel.close();
     for (const connection of [...this.live]) {
       connection.kill(boom('Connection Terminated', DisconnectReason.connectionClosed));
     }
   }
 
-  private castPlanned(poll: SentPoll, cast: PlannedCast): void {
-    if (cast.kind !== 'redelivery') {
-      this.cast(poll, cast.voter, cast.options, cast.messageId);
-      return;
-    }
-    const original = this.sent.get(`${poll.id}/${cast.messageId}`);
-    if (!original) return;
-    const vote: LedgerVote = { ...original.vote, redelivery: true };
-    this.deliver(original.message, vote);
-    this.ledger.record(vote);
-    this.post({ type: 'cast', vote });
-  }
-
-  private cast(poll: SentPoll, voter: Person, options: string[], messageId: string): LedgerVote {
-    const chat = findChat(this.world, poll.chatId);
-    if (!chat) throw new Error(`unknown chat ${poll.chatId}`);
-    const voterId = canonicalId(voter);
-    // A newer vote must carry a newer timestamp, even within one millisecond.
-    const senderTimestampMs = Math.max(Date.now(), this.ledger.lastTimestamp(poll.id, voterId) + 1);
-    const creatorJid = chat.signing.creator === 'lid' ? poll.creatorLid : poll.creatorPn;
-    const voterJid = chat.signing.voter === 'lid' ? voter.lid : voter.pn;
-    const encrypted = encryptPollVote(options, {
-      pollMsgId: poll.id,
-      pollEncKey: Buffer.from(poll.messageSecret, 'base64'),
-      pollCreatorJid: creatorJid,
-      voterJid,
-    });
-    const message = voteMessage({
-      chat,
-      voter,
-      messageId,
-      pollId: poll.id,
-      senderTimestampMs,
-      ...encrypted,
-    });
-    const vote: LedgerVote = {
-      pollId: poll.id,
-      chatId: chat.id,
-      messageId,
-      voterPn: voter.pn,
-      voterLid: voter.lid,
-      voterId,
-      creatorJid,
-      voterJid,
-      selectedOptions: options,
-      senderTimestampMs,
-      redelivery: false,
-    };
-    this.sent.set(`${poll.id}/${messageId}`, { message, vote });
-    this.deliver(message, vote);
-    this.ledger.record(vote);
-    this.post({ type: 'cast', vote });
-    return vote;
+  /** Posts on the sandbox channel, for tests in any thread of the process. */
+  post(message: SandboxEvent): void {
+    if (!this.closed) this.postEvent(message);
   }
 
   /**
@@ -351,17 +191,10 @@ export class Network {
    * socket if there is one; offline, it waits for the next login.
    */
   private deliver(message: StoredMessage, vote?: LedgerVote): void {
-    const entry: MailboxMessage = {
-      op: 'sent',
-      id: `${process.pid}-${Date.now()}-${++this.deliveries}`,
-      message,
-      ...(vote ? { vote } : {}),
-    };
-    this.store.appendMailbox(entry);
-    this.unacked.set(entry.id, entry);
+    const id = this.mailbox.keep(message, vote);
     const online = this.online;
     if (!online) return;
-    this.handOver(online, entry.id);
+    this.handOver(online, id);
     online.deliver([toWAMessage(message)]);
   }
 
@@ -371,10 +204,9 @@ export class Network {
    * and comes again on the next login (the app must take it as a duplicate).
    */
   private handOver(connection: Connection, id: string): void {
-    this.handedOver.add(id);
+    this.mailbox.markHandedOver(id);
     this.schedule(this.options.ackDelayMs, () => {
-      if (this.online !== connection || !this.unacked.delete(id)) return;
-      this.store.appendMailbox({ op: 'ack', id });
+      if (this.online === connection) this.mailbox.acknowledge(id);
     });
   }
 
@@ -391,13 +223,4 @@ export class Network {
     timer.unref();
     this.timers.add(timer);
   }
-
-  /** Posts on the sandbox channel, for tests in any thread of the process. */
-  post(message: SandboxEvent): void {
-    if (!this.closed) this.channel.postMessage(message);
-  }
 }
-
-/** Identifies one cast in the ledger (a planned redelivery repeats its original's id). */
-const castKey = (v: LedgerVote): string =>
-  `${v.pollId}/${v.messageId}/${v.senderTimestampMs}/${v.redelivery}`;

@@ -44,10 +44,11 @@ type ThreadMessage =
 /**
  * Takes SQLite's WAL checkpoints (copying committed pages from the WAL into the database
  * file, with the fsyncs that go with them) off the thread that writes the votes. Left to the
- * writer, a checkpoint runs inside whichever commit fills the WAL past 1,000 pages, and at
- * 100 polls x 1,000 voters those commits cost the worker about half of its time in SQLite
- * (docs/performance.md). Durability is unchanged: commits still go to the WAL as before, and
- * the WAL is still synced before its pages reach the database file.
+ * writer, a checkpoint runs inside whichever commit fills the WAL past 1,000 pages, and with
+ * many busy polls those commits took most of the worker's time in SQLite (measured:
+ * docs/performance.md, "WAL checkpoints on their own thread"). Durability is unchanged:
+ * commits still go to the WAL as before, and the WAL is still synced before its pages reach
+ * the database file.
  *
  * Should the thread fail, the writer checkpoints for itself again, as SQLite does by default.
  */

@@ -7,30 +7,23 @@ import {
   type VoteChange,
   voterSelection,
 } from '@pollmasters/shared';
-import { decide, type IncomingVote, type StoredVote } from '../votes/tally.js';
 import type { Db } from './database.js';
+import { decide, type IncomingVote, type StoredVote } from './tally.js';
+import { VoteLog, type VoteLogEntry } from './voteLog.js';
 
 /** A poll as the worker keeps it: the public fields plus what decryption needs. */
-export interface StoredPoll {
-  id: string;
-  chatId: string;
-  question: string;
-  options: PollOption[];
-  selectableCount: number;
-  createdAt: number;
+export type StoredPoll = Omit<Poll, 'voters'> & {
   /** The poll's `messageSecret`; null when the creation message carried none. */
   secret: Uint8Array | null;
   /** JIDs that may have signed as the creator (own PN and LID for our polls). */
   creatorJids: string[];
   /** The creation message (proto WebMessageInfo bytes), for Baileys' `getMessage`. */
   message: Uint8Array;
-  unknownOptionVotes: number;
-  version: number;
   /** Every voter's newest vote, withdrawn ones included. */
   voters: Map<string, StoredVote>;
   /** Its options as votes are counted against them (one shared array per selection). */
   selections: Selections;
-}
+};
 
 /** A poll as it is first stored: before any vote. */
 export type NewPoll = Omit<StoredPoll, 'voters' | 'unknownOptionVotes' | 'version' | 'selections'>;
@@ -54,30 +47,15 @@ interface PollRow {
   version: number;
 }
 
-interface VoteRow {
-  poll_id: string;
-  voter: string;
-  name: string | null;
-  /** JSON array of option hashes; null: the voter is forgotten (taken over by an alias). */
-  selected: string | null;
-  timestamp_ms: number;
-}
-
 /**
  * Polls and votes: held in memory for decisions, written through to SQLite in batched
  * transactions. `flush()` commits every queued vote and only then returns the changes, so an
- * event is emitted only for what is stored. Votes are appended to the `vote_log` table
- * (./database.ts, migration 2), replayed at start and compacted when half of it is obsolete.
+ * event is emitted only for what is stored. Votes go to the vote log (./voteLog.ts).
  */
 export class PollStore {
   private readonly polls = new Map<string, StoredPoll>();
-  /** Rows for the vote log, in the order they happened; `vote` null forgets the voter. */
-  private readonly queuedRows: {
-    pollId: string;
-    voter: string;
-    vote: StoredVote | null;
-    messageId?: string | undefined;
-  }[] = [];
+  /** Rows for the vote log, in the order they happened. */
+  private readonly queuedRows: VoteLogEntry[] = [];
   private readonly touched = new Set<string>();
   private queuedChanges: VoteChange[] = [];
   private readonly insertPoll;
@@ -104,32 +82,28 @@ export class PollStore {
         selections: new Selections(options.map((o) => o.hash)),
       });
     }
-    // The vote log, replayed in order: the last row of a voter is their vote.
-    let rows = 0;
-    for (const row of db
-      .prepare<[], VoteRow>(
-        // Not message_id: it stays in the log, for whoever reads the file; decisions need none.
-        `SELECT poll_id, voter, name, selected, timestamp_ms FROM vote_log ORDER BY seq`,
-      )
-      .iterate()) {
-      rows += 1;
-      const poll = this.polls.get(row.poll_id);
-      if (!poll) continue;
-      if (row.selected === null) {
-        poll.voters.delete(row.voter);
-        continue;
-      }
-      poll.voters.set(row.voter, {
-        voter: row.voter,
-        name: row.name ?? undefined,
-        selected: poll.selections.split(JSON.parse(row.selected) as string[]).selected,
-        timestampMs: row.timestamp_ms,
-      });
-    }
-    let live = 0;
-    for (const poll of this.polls.values()) live += poll.voters.size;
-    // Changed and forgotten votes leave rows behind; drop them once they are half the log.
-    if (rows > 2 * live + COMPACT_SLACK) compactVoteLog(db);
+    const log = new VoteLog(db);
+    log.replay(
+      (row) => {
+        const poll = this.polls.get(row.pollId);
+        if (!poll) return;
+        if (row.selected === null) {
+          poll.voters.delete(row.voter);
+          return;
+        }
+        poll.voters.set(row.voter, {
+          voter: row.voter,
+          name: row.name ?? undefined,
+          selected: poll.selections.split(row.selected).selected,
+          timestampMs: row.timestampMs,
+        });
+      },
+      () => {
+        let live = 0;
+        for (const poll of this.polls.values()) live += poll.voters.size;
+        return live;
+      },
+    );
 
     const insert = db.prepare(
       `INSERT OR IGNORE INTO polls (id, chat_id, question, options, selectable_count, created_at,
@@ -148,30 +122,11 @@ export class PollStore {
     this.updateCreators = db.prepare<[string, string]>(
       'UPDATE polls SET creator_jids = ? WHERE id = ?',
     );
-    const appendVote = db.prepare<
-      [string, string, string | null, string | null, number, string | null]
-    >(
-      `INSERT INTO vote_log (poll_id, voter, name, selected, timestamp_ms, message_id)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    );
     const updatePoll = db.prepare(
       'UPDATE polls SET unknown_option_votes = ?, version = ? WHERE id = ?',
     );
     this.writeVotes = db.transaction(() => {
-      // In the order they happened, which is the order the log is replayed in.
-      for (const { pollId, voter, vote, messageId } of this.queuedRows) {
-        if (!vote) appendVote.run(pollId, voter, null, null, 0, null);
-        else {
-          appendVote.run(
-            pollId,
-            voter,
-            vote.name ?? null,
-            jsonOf(vote.selected),
-            vote.timestampMs,
-            messageId ?? null,
-          );
-        }
-      }
+      log.append(this.queuedRows);
       for (const id of this.touched) {
         const p = this.polls.get(id);
         if (p) updatePoll.run(p.unknownOptionVotes, p.version, id);
@@ -319,29 +274,3 @@ export class PollStore {
 }
 
 const NO_ALIASES: readonly string[] = [];
-
-/**
- * A selection's JSON for the vote log, made once per array: a poll's voters share one array
- * per selection (`Selections`), so most votes need no JSON.stringify of their own.
- */
-const selectionJson = new WeakMap<readonly string[], string>();
-const jsonOf = (selected: readonly string[]): string => {
-  let json = selectionJson.get(selected);
-  if (json === undefined) {
-    json = JSON.stringify(selected);
-    selectionJson.set(selected, json);
-  }
-  return json;
-};
-
-/** Rows of the vote log beyond twice the live votes that are tolerated before compacting. */
-const COMPACT_SLACK = 1_000;
-
-/** Keeps only each voter's last row of the vote log, and no row of a forgotten voter. */
-const compactVoteLog = (db: Db): void => {
-  db.transaction(() => {
-    db.exec(`DELETE FROM vote_log
-             WHERE seq NOT IN (SELECT max(seq) FROM vote_log GROUP BY poll_id, voter)`);
-    db.exec('DELETE FROM vote_log WHERE selected IS NULL');
-  })();
-};

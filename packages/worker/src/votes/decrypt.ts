@@ -7,6 +7,7 @@ import {
   proto,
 } from '@whiskeysockets/baileys';
 import type { PairHint } from '../store/chatStore.js';
+import type { OwnJids } from './identity.js';
 
 /** A JID that may have signed a vote, and where in the message key it came from. */
 export interface Candidate {
@@ -37,7 +38,7 @@ export const voterCandidates = (
     remoteJidAlt?: string | null;
     fromMe?: boolean | null;
   },
-  me: { pn?: string | undefined; lid?: string | undefined },
+  me: OwnJids,
 ): Candidate[] => {
   const raw: [string, string | null | undefined][] = key.fromMe
     ? [

@@ -7,15 +7,13 @@ import {
   type WAMessage,
 } from '@whiskeysockets/baileys';
 import type { NewPoll } from '../store/pollStore.js';
+import type { OwnJids } from './identity.js';
 
 /**
  * Reads a poll creation message (V1, V2 or V3) sent from our account into what the store
  * keeps; null for anything else. Our polls are signed as our PN or our LID: both are kept.
  */
-export const parsePollCreation = (
-  msg: WAMessage,
-  me: { pn?: string | undefined; lid?: string | undefined },
-): NewPoll | null => {
+export const parsePollCreation = (msg: WAMessage, me: OwnJids): NewPoll | null => {
   const content = normalizeMessageContent(msg.message);
   const creation =
     content?.pollCreationMessage ??

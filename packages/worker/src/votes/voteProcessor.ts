@@ -10,13 +10,7 @@ import {
 import type { ChatStore } from '../store/chatStore.js';
 import type { PollStore, StoredPoll } from '../store/pollStore.js';
 import { type Candidate, type DecryptedVote, decryptVote, voterCandidates } from './decrypt.js';
-
-/** Who we are, and the PN <-> LID mapping WhatsApp gave us. */
-export interface Identity {
-  me(): { pn?: string | undefined; lid?: string | undefined };
-  pnForLid(lid: string): Promise<string | undefined>;
-  lidForPn(pn: string): Promise<string | undefined>;
-}
+import type { Identity } from './identity.js';
 
 export interface VoteSink {
   /** Accepted votes, stored, in order. */

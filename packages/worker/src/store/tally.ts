@@ -3,7 +3,7 @@ import type { VoterSelection } from '@pollmasters/shared';
 /**
  * A voter's stored selection: what their newest accepted vote said (`selected` empty =
  * withdrawn, kept so that an older vote stays stale). The id of the message that said it is
- * in the vote log only (./../store/pollStore.ts): a message delivered again has the same time
+ * in the vote log only (./voteLog.ts): a message delivered again has the same time
  * and selection, which is all that `decide` needs.
  */
 export type StoredVote = VoterSelection;

@@ -1,0 +1,61 @@
+import type { Chat } from '@pollmasters/shared';
+import { jidNormalizedUser } from '@whiskeysockets/baileys';
+import type { PollSocket } from './socket.js';
+import type { ChatStore } from './store/chatStore.js';
+
+/** A contact as Baileys tells of one (history, upserts, updates): any of its JIDs, its names. */
+export interface ContactInfo {
+  id?: string | null;
+  name?: string | null;
+  notify?: string | null;
+  verifiedName?: string | null;
+  lid?: string | null;
+  phoneNumber?: string | null;
+}
+
+/**
+ * The account's chats and the names of the people in them, from what WhatsApp sends (history,
+ * upserts, the groups we are in), kept in the chat store: it answers `listChats` also when
+ * WhatsApp does not.
+ */
+export class ChatList {
+  constructor(private readonly store: ChatStore) {}
+
+  list(): Chat[] {
+    return this.store.chats();
+  }
+
+  saveChats(chats: readonly { id?: string | null; name?: string | null }[]): void {
+    this.store.saveChats(
+      chats
+        .filter((c): c is { id: string; name?: string | null } => !!c.id && isChatJid(c.id))
+        .map((c) => ({
+          id: jidNormalizedUser(c.id),
+          name: c.name ?? null,
+          isGroup: c.id.endsWith('@g.us'),
+        })),
+    );
+  }
+
+  saveContacts(contacts: readonly ContactInfo[]): void {
+    const named: { id: string; name: string | null }[] = [];
+    for (const c of contacts) {
+      const name = c.name ?? c.notify ?? c.verifiedName ?? null;
+      for (const jid of [c.id, c.lid, c.phoneNumber]) {
+        if (jid && isChatJid(jid)) named.push({ id: jidNormalizedUser(jid), name });
+      }
+    }
+    this.store.saveContacts(named);
+  }
+
+  /** Asks WhatsApp for the groups we are in and stores them. */
+  async refreshGroups(sock: Pick<PollSocket, 'groupFetchAllParticipating'>): Promise<void> {
+    const groups = await sock.groupFetchAllParticipating();
+    this.store.saveChats(
+      Object.values(groups).map((g) => ({ id: g.id, name: g.subject, isGroup: true })),
+    );
+  }
+}
+
+const isChatJid = (jid: string): boolean =>
+  jid.endsWith('@s.whatsapp.net') || jid.endsWith('@g.us') || jid.endsWith('@lid');

@@ -1,0 +1,117 @@
+import type { Db } from './database.js';
+import type { StoredVote } from './tally.js';
+
+/** A row to append: `vote` null forgets the voter (their other JID took the vote over). */
+export interface VoteLogEntry {
+  pollId: string;
+  voter: string;
+  vote: StoredVote | null;
+  messageId?: string | undefined;
+}
+
+/** A row as replayed: `selected` (option hashes) null forgets the voter. */
+export interface LoggedVote {
+  pollId: string;
+  voter: string;
+  name: string | null;
+  selected: string[] | null;
+  timestampMs: number;
+}
+
+interface VoteRow {
+  poll_id: string;
+  voter: string;
+  name: string | null;
+  /** JSON array of option hashes; null: the voter is forgotten (taken over by an alias). */
+  selected: string | null;
+  timestamp_ms: number;
+}
+
+/**
+ * The `vote_log` table (./database.ts, migration 2): every vote appended in the order it
+ * happened, so that a commit adds rows instead of rewriting a B-tree's leaves. The last row of
+ * a (poll, voter) is their vote; the log is replayed at start and compacted once more than
+ * half of it is obsolete.
+ */
+export class VoteLog {
+  private readonly appendRow;
+
+  constructor(private readonly db: Db) {
+    this.appendRow = db.prepare<
+      [string, string, string | null, string | null, number, string | null]
+    >(
+      `INSERT INTO vote_log (poll_id, voter, name, selected, timestamp_ms, message_id)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+  }
+
+  /**
+   * Hands every row to `apply`, in order; then, if changed and forgotten votes left more than
+   * half of the log obsolete (`liveVotes`: the votes the rows came to), compacts it.
+   */
+  replay(apply: (row: LoggedVote) => void, liveVotes: () => number): void {
+    let rows = 0;
+    for (const row of this.db
+      .prepare<[], VoteRow>(
+        // Not message_id: it stays in the log, for whoever reads the file; decisions need none.
+        `SELECT poll_id, voter, name, selected, timestamp_ms FROM vote_log ORDER BY seq`,
+      )
+      .iterate()) {
+      rows += 1;
+      apply({
+        pollId: row.poll_id,
+        voter: row.voter,
+        name: row.name,
+        selected: row.selected === null ? null : (JSON.parse(row.selected) as string[]),
+        timestampMs: row.timestamp_ms,
+      });
+    }
+    if (rows > 2 * liveVotes() + COMPACT_SLACK) this.compact();
+  }
+
+  /**
+   * Appends the entries in their order, which is the order the log is replayed in. Inside the
+   * caller's transaction, which also stores what the votes changed of their polls.
+   */
+  append(entries: readonly VoteLogEntry[]): void {
+    for (const { pollId, voter, vote, messageId } of entries) {
+      if (!vote) this.appendRow.run(pollId, voter, null, null, 0, null);
+      else {
+        this.appendRow.run(
+          pollId,
+          voter,
+          vote.name ?? null,
+          jsonOf(vote.selected),
+          vote.timestampMs,
+          messageId ?? null,
+        );
+      }
+    }
+  }
+
+  /** Keeps only each voter's last row, and no row of a forgotten voter. */
+  private compact(): void {
+    this.db.transaction(() => {
+      this.db.exec(`DELETE FROM vote_log
+               WHERE seq NOT IN (SELECT max(seq) FROM vote_log GROUP BY poll_id, voter)`);
+      this.db.exec('DELETE FROM vote_log WHERE selected IS NULL');
+    })();
+  }
+}
+
+/**
+ * A selection's JSON for the vote log, made once per array: a poll's voters share one array
+ * per selection (`Selections`), so most votes need no JSON.stringify of their own.
+ */
+const selectionJson = new WeakMap<readonly string[], string>();
+const jsonOf = (selected: readonly string[]): string => {
+  let json = selectionJson.get(selected);
+  if (json === undefined) {
+    json = JSON.stringify(selected);
+    selectionJson.set(selected, json);
+  }
+  return json;
+};
+
+/** Rows of the vote log beyond twice the live votes that are tolerated before compacting. */
+const COMPACT_SLACK = 1_000;
