@@ -16,6 +16,8 @@ export interface ChildServer {
   readonly stderr: string;
   /** Resolves once the process has exited, with how it ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once stderr (the log) holds `text`; rejects when the process exits first. */
+  logged(text: string): Promise<void>;
 }
 
 /**
@@ -53,6 +55,20 @@ export const spawnServer = (
         return stderr;
       },
       exited,
+      logged: (text) =>
+        new Promise((resolveLogged, rejectLogged) => {
+          const check = () => {
+            if (!stderr.includes(text)) return;
+            proc.stderr?.off('data', check);
+            resolveLogged();
+          };
+          proc.stderr?.on('data', check);
+          void exited.then(() => {
+            proc.stderr?.off('data', check);
+            rejectLogged(new Error(`exited before logging ${text}:\n${stderr}`));
+          });
+          check();
+        }),
     };
     proc.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');
