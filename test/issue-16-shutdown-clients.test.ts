@@ -7,7 +7,7 @@ import { io as connectSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ChildServer, spawnServer } from './helpers/childServer.js';
 import { startTestServer } from './helpers/server.js';
-import { eventually } from './helpers/wait.js';
+import { eventually, statusReady } from './helpers/wait.js';
 import { watchedClient } from './helpers/watchedClient.js';
 
 // Issue 16: SIGTERM with any kind of client open (a tRPC subscription over server-sent events
@@ -36,14 +36,7 @@ const start = async (env: Record<string, string> = {}): Promise<Running> => {
     ...env,
   });
   cleanups.push(() => server.proc.exitCode === null && server.proc.kill('SIGKILL'));
-  await eventually(
-    'ready',
-    async () =>
-      ((await (await fetch(`${server.url}/status`)).json()) as { status: string }).status ===
-      'ready',
-    20_000,
-    50,
-  );
+  await statusReady(server.url);
   const wal = join(dataDir, 'default.sqlite-wal');
   expect(existsSync(wal)).toBe(true);
   return { server, dataDir, wal };

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { io as connectSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { root, SERVER_COMMAND, spawnServer } from './helpers/childServer.js';
+import { LAUNCHER } from '../scripts/launcher.js';
+import { root, spawnServer } from './helpers/childServer.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
 import { watchedClient } from './helpers/watchedClient.js';
@@ -124,7 +125,7 @@ describe('the server process', () => {
   });
 
   it('fails at once with one line and exit code 2 on invalid configuration', async () => {
-    const child = spawn(process.execPath, [...SERVER_COMMAND, '--port', 'many'], {
+    const child = spawn(LAUNCHER, ['--port', 'many'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

@@ -1,11 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DIST_CONDITION, HEAP_FLAGS, SERVER_ENV } from '../../scripts/build.js';
+import { LAUNCHER } from '../../scripts/launcher.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** `node` arguments that run the server as `pnpm start` does: the build (../globalSetup.ts). */
-export const SERVER_COMMAND = [DIST_CONDITION, ...HEAP_FLAGS, 'packages/api/dist/main.js'];
 
 export interface ChildServer {
   proc: ChildProcess;
@@ -20,21 +17,31 @@ export interface ChildServer {
   logged(text: string): Promise<void>;
 }
 
+export interface SpawnOptions {
+  /** Runs instead of the launcher, e.g. `['pnpm', 'start', '--']`; the arguments follow. */
+  command?: readonly string[];
+  /** In a process group of its own, as a process manager starts a service. */
+  detached?: boolean;
+  timeoutMs?: number;
+}
+
 /**
- * The real server as its own process, as `pnpm start` runs it: from the build
- * (`node --conditions=pollmasters-dist packages/api/dist/main.js ...`, built by
- * ../globalSetup.ts); resolves once it printed the URL it listens on.
+ * The real server as its own process, started as `pnpm start` starts it: by bin/pollmasters,
+ * which becomes node running the build (built by ../globalSetup.ts, so it does not build
+ * again); resolves once it printed the URL it listens on.
  */
 export const spawnServer = (
   args: string[],
   env: Record<string, string> = {},
-  timeoutMs = 20_000,
+  { command = [LAUNCHER], detached = false, timeoutMs = 20_000 }: SpawnOptions = {},
 ): Promise<ChildServer> =>
   new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [...SERVER_COMMAND, '--port', '0', ...args], {
+    const [file, ...before] = command as [string, ...string[]];
+    const proc = spawn(file, [...before, '--port', '0', ...args], {
       cwd: root,
-      env: { ...process.env, ...SERVER_ENV, ...env },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached,
     });
     let stdout = '';
     let stderr = '';
