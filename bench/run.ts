@@ -5,13 +5,8 @@ import { join } from 'node:path';
 import { tallyPoll } from '@pollmasters/shared';
 import { type PreparedVotes, prepareVotes } from '@pollmasters/worker/sandbox';
 import Database from 'better-sqlite3';
-import {
-  buildPackages,
-  DIST_CONDITION,
-  HEAP_FLAGS,
-  SERVER_ENV,
-  transpile,
-} from '../scripts/build.js';
+import { buildPackages, transpile } from '../scripts/build.js';
+import { DIST_CONDITION, HEAP_FLAGS, SERVER_ENV } from '../scripts/launcher.js';
 import { Clients, Phase } from './clients.js';
 import { type FromServer, OPTIONS, type Tally, type ToServer, VOTERS } from './protocol.js';
 
@@ -93,7 +88,7 @@ class ServerProcess {
       {
         stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
         serialization: 'advanced',
-        // The server's environment, as `pnpm start` sets it; the bench's own overrides it.
+        // The server's environment, as bin/pollmasters sets it; the bench's own overrides it.
         env: { ...SERVER_ENV, ...process.env },
       },
     );

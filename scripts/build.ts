@@ -1,4 +1,4 @@
-import { rmSync } from 'node:fs';
+import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -9,29 +9,9 @@ import { build } from 'esbuild';
  * are checked by `pnpm typecheck`, not here. The packages' exports maps send the
  * `pollmasters-dist` condition to dist/, so `node --conditions=pollmasters-dist` runs the
  * server from JavaScript, without a TypeScript loader in either of its threads (README,
- * "Run and test"; docs/performance.md on memory).
+ * "Layout"; docs/performance.md on memory). bin/pollmasters runs it when a source is newer
+ * than the stamp a complete build leaves.
  */
-
-/** The Node.js flag that makes `@pollmasters/*` imports resolve to the build. */
-export const DIST_CONDITION = '--conditions=pollmasters-dist';
-
-/**
- * V8 heap flags the server runs with (`pnpm start`; process-wide, so the worker thread's heap
- * too). A 1 GiB old-space limit per thread (some 3 million stored votes) makes V8 grow each
- * heap by about 1.5x its live size between full collections instead of 4x, and 4 MiB
- * semi-spaces make each thread's young generation a quarter of V8's default: memory first,
- * as V8 itself does on a small machine. What they cost and save is in the README ("Layout")
- * and, measured, in docs/performance.md (sessions 3 and 4).
- */
-export const HEAP_FLAGS = ['--max-semi-space-size=4', '--max-old-space-size=1024'];
-
-/**
- * The environment the server runs with (`pnpm start`): glibc's malloc keeps one arena per
- * thread by default (up to 8 per core), each holding on to what its thread freed; two arenas
- * for the whole process gave 254-262 MB peak RSS in `pnpm bench` instead of 274-291 MB, at the
- * same throughput (docs/performance.md, session 3). Other C libraries ignore it.
- */
-export const SERVER_ENV = { MALLOC_ARENA_MAX: '2' };
 
 const root = join(import.meta.dirname, '..');
 const PACKAGES = ['shared', 'worker', 'api', 'client'];
@@ -49,9 +29,16 @@ export const transpile = (entryPoints: string[], outbase: string, outdir: string
     logLevel: 'warning',
   });
 
+/**
+ * What bin/pollmasters compares the sources with: written once every package is built, dated
+ * when the build started (a source saved meanwhile is newer, and builds again).
+ */
+const stamp = join(root, 'packages/api/dist/.built');
+
 /** Builds every package afresh; returns how long it took (ms). */
 export async function buildPackages(): Promise<number> {
   const started = performance.now();
+  const startedAt = new Date();
   await Promise.all(
     PACKAGES.map((name) => {
       const dir = join(root, 'packages', name);
@@ -59,6 +46,8 @@ export async function buildPackages(): Promise<number> {
       return transpile([join(dir, 'src/**/*.ts')], join(dir, 'src'), join(dir, 'dist'));
     }),
   );
+  writeFileSync(stamp, '');
+  utimesSync(stamp, startedAt, startedAt);
   return performance.now() - started;
 }
 

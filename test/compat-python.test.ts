@@ -3,8 +3,11 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/server.js';
 
-/** Debian's interpreter, where python3-socketio and python3-requests are installed. */
-const PYTHON = '/usr/bin/python3';
+/**
+ * Debian's interpreter, where `pnpm test` installs python3-socketio and python3-requests first
+ * (scripts/ensure-python-deps.sh, which reads the same variable).
+ */
+const PYTHON = process.env.POLLMASTERS_PYTHON ?? '/usr/bin/python3';
 const SCRIPT = fileURLToPath(new URL('./python/gui_client_test.py', import.meta.url));
 
 let server: TestServer | undefined;

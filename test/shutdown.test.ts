@@ -2,12 +2,13 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPollMastersClient } from '@pollmasters/client';
 import { io as connectSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
-import { root, SERVER_COMMAND, spawnServer } from './helpers/childServer.js';
+import { LAUNCHER } from '../scripts/launcher.js';
+import { root, spawnServer } from './helpers/childServer.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
+import { watchedClient } from './helpers/watchedClient.js';
 
 /** The server runs as its own process: allow it 20 s, ask every 50 ms. */
 const asked = <T>(what: string, check: () => Promise<T | undefined | false>) =>
@@ -82,18 +83,7 @@ describe('the server process', () => {
     const socketGone = new Promise<string>((r) => socket.once('disconnect', (reason) => r(reason)));
     await new Promise<void>((r) => socket.once('connect', () => r()));
     // The tRPC connection's states, as the client reports them: open, then closed.
-    let opened = () => {};
-    let closed = () => {};
-    const trpcOpen = new Promise<void>((r) => {
-      opened = r;
-    });
-    const trpcClosed = new Promise<void>((r) => {
-      closed = r;
-    });
-    const client = createPollMastersClient({
-      url: server.url,
-      onConnectionChange: (state) => (state === 'open' ? opened() : state === 'closed' && closed()),
-    });
+    const { client, opened: trpcOpen, closed: trpcClosed } = watchedClient(server.url);
     cleanups.push(() => client.close());
     const sub = client.polls.updates.subscribe(
       { snapshot: false },
@@ -135,7 +125,7 @@ describe('the server process', () => {
   });
 
   it('fails at once with one line and exit code 2 on invalid configuration', async () => {
-    const child = spawn(process.execPath, [...SERVER_COMMAND, '--port', 'many'], {
+    const child = spawn(LAUNCHER, ['--port', 'many'], {
       cwd: root,
       stdio: ['ignore', 'pipe', 'pipe'],
     });

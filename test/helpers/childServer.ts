@@ -1,11 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { DIST_CONDITION, HEAP_FLAGS, SERVER_ENV } from '../../scripts/build.js';
+import { LAUNCHER } from '../../scripts/launcher.js';
 
 export const root = fileURLToPath(new URL('../..', import.meta.url));
-
-/** `node` arguments that run the server as `pnpm start` does: the build (../globalSetup.ts). */
-export const SERVER_COMMAND = [DIST_CONDITION, ...HEAP_FLAGS, 'packages/api/dist/main.js'];
 
 export interface ChildServer {
   proc: ChildProcess;
@@ -16,23 +13,35 @@ export interface ChildServer {
   readonly stderr: string;
   /** Resolves once the process has exited, with how it ended. */
   exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** Resolves once stderr (the log) holds `text`; rejects when the process exits first. */
+  logged(text: string): Promise<void>;
+}
+
+export interface SpawnOptions {
+  /** Runs instead of the launcher, e.g. `['pnpm', 'start', '--']`; the arguments follow. */
+  command?: readonly string[];
+  /** In a process group of its own, as a process manager starts a service. */
+  detached?: boolean;
+  timeoutMs?: number;
 }
 
 /**
- * The real server as its own process, as `pnpm start` runs it: from the build
- * (`node --conditions=pollmasters-dist packages/api/dist/main.js ...`, built by
- * ../globalSetup.ts); resolves once it printed the URL it listens on.
+ * The real server as its own process, started as `pnpm start` starts it: by bin/pollmasters,
+ * which becomes node running the build (built by ../globalSetup.ts, so it does not build
+ * again); resolves once it printed the URL it listens on.
  */
 export const spawnServer = (
   args: string[],
   env: Record<string, string> = {},
-  timeoutMs = 20_000,
+  { command = [LAUNCHER], detached = false, timeoutMs = 20_000 }: SpawnOptions = {},
 ): Promise<ChildServer> =>
   new Promise((resolve, reject) => {
-    const proc = spawn(process.execPath, [...SERVER_COMMAND, '--port', '0', ...args], {
+    const [file, ...before] = command as [string, ...string[]];
+    const proc = spawn(file, [...before, '--port', '0', ...args], {
       cwd: root,
-      env: { ...process.env, ...SERVER_ENV, ...env },
+      env: { ...process.env, ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
+      detached,
     });
     let stdout = '';
     let stderr = '';
@@ -53,6 +62,20 @@ export const spawnServer = (
         return stderr;
       },
       exited,
+      logged: (text) =>
+        new Promise((resolveLogged, rejectLogged) => {
+          const check = () => {
+            if (!stderr.includes(text)) return;
+            proc.stderr?.off('data', check);
+            resolveLogged();
+          };
+          proc.stderr?.on('data', check);
+          void exited.then(() => {
+            proc.stderr?.off('data', check);
+            rejectLogged(new Error(`exited before logging ${text}:\n${stderr}`));
+          });
+          check();
+        }),
     };
     proc.stdout?.on('data', (chunk: Buffer) => {
       stdout += chunk.toString('utf8');

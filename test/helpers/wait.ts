@@ -106,3 +106,15 @@ export const eventually = async <T>(
     await new Promise((r) => setTimeout(r, intervalMs));
   }
 };
+
+/** Waits until the server at `url` (in another process) answers `GET /status` with `ready`. */
+export const statusReady = (url: string, timeoutMs = 20_000): Promise<true> =>
+  eventually(
+    `${url} to be ready`,
+    async () => {
+      const { status } = (await (await fetch(`${url}/status`)).json()) as { status: string };
+      return status === 'ready';
+    },
+    timeoutMs,
+    50,
+  );

@@ -150,6 +150,7 @@ const usage = (): string => {
   });
   return [
     'Usage: pnpm start [-- <options>]',
+    '   or: bin/pollmasters [<options>]   (the launcher that pnpm start runs)',
     '',
     'PollMasters: a self-hosted WhatsApp poll service (tRPC under /trpc, the GUI API at /).',
     'Every option with a variable in brackets can also be set through that environment variable;',

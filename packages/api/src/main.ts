@@ -4,7 +4,7 @@ import { startDemo } from './demo.js';
 import { startServer } from './server.js';
 import { TerminalUi } from './terminalUi.js';
 
-// The command-line entry: `pnpm start [-- --sandbox]`. Parsing lives in ./cli.ts.
+// The command-line entry: `pnpm start [-- --sandbox]` (bin/pollmasters). Parsing lives in ./cli.ts.
 const command = parseCommandLine(process.argv.slice(2), process.env);
 if ('help' in command) {
   process.stdout.write(command.help);

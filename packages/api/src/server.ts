@@ -10,12 +10,11 @@ import { mountCompat } from './compat/index.js';
 import type { Config } from './config.js';
 import type { EdgeContext } from './edge.js';
 import { mountExportRoutes } from './export/exportRoutes.js';
+import { trackRequests } from './httpDrain.js';
 import { mountObservability } from './observability.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
 import { SessionService } from './session/sessionService.js';
 import { isTrpcPath, isTrpcUpgrade, mountTrpc } from './trpc/index.js';
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms).unref());
 
 export interface RunningServer {
   session: SessionService;
@@ -50,6 +49,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   const guard = auth.http();
   app.use((req, res, next) => (isTrpcPath(req.path) ? next() : guard(req, res, next)));
   const httpServer = createServer(app);
+  const requests = trackRequests(httpServer);
   // Upgrades are routed by path: Socket.IO must not destroy the tRPC WebSocket's upgrades.
   // No `cors` option: browsers get no CORS grant at all, let alone `*`.
   const io = new SocketIOServer(httpServer, { destroyUpgrade: false, serveClient: false });
@@ -91,15 +91,14 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
       await closeTrpc();
       closeSandboxRoutes();
       io.disconnectSockets(true);
-      await new Promise<void>((r) => io.close(() => r()));
-      // A request in flight (a poll being sent) may finish; idle keep-alive sockets go now.
-      httpServer.closeIdleConnections();
-      await Promise.race([httpClosed, sleep(1_000)]);
-      httpServer.closeAllConnections();
+      // Resolves once the HTTP server has no connection left: after the drain.
+      const ioClosed = new Promise<void>((r) => io.close(() => r()));
+      // A request in flight (a poll being sent) may finish; event streams end now.
+      await requests.drain(1_000);
+      await Promise.all([ioClosed, httpClosed]);
       // The worker's `shutdown` flushes pending votes and closes the database.
       await session.stop(2_500);
       closeObservability();
-      await httpClosed;
     })();
     return closing;
   };

@@ -100,6 +100,8 @@ export const mountTrpc = (
   let closing: Promise<void> | null = null;
   const close = () => {
     closing ??= (async () => {
+      // First: a send to many chats stops after the chat it is at and is answered.
+      sender.close();
       httpServer.off('upgrade', onUpgrade);
       session.off('pollSent', onPollSent);
       session.off('pollsUpdated', onPollsUpdated);
@@ -113,7 +115,6 @@ export const mountTrpc = (
       }, 1_000);
       await closed;
       clearTimeout(timer);
-      sender.close();
     })();
     return closing;
   };

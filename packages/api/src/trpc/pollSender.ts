@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as delay } from 'node:timers/promises';
 import {
   errors,
   Limits,
@@ -43,10 +44,8 @@ export interface PollSenderOptions {
   maxRecords?: number;
 }
 
-const sleep = (ms: number) =>
-  new Promise<void>((resolve) => {
-    setTimeout(resolve, ms).unref();
-  });
+/** What a chat that a send did not reach before the server stopped gets as its result. */
+const shuttingDown = () => errors.workerGone('not sent: the server is shutting down');
 
 /**
  * Sends a poll to many chats: one chat at a time with `delayMs` between any two sends of the
@@ -58,6 +57,8 @@ export class PollSender {
   private tail: Promise<unknown> = Promise.resolve();
   private lastSendAt = Number.NEGATIVE_INFINITY;
   private readonly records = new Map<string, SendRecord>();
+  /** Aborted by `close`: wakes the sends that wait for their turn. */
+  private readonly closing = new AbortController();
 
   constructor(options: PollSenderOptions) {
     this.options = { retainMs: 5 * 60_000, maxRecords: 256, ...options };
@@ -134,7 +135,9 @@ export class PollSender {
   private paced<T>(fn: () => Promise<T>): Promise<T> {
     const run = this.tail.then(async () => {
       const wait = this.lastSendAt + this.options.delayMs - Date.now();
-      if (wait > 0) await sleep(wait);
+      const { signal } = this.closing;
+      if (wait > 0) await delay(wait, undefined, { signal, ref: false }).catch(() => {});
+      if (signal.aborted) throw shuttingDown();
       try {
         return await fn();
       } finally {
@@ -186,8 +189,12 @@ export class PollSender {
     }
   }
 
-  /** Forgets every record and its timers. */
+  /**
+   * Stops: a send under way finishes the chat it is sending to, and reports every chat after it
+   * as not sent; no send starts. Forgets every record and its timers.
+   */
   close(): void {
+    this.closing.abort();
     for (const record of this.records.values()) if (record.expiry) clearTimeout(record.expiry);
     this.records.clear();
   }

@@ -1,0 +1,213 @@
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createPollMastersClient } from '@pollmasters/client';
+import { io as connectSocket } from 'socket.io-client';
+import { afterEach, describe, expect, it } from 'vitest';
+import { type ChildServer, spawnServer } from './helpers/childServer.js';
+import { startTestServer } from './helpers/server.js';
+import { eventually, statusReady } from './helpers/wait.js';
+import { watchedClient } from './helpers/watchedClient.js';
+
+// Issue 16: SIGTERM with any kind of client open (a tRPC subscription over server-sent events
+// or a WebSocket, a Socket.IO client, a request in flight) ends in exit 0 within 5 s, the
+// clients ended and the requests answered, after the worker's orderly stop (the votes it holds
+// stored, the database closed). One server process per kind of client.
+
+const cleanups: (() => unknown)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+interface Running {
+  server: ChildServer;
+  dataDir: string;
+  /** SQLite's write-ahead log: there while the database is open, gone once it is closed. */
+  wal: string;
+}
+
+/** The server in sandbox mode as its own process, ready. */
+const start = async (env: Record<string, string> = {}): Promise<Running> => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-stop-'));
+  cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
+  const server = await spawnServer(['--sandbox', '--data-dir', dataDir], {
+    LOG_LEVEL: 'info',
+    ...env,
+  });
+  cleanups.push(() => server.proc.exitCode === null && server.proc.kill('SIGKILL'));
+  await statusReady(server.url);
+  const wal = join(dataDir, 'default.sqlite-wal');
+  expect(existsSync(wal)).toBe(true);
+  return { server, dataDir, wal };
+};
+
+/** Sends SIGTERM; resolves with how the process ended and how long that took. */
+const terminate = async ({ server }: Running) => {
+  const signalledAt = Date.now();
+  server.proc.kill('SIGTERM');
+  const { code, signal } = await server.exited;
+  return { code, signal, tookMs: Date.now() - signalledAt };
+};
+
+/** Exit 0 within 5 s, after the worker closed the database (which removes the WAL). */
+const expectOrderlyStop = (running: Running, ended: Awaited<ReturnType<typeof terminate>>) => {
+  expect({ code: ended.code, signal: ended.signal }, running.server.stderr).toEqual({
+    code: 0,
+    signal: null,
+  });
+  expect(ended.tookMs).toBeLessThan(5_000);
+  expect(running.server.stderr).toContain('"msg":"stopped"');
+  expect(existsSync(running.wal)).toBe(false);
+};
+
+const chatIds = async (url: string): Promise<string[]> =>
+  ((await (await fetch(`${url}/get-chats`)).json()) as { chats: { id: string }[] }).chats.map(
+    (c) => c.id,
+  );
+
+describe('SIGTERM with a client open', () => {
+  it('a tRPC subscription over server-sent events: the stream ends', async () => {
+    const running = await start();
+    const input = encodeURIComponent(JSON.stringify({ json: {} }));
+    const res = await fetch(`${running.server.url}/trpc/session.events?input=${input}`, {
+      headers: { accept: 'text/event-stream' },
+    });
+    const reader = res.body!.getReader();
+    cleanups.push(() => reader.cancel().catch(() => {}));
+    let text = '';
+    while (!text.includes('"status":"ready"')) {
+      const { value, done } = await reader.read();
+      if (done) throw new Error(`the stream ended before its first event: ${text}`);
+      text += Buffer.from(value).toString();
+    }
+    // Read on until the server ends the stream (an aborted connection counts as ended).
+    const streamEnded = (async () => {
+      for (;;) if ((await reader.read()).done) return;
+    })().catch(() => undefined);
+
+    expectOrderlyStop(running, await terminate(running));
+    await streamEnded;
+  });
+
+  it('a tRPC subscription over a WebSocket: the socket closes', async () => {
+    const running = await start();
+    const { client, opened, closed } = watchedClient(running.server.url);
+    cleanups.push(() => client.close());
+    const sub = client.polls.updates.subscribe({ snapshot: false }, { onError: () => {} });
+    cleanups.push(() => sub.unsubscribe());
+    await opened;
+
+    expectOrderlyStop(running, await terminate(running));
+    await closed;
+  });
+
+  it.each(['websocket', 'polling'] as const)(
+    'a Socket.IO client over %s: the server disconnects it',
+    async (transport) => {
+      const running = await start();
+      const socket = connectSocket(running.server.url, {
+        transports: [transport],
+        reconnection: false,
+      });
+      cleanups.push(() => socket.close());
+      const disconnected = new Promise<string>((r) => socket.once('disconnect', r));
+      await new Promise<void>((r) => socket.once('connect', () => r()));
+
+      expectOrderlyStop(running, await terminate(running));
+      expect(await disconnected).toBe('io server disconnect');
+    },
+  );
+
+  it('a POST /send-poll in flight: answered, and its poll kept', async () => {
+    const running = await start();
+    const [chatId] = await chatIds(running.server.url);
+    const body = JSON.stringify({
+      chatId,
+      question: 'Sent while stopping?',
+      options: ['Yes', 'No'],
+      allowMultipleAnswers: false,
+    });
+    // The body once the server is stopping: till then the request is in flight. The server
+    // answers `100 Continue` once it has read the headers and waits for the body.
+    const req = request(`${running.server.url}/send-poll`, {
+      method: 'POST',
+      headers: {
+        'content-type': 'application/json',
+        'content-length': Buffer.byteLength(body),
+        expect: '100-continue',
+      },
+    });
+    const answered = new Promise<{ status: number; body: string }>((resolve, reject) => {
+      req.once('response', (res) => {
+        let text = '';
+        res.on('data', (chunk: Buffer) => {
+          text += chunk.toString();
+        });
+        res.once('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+      });
+      req.once('error', reject);
+    });
+    req.flushHeaders();
+    await new Promise<void>((r) => req.once('continue', () => r()));
+
+    const stopped = terminate(running);
+    await running.server.logged('"msg":"shutting down"');
+    req.end(body);
+    const reply = await answered;
+    expectOrderlyStop(running, await stopped);
+    expect(reply.status, reply.body).toBe(200);
+    const { pollMsgId } = JSON.parse(reply.body) as { pollMsgId: string };
+
+    const again = await startTestServer({ dataDir: running.dataDir, sandbox: { autoVote: false } });
+    cleanups.push(() => again.stop());
+    expect(again.session.getPoll(pollMsgId)?.question).toBe('Sent while stopping?');
+  });
+
+  it('a multi-chat tRPC polls.send in flight: answered at once, chats not yet tried reported', async () => {
+    // A second between two sends: the whole send would outlast the stop by far.
+    const running = await start({ POLLMASTERS_SEND_DELAY_MS: '1000' });
+    const chats = await chatIds(running.server.url);
+    expect(chats.length).toBeGreaterThan(3);
+    const client = createPollMastersClient({ url: running.server.url });
+    cleanups.push(() => client.close());
+    const sending = client.polls.send.mutate({
+      chatIds: chats,
+      question: 'Stop mid-send?',
+      options: ['Yes', 'No'],
+    });
+    // The first poll is out: the send is under way.
+    await eventually(
+      'the first poll',
+      async () => {
+        const data = (await (await fetch(`${running.server.url}/get-all-poll-data`)).json()) as {
+          polls: Record<string, unknown>;
+        };
+        return Object.keys(data.polls).length > 0;
+      },
+      10_000,
+      20,
+    );
+
+    const stopped = terminate(running);
+    const result = await sending;
+    expectOrderlyStop(running, await stopped);
+    expect(result.sent).toBeGreaterThan(0);
+    expect(result.failed).toBeGreaterThan(0);
+    expect(result.sent + result.failed).toBe(chats.length);
+    const notTried = result.results.filter((r) => !r.ok);
+    expect(notTried.map((r) => r.chatId)).toEqual(chats.slice(result.sent));
+    for (const r of notTried) {
+      expect(r.error).toEqual({
+        code: 'WORKER_GONE',
+        message: 'not sent: the server is shutting down',
+      });
+    }
+
+    const again = await startTestServer({ dataDir: running.dataDir, sandbox: { autoVote: false } });
+    cleanups.push(() => again.stop());
+    for (const r of result.results.filter((r) => r.ok)) {
+      expect(again.session.getPoll(r.pollId!)?.question).toBe('Stop mid-send?');
+    }
+  });
+});
