@@ -1,7 +1,7 @@
 import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
 import { FailureResponse } from '@pollmasters/shared';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { capturingLogger } from './helpers/logCapture.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { sessionStatus } from './helpers/wait.js';
@@ -17,13 +17,9 @@ let url: string;
 let client: PollMastersClient;
 let probe: SandboxProbe;
 /** Every line the server logged, at debug and above. */
-const logged: { level: number; msg: string; status?: number; err?: { stack?: string } }[] = [];
+const { logger, lines: logged } = capturingLogger();
 
 beforeAll(async () => {
-  const logger = pino(
-    { level: 'debug' },
-    { write: (line: string) => void logged.push(JSON.parse(line)) },
-  );
   server = await startTestServer({ sandbox: { autoVote: false }, logger });
   url = `http://127.0.0.1:${server.port}`;
   client = createPollMastersClient({ url });
