@@ -235,8 +235,8 @@ describe('compat API against the sandbox', () => {
       ],
       [
         'a chat WhatsApp does not know',
-        502,
-        /Failed to send poll/,
+        404,
+        /^chat 120363999999999999@g.us not found/,
         () => post(server, '/send-poll', { ...body, allowMultipleAnswers: false }),
       ],
       ['an unknown route', 404, /Not found/, () => get(server, '/no-such-route')],

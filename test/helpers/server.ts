@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Config, type ConfigInput, type RunningServer, startServer } from '@pollmasters/api';
-import { pino } from 'pino';
+import { type Logger, pino } from 'pino';
 
 export interface TestServer extends RunningServer {
   dataDir: string;
@@ -25,6 +25,8 @@ export const startTestServer = async (
     dataDir?: string;
     sandbox?: Record<string, unknown>;
     config?: Partial<ConfigInput>;
+    /** Where the server logs; default: stdout at TEST_LOG_LEVEL (silent). */
+    logger?: Logger;
   } = {},
 ): Promise<TestServer> => {
   const dataDir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'pollmasters-test-'));
@@ -38,7 +40,7 @@ export const startTestServer = async (
     ...options.config,
     sandbox: { qrScanDelayMs: 50, channelName: sandboxChannel, ...options.sandbox },
   });
-  const server = await startServer(config, pino({ level: config.logLevel }));
+  const server = await startServer(config, options.logger ?? pino({ level: config.logLevel }));
   const stop = () => server.close();
   return {
     ...server,

@@ -74,7 +74,8 @@ export class ApiKeyAuth {
   /**
    * Whether a WebSocket upgrade may proceed: a key in its headers must be right; without one
    * it may proceed only when `keyFollows`, i.e. the protocol sends the key after the upgrade
-   * (Socket.IO's `auth`, tRPC's `connectionParams`), where the next check happens.
+   * (Socket.IO's `auth`), where the next check happens. tRPC's upgrades do not come here:
+   * its WebSockets are checked by ./trpc/wsGate.ts.
    */
   upgrade(req: IncomingMessage, keyFollows: boolean): boolean {
     if (!this.required) return true;

@@ -44,8 +44,8 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   const app = express();
   app.disable('x-powered-by');
   const auth = new ApiKeyAuth(config.apiKey);
-  // Before every route. tRPC checks the same key in its createContext, so that its clients
-  // get their refusal in tRPC's error shape.
+  // Before every route. tRPC checks the same key in front of its own (./trpc/httpGuard.ts), so
+  // that its clients get their refusal in tRPC's error shape.
   const guard = auth.http();
   app.use((req, res, next) => (isTrpcPath(req.path) ? next() : guard(req, res, next)));
   const httpServer = createServer(app);
@@ -54,12 +54,13 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   // No `cors` option: browsers get no CORS grant at all, let alone `*`.
   const io = new SocketIOServer(httpServer, { destroyUpgrade: false, serveClient: false });
   io.use(auth.socket());
-  // Registered first: a refused upgrade ends here, before Socket.IO or tRPC see it.
+  // Registered first: a refused upgrade ends here, before Socket.IO sees it. tRPC's are let
+  // through: its clients end a call only on an error for it (./trpc/wsGate.ts refuses each).
   httpServer.prependListener('upgrade', (req, socket) => {
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const keyFollows =
-      url.pathname.startsWith('/socket.io/') ||
-      (isTrpcUpgrade(req) && url.searchParams.get('connectionParams') === '1');
+    if (isTrpcUpgrade(req)) return;
+    const keyFollows = new URL(req.url ?? '/', 'http://localhost').pathname.startsWith(
+      '/socket.io/',
+    );
     if (!auth.upgrade(req, keyFollows)) refuseUpgrade(socket);
   });
   const ctx: EdgeContext = { app, httpServer, io, session, config, logger, auth };

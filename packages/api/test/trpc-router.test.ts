@@ -1,15 +1,8 @@
-import type { IncomingMessage } from 'node:http';
 import { PollMastersError } from '@pollmasters/shared';
 import { TRPCError } from '@trpc/server';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { ApiKeyAuth } from '../src/auth.js';
-import {
-  type Context,
-  createHttpContext,
-  createWsContext,
-  maxSubscriptionsPerConnection,
-} from '../src/trpc/context.js';
+import { type Context, maxSubscriptionsPerConnection } from '../src/trpc/context.js';
 import { toTRPCError } from '../src/trpc/errors.js';
 import { PollEventLog } from '../src/trpc/eventLog.js';
 import { PollSender } from '../src/trpc/pollSender.js';
@@ -24,7 +17,7 @@ const setup = (options: { delayMs?: number } = {}) => {
   session.on('pollSent', (p) => log.pollSent(p));
   const ctx: Context = {
     session,
-    config: { sendDelayMs: options.delayMs ?? 0, apiKey: undefined },
+    config: { sendDelayMs: options.delayMs ?? 0 },
     logger: pino({ level: 'silent' }),
     log,
     sessionFeed: new SessionFeed(log.epoch, session.sessionState),
@@ -124,29 +117,6 @@ describe('tRPC router', () => {
     await expect(caller.polls.send({ ...send, chatIds: ['1@g.us'] })).rejects.toMatchObject({
       code: 'PRECONDITION_FAILED',
     });
-  });
-
-  it('makes no context, over HTTP or WebSocket, for a caller without the right key', () => {
-    const { ctx } = setup();
-    const auth = new ApiKeyAuth('the key');
-    const http = createHttpContext(ctx, auth);
-    const ws = createWsContext(ctx, auth);
-    const req = (headers: Record<string, string>) => ({ headers }) as IncomingMessage;
-    const over = (headers: Record<string, string>, apiKey?: string) =>
-      ({
-        req: req(headers),
-        res: { bufferedAmount: 0 },
-        info: { connectionParams: apiKey === undefined ? null : { apiKey } },
-      }) as unknown as Parameters<typeof ws>[0];
-    const unauthorized = { code: 'UNAUTHORIZED' };
-    expect(() => http({ req: req({}) } as Parameters<typeof http>[0])).toThrow(
-      expect.objectContaining(unauthorized),
-    );
-    expect(() => ws(over({}, 'a wrong key'))).toThrow(expect.objectContaining(unauthorized));
-    expect(ws(over({}, 'the key')).bufferedAmount?.()).toBe(0);
-    expect(
-      http({ req: req({ 'x-api-key': 'the key' }) } as Parameters<typeof http>[0]),
-    ).toMatchObject({ bufferedAmount: null });
   });
 
   it('streams the session state, then its changes, resumable by id', async () => {

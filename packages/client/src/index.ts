@@ -17,7 +17,11 @@ export type { AppRouter };
 export interface PollMastersClientOptions {
   /** The server, e.g. `http://127.0.0.1:3000`; tRPC lives under its `/trpc`. */
   url: string | URL;
-  /** Sent as `Authorization: Bearer <key>` over HTTP and as `connectionParams.apiKey` over ws. */
+  /**
+   * Sent as `Authorization: Bearer <key>` over HTTP and as `connectionParams.apiKey` over ws.
+   * Missing or wrong while the server has one: every call fails with UNAUTHORIZED, a
+   * subscription in its `onError`, once, and it is not retried.
+   */
   apiKey?: string;
   /**
    * The WebSocket class for subscriptions. Default: the global one (Node 22+, browsers),

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { Limits } from './limits.js';
 
 /**
  * The one domain error of PollMasters. Its `code` says what went wrong in terms a caller
@@ -80,5 +81,11 @@ export const errors = {
   workerGone: (why: string) => new PollMastersError(ErrorCode.WORKER_GONE, why),
   invalidMessage: (why: string) => new PollMastersError(ErrorCode.INVALID_MESSAGE, why),
   limit: (message: string) => new PollMastersError(ErrorCode.LIMIT_EXCEEDED, message),
+  /** The one refusal of an oversized body, on the compat API and tRPC alike. */
+  bodyTooLarge: () =>
+    new PollMastersError(
+      ErrorCode.LIMIT_EXCEEDED,
+      `request body too large: at most ${Limits.bodyMaxBytes} bytes`,
+    ),
   conflict: (message: string) => new PollMastersError(ErrorCode.CONFLICT, message),
 } as const;

@@ -10,6 +10,7 @@ import {
 import { DisconnectReason, type WAMessage } from '@whiskeysockets/baileys';
 import type { Logger as PinoLogger } from 'pino';
 import { ChatList } from './chatList.js';
+import { sendError } from './sendError.js';
 import { SessionPolls } from './sessionPolls.js';
 import type { MakePollSocket, PollSocket } from './socket.js';
 import { type SocketEvents, subscribe } from './socketEvents.js';
@@ -78,7 +79,7 @@ export class WhatsAppSession {
         },
       });
     } catch (err) {
-      throw errors.sendFailed(`WhatsApp did not accept the poll: ${(err as Error).message}`, err);
+      throw sendError(input.chatId, err);
     }
     if (!sent) throw errors.sendFailed('WhatsApp returned no message for the poll');
     const poll = this.polls.record(sent);

@@ -2,7 +2,6 @@ import {
   type ErrorCode,
   errors,
   type FailureResponse,
-  Limits,
   PollMastersError,
 } from '@pollmasters/shared';
 
@@ -47,7 +46,7 @@ const fromHttpError = (err: HttpError): PollMastersError => {
     return errors.badInput(`malformed JSON body: ${err.message}`);
   }
   if (err.type === 'entity.too.large' || err.status === 413) {
-    return errors.limit(`request body too large: at most ${Limits.bodyMaxBytes} bytes`);
+    return errors.bodyTooLarge();
   }
   if (err.status >= 400 && err.status < 500) return errors.badInput(err.message);
   return PollMastersError.from(err);

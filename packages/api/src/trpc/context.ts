@@ -1,10 +1,8 @@
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
-import { type ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
 import type { Config } from '../config.js';
 import type { SessionView } from '../session/sessionService.js';
-import { toTRPCError } from './errors.js';
 import type { PollEventLog } from './eventLog.js';
 import type { PollSender } from './pollSender.js';
 import type { SessionFeed } from './sessionFeed.js';
@@ -24,8 +22,7 @@ export type TrpcSession = SessionView<
 /** What every procedure can use; built once by `mountTrpc`. */
 export interface TrpcServices {
   session: TrpcSession;
-  config: Pick<Config, 'apiKey' | 'sendDelayMs'> &
-    Partial<Pick<Config, 'subscriberMaxBufferedBytes'>>;
+  config: Pick<Config, 'sendDelayMs'> & Partial<Pick<Config, 'subscriberMaxBufferedBytes'>>;
   logger: Logger;
   /** Poll events with resumable ids, for `polls.updates`. */
   log: PollEventLog;
@@ -36,8 +33,8 @@ export interface TrpcServices {
 }
 
 /**
- * What a procedure gets: made only for a caller that may use the API (the factories below
- * refuse anyone else with UNAUTHORIZED before any procedure runs).
+ * What a procedure gets: made only for a caller that may use the API (./httpGuard.ts and
+ * ./wsGate.ts refuse anyone else with UNAUTHORIZED before tRPC sees the call).
  */
 export interface Context extends TrpcServices {
   /** Bytes queued on the caller's WebSocket; null over HTTP. */
@@ -55,14 +52,10 @@ export const maxSubscriptionsPerConnection = 20;
 /** Subscriptions over HTTP (server-sent events) the server holds at once, from all callers. */
 export const maxHttpSubscriptions = 100;
 
-/**
- * The HTTP context: a missing or wrong key (../auth.ts) fails the whole request with
- * UNAUTHORIZED (401) before any procedure is looked up.
- */
-export const createHttpContext = (services: TrpcServices, auth: ApiKeyAuth) => {
+/** The HTTP context, one per request; all requests' server-sent events share one pool. */
+export const createHttpContext = (services: TrpcServices) => {
   const httpSubscriptions = new SubscriptionSlots(maxHttpSubscriptions, 'over HTTP at once');
-  return ({ req }: CreateExpressContextOptions): Context => {
-    if (!auth.accepts(keyOfHeaders(req.headers))) throw toTRPCError(unauthorized());
+  return (_options: CreateExpressContextOptions): Context => {
     return {
       ...services,
       bufferedAmount: null,
@@ -71,15 +64,9 @@ export const createHttpContext = (services: TrpcServices, auth: ApiKeyAuth) => {
   };
 };
 
-/**
- * The context of one WebSocket connection, made once per connection: the key comes in
- * `connectionParams.apiKey` (or the upgrade's headers). Without it tRPC answers
- * UNAUTHORIZED and closes the connection.
- */
-export const createWsContext = (services: TrpcServices, auth: ApiKeyAuth) => {
-  return ({ req, res, info }: CreateWSSContextFnOptions): Context => {
-    const param = info.connectionParams?.apiKey;
-    if (!auth.accepts(param ?? keyOfHeaders(req.headers))) throw toTRPCError(unauthorized());
+/** The context of one WebSocket connection, made once per connection. */
+export const createWsContext = (services: TrpcServices) => {
+  return ({ res }: CreateWSSContextFnOptions): Context => {
     return {
       ...services,
       bufferedAmount: () => res.bufferedAmount,

@@ -1,6 +1,6 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import type { Poll, SessionState } from '@pollmasters/shared';
+import { Limits, type Poll, type SessionState } from '@pollmasters/shared';
 import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
@@ -14,9 +14,12 @@ import {
   type TrpcSession,
 } from './context.js';
 import { PollEventLog } from './eventLog.js';
+import { trpcHttpGuard } from './httpGuard.js';
 import { PollSender } from './pollSender.js';
 import { appRouter } from './router.js';
 import { SessionFeed } from './sessionFeed.js';
+import { gateWebSocket, isClientProtocolError, logClientError } from './wsGate.js';
+import { wsKeepAlive } from './wsRefusal.js';
 
 export type { AppRouter } from './router.js';
 
@@ -35,7 +38,8 @@ export const isTrpcUpgrade = (req: IncomingMessage): boolean => {
 
 /**
  * Mounts tRPC on the server: batched HTTP under `/trpc` and a `ws` server (no server of its
- * own) for the upgrades to `/trpc`, routed by path so that Socket.IO keeps its own. Starts
+ * own) for the upgrades to `/trpc`, routed by path so that Socket.IO keeps its own. The API
+ * key and the body limit are checked in front of both (./httpGuard.ts, ./wsGate.ts). Starts
  * logging poll events at once, so that the worker's first snapshot is in the log.
  * Returns the idempotent close, which also tells the number of open WebSocket clients.
  * @see ../../../../test/trpc-upgrade-routing.test.ts
@@ -65,35 +69,43 @@ export const mountTrpc = (
   session.on('state', onState);
 
   const onError = ({ error, path }: { error: TRPCError; path: string | undefined }) => {
-    if (error.code === 'INTERNAL_SERVER_ERROR') {
+    if (isClientProtocolError(error.cause)) {
+      logClientError(logger, error.cause);
+    } else if (error.code === 'INTERNAL_SERVER_ERROR') {
       logger.error({ err: error.cause ?? error, path }, 'tRPC call failed');
     } else {
       logger.debug({ code: error.code, path, message: error.message }, 'tRPC call rejected');
     }
   };
 
-  // No express.json() in front: the adapter reads the body itself.
+  // No express.json() in front: the adapter reads the body itself, up to the shared limit
+  // (a body of unknown length is cut there; one declared longer is refused by the guard).
   app.use(
     trpcPath,
+    trpcHttpGuard(auth),
     createExpressMiddleware({
       router: appRouter,
-      createContext: createHttpContext(services, auth),
+      createContext: createHttpContext(services),
       onError,
+      maxBodySize: Limits.bodyMaxBytes,
     }),
   );
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: 1024 * 1024 });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.bodyMaxBytes });
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: createWsContext(services, auth),
+    createContext: createWsContext(services),
     onError,
-    keepAlive: { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 },
+    keepAlive: wsKeepAlive,
   });
+  const gate = gateWebSocket(auth, logger);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    // Not writable: the server's key check (../auth.ts) refused it already.
     if (!isTrpcUpgrade(req) || !socket.writable) return;
-    wss.handleUpgrade(req, socket, head, (ws) => wss.emit('connection', ws, req));
+    // tRPC serves a connection from its `connection` event, once the gate admits it.
+    wss.handleUpgrade(req, socket, head, (ws) =>
+      gate(ws, req, () => wss.emit('connection', ws, req)),
+    );
   };
   httpServer.on('upgrade', onUpgrade);
 
