@@ -41,7 +41,8 @@ describe('worker supervisor', () => {
 
   it('restarts a crashing worker with growing delays, keeping its polls', async () => {
     const session = makeSession({
-      sandbox: { qrScanDelayMs: 20, channelName: `sup-${process.pid}` },
+      // A group list that takes WhatsApp a while: a call for it is surely in flight at the kill.
+      sandbox: { qrScanDelayMs: 20, groupFetchDelayMs: 300, channelName: `sup-${process.pid}` },
     });
     await session.start();
     await sessionStatus(session);

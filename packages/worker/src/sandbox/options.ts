@@ -25,6 +25,8 @@ export const SandboxOptions = z.object({
   qrScanDelayMs: z.number().int().min(0).default(300),
   /** Time from `connecting` until the server answers (QR offered, or login completed). */
   connectDelayMs: z.number().int().min(0).default(50),
+  /** Time WhatsApp takes to answer the list of the account's groups. */
+  groupFetchDelayMs: z.number().int().min(0).max(60_000).default(0),
   voteDelayMs: VoteDelay.default({ min: 50, max: 400 }),
   /** Share of voters who later change their vote. */
   changeRate: z.number().min(0).max(1).default(0.3),

@@ -175,6 +175,11 @@ export function createSandboxSocket(network: Network, config: PollSocketConfig):
     sendMessage,
     groupFetchAllParticipating: async () => {
       assertOpen();
+      const { groupFetchDelayMs } = network.options;
+      if (groupFetchDelayMs > 0) {
+        await new Promise((resolve) => setTimeout(resolve, groupFetchDelayMs));
+        assertOpen();
+      }
       return groupMetadata(network.world);
     },
     logout: async (msg?: string) => {
