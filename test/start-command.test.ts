@@ -1,4 +1,4 @@
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPollMastersClient } from '@pollmasters/client';
@@ -42,17 +42,38 @@ const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
     );
   });
 
+/** The README's run command, exactly as a person copies it (its "Run and test" section). */
+const readmeRunCommand = (): string => {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const line = /^# run the server\b.*\n(.+)$/m.exec(readme)?.[1];
+  if (!line) throw new Error('README.md has no "# run the server" line in its run command block');
+  return line;
+};
+
 it.each([
   // pnpm passes the `--` on; the server's command line ignores it.
   { name: 'pnpm start', command: ['pnpm', 'start', '--'], passedOn: ['--'] },
   { name: 'bin/pollmasters, the package’s bin', command: [LAUNCHER], passedOn: [] },
+  // The whole line, install steps included, through a shell as `CMD <line>` or a unit's
+  // `sh -c` runs it; the options a person would add go after it.
+  {
+    name: 'the README’s run command, through sh -c',
+    command: ['sh', '-c', `${readmeRunCommand()} "$@"`, 'sh', '--'],
+    passedOn: ['--'],
+  },
 ])(
   '$name: SIGTERM to its PID stops the whole server with clients connected: exit 0, nothing left',
+  { timeout: 150_000 },
   async ({ command, passedOn }) => {
     const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-start-'));
     cleanups.push(() => rmSync(dataDir, { recursive: true, force: true }));
     const args = ['--sandbox', '--data-dir', dataDir];
-    const server = await spawnServer(args, { LOG_LEVEL: 'info' }, { command, detached: true });
+    // The README's line installs first (npm, pnpm): that may take a while.
+    const server = await spawnServer(
+      args,
+      { LOG_LEVEL: 'info' },
+      { command, detached: true, timeoutMs: 120_000 },
+    );
     const pid = server.proc.pid!;
     cleanups.push(() => {
       // Whatever is left of the process group, should the test fail.
