@@ -16,6 +16,7 @@ export type TrpcSession = SessionView<
   | 'listPolls'
   | 'getPoll'
   | 'sendPoll'
+  | 'votePoll'
   | 'listChats'
   | 'logout'
   | 'requestPairingCode'
