@@ -182,6 +182,9 @@ describe('issue #17: voting from the API', () => {
     expect(await unknown.json()).toEqual({
       error: { code: 'NOT_FOUND', message: 'poll 3EB0NOSUCHPOLL not found' },
     });
+    const longId = await postVote('3EB0'.repeat(100), { options: ['Mon'] });
+    expect(longId.status).toBe(400);
+    expect(ApiErrorResponse.parse(await longId.json()).error.message).toMatch(/pollId/);
     const plain = await postVote(pollId, 'options=Mon', { 'content-type': 'text/plain' });
     expect(plain.status).toBe(400);
     const tooBig = await postVote(pollId, { options: ['Mon'], pad: 'x'.repeat(70_000) });

@@ -1,4 +1,4 @@
-import { errors, parseInput, VoteSelection } from '@pollmasters/shared';
+import { errors, parseInput, VotePollInput, VoteSelection } from '@pollmasters/shared';
 import { Router } from 'express';
 import type { SessionView } from '../session/sessionService.js';
 
@@ -16,7 +16,7 @@ export const pollRoutes = (session: RestPollSession): Router => {
       throw errors.badInput('send a JSON body with Content-Type: application/json');
     }
     const { options } = parseInput(VoteSelection, req.body);
-    res.json(await session.votePoll({ pollId: req.params.id, options }));
+    res.json(await session.votePoll(parseInput(VotePollInput, { pollId: req.params.id, options })));
   });
   return router;
 };
