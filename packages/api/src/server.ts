@@ -12,6 +12,7 @@ import type { EdgeContext } from './edge.js';
 import { mountExportRoutes } from './export/exportRoutes.js';
 import { trackRequests } from './httpDrain.js';
 import { mountObservability } from './observability.js';
+import { mountRestApi } from './rest/index.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
 import { SessionService } from './session/sessionService.js';
 import { isTrpcPath, isTrpcUpgrade, mountTrpc } from './trpc/index.js';
@@ -66,6 +67,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   const ctx: EdgeContext = { app, httpServer, io, session, config, logger, auth };
   const closeTrpc = mountTrpc(ctx);
   mountCompat(ctx);
+  mountRestApi(ctx);
   const closeSandboxRoutes = mountSandboxRoutes(ctx);
   mountExportRoutes(app, session);
   const closeObservability = mountObservability(ctx, closeTrpc.clientCount);

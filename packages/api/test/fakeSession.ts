@@ -6,6 +6,8 @@ import {
   type Poll,
   type SendPollInput,
   type SessionState,
+  type VotePollInput,
+  type VotePollResult,
 } from '@pollmasters/shared';
 import { pollUpdateOf } from '../src/session/readModel.js';
 import type { SessionEvents } from '../src/session/sessionService.js';
@@ -24,6 +26,8 @@ export const CHATS: Chat[] = [
 export class FakeSession extends EventEmitter<SessionEvents> {
   sessionState: SessionState;
   readonly polls = new Map<string, Poll>();
+  /** Every own vote asked for, in order. */
+  readonly ownVotes: VotePollInput[] = [];
   /** Every send attempted, with when it started. */
   readonly sent: (SendPollInput & { at: number })[] = [];
   /** Chats whose sends fail with SEND_FAILED. */
@@ -90,6 +94,24 @@ export class FakeSession extends EventEmitter<SessionEvents> {
 
   async requestPairingCode(phone: string): Promise<string> {
     return `CODE-${phone}`;
+  }
+
+  /** The account's vote by option names or hashes, counted under USER's id. */
+  async votePoll(input: VotePollInput): Promise<VotePollResult> {
+    this.ownVotes.push(input);
+    const poll = this.polls.get(input.pollId);
+    if (!poll) throw errors.notFound(`poll ${input.pollId}`);
+    const names = input.options.map((given) => {
+      const option = poll.options.find((o) => o.name === given || o.hash === given);
+      if (!option) throw errors.badInput(`not an option of this poll: "${given}"`);
+      return option.name;
+    });
+    const after = this.vote(input.pollId, USER.id, names);
+    const selected = names.map(optionHash);
+    return {
+      vote: { voter: USER.id, selected, timestampMs: Date.now(), messageId: 'V1' },
+      poll: after,
+    };
   }
 
   /** A voter's new selection (option names; empty withdraws), as a new version of the poll. */

@@ -111,6 +111,25 @@ describe('tRPC router', () => {
     });
   });
 
+  it("casts the account's vote through the session; its refusals keep their codes", async () => {
+    const { caller, session } = setup();
+    const poll = await session.sendPoll({ ...send, chatId: '1@g.us' });
+    const result = await caller.polls.vote({ pollId: poll.id, options: ['Sushi'] });
+    expect(result.poll.voters.map((v) => v.voter)).toEqual([result.vote.voter]);
+    expect(session.ownVotes).toEqual([{ pollId: poll.id, options: ['Sushi'] }]);
+    await expect(caller.polls.vote({ pollId: poll.id, options: ['Tea'] })).rejects.toMatchObject({
+      code: 'BAD_REQUEST',
+    });
+    await expect(caller.polls.vote({ pollId: 'nope', options: [] })).rejects.toMatchObject({
+      code: 'NOT_FOUND',
+    });
+    // Refused by the schema: the session is not asked.
+    await expect(
+      caller.polls.vote({ pollId: poll.id, options: Array(13).fill('Sushi') }),
+    ).rejects.toMatchObject({ code: 'BAD_REQUEST' });
+    expect(session.ownVotes).toHaveLength(3);
+  });
+
   it('refuses to send while WhatsApp is not ready (PRECONDITION_FAILED)', async () => {
     const { caller, session } = setup();
     session.sessionState = { status: 'qr_pending', qr: 'x', user: null };

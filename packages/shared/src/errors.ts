@@ -36,6 +36,10 @@ export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 export const ErrorInfo = z.object({ code: z.enum(ErrorCode), message: z.string() });
 export type ErrorInfo = z.infer<typeof ErrorInfo>;
 
+/** The body of every failure of the JSON HTTP API under `/api`. */
+export const ApiErrorResponse = z.object({ error: ErrorInfo });
+export type ApiErrorResponse = z.infer<typeof ApiErrorResponse>;
+
 /** An error as it crosses a thread boundary: plain data, rebuilt on the other side. */
 export const ErrorPayload = ErrorInfo.extend({ name: z.string() });
 export type ErrorPayload = z.infer<typeof ErrorPayload>;

@@ -19,6 +19,9 @@ export interface ContactInfo {
  * WhatsApp does not.
  */
 export class ChatList {
+  /** Each group's addressing mode, as the last fetch of our groups told it. */
+  private readonly addressing = new Map<string, string>();
+
   constructor(private readonly store: ChatStore) {}
 
   list(): Chat[] {
@@ -51,9 +54,22 @@ export class ChatList {
   /** Asks WhatsApp for the groups we are in and stores them. */
   async refreshGroups(sock: Pick<PollSocket, 'groupFetchAllParticipating'>): Promise<void> {
     const groups = await sock.groupFetchAllParticipating();
+    for (const g of Object.values(groups)) {
+      if (g.addressingMode) this.addressing.set(g.id, g.addressingMode);
+    }
     this.store.saveChats(
       Object.values(groups).map((g) => ({ id: g.id, name: g.subject, isGroup: true })),
     );
+  }
+
+  /**
+   * Whether the chat addresses its members (us included) by LID: a `@lid` direct chat, or a
+   * group in LID mode. A group not fetched yet counts as LID-addressed, as Baileys assumes
+   * when it sends without the group's metadata.
+   */
+  isLidAddressed(chatId: string): boolean {
+    if (chatId.endsWith('@g.us')) return this.addressing.get(chatId) !== 'pn';
+    return chatId.endsWith('@lid');
   }
 }
 

@@ -58,6 +58,7 @@ server = new ChannelServer(port, {
   logger,
   handlers: {
     sendPoll: async ({ poll }) => ({ poll: await session.sendPoll(poll) }),
+    votePoll: ({ vote }) => session.votePoll(vote),
     listChats: async () => ({ chats: await session.listChats() }),
     logout: async () => {
       await session.logout();

@@ -5,11 +5,14 @@ import {
   type Poll,
   type SendPollInput,
   type SessionState,
+  type VotePollInput,
+  type VotePollResult,
   type WorkerEvent,
 } from '@pollmasters/shared';
 import { DisconnectReason, type WAMessage } from '@whiskeysockets/baileys';
 import type { Logger as PinoLogger } from 'pino';
 import { ChatList } from './chatList.js';
+import { OwnVotes } from './ownVotes.js';
 import { sendError } from './sendError.js';
 import { SessionPolls } from './sessionPolls.js';
 import type { MakePollSocket, PollSocket } from './socket.js';
@@ -46,6 +49,7 @@ export class WhatsAppSession {
   private readonly identity: AccountIdentity;
   private readonly polls: SessionPolls;
   private readonly chats: ChatList;
+  private readonly ownVotes: OwnVotes;
   private readonly logger: PinoLogger;
 
   constructor(private readonly deps: SessionDeps) {
@@ -57,6 +61,13 @@ export class WhatsAppSession {
     );
     this.polls = new SessionPolls({ ...deps, identity: this.identity });
     this.chats = new ChatList(deps.chats);
+    this.ownVotes = new OwnVotes({
+      ...deps,
+      chatList: this.chats,
+      sessionPolls: this.polls,
+      identity: this.identity,
+      inOrder: (task) => this.inOrder(task),
+    });
   }
 
   get snapshot(): SessionState & { polls: Poll[] } {
@@ -85,6 +96,11 @@ export class WhatsAppSession {
     const poll = this.polls.record(sent);
     if (!poll) throw errors.sendFailed('the sent message is not a poll');
     return poll;
+  }
+
+  /** Casts the account's own vote on a stored poll (see ./ownVotes.ts). */
+  votePoll(input: VotePollInput): Promise<VotePollResult> {
+    return this.ownVotes.vote(input, () => this.requireReady());
   }
 
   async listChats(): Promise<Chat[]> {
@@ -155,6 +171,13 @@ export class WhatsAppSession {
     this.unsubscribe = subscribe(sock, (events) => {
       this.inbox = this.inbox.then(() => this.onEvents(sock, events));
     });
+  }
+
+  /** Runs `task` in turn with the batches of WhatsApp events; the inbox goes on if it fails. */
+  private inOrder(task: () => Promise<void>): Promise<void> {
+    const run = this.inbox.then(task);
+    this.inbox = run.catch((err: unknown) => this.logger.error({ err }, 'own vote not stored'));
+    return run;
   }
 
   private async onEvents(sock: PollSocket, events: SocketEvents): Promise<void> {

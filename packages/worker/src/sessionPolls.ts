@@ -22,6 +22,8 @@ export interface SessionPollsDeps {
  */
 export class SessionPolls {
   private readonly votes: VoteProcessor;
+  /** Ids of the votes this session sent, newest last (bounded): their echoes are duplicates. */
+  private readonly sentVotes = new Set<string>();
 
   constructor(private readonly deps: SessionPollsDeps) {
     this.votes = new VoteProcessor(
@@ -48,7 +50,9 @@ export class SessionPolls {
     try {
       for (const msg of messages) {
         const update = VoteProcessor.pollUpdateOf(msg);
-        if (update) {
+        if (update && this.isEcho(msg)) {
+          this.deps.logger.debug({ messageId: msg.key.id }, 'own vote echoed; already counted');
+        } else if (update) {
           // Usually synchronous: await only when the processor has something to look up.
           const pending = this.votes.handle(msg, update);
           if (pending) await pending;
@@ -58,6 +62,25 @@ export class SessionPolls {
       // WhatsApp may consider a delivered message done: store what this batch accepted now.
       this.votes.endBatch();
     }
+  }
+
+  /**
+   * Counts a vote this session sent (as `recordOwn` in ./ownVotes.ts builds it) through the
+   * same path as a received one (decrypt, canonical voter, newer wins), and stores it now.
+   * From then on WhatsApp's echo of the same message is a duplicate.
+   */
+  async recordSent(msg: WAMessage): Promise<void> {
+    await this.onMessages([msg]);
+    const id = msg.key.id;
+    if (!id) return;
+    this.sentVotes.add(id);
+    if (this.sentVotes.size > MAX_SENT_VOTES) {
+      this.sentVotes.delete(this.sentVotes.values().next().value!);
+    }
+  }
+
+  private isEcho(msg: WAMessage): boolean {
+    return !!msg.key.fromMe && !!msg.key.id && this.sentVotes.has(msg.key.id);
   }
 
   /** Stores a poll creation message once and announces it; returns the poll (known or new). */
@@ -103,3 +126,9 @@ export class SessionPolls {
     this.votes.close();
   }
 }
+
+/**
+ * Sent vote ids remembered for echoes. An echo of an older own vote beyond these (or after a
+ * restart) is still not counted twice: it is older than the stored vote, hence stale.
+ */
+const MAX_SENT_VOTES = 1_000;

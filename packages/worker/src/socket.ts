@@ -13,6 +13,7 @@ export type PollSocket = Pick<
   | 'ev'
   | 'user'
   | 'sendMessage'
+  | 'relayMessage'
   | 'groupFetchAllParticipating'
   | 'logout'
   | 'end'

@@ -6,6 +6,8 @@ import type {
   Poll,
   SendPollInput,
   SessionState,
+  VotePollInput,
+  VotePollResult,
   VoteRejection,
 } from '@pollmasters/shared';
 import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';
@@ -113,6 +115,16 @@ export class SessionService extends EventEmitter<SessionEvents> {
     // The worker's pollSent event may arrive after this reply: the read model has it either way.
     this.addPoll(result.poll);
     return this.polls.get(result.poll.id) ?? result.poll;
+  }
+
+  /**
+   * Casts the account's own vote. The worker announces the stored vote before it answers, so
+   * the read model has it: the poll returned is the read model's (or the worker's, if newer).
+   */
+  async votePoll(vote: VotePollInput): Promise<VotePollResult> {
+    const result = await this.worker.call({ type: 'votePoll', vote });
+    this.addPoll(result.poll);
+    return { vote: result.vote, poll: this.polls.get(result.poll.id) ?? result.poll };
   }
 
   async listChats(): Promise<Chat[]> {

@@ -14,6 +14,7 @@ export type TrpcSession = SessionView<
   | 'listPolls'
   | 'getPoll'
   | 'sendPoll'
+  | 'votePoll'
   | 'listChats'
   | 'logout'
   | 'requestPairingCode'

@@ -7,6 +7,7 @@ import {
   SendPollsInput,
   SendProgressInput,
   SessionEventsInput,
+  VotePollInput,
 } from '@pollmasters/shared';
 import { tracked } from '@trpc/server';
 import { buildPollExport } from '../export/pollExport.js';
@@ -118,6 +119,14 @@ const pollsRouter = router({
    * `polls.sendProgress`.
    */
   send: procedure.input(SendPollsInput).mutation(({ ctx, input }) => ctx.sender.send(input)),
+  /**
+   * Casts the account's own vote on a tracked poll: `options` name the chosen options by text
+   * or hash (mixed), an empty list withdraws the vote. Sent encrypted as a poll update and
+   * counted once as the account's vote; answers with the vote and the poll's new state.
+   * BAD_REQUEST (an option not in the poll, given twice, or more than `selectableCount`
+   * allows) and NOT_FOUND (no such poll) send nothing.
+   */
+  vote: procedure.input(VotePollInput).mutation(({ ctx, input }) => ctx.session.votePoll(input)),
   /** The progress of a send by its `sendId` (subscribe before or after starting it). */
   sendProgress: procedure.input(SendProgressInput).subscription(async function* ({
     ctx,

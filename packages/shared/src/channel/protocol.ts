@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { ErrorPayload } from '../errors.js';
 import { Poll, SendPollInput, VoteChange, VoteRejection } from '../poll.js';
+import { VotePollInput, VotePollResult } from '../pollVote.js';
 import { Chat, PhoneNumber, SessionState, SessionStatus, WhatsAppUser } from '../session.js';
 
 /**
@@ -11,6 +12,8 @@ import { Chat, PhoneNumber, SessionState, SessionStatus, WhatsAppUser } from '..
 export const Command = z.discriminatedUnion('type', [
   /** Send one poll to one chat. */
   z.object({ type: z.literal('sendPoll'), poll: SendPollInput }),
+  /** Cast the account's own vote on a stored poll (an empty selection withdraws it). */
+  z.object({ type: z.literal('votePoll'), vote: VotePollInput }),
   /** Groups and direct chats, sorted by name. */
   z.object({ type: z.literal('listChats') }),
   /** Log out of WhatsApp, wipe the auth state, and offer a fresh QR. */
@@ -29,6 +32,7 @@ export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
 /** The result schema of each command. */
 export const CommandResult = {
   sendPoll: z.object({ poll: Poll }),
+  votePoll: VotePollResult,
   listChats: z.object({ chats: z.array(Chat) }),
   logout: z.object({}),
   requestPairingCode: z.object({ code: z.string() }),

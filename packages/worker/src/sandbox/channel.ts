@@ -87,8 +87,16 @@ export type ControlMessage = z.infer<typeof ControlMessage>;
 
 /** What the network posts on the channel. */
 export const SandboxEvent = z.discriminatedUnion('type', [
-  /** Every vote the network casts, redeliveries included. */
+  /** Every vote the network casts, redeliveries included, and our account's votes it read. */
   z.object({ type: z.literal('cast'), vote: LedgerVote }),
+  /** A vote our account sent that the members could not read (it is not in the ledger). */
+  z.object({
+    type: z.literal('undecryptable'),
+    chatId: z.string(),
+    pollId: z.string().optional(),
+    messageId: z.string(),
+    problem: z.string(),
+  }),
   /** The answer to a `ledger` request: per poll id, voter id -> options of their newest vote. */
   z.object({
     type: z.literal('ledger'),

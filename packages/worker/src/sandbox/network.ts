@@ -1,4 +1,4 @@
-import { DisconnectReason, type WAMessage } from '@whiskeysockets/baileys';
+import { DisconnectReason, type proto, type WAMessage } from '@whiskeysockets/baileys';
 import { boom } from './boom.js';
 import type { SandboxEvent } from './channel.js';
 import { Ledger, type LedgerVote } from './ledger.js';
@@ -8,7 +8,7 @@ import { toWAMessage } from './messages.js';
 import type { SandboxOptions } from './options.js';
 import { People } from './people.js';
 import { NetworkStore, type SentPoll, type StoredMessage } from './store.js';
-import { createWorld, translateJid, type World } from './world.js';
+import { createWorld, translateJid, type World, type WorldChat } from './world.js';
 
 /** What the network needs from a socket connected to it. */
 export interface Connection {
@@ -136,6 +136,17 @@ export class Network {
     this.store.appendPoll(stored);
     this.people.pollSent(stored);
     return stored;
+  }
+
+  /**
+   * A message our socket relayed to a chat. The sandbox carries poll votes only (the one
+   * thing the worker relays); their readers are the chat's members.
+   */
+  relay(chat: WorldChat, message: proto.IMessage, messageId: string): void {
+    const update = message.pollUpdateMessage;
+    if (!update) throw boom('The sandbox relays poll votes only', 501);
+    this.logger.info({ chatId: chat.id, messageId }, 'sandbox: our account voted');
+    this.people.receiveOwnVote(chat, update, messageId);
   }
 
   sentPolls(): SentPoll[] {

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { WAMessage } from '@whiskeysockets/baileys';
+import type { proto, WAMessage } from '@whiskeysockets/baileys';
 import {
   type BurstOptions,
   type BurstResult,
@@ -12,6 +12,7 @@ import type { BurstKeys, PreparedVotes, SandboxEvent } from './channel.js';
 import type { Ledger, LedgerVote } from './ledger.js';
 import { voteMessage } from './messages.js';
 import type { SandboxOptions } from './options.js';
+import { readOwnVote } from './ownVotes.js';
 import { type PlannedCast, planVotes } from './plan.js';
 import type { SentPoll, StoredMessage } from './store.js';
 import { encryptPollVote } from './votes.js';
@@ -103,6 +104,33 @@ export class People {
       [...options],
       `3EB0${randomBytes(9).toString('hex').toUpperCase()}`,
     );
+  }
+
+  /**
+   * Our account voted: the chat's members read the vote (./ownVotes.ts) and it goes to the
+   * ledger as our vote; one they cannot read is posted as `undecryptable`.
+   */
+  receiveOwnVote(chat: WorldChat, update: proto.Message.IPollUpdateMessage, messageId: string) {
+    const pollId = update.pollCreationMessageKey?.id ?? undefined;
+    const reading = readOwnVote(
+      this.host.world,
+      chat,
+      pollId ? this.host.poll(pollId) : undefined,
+      update,
+      messageId,
+    );
+    if ('vote' in reading) {
+      this.host.ledger.record(reading.vote);
+      this.host.post({ type: 'cast', vote: reading.vote });
+      return;
+    }
+    this.host.post({
+      type: 'undecryptable',
+      chatId: chat.id,
+      ...(pollId ? { pollId } : {}),
+      messageId,
+      problem: reading.problem,
+    });
   }
 
   /** What a member's phone knows of a poll we sent: enough to encrypt votes on it. */

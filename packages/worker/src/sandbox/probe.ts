@@ -16,6 +16,8 @@ export class SandboxProbe {
   readonly casts: LedgerVote[] = [];
   /** Message ids the network delivered again after a connection died unacknowledged. */
   readonly redelivered: string[] = [];
+  /** Votes our account sent that the members could not read. */
+  readonly undecryptable: Extract<SandboxEvent, { type: 'undecryptable' }>[] = [];
   private readonly channel: BroadcastChannel;
   private readonly waiters = new Map<string, (event: SandboxEvent) => void>();
   private nextId = 0;
@@ -29,6 +31,7 @@ export class SandboxProbe {
       const e = parsed.data;
       if (e.type === 'cast') this.casts.push(e.vote);
       else if (e.type === 'redelivered') this.redelivered.push(...e.messageIds);
+      else if (e.type === 'undecryptable') this.undecryptable.push(e);
       else this.waiters.get(String(e.requestId))?.(e);
     };
   }

@@ -4,8 +4,10 @@ import {
   generateMessageIDV2,
   generateWAMessage,
   jidNormalizedUser,
+  type MessageRelayOptions,
   type MiscMessageGenerationOptions,
   makeEventBuffer,
+  type proto,
   type WAMediaUploadFunction,
   type WAMessage,
 } from '@whiskeysockets/baileys';
@@ -167,12 +169,27 @@ export function createSandboxSocket(network: Network, config: PollSocketConfig):
     return message;
   };
 
+  /** Like Baileys', it reports nothing back: a relayed message is no `messages.upsert`. */
+  const relayMessage = async (
+    jid: string,
+    message: proto.IMessage,
+    options: MessageRelayOptions,
+  ): Promise<string> => {
+    assertOpen();
+    const chat = findChat(network.world, jidNormalizedUser(jid));
+    if (!chat) throw boom('item-not-found', 404, { jid });
+    const messageId = options.messageId ?? generateMessageIDV2(creds.me?.id);
+    network.relay(chat, message, messageId);
+    return messageId;
+  };
+
   return {
     ev,
     get user() {
       return creds.me;
     },
     sendMessage,
+    relayMessage,
     groupFetchAllParticipating: async () => {
       assertOpen();
       const { groupFetchDelayMs } = network.options;
