@@ -13,6 +13,7 @@ export * from './poll.js';
 export * from './pollExport.js';
 export * from './selections.js';
 export * from './session.js';
+export * from './tracking.js';
 export * from './transformer.js';
 export * from './trpc.js';
 export * from './validation.js';
