@@ -159,6 +159,13 @@ export const settings = [
     integer: true,
     help: 'sandbox: PN direct chats (plus one LID chat)',
   },
+  {
+    flag: 'history-polls',
+    field: 'sandbox.historyPolls',
+    value: 'n',
+    integer: true,
+    help: "sandbox: polls from before the link (the phone's and members') in the first login's history",
+  },
   { flag: 'help', boolean: true, fallback: '', help: 'show this help' },
 ] as const satisfies readonly Setting[];
 

@@ -75,8 +75,23 @@ describe('parseCommandLine', () => {
   });
 
   it('builds sandbox options, the demo interval and the pairing number', () => {
-    const sandbox = run(['--sandbox', '--seed', '7', '--groups', '3', '--members', '4']);
-    expect(sandbox.config.sandbox).toEqual({ seed: 7, groups: 3, membersPerGroup: 4 });
+    const sandbox = run([
+      '--sandbox',
+      '--seed',
+      '7',
+      '--groups',
+      '3',
+      '--members',
+      '4',
+      '--history-polls',
+      '2',
+    ]);
+    expect(sandbox.config.sandbox).toEqual({
+      seed: 7,
+      groups: 3,
+      membersPerGroup: 4,
+      historyPolls: 2,
+    });
     expect(sandbox.demoEveryMs).toBeNull();
     expect(run(['--sandbox']).config.sandbox).toEqual({});
     expect(run(['--sandbox', '--demo']).demoEveryMs).toBe(30_000);
