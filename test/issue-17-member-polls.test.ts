@@ -1,3 +1,4 @@
+import { createPollMastersClient } from '@pollmasters/client';
 import type { PollTrackingInput } from '@pollmasters/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { metricsOf, sample } from './helpers/metrics.js';
@@ -60,6 +61,16 @@ describe("other members' polls", () => {
     expect(sample(text, 'pollmasters_votes_rejected_total{reason="no_pair_authenticates"}')).toBe(
       0,
     );
+
+    // tRPC tells who created each poll.
+    const client = createPollMastersClient({ url: server.url });
+    cleanups.push(() => client.close());
+    const listed = await client.polls.list.query();
+    expect(listed.map((p) => p.creator)).toEqual(
+      expect.arrayContaining(cases.map(({ creator, by }) => ({ jid: creator[by], fromMe: false }))),
+    );
+    const one = await client.polls.get.query({ id: listed[0]!.id });
+    expect(one.creator).toEqual(listed[0]!.creator);
   });
 
   it("with 'own': not tracked; their votes are counted as untracked_poll, not kept", async () => {
