@@ -3,6 +3,7 @@ import type { Poll } from '@pollmasters/shared';
 import { createSandbox, type LedgerVote } from '@pollmasters/worker/sandbox';
 import { io as connectSocket, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
+import { metricsOf, sample } from './helpers/metrics.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { eventually, sessionStatus, until } from './helpers/wait.js';
@@ -14,13 +15,6 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
-/** One sample of the Prometheus text, e.g. `pollmasters_votes_rejected_total{reason="stale"}`. */
-const sample = (text: string, name: string): number => {
-  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
-  if (!line) throw new Error(`no sample ${name} in:\n${text}`);
-  return Number(line.slice(name.length + 1));
-};
-
 const sandboxOptions = { seed: 11, autoVote: false, groups: 1, membersPerGroup: 4 };
 
 const start = async () => {
@@ -30,13 +24,6 @@ const start = async () => {
   cleanups.push(() => probe.close());
   await sessionStatus(server.session, 'ready', 15_000);
   return { server, probe };
-};
-
-const metricsOf = async (server: TestServer) => {
-  const res = await fetch(`${server.url}/metrics`);
-  expect(res.status).toBe(200);
-  expect(res.headers.get('content-type')).toContain('text/plain');
-  return res.text();
 };
 
 /** Sends a poll with awkward texts to the sandbox's LID group and casts known votes on it. */

@@ -1,3 +1,4 @@
+import { PollTracking } from '@pollmasters/shared';
 import { z } from 'zod';
 
 /** Server configuration: flags mirror the environment variables (see README). */
@@ -13,6 +14,11 @@ export const Config = z
       .default('info'),
     /** Run against the simulated WhatsApp network (with these sandbox options). */
     sandbox: z.record(z.string(), z.unknown()).optional(),
+    /**
+     * Whose polls the session tracks (`own`, or `all`: other members' too), and how many votes
+     * may wait for a poll not known yet, for how long (@pollmasters/shared PollTracking).
+     */
+    ...PollTracking.shape,
     /** Pause between sends of one multi-chat send. */
     sendDelayMs: z.coerce.number().int().min(0).max(60_000).default(1_000),
     /**

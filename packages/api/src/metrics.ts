@@ -1,4 +1,4 @@
-import { SessionStatus, VoteRejectionReason } from '@pollmasters/shared';
+import { type EarlyVoteReport, SessionStatus, VoteRejectionReason } from '@pollmasters/shared';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import type { SessionService, WorkerState } from './session/sessionService.js';
 
@@ -6,7 +6,13 @@ import type { SessionService, WorkerState } from './session/sessionService.js';
 export interface MetricsSources {
   session: Pick<
     SessionService,
-    'sessionState' | 'workerState' | 'pollCount' | 'workerBusyMs' | 'on' | 'off'
+    | 'sessionState'
+    | 'workerState'
+    | 'pollCount'
+    | 'earlyVotesWaiting'
+    | 'workerBusyMs'
+    | 'on'
+    | 'off'
   >;
   /** Connected Socket.IO clients (the GUI). */
   socketIoClients: () => number;
@@ -43,13 +49,28 @@ export class ServerMetrics {
     for (const reason of VoteRejectionReason.options) rejected.inc({ reason }, 0);
     const pollsSent = new Counter({
       name: 'pollmasters_polls_sent_total',
-      help: 'Polls sent to WhatsApp and stored.',
+      help: 'Polls stored: sent through the API, or come from WhatsApp (phone, history sync, members).',
       registers,
     });
     const sendFailures = new Counter({
       name: 'pollmasters_send_failures_total',
       help: 'Poll sends that failed.',
       registers,
+    });
+    const earlyExpired = new Counter({
+      name: 'pollmasters_early_votes_expired_total',
+      help: 'Early votes given up (rejected as unknown_poll): waited too long (age), or pushed out as the oldest (limit).',
+      labelNames: ['cause'],
+      registers,
+    });
+    for (const cause of ['age', 'limit']) earlyExpired.inc({ cause }, 0);
+    new Gauge({
+      name: 'pollmasters_early_votes_waiting',
+      help: 'Votes kept until their poll arrives (their poll is not known yet).',
+      registers,
+      collect() {
+        this.set(session.earlyVotesWaiting);
+      },
     });
     const restarts = new Counter({
       name: 'pollmasters_worker_restarts_total',
@@ -117,17 +138,23 @@ export class ServerMetrics {
     const onSent = () => pollsSent.inc();
     const onSendFailed = () => sendFailures.inc();
     const onExit = () => restarts.inc();
+    const onEarlyVotes = ({ expired }: EarlyVoteReport) => {
+      earlyExpired.inc({ cause: 'age' }, expired.age);
+      earlyExpired.inc({ cause: 'limit' }, expired.limit);
+    };
     session.on('pollsUpdated', onUpdated);
     session.on('voteRejected', onRejected);
     session.on('pollSent', onSent);
     session.on('sendFailed', onSendFailed);
     session.on('workerExit', onExit);
+    session.on('earlyVotes', onEarlyVotes);
     this.detach = () => {
       session.off('pollsUpdated', onUpdated);
       session.off('voteRejected', onRejected);
       session.off('pollSent', onSent);
       session.off('sendFailed', onSendFailed);
       session.off('workerExit', onExit);
+      session.off('earlyVotes', onEarlyVotes);
     };
   }
 

@@ -1,23 +1,66 @@
-import { SandboxOptions, SandboxProbe } from '@pollmasters/worker/sandbox/remote';
+import { errors, Limits, PollId, parseInput } from '@pollmasters/shared';
+import { CreatePoll, SandboxOptions, SandboxProbe } from '@pollmasters/worker/sandbox/remote';
+import express, { type NextFunction, type Request, type Response } from 'express';
 import type { EdgeContext } from './edge.js';
 
 /**
- * In sandbox mode only: `GET /sandbox/ledger` tells what the simulated network cast, as the
- * final selections a correct count must reach (`polls`: poll id -> voter -> option names) and
- * the votes it has yet to send (`pending`: poll id -> count). For the demo and for clients
- * written in other languages (the Python GUI test) that cannot hear the in-process channel.
+ * In sandbox mode only, for the demo and for clients written in other languages (the Python
+ * GUI test) that cannot hear the in-process channel:
+ * - `GET /sandbox/ledger` tells what the simulated network cast, as the final selections a
+ *   correct count must reach (`polls`: poll id -> voter -> option names), the votes it has
+ *   yet to send (`pending`: poll id -> count), and who created each poll (`creators`);
+ * - `POST /sandbox/polls` creates a poll on the account's phone, or by a member (`creator`),
+ *   optionally held back (`hold`) until `POST /sandbox/polls/:id/release`.
  */
 export const mountSandboxRoutes = ({ app, config }: EdgeContext): (() => void) => {
   if (!config.sandbox) return () => {};
   const { channelName } = SandboxOptions.parse(config.sandbox);
   const probe = new SandboxProbe(channelName);
-  app.get('/sandbox/ledger', async (_req, res, next) => {
+  const json = express.json({ limit: Limits.bodyMaxBytes });
+  /** The network's refusals (unknown chat, not a member, not held) are the caller's mistakes. */
+  const asked = async <T>(ask: () => Promise<T>): Promise<T> => {
     try {
-      const { polls, pending } = await probe.ledger();
-      res.json({ success: true, polls, pending });
+      return await ask();
     } catch (err) {
-      next(err);
+      const message = (err as Error).message;
+      throw /did not answer/.test(message) ? err : errors.badInput(message);
     }
-  });
+  };
+  /** Failures go to the server's one error mapping (a JSON `{success: false}`). */
+  const reply =
+    (handler: (req: Request) => Promise<object>) =>
+    async (req: Request, res: Response, next: NextFunction) => {
+      try {
+        res.json({ success: true, ...(await handler(req)) });
+      } catch (err) {
+        next(err);
+      }
+    };
+
+  app.get(
+    '/sandbox/ledger',
+    reply(async () => {
+      const { polls, pending, creators } = await probe.ledger();
+      return { polls, pending, creators };
+    }),
+  );
+  app.post(
+    '/sandbox/polls',
+    json,
+    reply(async (req) => {
+      const input = parseInput(CreatePoll, req.body ?? {});
+      return { poll: await asked(() => probe.createPoll(input)) };
+    }),
+  );
+  app.post(
+    '/sandbox/polls/:id/release',
+    reply(async (req) => {
+      const pollId = parseInput(PollId, req.params.id);
+      // The network answers only for its own polls (several may share a channel): ask first.
+      if (!(pollId in (await probe.ledger()).creators)) throw errors.notFound(`poll ${pollId}`);
+      await asked(() => probe.releasePoll(pollId));
+      return { pollId };
+    }),
+  );
   return () => probe.close();
 };

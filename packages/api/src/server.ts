@@ -38,6 +38,11 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
       dataDir,
       baileysModule: config.baileysModule,
       logLevel: config.logLevel,
+      tracking: {
+        trackPolls: config.trackPolls,
+        earlyVotesMax: config.earlyVotesMax,
+        earlyVoteMaxAgeSec: config.earlyVoteMaxAgeSec,
+      },
       ...(config.sandbox ? { sandbox: { stateDir: dataDir, ...config.sandbox } } : {}),
     },
   });

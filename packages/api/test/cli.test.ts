@@ -21,6 +21,9 @@ describe('parseCommandLine', () => {
         dataDir: './data',
         baileysModule: '@whiskeysockets/baileys',
         logLevel: 'info',
+        trackPolls: 'own',
+        earlyVotesMax: 10_000,
+        earlyVoteMaxAgeSec: 86_400,
         sendDelayMs: 1000,
       },
       pair: null,
@@ -37,6 +40,9 @@ describe('parseCommandLine', () => {
       POLLMASTERS_BAILEYS_MODULE: 'my-baileys',
       LOG_LEVEL: 'debug',
       POLLMASTERS_SEND_DELAY_MS: '0',
+      POLLMASTERS_TRACK_POLLS: 'all',
+      POLLMASTERS_EARLY_VOTES_MAX: '0',
+      POLLMASTERS_EARLY_VOTE_MAX_AGE: '60',
     });
     expect(config).toEqual({
       port: 8080,
@@ -45,6 +51,9 @@ describe('parseCommandLine', () => {
       apiKey: 'k'.repeat(20),
       baileysModule: 'my-baileys',
       logLevel: 'debug',
+      trackPolls: 'all',
+      earlyVotesMax: 0,
+      earlyVoteMaxAgeSec: 60,
       sendDelayMs: 0,
     });
     expect(run([], { PORT: '', POLLMASTERS_API_KEY: ' ' }).config).toMatchObject({ port: 3000 });
@@ -58,11 +67,31 @@ describe('parseCommandLine', () => {
     );
     expect(config).toMatchObject({ port: 0, host: 'localhost', dataDir: 'd', logLevel: 'warn' });
     expect(run(['--send-delay-ms=250']).config.sendDelayMs).toBe(250);
+    expect(
+      run(['--track-polls', 'all', '--early-vote-max-age', '5'], {
+        POLLMASTERS_TRACK_POLLS: 'own',
+      }).config,
+    ).toMatchObject({ trackPolls: 'all', earlyVoteMaxAgeSec: 5 });
   });
 
   it('builds sandbox options, the demo interval and the pairing number', () => {
-    const sandbox = run(['--sandbox', '--seed', '7', '--groups', '3', '--members', '4']);
-    expect(sandbox.config.sandbox).toEqual({ seed: 7, groups: 3, membersPerGroup: 4 });
+    const sandbox = run([
+      '--sandbox',
+      '--seed',
+      '7',
+      '--groups',
+      '3',
+      '--members',
+      '4',
+      '--history-polls',
+      '2',
+    ]);
+    expect(sandbox.config.sandbox).toEqual({
+      seed: 7,
+      groups: 3,
+      membersPerGroup: 4,
+      historyPolls: 2,
+    });
     expect(sandbox.demoEveryMs).toBeNull();
     expect(run(['--sandbox']).config.sandbox).toEqual({});
     expect(run(['--sandbox', '--demo']).demoEveryMs).toBe(30_000);
@@ -88,6 +117,9 @@ describe('parseCommandLine', () => {
       'demo',
       'demo-every',
       'seed',
+      'track-polls',
+      'early-votes-max',
+      'early-vote-max-age',
     ])
       expect(result.help).toContain(`--${flag} `);
     for (const env of ['PORT', 'HOST', 'POLLMASTERS_DATA_DIR', 'POLLMASTERS_API_KEY', 'LOG_LEVEL'])
@@ -95,6 +127,15 @@ describe('parseCommandLine', () => {
     expect(result.help).toMatch(/--port <n>.*\[PORT, default 3000\]/);
     expect(result.help).toMatch(/--host <addr>.*\[HOST, default 127\.0\.0\.1\]/);
     expect(result.help).toMatch(/--data-dir <path>.*\[POLLMASTERS_DATA_DIR, default \.\/data\]/);
+    expect(result.help).toMatch(
+      /--track-polls <own\|all>.*\[POLLMASTERS_TRACK_POLLS, default own\]/,
+    );
+    expect(result.help).toMatch(
+      /--early-votes-max <n>.*\[POLLMASTERS_EARLY_VOTES_MAX, default 10000\]/,
+    );
+    expect(result.help).toMatch(
+      /--early-vote-max-age <s>.*\[POLLMASTERS_EARLY_VOTE_MAX_AGE, default 86400\]/,
+    );
   });
 
   it.each([
@@ -117,6 +158,13 @@ describe('parseCommandLine', () => {
     [['--demo'], {}, '--demo needs --sandbox'],
     [['--sandbox', '--demo-every', '0'], {}, '--demo-every: must be 1 to 3600 seconds'],
     [['--pair', 'abc'], {}, 'invalid configuration: --pair: must be a phone number'],
+    [
+      ['--track-polls', 'mine'],
+      {},
+      'invalid configuration: --track-polls (POLLMASTERS_TRACK_POLLS): ',
+    ],
+    [[], { POLLMASTERS_EARLY_VOTES_MAX: '-1' }, 'invalid configuration: --early-votes-max'],
+    [['--early-vote-max-age', '0'], {}, 'invalid configuration: --early-vote-max-age'],
   ])('rejects %j %j with one line', (argv, env, message) => {
     const error = fail(argv, env);
     expect(error).toContain(message);

@@ -5,6 +5,7 @@ import { PollCoalescer } from '../src/compat/coalescer.js';
 const poll = (id: string, version: number): Poll => ({
   id,
   chatId: '123@g.us',
+  creator: { jid: '15550000001@s.whatsapp.net', fromMe: true },
   question: 'Q?',
   options: [],
   selectableCount: 1,

@@ -16,6 +16,7 @@ const bigPoll = (n: number): Poll => {
   return {
     id: `3EB0BIG${n}`,
     chatId: '120363000000000001@g.us',
+    creator: { jid: '15550000001@s.whatsapp.net', fromMe: true },
     question: 'Big?',
     options,
     selectableCount: 0,

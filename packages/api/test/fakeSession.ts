@@ -68,6 +68,7 @@ export class FakeSession extends EventEmitter<SessionEvents> {
     const poll: Poll = {
       id: `3EB0POLL${++this.seq}`,
       chatId: input.chatId,
+      creator: { jid: '15550000001@s.whatsapp.net', fromMe: true },
       question: input.question,
       options: input.options.map((name) => ({ name, hash: optionHash(name) })),
       selectableCount: input.selectableCount,

@@ -9,6 +9,7 @@ const h = (name: string) => optionHash(name);
 const poll: Poll = {
   id: '3EB0ABC',
   chatId: '120363000000000001@g.us',
+  creator: { jid: '15550000009@s.whatsapp.net', fromMe: false },
   question: 'Lunch?',
   options: options.map((name) => ({ name, hash: h(name) })),
   selectableCount: 0,
@@ -86,6 +87,7 @@ describe('buildPollExport', () => {
       poll: {
         id: '3EB0ABC',
         chatId: '120363000000000001@g.us',
+        creator: { jid: '15550000009@s.whatsapp.net', fromMe: false },
         question: 'Lunch?',
         selectableCount: 0,
         createdAt: '2026-01-02T03:04:05.000Z',

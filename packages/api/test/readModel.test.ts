@@ -6,6 +6,7 @@ const OPTIONS = ['A', 'B', 'C'].map((name) => ({ name, hash: optionHash(name) })
 const poll = (id: string): Poll => ({
   id,
   chatId: '120363000000000001@g.us',
+  creator: { jid: '15550000001@s.whatsapp.net', fromMe: true },
   question: 'Q?',
   options: OPTIONS,
   selectableCount: 0,

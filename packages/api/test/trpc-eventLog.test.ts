@@ -8,6 +8,7 @@ import { type IdentifiedEvent, pollUpdates } from '../src/trpc/pollUpdates.js';
 const poll = (id: string, version = 0, voters: Poll['voters'] = []): Poll => ({
   id,
   chatId: '123@g.us',
+  creator: { jid: '15550000001@s.whatsapp.net', fromMe: true },
   question: `q ${id}`,
   options: ['Yes', 'No'].map((name) => ({ name, hash: optionHash(name) })),
   selectableCount: 1,

@@ -96,10 +96,20 @@ export const voterSelection = ({
 /** A poll id as callers may name one (WhatsApp's message id of the poll). */
 export const PollId = z.string().min(1).max(256);
 
+/** Who created a poll: the account (on the API, its phone or another linked device) or a member. */
+export const PollCreator = z.object({
+  /** Canonical id, as for voters: the phone-number JID when known, else the LID. */
+  jid: z.string(),
+  /** Whether the account created it. */
+  fromMe: z.boolean(),
+});
+export type PollCreator = z.infer<typeof PollCreator>;
+
 /** A poll with its current results, as the worker stores it and the API serves it. */
 export const Poll = z.object({
   id: z.string(),
   chatId: z.string(),
+  creator: PollCreator,
   question: z.string(),
   options: z.array(PollOption),
   selectableCount: SelectableCount,
@@ -129,8 +139,17 @@ export const VoteChange = z.object({
 });
 export type VoteChange = z.infer<typeof VoteChange>;
 
+/**
+ * - `unknown_poll`: its poll never arrived while the vote waited (./tracking.ts), or it was
+ *   the oldest waiting when the limit was reached;
+ * - `untracked_poll`: its poll is another member's and the session tracks only its own;
+ * - `no_secret`, `no_pair_authenticates`: it cannot be decrypted;
+ * - `malformed`: no poll key or no encrypted vote;
+ * - `stale`: older than the voter's stored vote.
+ */
 export const VoteRejectionReason = z.enum([
   'unknown_poll',
+  'untracked_poll',
   'no_secret',
   'no_pair_authenticates',
   'malformed',

@@ -24,7 +24,14 @@ export type PollExportFile = z.infer<typeof PollExportFile>;
 
 /** The JSON export of one poll's results (the body of the `json` format). */
 export const PollExportDocument = z.object({
-  poll: Poll.pick({ id: true, chatId: true, question: true, selectableCount: true, version: true })
+  poll: Poll.pick({
+    id: true,
+    chatId: true,
+    creator: true,
+    question: true,
+    selectableCount: true,
+    version: true,
+  })
     /** ISO 8601. */
     .extend({ createdAt: z.string() }),
   /** Votes per option, in the poll's order. */

@@ -1,3 +1,4 @@
+import { PollTracking } from '@pollmasters/shared';
 import { z } from 'zod';
 
 /** What the API hands a session worker as `workerData`. */
@@ -10,6 +11,8 @@ export const WorkerConfig = z.object({
   /** Run against the simulated WhatsApp network with these options (see ./sandbox). */
   sandbox: z.record(z.string(), z.unknown()).optional(),
   logLevel: z.string().default('info'),
+  /** Whose polls this session tracks, and how it keeps votes that come before their poll. */
+  tracking: PollTracking.prefault({}),
 });
 export type WorkerConfig = z.input<typeof WorkerConfig>;
 export type ResolvedWorkerConfig = z.output<typeof WorkerConfig>;

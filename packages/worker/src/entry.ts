@@ -9,6 +9,7 @@ import { useSqliteAuthState } from './store/authState.js';
 import { ChatStore } from './store/chatStore.js';
 import { Checkpointer } from './store/checkpointer.js';
 import { openDatabase } from './store/database.js';
+import { EarlyVoteStore } from './store/earlyVotes.js';
 import { PollStore } from './store/pollStore.js';
 
 // The worker thread: one WhatsApp session, its database, and the channel to the API.
@@ -38,6 +39,8 @@ const session = new WhatsAppSession({
   auth,
   polls,
   chats,
+  earlyVotes: new EarlyVoteStore(db),
+  tracking: config.tracking,
   emit,
   logger,
 });

@@ -3,6 +3,7 @@ import {
   type Chat,
   errors,
   type Poll,
+  type PollTracking,
   type SendPollInput,
   type SessionState,
   type VotePollInput,
@@ -19,6 +20,7 @@ import type { MakePollSocket, PollSocket } from './socket.js';
 import { type SocketEvents, subscribe } from './socketEvents.js';
 import type { SqliteAuthState } from './store/authState.js';
 import type { ChatStore } from './store/chatStore.js';
+import type { EarlyVoteStore } from './store/earlyVotes.js';
 import type { PollStore } from './store/pollStore.js';
 import { AccountIdentity } from './votes/identity.js';
 
@@ -27,6 +29,8 @@ export interface SessionDeps {
   auth: SqliteAuthState;
   polls: PollStore;
   chats: ChatStore;
+  earlyVotes: EarlyVoteStore;
+  tracking: PollTracking;
   emit: (event: WorkerEvent) => void;
   logger: PinoLogger;
   backoff?: Backoff;
@@ -59,7 +63,11 @@ export class WhatsAppSession {
       { socket: () => this.sock, stored: () => deps.auth.state.creds.me },
       deps.logger,
     );
-    this.polls = new SessionPolls({ ...deps, identity: this.identity });
+    this.polls = new SessionPolls({
+      ...deps,
+      identity: this.identity,
+      serial: (task) => this.serial(task),
+    });
     this.chats = new ChatList(deps.chats);
     this.ownVotes = new OwnVotes({
       ...deps,
@@ -75,6 +83,7 @@ export class WhatsAppSession {
   }
 
   start(): void {
+    this.polls.start();
     this.connect();
   }
 
@@ -168,8 +177,13 @@ export class WhatsAppSession {
     this.sock = sock;
     // Baileys does not wait for a handler: chain the batches so that they are handled in
     // the order they came, even when one waits for a LID lookup.
-    this.unsubscribe = subscribe(sock, (events) => {
-      this.inbox = this.inbox.then(() => this.onEvents(sock, events));
+    this.unsubscribe = subscribe(sock, (events) => this.serial(() => this.onEvents(sock, events)));
+  }
+
+  /** Runs `task` once the batches and tasks before it are done; a failure is logged. */
+  private serial(task: () => void | Promise<void>): void {
+    this.inbox = this.inbox.then(task).catch((err: unknown) => {
+      this.logger.error({ err }, 'failed to handle WhatsApp events');
     });
   }
 
@@ -189,6 +203,7 @@ export class WhatsAppSession {
       if (history) {
         this.chats.saveChats(history.chats);
         this.chats.saveContacts(history.contacts);
+        await this.polls.onHistory(history.messages);
       }
       if (events['chats.upsert']) this.chats.saveChats(events['chats.upsert']);
       if (events['contacts.upsert']) this.chats.saveContacts(events['contacts.upsert']);

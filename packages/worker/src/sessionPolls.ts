@@ -1,66 +1,115 @@
-import type { Poll, WorkerEvent } from '@pollmasters/shared';
+import type { Logger, Poll, PollTracking, VoteRejection, WorkerEvent } from '@pollmasters/shared';
 import { proto, type WAMessage } from '@whiskeysockets/baileys';
-import type { Logger } from 'pino';
+import { EarlyVoteKeeper } from './earlyVoteKeeper.js';
 import type { ChatStore } from './store/chatStore.js';
-import type { PollStore } from './store/pollStore.js';
+import type { EarlyVoteStore } from './store/earlyVotes.js';
+import type { NewPoll, PollStore } from './store/pollStore.js';
 import type { Identity } from './votes/identity.js';
 import { parsePollCreation } from './votes/pollMessage.js';
+import { rejection } from './votes/rejection.js';
 import { VoteProcessor } from './votes/voteProcessor.js';
 
 export interface SessionPollsDeps {
   polls: PollStore;
   chats: ChatStore;
+  earlyVotes: EarlyVoteStore;
+  tracking: PollTracking;
   identity: Identity;
   emit: (event: WorkerEvent) => void;
+  /** Runs a task after those queued before it: the order in which the session handles events. */
+  serial: (task: () => void | Promise<void>) => void;
   logger: Logger;
 }
 
 /**
  * The polls of a session and the votes on them, as WhatsApp's messages bring them: poll
- * creations (ours, also as they come back) are stored and announced once, votes go to the
- * vote processor in the order they came and are stored batch by batch.
+ * creations that the session tracks (ours, sent here or elsewhere; other members' when
+ * configured) are stored and announced once, with the votes that waited for them; votes go to
+ * the vote processor in the order they came, or wait for their poll (./earlyVoteKeeper.ts),
+ * and are stored batch by batch.
  */
 export class SessionPolls {
   private readonly votes: VoteProcessor;
+  private readonly early: EarlyVoteKeeper;
   /** Ids of the votes this session sent, newest last (bounded): their echoes are duplicates. */
   private readonly sentVotes = new Set<string>();
 
   constructor(private readonly deps: SessionPollsDeps) {
+    const onRejected = (vote: VoteRejection) => {
+      deps.logger.warn({ rejection: vote }, 'vote rejected');
+      deps.emit({ type: 'voteRejected', rejection: vote });
+    };
     this.votes = new VoteProcessor(
       deps.polls,
       deps.chats,
       deps.identity,
-      {
-        votes: (changes) => deps.emit({ type: 'votes', changes }),
-        rejected: (rejection) => {
-          deps.logger.warn({ rejection }, 'vote rejected');
-          deps.emit({ type: 'voteRejected', rejection });
-        },
-      },
+      { votes: (changes) => deps.emit({ type: 'votes', changes }), rejected: onRejected },
       deps.logger,
     );
+    this.early = new EarlyVoteKeeper({
+      store: deps.earlyVotes,
+      limits: {
+        max: deps.tracking.earlyVotesMax,
+        maxAgeMs: deps.tracking.earlyVoteMaxAgeSec * 1000,
+      },
+      rejected: onRejected,
+      report: (report) => deps.emit({ type: 'earlyVotes', ...report }),
+      serial: deps.serial,
+      logger: deps.logger,
+    });
   }
 
   all(): Poll[] {
     return this.deps.polls.all();
   }
 
+  /**
+   * At start: gives up the early votes that waited too long while the worker was down, applies
+   * those whose poll is stored (it came just before a crash), and reports what waits.
+   */
+  start(): void {
+    this.deps.serial(async () => {
+      this.early.expire();
+      try {
+        for (const pollId of this.early.pollIds()) {
+          if (this.deps.polls.get(pollId)) await this.applyEarly(pollId);
+        }
+      } finally {
+        this.endBatch(true);
+      }
+    });
+  }
+
   /** One batch of messages, in order; its votes are stored before it resolves. */
   async onMessages(messages: readonly WAMessage[]): Promise<void> {
     try {
-      for (const msg of messages) {
-        const update = VoteProcessor.pollUpdateOf(msg);
-        if (update && this.isEcho(msg)) {
-          this.deps.logger.debug({ messageId: msg.key.id }, 'own vote echoed; already counted');
-        } else if (update) {
-          // Usually synchronous: await only when the processor has something to look up.
-          const pending = this.votes.handle(msg, update);
-          if (pending) await pending;
-        } else this.record(msg);
-      }
+      for (const msg of messages) await this.onMessage(msg);
     } finally {
       // WhatsApp may consider a delivered message done: store what this batch accepted now.
-      this.votes.endBatch();
+      this.endBatch();
+    }
+  }
+
+  /**
+   * The messages of a history sync: poll creations with the votes the phone already decrypted
+   * (each message's `pollUpdates`); any other poll message as if it came live.
+   */
+  async onHistory(messages: readonly WAMessage[]): Promise<void> {
+    try {
+      for (const msg of messages) {
+        if (!msg.pollUpdates?.length || VoteProcessor.pollUpdateOf(msg)) {
+          await this.onMessage(msg);
+          continue;
+        }
+        const pollId = await this.received(msg);
+        if (!pollId) continue;
+        for (const update of msg.pollUpdates) {
+          const pending = this.votes.handleDecrypted(pollId, update);
+          if (pending) await pending;
+        }
+      }
+    } finally {
+      this.endBatch();
     }
   }
 
@@ -79,24 +128,25 @@ export class SessionPolls {
     }
   }
 
-  private isEcho(msg: WAMessage): boolean {
-    return !!msg.key.fromMe && !!msg.key.id && this.sentVotes.has(msg.key.id);
-  }
-
-  /** Stores a poll creation message once and announces it; returns the poll (known or new). */
+  /**
+   * Stores a poll this session just sent (the message `sendMessage` returned) and announces it;
+   * returns the poll (known already when its echo came first). Votes that waited for it are
+   * applied in the session's order of events.
+   */
   record(msg: WAMessage): Poll | null {
     const { polls } = this.deps;
-    // Known already (our own sent poll comes back as an `append`): nothing to parse again.
     const known = msg.key.id ? polls.get(msg.key.id) : undefined;
     if (known) return polls.toPoll(known);
     const parsed = parsePollCreation(msg, this.deps.identity.me());
-    if (!parsed) return null;
-    const added = polls.add(parsed);
-    const poll = polls.toPoll(polls.get(parsed.id)!);
-    if (added) {
-      this.deps.logger.info({ pollId: parsed.id, chatId: parsed.chatId }, 'poll stored');
-      this.deps.emit({ type: 'pollSent', poll });
-    }
+    if (!parsed?.creator.fromMe) return null;
+    const poll = this.store(parsed);
+    this.deps.serial(async () => {
+      try {
+        await this.applyEarly(parsed.id);
+      } finally {
+        this.endBatch();
+      }
+    });
     return poll;
   }
 
@@ -121,9 +171,110 @@ export class SessionPolls {
     this.votes.forgetMappings();
   }
 
-  /** Stores pending votes. */
+  /** Stores pending votes; stops the expiry timer. */
   close(): void {
+    this.early.close();
     this.votes.close();
+  }
+
+  private async onMessage(msg: WAMessage): Promise<void> {
+    const update = VoteProcessor.pollUpdateOf(msg);
+    if (!update) {
+      await this.received(msg);
+      return;
+    }
+    if (this.isEcho(msg)) {
+      this.deps.logger.debug({ messageId: msg.key.id }, 'own vote echoed; already counted');
+      return;
+    }
+    const key = update.pollCreationMessageKey;
+    if (key?.id && !this.deps.polls.get(key.id) && VoteProcessor.hasVote(update)) {
+      this.beforeItsPoll(msg, key.id, key.fromMe);
+      return;
+    }
+    // Usually synchronous: await only when the processor has something to look up.
+    const pending = this.votes.handle(msg, update);
+    if (pending) await pending;
+  }
+
+  /**
+   * A vote on a poll not stored: it waits for its poll, unless its poll is another member's
+   * (the vote's poll key says so) and the session tracks only its own, which can never come.
+   */
+  private beforeItsPoll(msg: WAMessage, pollId: string, pollFromMe: boolean | null | undefined) {
+    if (pollFromMe === false && this.deps.tracking.trackPolls === 'own') {
+      const ids = { pollId, chatId: msg.key.remoteJid, messageId: msg.key.id };
+      const detail = "the poll is another member's, and this session tracks only its own polls";
+      const untracked = rejection('untracked_poll', detail, ids);
+      this.deps.logger.debug({ rejection: untracked }, 'vote on an untracked poll');
+      this.deps.emit({ type: 'voteRejected', rejection: untracked });
+      return;
+    }
+    this.early.park(pollId, msg);
+  }
+
+  /**
+   * A poll creation that came from WhatsApp: stored if the session tracks it, then the votes
+   * that waited for it are applied. Returns its id when it is tracked (stored now or before).
+   */
+  private async received(msg: WAMessage): Promise<string | undefined> {
+    const { polls, tracking } = this.deps;
+    if (msg.key.id && polls.get(msg.key.id)) return msg.key.id;
+    const parsed = parsePollCreation(msg, this.deps.identity.me());
+    if (!parsed) return undefined;
+    if (!parsed.creator.fromMe) {
+      if (tracking.trackPolls !== 'all') {
+        this.deps.logger.debug({ pollId: parsed.id }, "another member's poll; not tracked");
+        return undefined;
+      }
+      await this.canonicalCreator(parsed);
+    }
+    this.store(parsed);
+    await this.applyEarly(parsed.id);
+    return parsed.id;
+  }
+
+  /** Another member's poll names them by PN, LID or both: the mapping may give the other. */
+  private async canonicalCreator(poll: NewPoll): Promise<void> {
+    const named = poll.creatorJids.map((jid) => ({ jid }));
+    const { id, aliases } = await this.votes.people.of(poll.creator.jid, named);
+    poll.creator.jid = id;
+    for (const jid of [id, ...aliases])
+      if (!poll.creatorJids.includes(jid)) poll.creatorJids.push(jid);
+  }
+
+  private store(parsed: NewPoll): Poll {
+    const { polls } = this.deps;
+    const added = polls.add(parsed);
+    const poll = polls.toPoll(polls.get(parsed.id)!);
+    if (added) {
+      const { id: pollId, chatId, creator } = parsed;
+      this.deps.logger.info({ pollId, chatId, fromMe: creator.fromMe }, 'poll stored');
+      this.deps.emit({ type: 'pollSent', poll });
+    }
+    return poll;
+  }
+
+  /**
+   * The votes that waited for a poll now stored, in the order they came: each through the
+   * same path as a vote that comes now, forgotten in the transaction that stores its outcome.
+   */
+  private async applyEarly(pollId: string): Promise<void> {
+    for (const early of this.early.waitingFor(pollId)) {
+      // Queued first: a flush that its own vote sets off then commits both together.
+      this.deps.polls.commitWithVotes(() => this.early.handled(early.seq));
+      const pending = this.votes.handle(early.msg);
+      if (pending) await pending;
+    }
+  }
+
+  private isEcho(msg: WAMessage): boolean {
+    return !!msg.key.fromMe && !!msg.key.id && this.sentVotes.has(msg.key.id);
+  }
+
+  private endBatch(forceReport = false): void {
+    this.votes.endBatch();
+    this.early.report(forceReport);
   }
 }
 

@@ -158,6 +158,7 @@ describe('vote decryption vectors', () => {
     h.polls.add({
       id: 'NS',
       chatId: GROUP,
+      creator: { jid: ME.pn, fromMe: true },
       question: 'q',
       options: [],
       selectableCount: 0,

@@ -6,6 +6,7 @@ import { optionHash, silentLogger, type VoteChange, type VoteRejection } from '@
 import {
   type AuthenticationState,
   initAuthCreds,
+  proto,
   type WAMessage,
   type WAMessageKey,
 } from '@whiskeysockets/baileys';
@@ -29,6 +30,13 @@ export const BOB = { pn: '4915187654321@s.whatsapp.net', lid: '200000000000003@l
 export const GROUP = '120363000000000001@g.us';
 export const OPTIONS = ['Pizza', 'Pasta', 'Salad'];
 
+/** Our identity, with a LID -> PN mapping that the test may add to. */
+export const mappingIdentity = (me: OwnJids, lidToPn: Map<string, string>): Identity => ({
+  me: () => me,
+  pnForLid: async (lid) => lidToPn.get(lid),
+  lidForPn: async (pn) => [...lidToPn].find(([, p]) => p === pn)?.[0],
+});
+
 /** A real SQLite store in a temp dir, a vote processor over it, and what it emitted. */
 export const makeHarness = (mapping: Record<string, string> = {}, me: OwnJids = ME) => {
   const dir = mkdtempSync(join(tmpdir(), 'pollmasters-worker-'));
@@ -38,11 +46,7 @@ export const makeHarness = (mapping: Record<string, string> = {}, me: OwnJids = 
   const accepted: VoteChange[] = [];
   const rejected: VoteRejection[] = [];
   const lidToPn = new Map(Object.entries(mapping));
-  const identity: Identity = {
-    me: () => me,
-    pnForLid: async (lid) => lidToPn.get(lid),
-    lidForPn: async (pn) => [...lidToPn].find(([, p]) => p === pn)?.[0],
-  };
+  const identity = mappingIdentity(me, lidToPn);
   const makeProcessor = () =>
     new VoteProcessor(
       polls,
@@ -73,6 +77,10 @@ export const makeHarness = (mapping: Record<string, string> = {}, me: OwnJids = 
       polls.add({
         id,
         chatId,
+        creator: {
+          jid: creatorJids.find((j) => j.endsWith('@s.whatsapp.net')) ?? creatorJids[0] ?? '',
+          fromMe: creatorJids.includes(ME.pn) || creatorJids.includes(ME.lid),
+        },
         question: 'Lunch?',
         options: OPTIONS.map((name) => ({ name, hash: optionHash(name) })),
         selectableCount,
@@ -120,6 +128,8 @@ export const voteMessage = (o: {
   options: string[];
   timestampMs: number;
   id?: string;
+  /** The poll key's `fromMe` as Baileys normalises it for us (default: our poll). */
+  pollFromMe?: boolean;
 }): WAMessage => {
   const vote = encryptPollVote(o.options, {
     pollMsgId: o.pollId,
@@ -131,7 +141,11 @@ export const voteMessage = (o: {
     key: { ...o.key, id: o.id ?? `VOTE${++seq}` },
     message: {
       pollUpdateMessage: {
-        pollCreationMessageKey: { remoteJid: o.key.remoteJid, fromMe: true, id: o.pollId },
+        pollCreationMessageKey: {
+          remoteJid: o.key.remoteJid,
+          fromMe: o.pollFromMe ?? true,
+          id: o.pollId,
+        },
         vote,
         senderTimestampMs: o.timestampMs,
       },
@@ -169,3 +183,43 @@ export const tempDirs = (prefix: string): (() => string) => {
     return dir;
   };
 };
+
+/** A message as Baileys hands it over: decoded from protobuf (Long timestamps, byte arrays). */
+export const received = (
+  key: WAMessageKey,
+  message: proto.IMessage,
+  extra: Partial<proto.IWebMessageInfo> = {},
+): WAMessage => {
+  const decoded = proto.WebMessageInfo.decode(
+    proto.WebMessageInfo.encode({
+      key,
+      message,
+      messageTimestamp: 1_700_000_000,
+      ...extra,
+    }).finish(),
+  );
+  // Baileys keeps the `*Alt` JIDs on the key, which the protobuf MessageKey has no field for.
+  return Object.assign(decoded, { key: { ...decoded.key, ...key } }) as WAMessage;
+};
+
+/** A poll creation message (V1), with its secret where given, as Baileys delivers it. */
+export const pollCreation = (o: {
+  id: string;
+  key: Omit<WAMessageKey, 'id'>;
+  secret?: Uint8Array;
+  options?: string[];
+  selectableCount?: number;
+  extra?: Partial<proto.IWebMessageInfo>;
+}): WAMessage =>
+  received(
+    { ...o.key, id: o.id },
+    {
+      pollCreationMessage: {
+        name: 'Lunch?',
+        options: (o.options ?? OPTIONS).map((optionName) => ({ optionName })),
+        selectableOptionsCount: o.selectableCount ?? 1,
+      },
+      ...(o.secret ? { messageContextInfo: { messageSecret: o.secret } } : {}),
+    },
+    o.extra,
+  );

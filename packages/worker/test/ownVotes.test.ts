@@ -1,7 +1,12 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { optionHash, type VotePollInput, type WorkerEvent } from '@pollmasters/shared';
+import {
+  optionHash,
+  PollTracking,
+  type VotePollInput,
+  type WorkerEvent,
+} from '@pollmasters/shared';
 import type { MessageRelayOptions, proto, WAMessage } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -11,6 +16,7 @@ import type { PollSocket, PollSocketConfig } from '../src/socket.js';
 import { useSqliteAuthState } from '../src/store/authState.js';
 import { ChatStore } from '../src/store/chatStore.js';
 import { openDatabase } from '../src/store/database.js';
+import { EarlyVoteStore } from '../src/store/earlyVotes.js';
 import { PollStore } from '../src/store/pollStore.js';
 import { encryptVote } from '../src/votes/encryptVote.js';
 
@@ -53,6 +59,8 @@ const start = async () => {
     auth: useSqliteAuthState(db),
     polls: new PollStore(db),
     chats: new ChatStore(db),
+    earlyVotes: new EarlyVoteStore(db),
+    tracking: PollTracking.parse({}),
     emit: (e) => events.push(e),
     logger,
   });

@@ -2,7 +2,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { WorkerEvent } from '@pollmasters/shared';
-import { Backoff, optionHash } from '@pollmasters/shared';
+import { Backoff, optionHash, PollTracking } from '@pollmasters/shared';
 import { DisconnectReason, makeEventBuffer } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -11,6 +11,7 @@ import type { PollSocket, PollSocketConfig } from '../src/socket.js';
 import { useSqliteAuthState } from '../src/store/authState.js';
 import { ChatStore } from '../src/store/chatStore.js';
 import { openDatabase } from '../src/store/database.js';
+import { EarlyVoteStore } from '../src/store/earlyVotes.js';
 import { PollStore } from '../src/store/pollStore.js';
 import { ALICE, BOB, GROUP, groupKey, ME, voteMessage } from './fixtures.js';
 
@@ -58,6 +59,8 @@ const makeSession = (
     auth,
     polls,
     chats: new ChatStore(db),
+    earlyVotes: new EarlyVoteStore(db),
+    tracking: PollTracking.parse({}),
     emit: (e) => events.push(e),
     logger,
     backoff,
@@ -228,6 +231,7 @@ describe('WhatsApp session lifecycle', () => {
     polls.add({
       id: 'P1',
       chatId: GROUP,
+      creator: { jid: ME.pn, fromMe: true },
       question: 'q',
       options: ['Pizza', 'Pasta', 'Salad'].map((name) => ({ name, hash: optionHash(name) })),
       selectableCount: 1,

@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 import { type Db, migrations, openDatabase } from '../src/store/database.js';
 import { PollStore } from '../src/store/pollStore.js';
 import { ALICE, BOB, GROUP, OPTIONS, tempDirs } from './fixtures.js';
+import { V1_POLLS, V1_VOTES } from './shippedSchema.js';
 
 const tempDir = tempDirs('pollmasters-votelog-');
 
@@ -13,6 +14,7 @@ const addPoll = (polls: PollStore) =>
   polls.add({
     id: 'P',
     chatId: GROUP,
+    creator: { jid: '', fromMe: true },
     question: 'Lunch?',
     options,
     selectableCount: 1,
@@ -28,34 +30,6 @@ const vote = (voter: string, option: string, timestampMs: number) => ({
   timestampMs,
   messageId: `M${timestampMs}`,
 });
-/**
- * The tables migration 2 reads, as version 1 shipped them: written out here, not taken from
- * `migrations`, so that editing a shipped migration cannot change what this test migrates.
- */
-const V1_POLLS_AND_VOTES = `
-  CREATE TABLE polls (
-    id TEXT PRIMARY KEY,
-    chat_id TEXT NOT NULL,
-    question TEXT NOT NULL,
-    options TEXT NOT NULL,
-    selectable_count INTEGER NOT NULL,
-    created_at INTEGER NOT NULL,
-    secret BLOB,
-    creator_jids TEXT NOT NULL,
-    message BLOB NOT NULL,
-    unknown_option_votes INTEGER NOT NULL DEFAULT 0,
-    version INTEGER NOT NULL DEFAULT 0
-  ) WITHOUT ROWID;
-  CREATE TABLE votes (
-    poll_id TEXT NOT NULL REFERENCES polls (id),
-    voter TEXT NOT NULL,
-    name TEXT,
-    selected TEXT NOT NULL,
-    timestamp_ms INTEGER NOT NULL,
-    message_id TEXT,
-    PRIMARY KEY (poll_id, voter)
-  ) WITHOUT ROWID;
-`;
 
 const logRows = (db: Db) =>
   (db.prepare('SELECT count(*) AS n FROM vote_log').get() as { n: number }).n;
@@ -69,7 +43,7 @@ const open = (dir: string) => {
 it('migrates a version 1 database: every stored vote is kept, and `votes` still lists them', () => {
   const dir = tempDir();
   const v1 = new Database(join(dir, 'test.sqlite'));
-  v1.exec(V1_POLLS_AND_VOTES);
+  v1.exec(V1_POLLS + V1_VOTES);
   v1.pragma('user_version = 1');
   v1.prepare(
     `INSERT INTO polls (id, chat_id, question, options, selectable_count, created_at, secret,

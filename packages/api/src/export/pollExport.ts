@@ -14,6 +14,7 @@ export const pollExportDocument = (poll: Poll): PollExportDocument => ({
   poll: {
     id: poll.id,
     chatId: poll.chatId,
+    creator: poll.creator,
     question: poll.question,
     selectableCount: poll.selectableCount,
     createdAt: iso(poll.createdAt),

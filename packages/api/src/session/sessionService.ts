@@ -2,6 +2,7 @@ import { EventEmitter } from 'node:events';
 import type {
   ChannelClient,
   Chat,
+  EarlyVoteReport,
   Logger,
   Poll,
   SendPollInput,
@@ -35,6 +36,8 @@ export interface SessionEvents {
   pollsUpdated: [readonly PollUpdate[]];
   /** A vote could not be used. */
   voteRejected: [VoteRejection];
+  /** The worker's early votes (waiting for their poll) changed. */
+  earlyVotes: [EarlyVoteReport];
   /** A poll could not be sent (for the metrics; the caller gets the error). */
   sendFailed: [{ chatId: string; error: unknown }];
   /** The worker thread exited unexpectedly and will be restarted. */
@@ -60,6 +63,7 @@ export class SessionService extends EventEmitter<SessionEvents> {
   private readonly logger: Logger;
   private readonly polls = new PollReadModel();
   private current: SessionState = { status: 'disconnected', qr: null, user: null };
+  private waitingVotes = 0;
   private readonly worker: WorkerSupervisor;
 
   constructor(options: SessionServiceOptions) {
@@ -87,6 +91,11 @@ export class SessionService extends EventEmitter<SessionEvents> {
   /** How often the worker was restarted after an unexpected exit. */
   get workerRestarts(): number {
     return this.worker.restarts;
+  }
+
+  /** Votes that wait for their poll in the worker, as it last reported. */
+  get earlyVotesWaiting(): number {
+    return this.waitingVotes;
   }
 
   /** How many polls the read model holds (cheaper than `listPolls().length`). */
@@ -185,6 +194,10 @@ export class SessionService extends EventEmitter<SessionEvents> {
       if (updates.length > 0) this.emit('pollsUpdated', updates);
     });
     channel.on('voteRejected', (e) => this.emit('voteRejected', e.rejection));
+    channel.on('earlyVotes', ({ waiting, expired }) => {
+      this.waitingVotes = waiting;
+      this.emit('earlyVotes', { waiting, expired });
+    });
   }
 
   private addPoll(poll: Poll): void {

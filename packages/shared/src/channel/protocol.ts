@@ -3,6 +3,7 @@ import { ErrorPayload } from '../errors.js';
 import { Poll, SendPollInput, VoteChange, VoteRejection } from '../poll.js';
 import { VotePollInput, VotePollResult } from '../pollVote.js';
 import { Chat, PhoneNumber, SessionState, SessionStatus, WhatsAppUser } from '../session.js';
+import { EarlyVoteReport } from '../tracking.js';
 
 /**
  * The worker channel: commands the API sends to a session worker, their results, and the
@@ -48,12 +49,14 @@ export const WorkerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('qr'), qr: z.string() }),
   /** The logged-in user, or null after logout. */
   z.object({ type: z.literal('user'), user: WhatsAppUser.nullable() }),
-  /** A poll was sent and stored. */
+  /** A poll was stored: sent through the API, or come from WhatsApp (phone, history, member). */
   z.object({ type: z.literal('pollSent'), poll: Poll }),
   /** Accepted votes, already stored, in the order they were applied (one event per tick). */
   z.object({ type: z.literal('votes'), changes: z.array(VoteChange).min(1) }),
   /** A vote that could not be used, and why. */
   z.object({ type: z.literal('voteRejected'), rejection: VoteRejection }),
+  /** The early votes changed (parked, applied, given up); once at start too. */
+  EarlyVoteReport.extend({ type: z.literal('earlyVotes') }),
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEvent>;
 export type WorkerEventType = WorkerEvent['type'];

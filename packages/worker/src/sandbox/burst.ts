@@ -1,6 +1,6 @@
 import { jidDecode, jidEncode, proto, type WAMessage } from '@whiskeysockets/baileys';
 import type { BurstKeys, PreparedVotes, SandboxEvent } from './channel.js';
-import { voteKey } from './messages.js';
+import { memberKey, pollKeyOf } from './messages.js';
 import { select } from './plan.js';
 import { deriveSeed, Random } from './random.js';
 import type { SentPoll } from './store.js';
@@ -119,10 +119,10 @@ function message(target: BurstTarget, index: number, timestampMs: number): WAMes
   const voter = syntheticPerson(votes.seed, index);
   const id = `3EB0${seedDigits(votes.seed)}${poll.id.slice(-6)}${String(index).padStart(9, '0')}`;
   return {
-    key: voteKey(chat, voter, id),
+    key: memberKey(chat, voter, id),
     message: proto.Message.create({
       pollUpdateMessage: {
-        pollCreationMessageKey: { remoteJid: chat.id, fromMe: true, id: poll.id },
+        pollCreationMessageKey: pollKeyOf(chat, poll),
         vote: {
           encPayload: votes.payloads.subarray(votes.offsets[index]!, votes.offsets[index + 1]!),
           encIv: votes.ivs.subarray(index * 12, index * 12 + 12),

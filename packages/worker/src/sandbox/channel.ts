@@ -1,5 +1,7 @@
+import { PollCreator } from '@pollmasters/shared';
 import { z } from 'zod';
 import { LedgerVote } from './ledger.js';
+import { SentPoll } from './store.js';
 
 const RequestId = z.union([z.string(), z.number()]);
 
@@ -41,6 +43,33 @@ export const PreparedVotes = z.strictObject({
 });
 export type PreparedVotes = z.infer<typeof PreparedVotes>;
 
+/** A poll made on the account's phone or by a member (`createPoll`; ./creators.ts). */
+export const CreatePoll = z
+  .strictObject({
+    chatId: z.string(),
+    /** PN or LID of a member of the chat who creates it; absent: the account's phone. */
+    creator: z.string().optional(),
+    name: z.string().trim().min(1),
+    options: z
+      .array(z.string().trim().min(1))
+      .min(1)
+      .max(12)
+      .refine((o) => new Set(o).size === o.length, 'options must be unique'),
+    /** 0: any number of answers; n: at most n. */
+    selectableCount: z.number().int().min(0).default(0),
+    /**
+     * Hold the poll's own delivery back until `releasePoll` (across a restart too), while its
+     * members vote on it (`autoVote`): its votes come first.
+     */
+    hold: z.boolean().default(false),
+  })
+  .refine((p) => p.selectableCount <= p.options.length, {
+    message: 'selectableCount must be at most the number of options',
+    path: ['selectableCount'],
+  });
+export type CreatePoll = z.output<typeof CreatePoll>;
+export type CreatePollInput = z.input<typeof CreatePoll>;
+
 /**
  * What a test (in any thread of the process) may post on the sandbox's BroadcastChannel.
  * Strict objects, because the network's own replies share the channel: a reply such as
@@ -63,6 +92,10 @@ export const ControlMessage = z.discriminatedUnion('type', [
   z.strictObject({ type: z.literal('dropConnection') }),
   /** Asks for `ledger.expected` of every poll. */
   z.strictObject({ type: z.literal('ledger'), requestId: RequestId }),
+  /** Creates a poll on the account's phone or by a member; answered with `pollCreated`. */
+  z.strictObject({ type: z.literal('createPoll'), poll: CreatePoll, requestId: RequestId }),
+  /** Delivers a poll created with `hold`; answered with `released`. */
+  z.strictObject({ type: z.literal('releasePoll'), pollId: z.string(), requestId: RequestId }),
   /** Asks for what voters' phones know of these polls (`burstKeys`), to prepare a burst. */
   z.strictObject({
     type: z.literal('burstKeys'),
@@ -104,7 +137,13 @@ export const SandboxEvent = z.discriminatedUnion('type', [
     polls: z.record(z.string(), z.record(z.string(), z.array(z.string()))),
     /** Per poll id, votes the network has yet to cast or deliver on its own (0 = settled). */
     pending: z.record(z.string(), z.number().int().nonnegative()),
+    /** Per poll id, who created it, as a correct count names them. */
+    creators: z.record(z.string(), PollCreator),
   }),
+  /** The answer to `createPoll`. */
+  z.object({ type: z.literal('pollCreated'), requestId: RequestId, poll: SentPoll }),
+  /** The answer to `releasePoll`. */
+  z.object({ type: z.literal('released'), requestId: RequestId, pollId: z.string() }),
   /**
    * Messages delivered again on a login because no acknowledgement of an earlier delivery
    * reached the network (the connection died first), by message id.

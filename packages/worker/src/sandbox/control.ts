@@ -1,4 +1,5 @@
 import { BroadcastChannel } from 'node:worker_threads';
+import type { PollCreator } from '@pollmasters/shared';
 import { ControlMessage, type SandboxEvent } from './channel.js';
 import type { Network } from './network.js';
 
@@ -86,11 +87,31 @@ function handleControl(network: Network, data: unknown): void {
     case 'ledger': {
       const polls: Record<string, Record<string, string[]>> = {};
       const pending: Record<string, number> = {};
+      const creators: Record<string, PollCreator> = {};
       for (const poll of network.sentPolls()) {
         polls[poll.id] = network.ledger.expected(poll.id);
         pending[poll.id] = network.pending(poll.id);
+        creators[poll.id] = network.creators.creatorOf(poll);
       }
-      network.post({ type: 'ledger', requestId: control.requestId, polls, pending });
+      network.post({ type: 'ledger', requestId: control.requestId, polls, pending, creators });
+      return;
+    }
+    case 'createPoll': {
+      const { requestId } = control;
+      try {
+        const poll = network.creators.create(control.poll);
+        network.post({ type: 'pollCreated', requestId, poll });
+      } catch (err) {
+        network.post({ type: 'error', requestId, message: (err as Error).message });
+      }
+      return;
+    }
+    case 'releasePoll': {
+      // Another network on the same channel may hold this poll: only answer for ours.
+      if (!network.hasPoll(control.pollId)) return;
+      const { requestId, pollId } = control;
+      if (network.release(pollId)) network.post({ type: 'released', requestId, pollId });
+      else network.post({ type: 'error', requestId, message: `poll ${pollId} is not held back` });
       return;
     }
   }

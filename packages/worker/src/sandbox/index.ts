@@ -1,4 +1,5 @@
 import type { MakePollSocket } from '../socket.js';
+import { CreatePoll, type CreatePollInput } from './channel.js';
 import { ControlChannel } from './control.js';
 import type { Ledger, LedgerVote } from './ledger.js';
 import { type Logger, silentLogger } from './logger.js';
@@ -12,7 +13,6 @@ import type { World } from './world.js';
 export { prepareVotes, syntheticPerson } from './burst.js';
 export type { CastKind, PlannedCast } from './plan.js';
 export * from './remote.js';
-export { SentPoll } from './store.js';
 export { encryptPollVote, type PollVoteContext } from './votes.js';
 export {
   canonicalId,
@@ -38,6 +38,14 @@ export interface Sandbox {
   plan(pollId: string): PlannedCast[] | undefined;
   /** Casts a vote now. @throws on an unknown poll or a voter outside its chat. */
   vote(pollId: string, voter: string, options: readonly string[]): LedgerVote;
+  /**
+   * Creates a poll on the account's phone (no `creator`) or by a member of its chat; with
+   * `hold`, it is delivered only on `releasePoll` (its votes come first).
+   * @throws on an unknown chat, a creator outside it, or invalid content.
+   */
+  createPoll(poll: CreatePollInput): SentPoll;
+  /** Delivers a poll created with `hold`. @throws when no such poll is held back. */
+  releasePoll(pollId: string): void;
   /** The user unlinks us on their phone: sockets close with `loggedOut` (401). */
   logoutFromPhone(): void;
   /** The connection drops: sockets close with `connectionLost` (408). */
@@ -66,6 +74,10 @@ export function createSandbox(
     polls: () => network.sentPolls(),
     plan: (pollId) => network.people.plan(pollId),
     vote: (pollId, voter, chosen) => network.people.vote(pollId, voter, chosen),
+    createPoll: (poll) => network.creators.create(CreatePoll.parse(poll)),
+    releasePoll: (pollId) => {
+      if (!network.release(pollId)) throw new Error(`poll ${pollId} is not held back`);
+    },
     logoutFromPhone: () => network.logoutFromPhone(),
     dropConnection: () => network.dropConnection(),
     close: () => {

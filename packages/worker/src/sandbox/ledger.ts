@@ -17,6 +17,8 @@ export const LedgerVote = z.object({
   selectedOptions: z.array(z.string()),
   senderTimestampMs: z.number(),
   redelivery: z.boolean(),
+  /** Cast before the app was linked: the history sync of the first login carries it. */
+  history: z.boolean().optional(),
 });
 export type LedgerVote = z.infer<typeof LedgerVote>;
 

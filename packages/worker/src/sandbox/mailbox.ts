@@ -4,7 +4,8 @@ import type { MailboxMessage, NetworkStore, StoredMessage } from './store.js';
 /**
  * What WhatsApp holds for us until our socket acknowledges it, by delivery id: messages cast
  * while we were offline, and those delivered but not yet acknowledged. Kept on disk, and
- * delivered (again) on the next login, as WhatsApp's offline delivery does.
+ * delivered (again) on the next login, as WhatsApp's offline delivery does. A message kept
+ * `held` is delivered only once released (a poll a test has come after its votes).
  */
 export class Mailbox {
   private readonly unacked = new Map<string, MailboxMessage>();
@@ -31,21 +32,35 @@ export class Mailbox {
   }
 
   /** Keeps a message, on disk first, until it is acknowledged; returns its delivery id. */
-  keep(message: StoredMessage, vote?: LedgerVote): string {
+  keep(message: StoredMessage, vote?: LedgerVote, held = false): string {
     const entry: MailboxMessage = {
       op: 'sent',
       id: `${process.pid}-${Date.now()}-${++this.deliveries}`,
       message,
       ...(vote ? { vote } : {}),
+      ...(held ? { held } : {}),
     };
     this.store.appendMailbox(entry);
     this.unacked.set(entry.id, entry);
     return entry.id;
   }
 
-  /** Every message not yet acknowledged, in the order it was kept. */
+  /** Every message not yet acknowledged nor held, in the order it was kept. */
   waiting(): MailboxMessage[] {
-    return [...this.unacked.values()];
+    return [...this.unacked.values()].filter((e) => !e.held);
+  }
+
+  /**
+   * Lets a held message (by its message id) go: from now on it is delivered like any other.
+   * Returns it, or undefined when no such message is held.
+   */
+  release(messageId: string): MailboxMessage | undefined {
+    const entry = [...this.unacked.values()].find((e) => e.held && e.message.key.id === messageId);
+    if (!entry) return undefined;
+    const released = { ...entry, held: false };
+    this.unacked.set(entry.id, released);
+    this.store.appendMailbox({ op: 'release', id: entry.id });
+    return released;
   }
 
   /** Whether the delivery was handed to a socket before: handing it over again redelivers it. */

@@ -4,6 +4,7 @@ import type {
   Contact,
   GroupMetadata,
   GroupParticipant,
+  WAMessage,
 } from '@whiskeysockets/baileys';
 import type { Person, World, WorldChat } from './world.js';
 
@@ -57,11 +58,15 @@ function participant(
 }
 
 /**
- * The initial history sync after login: every chat with its name, and the contacts. Saved
- * contacts (direct chats) carry `name`; group members only their own `notify` name, and a
- * phone number only where it is known.
+ * The initial history sync after login: every chat with its name, the contacts, and `messages`
+ * (the first login's polls from before the link, ./creators.ts). Saved contacts (direct
+ * chats) carry `name`; group members only their own `notify` name, and a phone number only
+ * where it is known.
  */
-export function historySet(world: World): BaileysEventMap['messaging-history.set'] {
+export function historySet(
+  world: World,
+  messages: WAMessage[] = [],
+): BaileysEventMap['messaging-history.set'] {
   const chats: Chat[] = world.chats.map((chat) => ({
     id: chat.id,
     name: chat.name,
@@ -86,5 +91,5 @@ export function historySet(world: World): BaileysEventMap['messaging-history.set
       }
     }
   }
-  return { chats, contacts, messages: [], isLatest: true, progress: 100 };
+  return { chats, contacts, messages, isLatest: true, progress: 100 };
 }

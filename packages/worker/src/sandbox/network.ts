@@ -1,6 +1,7 @@
 import { DisconnectReason, type proto, type WAMessage } from '@whiskeysockets/baileys';
 import { boom } from './boom.js';
 import type { SandboxEvent } from './channel.js';
+import { Creators } from './creators.js';
 import { Ledger, type LedgerVote } from './ledger.js';
 import type { Logger } from './logger.js';
 import { Mailbox } from './mailbox.js';
@@ -31,6 +32,7 @@ export class Network {
   readonly world: World;
   readonly ledger: Ledger;
   readonly people: People;
+  readonly creators: Creators;
   private readonly store: NetworkStore;
   private readonly mailbox: Mailbox;
   private readonly polls = new Map<string, SentPoll>();
@@ -58,13 +60,21 @@ export class Network {
       options,
       ledger: this.ledger,
       poll: (pollId) => this.polls.get(pollId),
-      deliver: (message, vote) => this.deliver(message, vote),
+      deliver: (message, vote) => this.deliver(message, vote, false),
       deliverNow: (messages) => {
         if (!this.online) throw new Error('the burst needs a connection online');
         this.online.deliver(messages);
       },
       schedule: (delayMs, run) => this.schedule(delayMs, run),
       post: (message) => this.post(message),
+    });
+    this.creators = new Creators({
+      world: this.world,
+      options,
+      ledger: this.ledger,
+      polls: () => this.sentPolls(),
+      addPoll: (poll, plan) => this.addPoll(poll, plan),
+      deliver: (message, held) => this.deliver(message, undefined, held),
     });
   }
 
@@ -128,13 +138,19 @@ export class Network {
     );
   }
 
-  /** Records a poll we sent and, with `autoVote`, schedules its chat's votes. */
-  addPoll(poll: Omit<SentPoll, 'sequence' | 'sentAt'>): SentPoll {
+  /**
+   * Records a poll (sent by us, or made on our phone, by a member, in the past) and, with
+   * `autoVote` unless `plan` is false, schedules its chat's votes.
+   */
+  addPoll(
+    poll: Omit<SentPoll, 'sequence' | 'sentAt'> & { sentAt?: number },
+    plan = true,
+  ): SentPoll {
     const sequence = [...this.polls.values()].filter((p) => p.chatId === poll.chatId).length;
-    const stored: SentPoll = { ...poll, sentAt: Date.now(), sequence };
+    const stored: SentPoll = { ...poll, sentAt: poll.sentAt ?? Date.now(), sequence };
     this.polls.set(stored.id, stored);
     this.store.appendPoll(stored);
-    this.people.pollSent(stored);
+    if (plan) this.people.pollSent(stored);
     return stored;
   }
 
@@ -198,13 +214,29 @@ export class Network {
   }
 
   /**
-   * Keeps a message (on disk first) until it is acknowledged, and hands it to the online
-   * socket if there is one; offline, it waits for the next login.
+   * Lets a message held back by `deliver` go (a poll whose votes came first): delivered now
+   * if we are online, else on the next login. False when no such message is held.
    */
-  private deliver(message: StoredMessage, vote?: LedgerVote): void {
-    const id = this.mailbox.keep(message, vote);
+  release(messageId: string): boolean {
+    const entry = this.mailbox.release(messageId);
+    if (!entry) return false;
     const online = this.online;
-    if (!online) return;
+    if (online) {
+      this.handOver(online, entry.id);
+      online.deliver([toWAMessage(entry.message)]);
+    }
+    return true;
+  }
+
+  /**
+   * Keeps a message (on disk first) until it is acknowledged, and hands it to the online
+   * socket if there is one; offline, it waits for the next login. A `held` one waits for
+   * `release`.
+   */
+  private deliver(message: StoredMessage, vote: LedgerVote | undefined, held: boolean): void {
+    const id = this.mailbox.keep(message, vote, held);
+    const online = this.online;
+    if (!online || held) return;
     this.handOver(online, id);
     online.deliver([toWAMessage(message)]);
   }

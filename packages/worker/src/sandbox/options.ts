@@ -39,6 +39,11 @@ export const SandboxOptions = z.object({
   ackDelayMs: z.number().int().min(0).max(10_000).default(100),
   /** Whether the members of a chat vote on every poll sent there. */
   autoVote: z.boolean().default(true),
+  /**
+   * Polls from before the app was linked (made on the account's phone and by members, with
+   * their votes), delivered in the history sync of the first login.
+   */
+  historyPolls: z.number().int().min(0).max(50).default(0),
   /** Where the network keeps what must survive a process restart; memory only when absent. */
   stateDir: z.string().min(1).optional(),
   /** The `BroadcastChannel` that reports casts and takes control messages. */

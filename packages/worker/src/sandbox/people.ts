@@ -1,4 +1,3 @@
-import { randomBytes } from 'node:crypto';
 import type { proto, WAMessage } from '@whiskeysockets/baileys';
 import {
   type BurstOptions,
@@ -9,6 +8,7 @@ import {
   syntheticMapping,
 } from './burst.js';
 import type { BurstKeys, PreparedVotes, SandboxEvent } from './channel.js';
+import { newMessageId } from './creations.js';
 import type { Ledger, LedgerVote } from './ledger.js';
 import { voteMessage } from './messages.js';
 import type { SandboxOptions } from './options.js';
@@ -98,12 +98,7 @@ export class People {
     if (!chat || !voter || !chat.members.includes(voter)) {
       throw new Error(`${voterJid} is not a member of ${poll.chatId}`);
     }
-    return this.cast(
-      poll,
-      voter,
-      [...options],
-      `3EB0${randomBytes(9).toString('hex').toUpperCase()}`,
-    );
+    return this.cast(poll, voter, [...options], newMessageId());
   }
 
   /**
@@ -202,7 +197,7 @@ export class People {
       chat,
       voter,
       messageId,
-      pollId: poll.id,
+      poll,
       senderTimestampMs,
       ...encrypted,
     });

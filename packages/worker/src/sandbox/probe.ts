@@ -2,10 +2,12 @@ import { BroadcastChannel } from 'node:worker_threads';
 import {
   type BurstKeys,
   type ControlMessage,
+  type CreatePollInput,
   type PreparedVotes,
   SandboxEvent,
 } from './channel.js';
 import type { LedgerVote } from './ledger.js';
+import type { SentPoll } from './store.js';
 
 /**
  * The other end of a sandbox network's BroadcastChannel, from any thread of the process:
@@ -70,6 +72,28 @@ export class SandboxProbe {
     if (answer.type === 'error') throw new Error(answer.message);
     if (answer.type !== 'voted') throw new Error(`unexpected answer ${answer.type}`);
     return answer.vote;
+  }
+
+  /**
+   * Creates a poll on the account's phone (no `creator`) or by a member of the chat; with
+   * `hold`, its delivery waits for `releasePoll` while its votes come.
+   */
+  async createPoll(poll: CreatePollInput): Promise<SentPoll> {
+    const answer = await this.request({
+      type: 'createPoll',
+      poll: { selectableCount: 0, hold: false, ...poll },
+      requestId: this.id(),
+    });
+    if (answer.type === 'error') throw new Error(answer.message);
+    if (answer.type !== 'pollCreated') throw new Error(`unexpected answer ${answer.type}`);
+    return answer.poll;
+  }
+
+  /** Delivers a poll created with `hold`. */
+  async releasePoll(pollId: string): Promise<void> {
+    const answer = await this.request({ type: 'releasePoll', pollId, requestId: this.id() });
+    if (answer.type === 'error') throw new Error(answer.message);
+    if (answer.type !== 'released') throw new Error(`unexpected answer ${answer.type}`);
   }
 
   /** What voters' phones know of these polls: what `prepareVotes` (./burst.ts) encrypts with. */

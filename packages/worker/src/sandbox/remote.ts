@@ -4,7 +4,15 @@
  * (CLI, `GET /sandbox/ledger`) stays free of it; the network itself is ./index.ts.
  */
 export type { BurstResult } from './burst.js';
-export { BurstKeys, ControlMessage, PreparedVotes, SandboxEvent } from './channel.js';
+export {
+  BurstKeys,
+  ControlMessage,
+  CreatePoll,
+  type CreatePollInput,
+  PreparedVotes,
+  SandboxEvent,
+} from './channel.js';
 export { type ExpectedResult, expectedFrom, Ledger, LedgerVote } from './ledger.js';
 export { SandboxOptions, type SandboxOptionsInput } from './options.js';
 export { SandboxProbe } from './probe.js';
+export { SentPoll } from './store.js';

@@ -110,7 +110,21 @@ export function createSandboxSocket(network: Network, config: PollSocketConfig):
     ev.emit('creds.update', { me });
     ev.emit('connection.update', { connection: 'open' });
     const waiting = network.goOnline(connection);
-    ev.emit('messaging-history.set', historySet(network.world));
+    // Like Baileys, the history sync's messages come once per link: on the first login of
+    // these creds, which then record that they processed it.
+    const firstLogin = !creds.processedHistoryMessages?.length;
+    const past = firstLogin ? network.creators.historySync() : [];
+    ev.emit('messaging-history.set', historySet(network.world, past));
+    if (firstLogin) {
+      const processedHistoryMessages = [
+        {
+          key: { remoteJid: me.id, fromMe: true, id: 'sandbox-history' },
+          messageTimestamp: Date.now() / 1000,
+        },
+      ];
+      Object.assign(creds, { processedHistoryMessages });
+      ev.emit('creds.update', { processedHistoryMessages });
+    }
     if (waiting.length > 0) ev.emit('messages.upsert', { type: 'notify', messages: waiting });
     // Baileys buffers from `connecting` until the offline notifications are handled.
     ev.flush();
@@ -160,6 +174,8 @@ export function createSandboxSocket(network: Network, config: PollSocketConfig):
         messageSecret: Buffer.from(secret).toString('base64'),
         creatorPn: network.world.me.pn,
         creatorLid: network.world.me.lid,
+        origin: 'api',
+        history: false,
       });
     }
     // Baileys' `emitOwnEvents`: our own message comes back as an `append`, on the next tick.

@@ -20,8 +20,16 @@ export const SentPoll = z.object({
   selectableCount: z.number().int().min(0),
   /** The 32-byte `messageSecret`, base64. */
   messageSecret: z.string(),
+  /** Who created it (our PN and LID, or a member's). */
   creatorPn: z.string(),
   creatorLid: z.string(),
+  /**
+   * Where it was created: through the app's socket (`api`), on the account's phone (`phone`),
+   * or by a member of its chat (`member`).
+   */
+  origin: z.enum(['api', 'phone', 'member']).default('api'),
+  /** Created before the app was linked: it comes in the history sync of the first login. */
+  history: z.boolean().default(false),
   /** Unix milliseconds. */
   sentAt: z.number(),
   /** How many polls went to the same chat before this one. */
@@ -52,8 +60,11 @@ export const MailboxEntry = z.discriminatedUnion('op', [
     id: z.string(),
     message: StoredMessage,
     vote: LedgerVote.optional(),
+    /** Held back (a poll whose delivery a test delays) until a `release` line. */
+    held: z.boolean().optional(),
   }),
   z.object({ op: z.literal('ack'), id: z.string() }),
+  z.object({ op: z.literal('release'), id: z.string() }),
 ]);
 export type MailboxEntry = z.infer<typeof MailboxEntry>;
 export type MailboxMessage = Extract<MailboxEntry, { op: 'sent' }>;
@@ -99,7 +110,11 @@ export class NetworkStore {
     const open = new Map<string, MailboxMessage>();
     for (const entry of this.readLines('mailbox.jsonl', MailboxEntry)) {
       if (entry.op === 'sent') open.set(entry.id, entry);
-      else open.delete(entry.id);
+      else if (entry.op === 'ack') open.delete(entry.id);
+      else {
+        const held = open.get(entry.id);
+        if (held) open.set(entry.id, { ...held, held: false });
+      }
     }
     const path = this.path('mailbox.jsonl');
     if (path) {

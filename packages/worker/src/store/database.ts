@@ -81,6 +81,26 @@ export const migrations: readonly string[] = [
     WHERE seq IN (SELECT max(seq) FROM vote_log GROUP BY poll_id, voter)
       AND selected IS NOT NULL;
   `,
+  // 3: every poll the account can see. A poll says who created it (its canonical JID, and
+  // whether it is the account): the polls of earlier versions are all the account's own, their
+  // first creator JID the canonical one (our PN when known, else our LID). Votes whose poll is
+  // not known yet wait in `early_votes` (./earlyVotes.ts), in arrival order (`seq`).
+  `
+  ALTER TABLE polls ADD COLUMN creator_jid TEXT NOT NULL DEFAULT '';
+  ALTER TABLE polls ADD COLUMN creator_from_me INTEGER NOT NULL DEFAULT 1;
+  UPDATE polls SET creator_jid = coalesce(json_extract(creator_jids, '$[0]'), '');
+  CREATE TABLE early_votes (
+    seq INTEGER PRIMARY KEY,
+    poll_id TEXT NOT NULL,
+    chat_id TEXT,
+    message_id TEXT,
+    arrived_at INTEGER NOT NULL,
+    key TEXT NOT NULL,
+    message BLOB NOT NULL
+  );
+  CREATE INDEX early_votes_by_poll ON early_votes (poll_id, seq);
+  CREATE INDEX early_votes_by_arrival ON early_votes (arrived_at);
+  `,
 ];
 
 /**

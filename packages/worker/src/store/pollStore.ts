@@ -2,50 +2,27 @@ import {
   byVoter,
   newestFirst,
   type Poll,
-  type PollOption,
   Selections,
   type VoteChange,
   voterSelection,
 } from '@pollmasters/shared';
 import type { Db } from './database.js';
+import {
+  type NewPoll,
+  type PollRow,
+  rowParamsOf,
+  type StoredPoll,
+  storedPollOf,
+} from './storedPoll.js';
 import { decide, type IncomingVote, type StoredVote } from './tally.js';
 import { VoteLog, type VoteLogEntry } from './voteLog.js';
 
-/** A poll as the worker keeps it: the public fields plus what decryption needs. */
-export type StoredPoll = Omit<Poll, 'voters'> & {
-  /** The poll's `messageSecret`; null when the creation message carried none. */
-  secret: Uint8Array | null;
-  /** JIDs that may have signed as the creator (own PN and LID for our polls). */
-  creatorJids: string[];
-  /** The creation message (proto WebMessageInfo bytes), for Baileys' `getMessage`. */
-  message: Uint8Array;
-  /** Every voter's newest vote, withdrawn ones included. */
-  voters: Map<string, StoredVote>;
-  /** Its options as votes are counted against them (one shared array per selection). */
-  selections: Selections;
-};
-
-/** A poll as it is first stored: before any vote. */
-export type NewPoll = Omit<StoredPoll, 'voters' | 'unknownOptionVotes' | 'version' | 'selections'>;
+export type { NewPoll, StoredPoll } from './storedPoll.js';
 
 export type VoteOutcome =
   | { kind: 'accepted'; change: VoteChange }
   | { kind: 'stale'; current: StoredVote }
   | { kind: 'duplicate' };
-
-interface PollRow {
-  id: string;
-  chat_id: string;
-  question: string;
-  options: string;
-  selectable_count: number;
-  created_at: number;
-  secret: Buffer | null;
-  creator_jids: string;
-  message: Buffer;
-  unknown_option_votes: number;
-  version: number;
-}
 
 /**
  * Polls and votes: held in memory for decisions, written through to SQLite in batched
@@ -58,29 +35,15 @@ export class PollStore {
   private readonly queuedRows: VoteLogEntry[] = [];
   private readonly touched = new Set<string>();
   private queuedChanges: VoteChange[] = [];
+  /** Other writes that belong with the queued votes (early votes now applied): same transaction. */
+  private readonly queuedWith: (() => void)[] = [];
   private readonly insertPoll;
   private readonly writeVotes;
   private readonly updateCreators;
 
   constructor(db: Db) {
-    const pollRows = db.prepare<[], PollRow>('SELECT * FROM polls').all();
-    for (const row of pollRows) {
-      const options = JSON.parse(row.options) as PollOption[];
-      this.polls.set(row.id, {
-        id: row.id,
-        chatId: row.chat_id,
-        question: row.question,
-        options,
-        selectableCount: row.selectable_count,
-        createdAt: row.created_at,
-        secret: row.secret ? new Uint8Array(row.secret) : null,
-        creatorJids: JSON.parse(row.creator_jids) as string[],
-        message: new Uint8Array(row.message),
-        unknownOptionVotes: row.unknown_option_votes,
-        version: row.version,
-        voters: new Map(),
-        selections: new Selections(options.map((o) => o.hash)),
-      });
+    for (const row of db.prepare<[], PollRow>('SELECT * FROM polls').iterate()) {
+      this.polls.set(row.id, storedPollOf(row));
     }
     const log = new VoteLog(db);
     log.replay(
@@ -107,18 +70,11 @@ export class PollStore {
 
     const insert = db.prepare(
       `INSERT OR IGNORE INTO polls (id, chat_id, question, options, selectable_count, created_at,
-         secret, creator_jids, message, unknown_option_votes, version)
+         secret, creator_jids, message, unknown_option_votes, version, creator_jid, creator_from_me)
        VALUES (@id, @chatId, @question, @options, @selectableCount, @createdAt, @secret,
-         @creatorJids, @message, 0, 0)`,
+         @creatorJids, @message, 0, 0, @creatorJid, @creatorFromMe)`,
     );
-    this.insertPoll = (p: StoredPoll) =>
-      insert.run({
-        ...p,
-        options: JSON.stringify(p.options),
-        creatorJids: JSON.stringify(p.creatorJids),
-        secret: p.secret ? Buffer.from(p.secret) : null,
-        message: Buffer.from(p.message),
-      });
+    this.insertPoll = (p: NewPoll) => insert.run(rowParamsOf(p));
     this.updateCreators = db.prepare<[string, string]>(
       'UPDATE polls SET creator_jids = ? WHERE id = ?',
     );
@@ -131,6 +87,7 @@ export class PollStore {
         const p = this.polls.get(id);
         if (p) updatePoll.run(p.unknownOptionVotes, p.version, id);
       }
+      for (const write of this.queuedWith) write();
     });
   }
 
@@ -236,13 +193,28 @@ export class PollStore {
     return this.queuedChanges.length;
   }
 
-  /** Commits every queued vote in one transaction; returns the changes now stored. */
+  /** Whether `flush` has something to commit. */
+  get hasPendingWrites(): boolean {
+    return this.queuedChanges.length > 0 || this.queuedWith.length > 0;
+  }
+
+  /**
+   * Queues a write to commit in the transaction of the next `flush`, with the votes queued
+   * until then: what made them (an early vote now applied) goes when, and only when, they are
+   * stored.
+   */
+  commitWithVotes(write: () => void): void {
+    this.queuedWith.push(write);
+  }
+
+  /** Commits every queued vote (and write) in one transaction; returns the changes now stored. */
   flush(): VoteChange[] {
-    if (this.queuedChanges.length === 0) return [];
+    if (!this.hasPendingWrites) return [];
     this.writeVotes();
     const changes = this.queuedChanges;
     this.queuedChanges = [];
     this.queuedRows.length = 0;
+    this.queuedWith.length = 0;
     this.touched.clear();
     return changes;
   }
@@ -258,6 +230,7 @@ export class PollStore {
     return {
       id: p.id,
       chatId: p.chatId,
+      creator: p.creator,
       question: p.question,
       options: p.options,
       selectableCount: p.selectableCount,

@@ -1,7 +1,5 @@
 import type { Logger, VoteChange, VoteRejection, VoteRejectionReason } from '@pollmasters/shared';
 import {
-  isLidUser,
-  isPnUser,
   normalizeMessageContent,
   type proto,
   toNumber,
@@ -11,6 +9,8 @@ import type { ChatStore } from '../store/chatStore.js';
 import type { PollStore, StoredPoll } from '../store/pollStore.js';
 import { type Candidate, type DecryptedVote, decryptVote, voterCandidates } from './decrypt.js';
 import type { Identity } from './identity.js';
+import { type Canonical, PersonIds } from './personIds.js';
+import { rejection } from './rejection.js';
 
 export interface VoteSink {
   /** Accepted votes, stored, in order. */
@@ -18,16 +18,28 @@ export interface VoteSink {
   rejected(rejection: VoteRejection): void;
 }
 
+/** A vote as it reached us, whichever way it came: what storing or rejecting it needs. */
+interface Arrival {
+  pollId: string;
+  chatId: string | undefined;
+  messageId: string | undefined;
+  timestampMs: number;
+  fromMe: boolean;
+  pushName: string | undefined;
+  /** Part of a history sync: a state the phone kept, not a message that came now. */
+  history: boolean;
+}
+
 /**
  * Turns poll update messages into stored votes: decrypt (trying each creator/voter pair),
  * pick one canonical voter per person, replace or ignore by timestamp, queue the write, and
- * flush in batches so that each batch is one transaction and one event.
+ * flush in batches so that each batch is one transaction and one event. Votes that WhatsApp
+ * already decrypted (a history sync's `pollUpdates`) take the same decisions without the
+ * decryption.
  */
 export class VoteProcessor {
-  /** PN -> LID and LID -> PN, as the mapping answered (answers do not change). */
-  private readonly mapped = new Map<string, string>();
-  /** JIDs the mapping did not know, until when (ms) not to ask again. */
-  private readonly mappingMisses = new Map<string, number>();
+  /** One id per person (voters, and the creators of other members' polls). */
+  readonly people: PersonIds;
 
   constructor(
     private readonly polls: PollStore,
@@ -37,40 +49,48 @@ export class VoteProcessor {
     private readonly logger: Logger,
     private readonly maxBatch = 2_000,
     /** How long a mapping lookup that found nothing is believed (see `mappingChanged`). */
-    private readonly mappingMissMs = 10_000,
-  ) {}
+    mappingMissMs = 10_000,
+  ) {
+    this.people = new PersonIds(identity, mappingMissMs);
+  }
 
   /** The poll vote a message carries, if it carries one. */
   static pollUpdateOf(msg: WAMessage): proto.Message.IPollUpdateMessage | undefined {
     return normalizeMessageContent(msg.message)?.pollUpdateMessage ?? undefined;
   }
 
+  /** Whether a poll update carries an encrypted vote (else it is malformed). */
+  static hasVote(update: proto.Message.IPollUpdateMessage): boolean {
+    return !!(update.vote?.encPayload?.length && update.vote.encIv?.length);
+  }
+
   /**
-   * Handles one vote message (`update`: its poll update, when the caller has it already). Synchronous unless something must be looked up (an identity
-   * mapping not yet cached, or our own other JID): then it returns the promise to await before
-   * the next message.
+   * Handles one vote message (`update`: its poll update, when the caller has it already).
+   * Synchronous unless something must be looked up (an identity mapping not yet cached, or our
+   * own other JID): then it returns the promise to await before the next message.
    */
   handle(msg: WAMessage, update = VoteProcessor.pollUpdateOf(msg)): Promise<void> | undefined {
     const enc = update?.vote;
     const pollId = update?.pollCreationMessageKey?.id ?? undefined;
-    if (!update || !pollId || !enc?.encPayload?.length || !enc.encIv?.length) {
-      return this.reject(
-        msg,
-        pollId,
-        'malformed',
-        'the poll update has no poll key or no encrypted vote',
-      );
+    const ids = { pollId, chatId: msg.key.remoteJid, messageId: msg.key.id };
+    if (!update || !pollId || !enc || !VoteProcessor.hasVote(update)) {
+      return this.reject('malformed', 'the poll update has no poll key or no encrypted vote', ids);
     }
     const poll = this.polls.get(pollId);
-    if (!poll) return this.reject(msg, pollId, 'unknown_poll', 'no poll with this id is stored');
+    if (!poll) return this.reject('unknown_poll', 'no poll with this id is stored', ids);
     if (!poll.secret) {
-      return this.reject(
-        msg,
-        pollId,
-        'no_secret',
-        'the poll was stored without its message secret',
-      );
+      return this.reject('no_secret', 'the poll was stored without its message secret', ids);
     }
+    const arrival: Arrival = {
+      pollId,
+      chatId: msg.key.remoteJid ?? undefined,
+      messageId: msg.key.id ?? undefined,
+      // Timestamps may be protobuf Longs (decoded messages) or numbers: toNumber reads both.
+      timestampMs: toNumber(update.senderTimestampMs) || toNumber(msg.messageTimestamp) * 1000,
+      fromMe: msg.key.fromMe === true,
+      pushName: msg.pushName ?? undefined,
+      history: false,
+    };
 
     const voters = voterCandidates(msg.key, this.identity.me());
     const decrypted = decryptVote(
@@ -79,9 +99,10 @@ export class VoteProcessor {
       voters,
       this.chats.hint(poll.chatId),
     );
-    if (decrypted) return this.accept(msg, update, poll, voters, decrypted);
-    // The poll may have been stored before we knew our own LID (or PN): learn it now.
-    return this.ownJidsMissingFrom(poll.creatorJids).then((learnt) => {
+    if (decrypted) return this.accept(arrival, poll, voters, decrypted);
+    // Our poll may have been stored before we knew our own LID (or PN): learn it now.
+    const learning = poll.creator.fromMe ? this.ownJidsMissingFrom(poll.creatorJids) : NOTHING;
+    return learning.then((learnt) => {
       let retried: DecryptedVote | null = null;
       if (learnt.length) {
         const creatorJids = [...poll.creatorJids, ...learnt];
@@ -90,20 +111,51 @@ export class VoteProcessor {
       }
       if (!retried) {
         return this.reject(
-          msg,
-          pollId,
           'no_pair_authenticates',
           `no creator/voter pair authenticates (${poll.creatorJids.length} creators x ${voters.length} voters tried)`,
+          ids,
         );
       }
-      return this.accept(msg, update, poll, voters, retried);
+      return this.accept(arrival, poll, voters, retried);
     });
+  }
+
+  /**
+   * A vote the phone already decrypted, from a history message's `pollUpdates` on a stored
+   * poll: its key names the voter (`fromMe`: us; else the group participant, or the direct
+   * chat), its selection is plaintext option hashes. An older one than the voter's stored
+   * vote is old news, not a rejection.
+   */
+  handleDecrypted(pollId: string, pollUpdate: proto.IPollUpdate): Promise<void> | undefined {
+    const key = pollUpdate.pollUpdateMessageKey ?? {};
+    const poll = this.polls.get(pollId);
+    const ids = { pollId, chatId: poll?.chatId, messageId: key.id };
+    if (!poll) return this.reject('unknown_poll', 'no poll with this id is stored', ids);
+    const voters = voterCandidates(key, this.identity.me());
+    const signer = voters[0];
+    if (!signer) return this.reject('malformed', 'the history vote names no voter', ids);
+    const selected = (pollUpdate.vote?.selectedOptions ?? []).map((h) =>
+      Buffer.from(h).toString('hex'),
+    );
+    const arrival: Arrival = {
+      pollId,
+      chatId: poll.chatId,
+      messageId: key.id ?? undefined,
+      timestampMs: toNumber(pollUpdate.senderTimestampMs) || toNumber(pollUpdate.serverTimestampMs),
+      fromMe: key.fromMe === true,
+      pushName: undefined,
+      history: true,
+    };
+    const canonical = this.people.of(signer.jid, voters);
+    if (canonical instanceof Promise) {
+      return canonical.then((c) => this.store(arrival, poll, selected, c));
+    }
+    return this.store(arrival, poll, selected, canonical);
   }
 
   /** A decrypted vote: find the canonical voter (cached, or looked up), then store it. */
   private accept(
-    msg: WAMessage,
-    update: proto.Message.IPollUpdateMessage,
+    arrival: Arrival,
     poll: StoredPoll,
     voters: readonly Candidate[],
     decrypted: DecryptedVote,
@@ -112,27 +164,22 @@ export class VoteProcessor {
       creatorIndex: decrypted.creatorIndex,
       voterSource: decrypted.voter.source,
     });
-    const canonical = this.canonicalVoter(decrypted.voter.jid, voters);
+    const canonical = this.people.of(decrypted.voter.jid, voters);
     if (canonical instanceof Promise) {
-      return canonical.then((c) => this.store(msg, update, poll, decrypted, c));
+      return canonical.then((c) => this.store(arrival, poll, decrypted.selected, c));
     }
-    this.store(msg, update, poll, decrypted, canonical);
-    return undefined;
+    return this.store(arrival, poll, decrypted.selected, canonical);
   }
 
   private store(
-    msg: WAMessage,
-    update: proto.Message.IPollUpdateMessage,
+    arrival: Arrival,
     poll: StoredPoll,
-    decrypted: DecryptedVote,
-    { voter, aliases }: Canonical,
+    hashes: readonly string[],
+    { id: voter, aliases }: Canonical,
   ): undefined {
-    const messageId = msg.key.id ?? undefined;
-    const { selected, unknown } = poll.selections.split(decrypted.selected);
-    // Timestamps may be protobuf Longs (decoded messages) or numbers: Baileys' toNumber reads both.
-    const timestampMs = toNumber(update.senderTimestampMs) || toNumber(msg.messageTimestamp) * 1000;
-    const name =
-      this.chats.nameOf(voter) ?? (msg.key.fromMe ? undefined : (msg.pushName ?? undefined));
+    const { messageId, timestampMs } = arrival;
+    const { selected, unknown } = poll.selections.split(hashes);
+    const name = this.chats.nameOf(voter) ?? (arrival.fromMe ? undefined : arrival.pushName);
     const outcome = this.polls.applyVote(
       poll.id,
       { voter, name, selected, timestampMs, messageId },
@@ -140,12 +187,10 @@ export class VoteProcessor {
       aliases,
     );
     if (outcome.kind === 'stale') {
-      return this.reject(
-        msg,
-        poll.id,
-        'stale',
-        `older than the stored vote of this voter (${timestampMs} < ${outcome.current.timestampMs})`,
-      );
+      const detail = `older than the stored vote of this voter (${timestampMs} < ${outcome.current.timestampMs})`;
+      if (!arrival.history) return this.reject('stale', detail, arrival);
+      this.logger.debug({ pollId: poll.id, messageId }, `history vote ${detail}`);
+      return undefined;
     }
     if (outcome.kind === 'duplicate') {
       this.logger.debug({ pollId: poll.id, messageId }, 'vote delivered again; already counted');
@@ -156,30 +201,21 @@ export class VoteProcessor {
   }
 
   private reject(
-    msg: WAMessage,
-    pollId: string | undefined,
     reason: VoteRejectionReason,
     detail: string,
+    ids: Parameters<typeof rejection>[2],
   ): undefined {
-    const messageId = msg.key.id ?? undefined;
-    const chatId = msg.key.remoteJid ?? undefined;
-    this.sink.rejected({
-      reason,
-      detail,
-      ...(pollId ? { pollId } : {}),
-      ...(chatId ? { chatId } : {}),
-      ...(messageId ? { messageId } : {}),
-    });
+    this.sink.rejected(rejection(reason, detail, ids));
     return undefined;
   }
 
   /**
-   * Ends a batch of WhatsApp events: its votes are stored and announced now (one transaction,
-   * one event). Baileys has acknowledged them to WhatsApp already, so every moment they wait
-   * is one in which a crash would lose them for good.
+   * Ends a batch of WhatsApp events: its votes (and what else waits to be written with them)
+   * are stored and announced now, one transaction, one event. Baileys has acknowledged them to
+   * WhatsApp already, so every moment they wait is one in which a crash would lose them.
    */
   endBatch(): void {
-    if (this.polls.pendingWrites > 0) this.flush();
+    if (this.polls.hasPendingWrites) this.flush();
   }
 
   /** Stores every queued vote and announces it. */
@@ -200,78 +236,15 @@ export class VoteProcessor {
     return [pn, lid].filter((j): j is string => !!j && !known.includes(j));
   }
 
-  /**
-   * WhatsApp's PN <-> LID mapping may have changed (Baileys' `lid-mapping.update`): forget the
-   * lookups that found nothing, so the next vote asks again.
-   */
+  /** See `PersonIds.mappingChanged`. */
   mappingChanged(): void {
-    this.mappingMisses.clear();
+    this.people.mappingChanged();
   }
 
   /** Forgets every cached mapping (after a logout: another account, another mapping). */
   forgetMappings(): void {
-    this.mapped.clear();
-    this.mappingMisses.clear();
-  }
-
-  /**
-   * One id per person: the PN when known (from the message key or WhatsApp's LID mapping),
-   * else the LID. The other form is returned as an alias, so a vote stored under it earlier
-   * is taken over rather than counted twice. Synchronous when the key names both forms or
-   * the lookup's answer is cached; a promise only when the mapping must be asked.
-   */
-  private canonicalVoter(
-    signer: string,
-    keyJids: readonly Candidate[],
-  ): Canonical | Promise<Canonical> {
-    let pn = isPnUser(signer) ? signer : undefined;
-    let lid = isLidUser(signer) ? signer : undefined;
-    for (const { jid } of keyJids) {
-      if (!pn && isPnUser(jid)) pn = jid;
-      else if (!lid && isLidUser(jid)) lid = jid;
-    }
-    if (pn && lid) return { voter: pn, aliases: [lid] };
-    const from = pn ?? lid;
-    if (!from) return { voter: signer, aliases: [] };
-    const cached = this.cachedMapping(from);
-    if (cached !== null) return canonical(signer, pn ?? cached, lid ?? cached);
-    const lookup = pn ? this.identity.lidForPn(pn) : this.identity.pnForLid(from);
-    return lookup.then((found) => {
-      this.rememberMapping(from, found);
-      return canonical(signer, pn ?? found, lid ?? found);
-    });
-  }
-
-  /** The cached other form of `jid`; undefined for a recent miss; null when not cached. */
-  private cachedMapping(jid: string): string | undefined | null {
-    const hit = this.mapped.get(jid);
-    if (hit !== undefined) return hit;
-    const until = this.mappingMisses.get(jid);
-    if (until === undefined) return null;
-    if (until > Date.now()) return undefined;
-    this.mappingMisses.delete(jid);
-    return null;
-  }
-
-  private rememberMapping(jid: string, found: string | undefined): void {
-    if (found) {
-      this.mapped.set(jid, found);
-      this.mappingMisses.delete(jid);
-    } else {
-      // A mapping unknown now may be learnt later: remember the miss only briefly.
-      if (this.mappingMisses.size >= MAX_MISSES) this.mappingMisses.clear();
-      this.mappingMisses.set(jid, Date.now() + this.mappingMissMs);
-    }
+    this.people.forget();
   }
 }
 
-interface Canonical {
-  voter: string;
-  aliases: string[];
-}
-
-const canonical = (signer: string, pn: string | undefined, lid: string | undefined): Canonical =>
-  pn ? { voter: pn, aliases: lid ? [lid] : [] } : { voter: signer, aliases: [] };
-
-/** Bounds the miss cache (each entry lives `mappingMissMs` anyway). */
-const MAX_MISSES = 100_000;
+const NOTHING: Promise<string[]> = Promise.resolve([]);
