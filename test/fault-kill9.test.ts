@@ -5,6 +5,7 @@ import { createPollMastersClient, type PollMastersClient } from '@pollmasters/cl
 import type { Poll } from '@pollmasters/shared';
 import { afterEach, expect, it } from 'vitest';
 import { type ChildServer, spawnServer } from './helpers/childServer.js';
+import { sessionPaths } from './helpers/dataDir.js';
 import { normalizeExpected, votersByName } from './helpers/sandbox.js';
 import { AckedVotes, missingAcked } from './helpers/votes.js';
 import { clientReady } from './helpers/wait.js';
@@ -64,7 +65,9 @@ it('kill -9 during a stream of votes: every acknowledged vote survives, counts e
   await first.child.exited;
   const ackedBeforeKill = [...acked.changes];
   // Killed mid-stream: the network holds messages our dead socket never acknowledged.
-  const journal = readFileSync(join(dataDir, 'mailbox.jsonl'), 'utf8').trim().split('\n');
+  const journal = readFileSync(join(sessionPaths(dataDir).sandbox, 'mailbox.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   const unacked = new Set<string>();
   for (const line of journal) {
     const entry = JSON.parse(line) as { op: string; id: string };

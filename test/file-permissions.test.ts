@@ -1,7 +1,8 @@
 import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { afterEach, expect, it } from 'vitest';
+import { sessionPaths } from './helpers/dataDir.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { sessionStatus } from './helpers/wait.js';
 
@@ -31,11 +32,17 @@ it('creates the data dir owner-only, and every file in it (database, WAL, auth, 
   });
 
   expect(modeOf(dataDir).toString(8)).toBe('700');
-  const files = readdirSync(dataDir);
-  for (const name of ['default.sqlite', 'default.sqlite-wal', 'default.sqlite-shm']) {
-    expect(files).toContain(name);
+  const session = sessionPaths(dataDir);
+  const files = readdirSync(dataDir, { recursive: true, encoding: 'utf8' });
+  for (const path of [
+    session.database,
+    `${session.database}-wal`,
+    `${session.database}-shm`,
+    join(session.sandbox, 'polls.jsonl'),
+    join(dataDir, 'sessions.json'),
+  ]) {
+    expect(files).toContain(relative(dataDir, path));
   }
-  expect(files).toContain('polls.jsonl');
   for (const name of files) {
     const path = join(dataDir, name);
     if (statSync(path).isDirectory()) expect(modeOf(path).toString(8), name).toBe('700');

@@ -6,6 +6,7 @@ import { createPollMastersClient } from '@pollmasters/client';
 import { io as connectSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { type ChildServer, spawnServer } from './helpers/childServer.js';
+import { sessionPaths } from './helpers/dataDir.js';
 import { startTestServer } from './helpers/server.js';
 import { eventually, statusReady } from './helpers/wait.js';
 import { watchedClient } from './helpers/watchedClient.js';
@@ -37,7 +38,7 @@ const start = async (env: Record<string, string> = {}): Promise<Running> => {
   });
   cleanups.push(() => server.proc.exitCode === null && server.proc.kill('SIGKILL'));
   await statusReady(server.url);
-  const wal = join(dataDir, 'default.sqlite-wal');
+  const wal = `${sessionPaths(dataDir).database}-wal`;
   expect(existsSync(wal)).toBe(true);
   return { server, dataDir, wal };
 };

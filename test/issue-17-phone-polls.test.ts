@@ -1,6 +1,7 @@
 import type { PollTrackingInput } from '@pollmasters/shared';
 import { createSandbox } from '@pollmasters/worker/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
+import { sessionPaths } from './helpers/dataDir.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer } from './helpers/server.js';
 import { countedAsLedger, worldOf } from './helpers/tracked.js';
@@ -65,7 +66,7 @@ describe('polls created on the phone', () => {
     // The phone is not down: while the server is, it creates a poll that WhatsApp holds for us.
     const phone = createSandbox({
       ...SANDBOX,
-      stateDir: dataDir,
+      stateDir: sessionPaths(dataDir).sandbox,
       autoVote: false,
       channelName: `phone-${process.pid}-${Date.now()}`,
     });

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
 import { afterEach, expect, it } from 'vitest';
 import { type ChildServer, spawnServer } from './helpers/childServer.js';
+import { sessionPaths } from './helpers/dataDir.js';
 import { AckedVotes } from './helpers/votes.js';
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-logs-'));
@@ -124,14 +125,16 @@ it('never logs QR payloads, pairing codes, keys or message secrets at info', asy
     for (const part of qr.split(',')) if (part.length >= 16) secrets.set(`qr part ${part}`, part);
   }
   secrets.set('pairing code', code);
-  const polls = readFileSync(join(dataDir, 'polls.jsonl'), 'utf8').trim().split('\n');
+  const polls = readFileSync(join(sessionPaths(dataDir).sandbox, 'polls.jsonl'), 'utf8')
+    .trim()
+    .split('\n');
   expect(polls.length).toBeGreaterThan(0);
   for (const line of polls) {
     const { messageSecret } = JSON.parse(line) as { messageSecret: string };
     secrets.set('messageSecret base64', messageSecret);
     secrets.set('messageSecret hex', Buffer.from(messageSecret, 'base64').toString('hex'));
   }
-  const db = new Database(join(dataDir, 'default.sqlite'), { readonly: true });
+  const db = new Database(sessionPaths(dataDir).database, { readonly: true });
   const creds = db.prepare('SELECT value FROM auth_creds').all();
   const keys = db.prepare('SELECT value FROM auth_keys').all();
   db.close();

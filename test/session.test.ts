@@ -1,6 +1,7 @@
 import type { Poll, SessionState } from '@pollmasters/shared';
 import { afterEach, describe, expect, it } from 'vitest';
-import { normalizeExpected, SandboxProbe, votersByName } from './helpers/sandbox.js';
+import { expectCountedExactly } from './helpers/ledger.js';
+import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { sessionStatus, until } from './helpers/wait.js';
 
@@ -34,25 +35,6 @@ const waitFor = (
 
 const waitForStatus = (server: TestServer, status: SessionState['status']) =>
   sessionStatus(server.session, status, 15_000);
-
-/** Waits until the server's results equal what the sandbox cast, then returns the polls. */
-const expectCountedExactly = async (server: TestServer, probe: SandboxProbe, ids: string[]) => {
-  const expected = await probe.settled(ids);
-  const matches = (id: string) => {
-    const p = server.session.getPoll(id);
-    return (
-      !!p &&
-      JSON.stringify(votersByName(p)) === JSON.stringify(normalizeExpected(p, expected[id] ?? {}))
-    );
-  };
-  await waitFor(server, 'pollsUpdated', 'results to match the ledger', () =>
-    ids.every(matches),
-  ).catch(() => {});
-  const polls = ids.map((id) => server.session.getPoll(id)!);
-  for (const poll of polls)
-    expect(votersByName(poll)).toEqual(normalizeExpected(poll, expected[poll.id] ?? {}));
-  return polls;
-};
 
 describe('session worker against the sandbox', () => {
   it('QR -> ready -> chats -> send polls -> every cast vote counted; survives restart and a killed worker', async () => {
@@ -88,7 +70,7 @@ describe('session worker against the sandbox', () => {
         .sort(),
     ).toEqual([...ids].sort());
 
-    const counted = await expectCountedExactly(server, probe, ids);
+    const counted = await expectCountedExactly(server.session, probe, ids);
     const totalVoters = counted.reduce((n, p) => n + p.voters.length, 0);
     expect(totalVoters).toBeGreaterThan(10);
     // The sandbox's redeliveries and stale votes were seen and not counted twice.
@@ -129,7 +111,7 @@ describe('session worker against the sandbox', () => {
         .getPoll(oldPoll.id)
         ?.voters.some((v) => v.voter === late.voterId && v.timestampMs === late.senderTimestampMs),
     );
-    await expectCountedExactly(again.server, again.probe, ids);
+    await expectCountedExactly(again.server.session, again.probe, ids);
   });
 
   it('logout wipes the session and offers a fresh QR without a restart; polls stay', async () => {

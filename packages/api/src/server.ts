@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
+import { DEFAULT_SESSION } from '@pollmasters/shared';
+import { dataLayout } from '@pollmasters/worker';
 import express from 'express';
 import type { Logger } from 'pino';
 import { Server as SocketIOServer } from 'socket.io';
@@ -14,6 +16,7 @@ import { trackRequests } from './httpDrain.js';
 import { mountObservability } from './observability.js';
 import { mountRestApi } from './rest/index.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
+import { openRegistry } from './session/openRegistry.js';
 import { SessionService } from './session/sessionService.js';
 import { isTrpcPath, isTrpcUpgrade, mountTrpc } from './trpc/index.js';
 
@@ -31,11 +34,13 @@ export interface RunningServer {
 export const startServer = async (config: Config, logger: Logger): Promise<RunningServer> => {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  openRegistry(dataDir, logger);
+  const sessionDir = dataLayout.sessionDir(dataDir, DEFAULT_SESSION);
   const session = new SessionService({
     logger: logger.child({ component: 'session' }),
     worker: {
-      sessionId: 'default',
-      dataDir,
+      sessionId: DEFAULT_SESSION,
+      dataDir: sessionDir,
       baileysModule: config.baileysModule,
       logLevel: config.logLevel,
       tracking: {
@@ -43,7 +48,9 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
         earlyVotesMax: config.earlyVotesMax,
         earlyVoteMaxAgeSec: config.earlyVoteMaxAgeSec,
       },
-      ...(config.sandbox ? { sandbox: { stateDir: dataDir, ...config.sandbox } } : {}),
+      ...(config.sandbox
+        ? { sandbox: { stateDir: dataLayout.sandboxDir(sessionDir), ...config.sandbox } }
+        : {}),
     },
   });
 

@@ -14,6 +14,7 @@ export * from './pollExport.js';
 export * from './pollVote.js';
 export * from './selections.js';
 export * from './session.js';
+export * from './sessions.js';
 export * from './tracking.js';
 export * from './transformer.js';
 export * from './trpc.js';

@@ -10,6 +10,7 @@ import { ChatStore } from './store/chatStore.js';
 import { Checkpointer } from './store/checkpointer.js';
 import { openDatabase } from './store/database.js';
 import { EarlyVoteStore } from './store/earlyVotes.js';
+import { dataLayout } from './store/layout.js';
 import { PollStore } from './store/pollStore.js';
 
 // The worker thread: one WhatsApp session, its database, and the channel to the API.
@@ -26,7 +27,7 @@ const makeSocket: MakePollSocket = config.sandbox
   ? (await import('./sandbox/index.js')).createSandbox(config.sandbox).makeWASocket
   : await loadMakeSocket(config.baileysModule);
 
-const db = openDatabase(config.dataDir, config.sessionId);
+const db = openDatabase(config.dataDir, dataLayout.databaseName);
 const checkpointer = new Checkpointer(db, logger);
 const polls = new PollStore(db);
 const chats = new ChatStore(db);

@@ -9,3 +9,5 @@ export const workerEntry = new URL(
   import.meta.url.endsWith('.ts') ? './entry.ts' : './entry.js',
   import.meta.url,
 );
+export * from './store/layout.js';
+export * from './store/legacyDataDir.js';

@@ -1,0 +1,72 @@
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  openSync,
+  readFileSync,
+  renameSync,
+  writeSync,
+} from 'node:fs';
+import { type SessionRecord, SessionRecord as SessionRecordSchema } from '@pollmasters/shared';
+import { dataLayout } from '@pollmasters/worker';
+import { z } from 'zod';
+
+const RegistryFile = z.object({ sessions: z.array(SessionRecordSchema) });
+
+/**
+ * The sessions a server has (ids, creation times, settings, whether each should run), kept in
+ * `<dataDir>/sessions.json`. Only the API's main thread writes it, and every change replaces
+ * the whole file by an atomic rename after fsync: a crash leaves the old list or the new one.
+ * A JSON file and not SQLite: it holds at most a few hundred small records that change only
+ * when an operator creates, starts, stops or deletes a session.
+ */
+export class SessionRegistry {
+  private readonly file: string;
+  private readonly records = new Map<string, SessionRecord>();
+
+  constructor(dataDir: string) {
+    this.file = dataLayout.registryFile(dataDir);
+    if (!existsSync(this.file)) return;
+    const parsed = RegistryFile.safeParse(JSON.parse(readFileSync(this.file, 'utf8')));
+    if (!parsed.success) throw new Error(`${this.file} is not a valid session registry`);
+    for (const record of parsed.data.sessions) this.records.set(record.id, record);
+  }
+
+  list(): SessionRecord[] {
+    return [...this.records.values()];
+  }
+
+  get(id: string): SessionRecord | undefined {
+    return this.records.get(id);
+  }
+
+  get size(): number {
+    return this.records.size;
+  }
+
+  /** Adds or replaces a record, and persists the list before returning. */
+  put(record: SessionRecord): void {
+    const next = new Map(this.records).set(record.id, record);
+    this.write(next);
+    this.records.set(record.id, record);
+  }
+
+  remove(id: string): void {
+    const next = new Map(this.records);
+    if (!next.delete(id)) return;
+    this.write(next);
+    this.records.delete(id);
+  }
+
+  private write(records: Map<string, SessionRecord>): void {
+    const tmp = `${this.file}.tmp`;
+    const fd = openSync(tmp, 'w', 0o600);
+    try {
+      writeSync(fd, JSON.stringify({ sessions: [...records.values()] }, null, 2));
+      fsyncSync(fd);
+    } finally {
+      closeSync(fd);
+    }
+    renameSync(tmp, this.file);
+  }
+}
