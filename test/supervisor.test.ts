@@ -1,7 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { SessionService } from '@pollmasters/api';
+import { PoolWorker, SessionService } from '@pollmasters/api';
+import { PollTracking } from '@pollmasters/shared';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sessionStatus, until } from './helpers/wait.js';
@@ -11,19 +12,33 @@ import { sessionStatus, until } from './helpers/wait.js';
 
 const dirs: string[] = [];
 const sessions: SessionService[] = [];
+const workers: PoolWorker[] = [];
 afterEach(async () => {
   for (const s of sessions.splice(0)) await s.stop();
+  for (const w of workers.splice(0)) await w.stop(1_000);
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-const makeSession = (worker: { baileysModule?: string; sandbox?: Record<string, unknown> }) => {
+const makeSession = (options: { baileysModule?: string; sandbox?: Record<string, unknown> }) => {
   const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-supervisor-'));
   dirs.push(dataDir);
-  const session = new SessionService({
-    logger: pino({ level: 'silent' }),
-    worker: { sessionId: 'default', dataDir, logLevel: 'silent', ...worker },
+  const logger = pino({ level: 'silent' });
+  const worker = new PoolWorker({
+    worker: { logLevel: 'silent', ...(options.baileysModule ? options : {}) },
+    logger,
     backoffMs: 100,
     maxBackoffMs: 5_000,
+  });
+  workers.push(worker);
+  const session = new SessionService({
+    sessionId: 'default',
+    open: {
+      dataDir,
+      tracking: PollTracking.parse({}),
+      ...(options.sandbox ? { sandbox: options.sandbox } : {}),
+    },
+    placeOn: () => worker,
+    logger,
   });
   sessions.push(session);
   return session;

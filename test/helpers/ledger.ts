@@ -13,7 +13,7 @@ export const expectCountedExactly = async (
   ids: string[],
   timeoutMs = 15_000,
 ) => {
-  const expected = await probe.settled(ids);
+  const expected = await probe.settled(ids, timeoutMs);
   const matches = (id: string) => {
     const p = session.getPoll(id);
     return (

@@ -19,6 +19,10 @@ export const Config = z
      * may wait for a poll not known yet, for how long (@pollmasters/shared PollTracking).
      */
     ...PollTracking.shape,
+    /** Worker threads that host the sessions; one per core when unset. */
+    workers: z.coerce.number().int().min(1).max(64).optional(),
+    /** Sessions (WhatsApp accounts) the server may have. */
+    maxSessions: z.coerce.number().int().min(1).max(10_000).default(100),
     /** Pause between sends of one multi-chat send. */
     sendDelayMs: z.coerce.number().int().min(0).max(60_000).default(1_000),
     /**

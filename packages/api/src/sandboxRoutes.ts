@@ -1,7 +1,8 @@
-import { errors, Limits, PollId, parseInput } from '@pollmasters/shared';
-import { CreatePoll, SandboxOptions, SandboxProbe } from '@pollmasters/worker/sandbox/remote';
+import { DEFAULT_SESSION, errors, Limits, PollId, parseInput } from '@pollmasters/shared';
+import { CreatePoll, SandboxProbe } from '@pollmasters/worker/sandbox/remote';
 import express, { type NextFunction, type Request, type Response } from 'express';
 import type { EdgeContext } from './edge.js';
+import { sandboxChannelOf } from './session/sessionOpen.js';
 
 /**
  * In sandbox mode only, for the demo and for clients written in other languages (the Python
@@ -11,11 +12,23 @@ import type { EdgeContext } from './edge.js';
  *   yet to send (`pending`: poll id -> count), and who created each poll (`creators`);
  * - `POST /sandbox/polls` creates a poll on the account's phone, or by a member (`creator`),
  *   optionally held back (`hold`) until `POST /sandbox/polls/:id/release`.
+ * Each session has its own simulated network: `?session=<id>` picks it (default `default`).
  */
-export const mountSandboxRoutes = ({ app, config }: EdgeContext): (() => void) => {
+export const mountSandboxRoutes = ({ app, config, sessions }: EdgeContext): (() => void) => {
   if (!config.sandbox) return () => {};
-  const { channelName } = SandboxOptions.parse(config.sandbox);
-  const probe = new SandboxProbe(channelName);
+  const probes = new Map<string, SandboxProbe>();
+  /** The probe of the network of the session named by `?session=` (an unknown one: 404). */
+  const probeOf = (req: Request): SandboxProbe => {
+    const asked = req.query.session ?? DEFAULT_SESSION;
+    if (typeof asked !== 'string') throw errors.badInput('session: one session id');
+    const id = sessions.require(asked).record.id;
+    let probe = probes.get(id);
+    if (!probe) {
+      probe = new SandboxProbe(sandboxChannelOf(config, id));
+      probes.set(id, probe);
+    }
+    return probe;
+  };
   const json = express.json({ limit: Limits.bodyMaxBytes });
   /** The network's refusals (unknown chat, not a member, not held) are the caller's mistakes. */
   const asked = async <T>(ask: () => Promise<T>): Promise<T> => {
@@ -39,8 +52,8 @@ export const mountSandboxRoutes = ({ app, config }: EdgeContext): (() => void) =
 
   app.get(
     '/sandbox/ledger',
-    reply(async () => {
-      const { polls, pending, creators } = await probe.ledger();
+    reply(async (req) => {
+      const { polls, pending, creators } = await probeOf(req).ledger();
       return { polls, pending, creators };
     }),
   );
@@ -48,6 +61,7 @@ export const mountSandboxRoutes = ({ app, config }: EdgeContext): (() => void) =
     '/sandbox/polls',
     json,
     reply(async (req) => {
+      const probe = probeOf(req);
       const input = parseInput(CreatePoll, req.body ?? {});
       return { poll: await asked(() => probe.createPoll(input)) };
     }),
@@ -55,6 +69,7 @@ export const mountSandboxRoutes = ({ app, config }: EdgeContext): (() => void) =
   app.post(
     '/sandbox/polls/:id/release',
     reply(async (req) => {
+      const probe = probeOf(req);
       const pollId = parseInput(PollId, req.params.id);
       // The network answers only for its own polls (several may share a channel): ask first.
       if (!(pollId in (await probe.ledger()).creators)) throw errors.notFound(`poll ${pollId}`);
@@ -62,5 +77,7 @@ export const mountSandboxRoutes = ({ app, config }: EdgeContext): (() => void) =
       return { pollId };
     }),
   );
-  return () => probe.close();
+  return () => {
+    for (const probe of probes.values()) probe.close();
+  };
 };

@@ -2,8 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
-import { DEFAULT_SESSION } from '@pollmasters/shared';
-import { dataLayout } from '@pollmasters/worker';
 import express from 'express';
 import type { Logger } from 'pino';
 import { Server as SocketIOServer } from 'socket.io';
@@ -17,11 +15,15 @@ import { mountObservability } from './observability.js';
 import { mountRestApi } from './rest/index.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
 import { openRegistry } from './session/openRegistry.js';
-import { SessionService } from './session/sessionService.js';
+import { SessionManager } from './session/sessionManager.js';
+import type { SessionService } from './session/sessionService.js';
+import { WorkerPool } from './session/workerPool.js';
 import { isTrpcPath, isTrpcUpgrade, mountTrpc } from './trpc/index.js';
 
 export interface RunningServer {
+  /** The session `default`. */
   session: SessionService;
+  sessions: SessionManager;
   httpServer: Server;
   /** `http://host:port` as bound. */
   url: string;
@@ -34,25 +36,20 @@ export interface RunningServer {
 export const startServer = async (config: Config, logger: Logger): Promise<RunningServer> => {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
-  openRegistry(dataDir, logger);
-  const sessionDir = dataLayout.sessionDir(dataDir, DEFAULT_SESSION);
-  const session = new SessionService({
-    logger: logger.child({ component: 'session' }),
-    worker: {
-      sessionId: DEFAULT_SESSION,
-      dataDir: sessionDir,
-      baileysModule: config.baileysModule,
-      logLevel: config.logLevel,
-      tracking: {
-        trackPolls: config.trackPolls,
-        earlyVotesMax: config.earlyVotesMax,
-        earlyVoteMaxAgeSec: config.earlyVoteMaxAgeSec,
-      },
-      ...(config.sandbox
-        ? { sandbox: { stateDir: dataLayout.sandboxDir(sessionDir), ...config.sandbox } }
-        : {}),
-    },
+  const pool = new WorkerPool({
+    worker: { baileysModule: config.baileysModule, logLevel: config.logLevel },
+    logger: logger.child({ component: 'worker' }),
+    ...(config.workers ? { size: config.workers } : {}),
   });
+  const sessions = new SessionManager({
+    config,
+    dataDir,
+    registry: openRegistry(dataDir, logger),
+    pool,
+    logger,
+  });
+  // The compat API and the single-account clients serve this one.
+  const session = sessions.defaultSession;
 
   const app = express();
   app.disable('x-powered-by');
@@ -76,7 +73,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
     );
     if (!auth.upgrade(req, keyFollows)) refuseUpgrade(socket);
   });
-  const ctx: EdgeContext = { app, httpServer, io, session, config, logger, auth };
+  const ctx: EdgeContext = { app, httpServer, io, session, sessions, config, logger, auth };
   const closeTrpc = mountTrpc(ctx);
   mountCompat(ctx);
   mountRestApi(ctx);
@@ -89,7 +86,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
     if (!(req.url ?? '').startsWith('/socket.io/') && !isTrpcUpgrade(req)) socket.destroy();
   });
 
-  await session.start();
+  await sessions.startAll();
   await new Promise<void>((resolveListen, reject) => {
     httpServer.once('error', reject);
     httpServer.listen(config.port, config.host, () => resolveListen());
@@ -112,10 +109,10 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
       await requests.drain(1_000);
       await Promise.all([ioClosed, httpClosed]);
       // The worker's `shutdown` flushes pending votes and closes the database.
-      await session.stop(2_500);
+      await sessions.close(2_500);
       closeObservability();
     })();
     return closing;
   };
-  return { session, httpServer, url: `http://${host}:${port}`, port, close };
+  return { session, sessions, httpServer, url: `http://${host}:${port}`, port, close };
 };

@@ -93,6 +93,23 @@ export const settings = [
     help: 'seconds a vote waits for its unknown poll before it is rejected (unknown_poll)',
   },
   {
+    flag: 'workers',
+    env: 'POLLMASTERS_WORKERS',
+    field: 'workers',
+    value: 'n',
+    integer: true,
+    fallback: '(one per core)',
+    help: 'worker threads that host the sessions',
+  },
+  {
+    flag: 'max-sessions',
+    env: 'POLLMASTERS_MAX_SESSIONS',
+    field: 'maxSessions',
+    value: 'n',
+    integer: true,
+    help: 'sessions (WhatsApp accounts) this server may have',
+  },
+  {
     flag: 'pair',
     value: 'phone',
     fallback: '(QR)',

@@ -24,6 +24,7 @@ describe('parseCommandLine', () => {
         trackPolls: 'own',
         earlyVotesMax: 10_000,
         earlyVoteMaxAgeSec: 86_400,
+        maxSessions: 100,
         sendDelayMs: 1000,
       },
       pair: null,
@@ -43,6 +44,8 @@ describe('parseCommandLine', () => {
       POLLMASTERS_TRACK_POLLS: 'all',
       POLLMASTERS_EARLY_VOTES_MAX: '0',
       POLLMASTERS_EARLY_VOTE_MAX_AGE: '60',
+      POLLMASTERS_WORKERS: '3',
+      POLLMASTERS_MAX_SESSIONS: '20',
     });
     expect(config).toEqual({
       port: 8080,
@@ -54,6 +57,8 @@ describe('parseCommandLine', () => {
       trackPolls: 'all',
       earlyVotesMax: 0,
       earlyVoteMaxAgeSec: 60,
+      workers: 3,
+      maxSessions: 20,
       sendDelayMs: 0,
     });
     expect(run([], { PORT: '', POLLMASTERS_API_KEY: ' ' }).config).toMatchObject({ port: 3000 });

@@ -6,6 +6,7 @@ import {
   type Logger,
   PollMastersError,
   spawnWorker,
+  WORKER_CHANNEL,
 } from '../src/index.js';
 
 const fixture = new URL('./fixtures/echo-worker.ts', import.meta.url);
@@ -133,9 +134,30 @@ describe('worker channel over a real worker thread', () => {
   });
 
   it('lets a worker emit events while answering a call', async () => {
-    const { client } = await start();
+    const { client, worker } = await start();
     const status = new Promise((resolve) => client.on('status', resolve));
-    await client.call({ type: 'shutdown' });
+    const toWorker = new ChannelClient(worker, { sessionId: WORKER_CHANNEL, timeoutMs: 2_000 });
+    await toWorker.call({ type: 'shutdown' });
     expect(await status).toMatchObject({ status: 'disconnected', detail: 'bye' });
+  });
+
+  it('routes each session its own replies and events; commands go to the right address', async () => {
+    const { worker, client } = await start();
+    const other = new ChannelClient(worker, { sessionId: 'other', timeoutMs: 2_000 });
+    const otherQr = vi.fn();
+    other.on('qr', otherQr);
+    const qr = new Promise((resolve) => client.on('qr', resolve));
+    worker.postMessage('emit-qr');
+    await qr;
+    expect(otherQr).not.toHaveBeenCalled();
+    await expect(other.call({ type: 'listChats' })).resolves.toBeTruthy();
+    // The worker's own command, addressed to a session, and a session's, to the worker.
+    await expect(client.call({ type: 'shutdown' })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_MESSAGE,
+    });
+    const toWorker = new ChannelClient(worker, { sessionId: WORKER_CHANNEL, timeoutMs: 2_000 });
+    await expect(toWorker.call({ type: 'listChats' })).rejects.toMatchObject({
+      code: ErrorCode.INVALID_MESSAGE,
+    });
   });
 });

@@ -1,82 +1,83 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { ChannelServer, type WorkerEvent } from '@pollmasters/shared';
+import { ChannelServer, errors } from '@pollmasters/shared';
 import { pino } from 'pino';
 import { WorkerConfig } from './config.js';
+import { type HostedSession, openHostedSession } from './hostedSession.js';
 import { loadMakeSocket } from './loadSocket.js';
-import { WhatsAppSession } from './session.js';
 import type { MakePollSocket } from './socket.js';
-import { useSqliteAuthState } from './store/authState.js';
-import { ChatStore } from './store/chatStore.js';
-import { Checkpointer } from './store/checkpointer.js';
-import { openDatabase } from './store/database.js';
-import { EarlyVoteStore } from './store/earlyVotes.js';
-import { dataLayout } from './store/layout.js';
-import { PollStore } from './store/pollStore.js';
 
-// The worker thread: one WhatsApp session, its database, and the channel to the API.
+// A worker thread: the sessions the API placed on it (each with its database and WhatsApp
+// connection), and the channel to the API, on which every message names its session.
 if (!parentPort) throw new Error('the session worker must run in a worker thread');
 const port = parentPort;
 const config = WorkerConfig.parse(workerData);
 // stderr, as the API's log: stdout is the terminal UI (URL, status, QR).
-const logger = pino(
-  { level: config.logLevel, base: { sessionId: config.sessionId } },
-  pino.destination(2),
-);
+const logger = pino({ level: config.logLevel }, pino.destination(2));
 
-const makeSocket: MakePollSocket = config.sandbox
-  ? (await import('./sandbox/index.js')).createSandbox(config.sandbox).makeWASocket
-  : await loadMakeSocket(config.baileysModule);
-
-const db = openDatabase(config.dataDir, dataLayout.databaseName);
-const checkpointer = new Checkpointer(db, logger);
-const polls = new PollStore(db);
-const chats = new ChatStore(db);
-const auth = useSqliteAuthState(db);
-
-let server: ChannelServer | null = null;
-const emit = (event: WorkerEvent) => server?.emit(event);
-const session = new WhatsAppSession({
-  makeSocket,
-  auth,
-  polls,
-  chats,
-  earlyVotes: new EarlyVoteStore(db),
-  tracking: config.tracking,
-  emit,
-  logger,
-});
-
-let closed = false;
-const shutdown = async () => {
-  if (closed) return;
-  closed = true;
-  session.close();
-  // The checkpoint thread's connection closes first: then ours is the last, and closing it
-  // folds the WAL into the database file.
-  await checkpointer.close();
-  db.close();
+let baileys: Promise<MakePollSocket> | undefined;
+const makeSocket = () => {
+  baileys ??= loadMakeSocket(config.baileysModule);
+  return baileys;
 };
 
-server = new ChannelServer(port, {
-  sessionId: config.sessionId,
+const hosted = new Map<string, Promise<HostedSession>>();
+const sessionOf = async (sessionId: string) => {
+  const session = hosted.get(sessionId);
+  if (!session) throw errors.notFound(`session ${sessionId} on this worker`);
+  return (await session).session;
+};
+const close = async (sessionId: string) => {
+  const session = hosted.get(sessionId);
+  if (!session) return;
+  await (await session).close();
+  hosted.delete(sessionId);
+};
+
+let closed = false;
+const server: ChannelServer = new ChannelServer(port, {
   logger,
   handlers: {
-    sendPoll: async ({ poll }) => ({ poll: await session.sendPoll(poll) }),
-    votePoll: ({ vote }) => session.votePoll(vote),
-    listChats: async () => ({ chats: await session.listChats() }),
-    logout: async () => {
-      await session.logout();
+    openSession: async ({ session }, sessionId) => {
+      if (closed) throw errors.workerGone('the worker is shutting down');
+      if (hosted.has(sessionId)) throw errors.conflict(`session ${sessionId} is open already`);
+      const sessionLogger = logger.child({ sessionId });
+      const opening = openHostedSession(session, {
+        emit: (event) => server.emit(sessionId, event),
+        logger: sessionLogger,
+        makeSocket,
+      });
+      hosted.set(sessionId, opening);
+      try {
+        const opened = await opening;
+        sessionLogger.info({ polls: opened.pollCount }, 'session open');
+      } catch (err) {
+        hosted.delete(sessionId);
+        throw err;
+      }
+      server.ready(sessionId);
       return {};
     },
-    requestPairingCode: async ({ phoneNumber }) => ({
-      code: await session.requestPairingCode(phoneNumber),
+    closeSession: async (_, sessionId) => {
+      await close(sessionId);
+      return {};
+    },
+    sendPoll: async ({ poll }, id) => ({ poll: await (await sessionOf(id)).sendPoll(poll) }),
+    votePoll: async ({ vote }, id) => (await sessionOf(id)).votePoll(vote),
+    listChats: async (_, id) => ({ chats: await (await sessionOf(id)).listChats() }),
+    logout: async (_, id) => {
+      await (await sessionOf(id)).logout();
+      return {};
+    },
+    requestPairingCode: async ({ phoneNumber }, id) => ({
+      code: await (await sessionOf(id)).requestPairingCode(phoneNumber),
     }),
-    snapshot: () => session.snapshot,
+    snapshot: async (_, id) => (await sessionOf(id)).snapshot,
     shutdown: async () => {
-      await shutdown();
+      closed = true;
+      await Promise.all([...hosted.keys()].map(close));
       // Let the reply go out, then stop listening so the thread can end.
       setImmediate(() => {
-        server?.close();
+        server.close();
         port.close();
       });
       return {};
@@ -84,6 +85,5 @@ server = new ChannelServer(port, {
   },
 });
 
-session.start();
 server.ready();
-logger.info({ polls: polls.size }, 'session worker ready');
+logger.info('worker ready');

@@ -9,5 +9,6 @@ export const workerEntry = new URL(
   import.meta.url.endsWith('.ts') ? './entry.ts' : './entry.js',
   import.meta.url,
 );
+export * from './store/forgetLogin.js';
 export * from './store/layout.js';
 export * from './store/legacyDataDir.js';

@@ -7,7 +7,9 @@ export type CompatSession = SessionView<
 >;
 
 /** What the compat API is mounted with: the server's edge context, with a narrow session. */
-export type CompatContext = Omit<EdgeContext, 'session' | 'auth'> & { session: CompatSession };
+export type CompatContext = Omit<EdgeContext, 'session' | 'sessions' | 'auth'> & {
+  session: CompatSession;
+};
 
 export interface CompatOptions {
   /** At most one `poll_update_to_gui` per poll per this many milliseconds (> 0; default 100). */

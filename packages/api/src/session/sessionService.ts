@@ -1,26 +1,27 @@
 import { EventEmitter } from 'node:events';
-import type {
-  ChannelClient,
-  Chat,
-  EarlyVoteReport,
-  Logger,
-  Poll,
-  SendPollInput,
-  SessionState,
-  VotePollInput,
-  VotePollResult,
-  VoteRejection,
-} from '@pollmasters/shared';
-import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';
+import type { Worker } from 'node:worker_threads';
 import {
-  type WorkerExit,
-  type WorkerState,
-  WorkerSupervisor,
-  type WorkerSupervisorOptions,
-} from './workerSupervisor.js';
+  ChannelClient,
+  type Chat,
+  type CommandOf,
+  type CommandResult,
+  type CommandType,
+  type EarlyVoteReport,
+  errors,
+  type Logger,
+  type Poll,
+  type SendPollInput,
+  type SessionOpen,
+  type SessionState,
+  type VotePollInput,
+  type VotePollResult,
+  type VoteRejection,
+} from '@pollmasters/shared';
+import type { PoolWorker, WorkerExit, WorkerState, WorkerTenant } from './poolWorker.js';
+import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';
 
+export type { WorkerExit, WorkerState } from './poolWorker.js';
 export type { PollUpdate } from './readModel.js';
-export type { WorkerExit, WorkerState } from './workerSupervisor.js';
 
 /** Events of a session, for the API's edges (compat, tRPC, metrics). */
 export interface SessionEvents {
@@ -51,46 +52,60 @@ export interface SessionEvents {
 export type SessionView<K extends keyof SessionService> = Pick<SessionService, K> &
   Pick<EventEmitter<SessionEvents>, 'on' | 'off'>;
 
-export type SessionServiceOptions = WorkerSupervisorOptions;
+export interface SessionServiceOptions {
+  sessionId: string;
+  /** What its worker needs to open it. */
+  open: SessionOpen;
+  /** Picks the worker of the pool that hosts it, each time it starts. */
+  placeOn: () => PoolWorker;
+  logger: Logger;
+}
 
 /**
  * One WhatsApp session as the API sees it: its state and the read model of its polls, kept
- * from the worker's snapshot and events, and the commands forwarded to the worker, whose
- * thread the supervisor runs (./workerSupervisor.ts).
+ * from its worker's snapshot and events, and the commands forwarded to the worker of the pool
+ * that hosts it (./poolWorker.ts). Reads never wait on the worker.
  */
-export class SessionService extends EventEmitter<SessionEvents> {
+export class SessionService extends EventEmitter<SessionEvents> implements WorkerTenant {
   readonly sessionId: string;
   private readonly logger: Logger;
+  private readonly open: SessionOpen;
+  private readonly placeOn: () => PoolWorker;
+  private worker: PoolWorker | null = null;
   private readonly polls = new PollReadModel();
   private current: SessionState = { status: 'disconnected', qr: null, user: null };
   private waitingVotes = 0;
-  private readonly worker: WorkerSupervisor;
+  private hosting: WorkerState = 'stopped';
+  private restartCount = 0;
+  private channel: ChannelClient | null = null;
+  private attaching: { thread: Worker; done: Promise<void> } | null = null;
+  private stopping: Promise<void> | null = null;
 
   constructor(options: SessionServiceOptions) {
     super();
-    this.sessionId = options.worker.sessionId;
+    this.sessionId = options.sessionId;
     this.logger = options.logger;
-    this.worker = new WorkerSupervisor(options, {
-      attach: (channel) => this.wire(channel),
-      ready: (channel) => this.load(channel),
-      exited: (exit) => {
-        this.setState({ ...this.current, status: 'disconnected', qr: null });
-        this.emit('workerExit', exit);
-      },
-    });
+    this.open = options.open;
+    this.placeOn = options.placeOn;
   }
 
   get sessionState(): SessionState {
     return this.current;
   }
 
-  get workerState(): WorkerState {
-    return this.worker.state;
+  /** The worker of the pool it was placed on (when it last started). */
+  get hostedOn(): PoolWorker | null {
+    return this.worker;
   }
 
-  /** How often the worker was restarted after an unexpected exit. */
+  /** Whether its worker hosts it: `running` once open and loaded. */
+  get workerState(): WorkerState {
+    return this.hosting;
+  }
+
+  /** How often its worker was restarted (after a crash) while hosting it. */
   get workerRestarts(): number {
-    return this.worker.restarts;
+    return this.restartCount;
   }
 
   /** Votes that wait for their poll in the worker, as it last reported. */
@@ -111,13 +126,44 @@ export class SessionService extends EventEmitter<SessionEvents> {
     return this.polls.get(id);
   }
 
-  /** Starts the worker and resolves once it is ready and the read model is filled. */
-  start(): Promise<void> {
-    return this.worker.start();
+  /** Opens the session on its worker; resolves once the read model is filled. */
+  async start(): Promise<void> {
+    if (this.hosting !== 'stopped' || this.stopping) {
+      throw errors.conflict('session already started');
+    }
+    this.hosting = 'starting';
+    this.worker = this.placeOn();
+    try {
+      await this.worker.host(this);
+    } catch (err) {
+      this.hosting = 'stopped';
+      this.channel?.close(errors.workerGone('the session failed to start'));
+      this.channel = null;
+      throw err;
+    }
+  }
+
+  /** WorkerTenant: opens the session on a (new) thread of its worker and loads its snapshot. */
+  attach(thread: Worker): Promise<void> {
+    if (this.attaching?.thread !== thread) {
+      this.attaching = { thread, done: this.openOn(thread) };
+    }
+    return this.attaching.done;
+  }
+
+  /** WorkerTenant: its worker died; it is opened again when the worker is back. */
+  detached(exit: WorkerExit): void {
+    this.channel?.close(errors.workerGone(`the WhatsApp worker exited (code ${exit.code})`));
+    this.channel = null;
+    this.attaching = null;
+    this.restartCount += 1;
+    this.hosting = 'restarting';
+    this.setState({ ...this.current, status: 'disconnected', qr: null });
+    this.emit('workerExit', { ...exit, restarts: this.restartCount });
   }
 
   async sendPoll(poll: SendPollInput): Promise<Poll> {
-    const result = await this.worker.call({ type: 'sendPoll', poll }).catch((error: unknown) => {
+    const result = await this.call({ type: 'sendPoll', poll }).catch((error: unknown) => {
       this.emit('sendFailed', { chatId: poll.chatId, error });
       throw error;
     });
@@ -131,21 +177,21 @@ export class SessionService extends EventEmitter<SessionEvents> {
    * the read model has it: the poll returned is the read model's (or the worker's, if newer).
    */
   async votePoll(vote: VotePollInput): Promise<VotePollResult> {
-    const result = await this.worker.call({ type: 'votePoll', vote });
+    const result = await this.call({ type: 'votePoll', vote });
     this.addPoll(result.poll);
     return { vote: result.vote, poll: this.polls.get(result.poll.id) ?? result.poll };
   }
 
   async listChats(): Promise<Chat[]> {
-    return (await this.worker.call({ type: 'listChats' })).chats;
+    return (await this.call({ type: 'listChats' })).chats;
   }
 
   async logout(): Promise<void> {
-    await this.worker.call({ type: 'logout' });
+    await this.call({ type: 'logout' });
   }
 
   async requestPairingCode(phoneNumber: string): Promise<string> {
-    return (await this.worker.call({ type: 'requestPairingCode', phoneNumber })).code;
+    return (await this.call({ type: 'requestPairingCode', phoneNumber })).code;
   }
 
   /**
@@ -153,20 +199,71 @@ export class SessionService extends EventEmitter<SessionEvents> {
    * talking to WhatsApp) since it started, in ms; 0 without a worker.
    */
   workerBusyMs(): number {
-    return this.worker.busyMs();
+    return this.worker?.busyMs() ?? 0;
   }
 
   /**
-   * Ends the worker thread abruptly, as a crash would: the supervisor restarts it. For fault
-   * tests and for an operator whose WhatsApp connection is wedged.
+   * Ends its worker thread abruptly, as a crash would: the worker is restarted with the
+   * sessions it hosts. For fault tests and for an operator whose connection is wedged.
    */
-  killWorker(): Promise<void> {
-    return this.worker.kill();
+  async killWorker(): Promise<void> {
+    await this.worker?.kill();
   }
 
-  /** Asks the worker to flush and close, then ends it. Idempotent. */
+  /** Asks its worker to flush and close it (its database too); it may start again later. */
   stop(timeoutMs = 4_000): Promise<void> {
-    return this.worker.stop(timeoutMs);
+    this.stopping ??= this.close(timeoutMs).finally(() => {
+      this.stopping = null;
+    });
+    return this.stopping;
+  }
+
+  private async close(timeoutMs: number): Promise<void> {
+    const channel = this.channel;
+    this.hosting = 'stopped';
+    this.attaching = null;
+    this.worker?.release(this);
+    if (channel?.ready) {
+      await channel.call({ type: 'closeSession' }, { timeoutMs }).catch((err: unknown) => {
+        this.logger.warn({ err }, 'session did not close cleanly');
+      });
+    }
+    channel?.close(errors.workerGone('the session is stopped'));
+    this.channel = null;
+  }
+
+  private async call<T extends CommandType>(command: CommandOf<T>): Promise<CommandResult<T>> {
+    const channel = this.channel;
+    if (!channel?.ready || this.hosting !== 'running') {
+      throw errors.workerGone(
+        this.hosting === 'stopped'
+          ? 'the session is stopped'
+          : 'the WhatsApp worker is restarting; try again in a moment',
+      );
+    }
+    return channel.call(command, { timeoutMs: this.worker?.options.callTimeoutMs });
+  }
+
+  private async openOn(thread: Worker): Promise<void> {
+    const channel = new ChannelClient(thread, {
+      sessionId: this.sessionId,
+      logger: this.logger,
+      timeoutMs: this.worker?.options.callTimeoutMs,
+    });
+    this.channel?.close();
+    this.channel = channel;
+    this.wire(channel);
+    try {
+      await channel.call({ type: 'openSession', session: this.open });
+      await channel.whenReady();
+      await this.load(channel);
+    } catch (err) {
+      if (this.channel === channel) this.channel = null;
+      channel.close(errors.workerGone('the session failed to open'));
+      this.attaching = null;
+      throw err;
+    }
+    if (this.channel === channel && !this.stopping) this.hosting = 'running';
   }
 
   /** A ready worker's snapshot: the session's state and the read model start over from it. */

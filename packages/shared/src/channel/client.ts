@@ -30,7 +30,8 @@ export interface ChannelClientOptions {
 type Listener<T extends WorkerEventType> = (event: WorkerEventOf<T>) => void;
 
 /**
- * The API's end of a worker channel: `call(command)` resolves to the command's typed result,
+ * The API's end of a worker channel, for one session of the worker (or the worker itself,
+ * `WORKER_CHANNEL`): `call(command)` resolves to the command's typed result,
  * `on(type, listener)` receives the worker's typed events. Everything received is validated;
  * an invalid message is logged and answered with an error, never thrown.
  */
@@ -135,10 +136,9 @@ export class ChannelClient {
       return;
     }
     const msg = parsed.data;
-    if (msg.sessionId !== this.sessionId) {
-      this.logger.warn({ sessionId: msg.sessionId }, 'message for another session');
-      return;
-    }
+    // A worker hosts several sessions, each with its client on the same port: the others' are
+    // theirs to handle.
+    if (msg.sessionId !== this.sessionId) return;
     switch (msg.kind) {
       case 'ready':
         this.isReady = true;

@@ -3,14 +3,34 @@ import { ErrorPayload } from '../errors.js';
 import { Poll, SendPollInput, VoteChange, VoteRejection } from '../poll.js';
 import { VotePollInput, VotePollResult } from '../pollVote.js';
 import { Chat, PhoneNumber, SessionState, SessionStatus, WhatsAppUser } from '../session.js';
-import { EarlyVoteReport } from '../tracking.js';
+import { SessionId } from '../sessions.js';
+import { EarlyVoteReport, PollTracking } from '../tracking.js';
 
 /**
- * The worker channel: commands the API sends to a session worker, their results, and the
- * events the worker emits. Every message carries the session id.
+ * The worker channel: commands the API sends to a worker's sessions, their results, and the
+ * events the sessions emit. A worker hosts several sessions: every message carries the id of
+ * the session it is for, or `WORKER_CHANNEL` for the worker itself (its `ready`, `shutdown`).
  */
 
+/** The address of the worker itself rather than one of its sessions. */
+export const WORKER_CHANNEL = '*';
+
+/** What a worker needs to host a session. */
+export const SessionOpen = z.object({
+  /** The session's folder: its SQLite database lives there. */
+  dataDir: z.string().min(1),
+  /** Whose polls it tracks, and how it keeps votes that come before their poll. */
+  tracking: PollTracking.prefault({}),
+  /** Run it against its own simulated WhatsApp network with these options. */
+  sandbox: z.record(z.string(), z.unknown()).optional(),
+});
+export type SessionOpen = z.output<typeof SessionOpen>;
+
 export const Command = z.discriminatedUnion('type', [
+  /** Host the session the call is addressed to: open its database, connect it. */
+  z.object({ type: z.literal('openSession'), session: SessionOpen }),
+  /** Flush the session's pending writes, disconnect it and close its database. */
+  z.object({ type: z.literal('closeSession') }),
   /** Send one poll to one chat. */
   z.object({ type: z.literal('sendPoll'), poll: SendPollInput }),
   /** Cast the account's own vote on a stored poll (an empty selection withdraws it). */
@@ -23,7 +43,7 @@ export const Command = z.discriminatedUnion('type', [
   z.object({ type: z.literal('requestPairingCode'), phoneNumber: PhoneNumber }),
   /** Session state and every stored poll, to (re)build the API's read model. */
   z.object({ type: z.literal('snapshot') }),
-  /** Flush pending writes, close the socket and the database. */
+  /** To the worker: close every session it hosts (as `closeSession`). */
   z.object({ type: z.literal('shutdown') }),
 ]);
 export type Command = z.infer<typeof Command>;
@@ -32,6 +52,8 @@ export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
 
 /** The result schema of each command. */
 export const CommandResult = {
+  openSession: z.object({}),
+  closeSession: z.object({}),
   sendPoll: z.object({ poll: Poll }),
   votePoll: VotePollResult,
   listChats: z.object({ chats: z.array(Chat) }),
@@ -62,31 +84,34 @@ export type WorkerEvent = z.infer<typeof WorkerEvent>;
 export type WorkerEventType = WorkerEvent['type'];
 export type WorkerEventOf<T extends WorkerEventType> = Extract<WorkerEvent, { type: T }>;
 
-const SessionId = z.string().min(1);
+/** Commands for the worker itself, addressed to `WORKER_CHANNEL`; the others go to a session. */
+export const workerCommands: ReadonlySet<CommandType> = new Set(['shutdown']);
+
+const ChannelAddress = z.union([SessionId, z.literal(WORKER_CHANNEL)]);
 
 /** Everything that crosses the channel, in either direction. */
 export const ChannelMessage = z.discriminatedUnion('kind', [
   z.object({
     kind: z.literal('call'),
     id: z.number().int(),
-    sessionId: SessionId,
+    sessionId: ChannelAddress,
     command: z.unknown(),
   }),
   z.object({
     kind: z.literal('result'),
     id: z.number().int(),
-    sessionId: SessionId,
+    sessionId: ChannelAddress,
     result: z.unknown(),
   }),
   z.object({
     kind: z.literal('error'),
     /** Null when the failing message carried no usable id. */
     id: z.number().int().nullable(),
-    sessionId: SessionId,
+    sessionId: ChannelAddress,
     error: ErrorPayload,
   }),
-  z.object({ kind: z.literal('event'), sessionId: SessionId, event: z.unknown() }),
-  /** The worker has set itself up; nothing is routed to it before. */
-  z.object({ kind: z.literal('ready'), sessionId: SessionId }),
+  z.object({ kind: z.literal('event'), sessionId: ChannelAddress, event: z.unknown() }),
+  /** The worker (or one session it opened) is set up; nothing is routed to it before. */
+  z.object({ kind: z.literal('ready'), sessionId: ChannelAddress }),
 ]);
 export type ChannelMessage = z.infer<typeof ChannelMessage>;

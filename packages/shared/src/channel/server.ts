@@ -8,27 +8,35 @@ import {
   type CommandOf,
   type CommandResult,
   type CommandType,
+  WORKER_CHANNEL,
   type WorkerEvent,
+  workerCommands,
 } from './protocol.js';
 
-/** One handler per command, each returning that command's result. */
+/**
+ * One handler per command, each returning that command's result; `sessionId` is the session
+ * the call is addressed to (`WORKER_CHANNEL` for the worker's own commands).
+ */
 export type CommandHandlers = {
-  [T in CommandType]: (command: CommandOf<T>) => Promise<CommandResult<T>> | CommandResult<T>;
+  [T in CommandType]: (
+    command: CommandOf<T>,
+    sessionId: string,
+  ) => Promise<CommandResult<T>> | CommandResult<T>;
 };
 
 export interface ChannelServerOptions {
-  sessionId: string;
   handlers: CommandHandlers;
   logger?: Logger;
 }
 
 /**
- * The worker's end of the channel: answers calls with its handlers and emits events.
+ * The worker's end of the channel, for every session it hosts: answers calls with its
+ * handlers (a session command must be addressed to a session, a worker command to the worker)
+ * and emits each session's events.
  * A handler's error goes back as `{code, message}`; an invalid message is logged and
  * answered with an error, never thrown.
  */
 export class ChannelServer {
-  readonly sessionId: string;
   private readonly port: Port;
   private readonly handlers: CommandHandlers;
   private readonly logger: Logger;
@@ -36,19 +44,18 @@ export class ChannelServer {
 
   constructor(port: Port, options: ChannelServerOptions) {
     this.port = port;
-    this.sessionId = options.sessionId;
     this.handlers = options.handlers;
     this.logger = options.logger ?? silentLogger;
     this.port.on('message', this.onMessage);
   }
 
-  /** Tells the API that this worker is set up; call once, after setup. */
-  ready(): void {
-    this.post({ kind: 'ready', sessionId: this.sessionId });
+  /** Tells the API that the worker (or one of its sessions) is set up. */
+  ready(sessionId: string = WORKER_CHANNEL): void {
+    this.post({ kind: 'ready', sessionId });
   }
 
-  emit(event: WorkerEvent): void {
-    this.post({ kind: 'event', sessionId: this.sessionId, event });
+  emit(sessionId: string, event: WorkerEvent): void {
+    this.post({ kind: 'event', sessionId, event });
   }
 
   close(): void {
@@ -79,34 +86,40 @@ export class ChannelServer {
       this.fail(null, errors.invalidMessage(`'${msg.kind}' is not accepted by the worker`));
       return;
     }
-    if (msg.sessionId !== this.sessionId) {
-      this.fail(msg.id, errors.invalidMessage(`this worker serves session '${this.sessionId}'`));
-      return;
-    }
     const command = Command.safeParse(msg.command);
     if (!command.success) {
       this.logger.warn({ id: msg.id, issues: command.error.issues }, 'invalid command');
-      this.fail(msg.id, errors.badInput(describeIssues(command.error.issues)));
+      this.fail(msg.id, errors.badInput(describeIssues(command.error.issues)), msg.sessionId);
       return;
     }
-    void this.run(msg.id, command.data);
+    const forWorker = workerCommands.has(command.data.type);
+    if (forWorker !== (msg.sessionId === WORKER_CHANNEL)) {
+      const to = forWorker ? 'the worker' : 'a session';
+      this.fail(
+        msg.id,
+        errors.invalidMessage(`'${command.data.type}' goes to ${to}`),
+        msg.sessionId,
+      );
+      return;
+    }
+    void this.run(msg.id, msg.sessionId, command.data);
   };
 
-  private async run(id: number, command: Command): Promise<void> {
-    const handler = this.handlers[command.type] as (c: Command) => unknown;
+  private async run(id: number, sessionId: string, command: Command): Promise<void> {
+    const handler = this.handlers[command.type] as (c: Command, sessionId: string) => unknown;
     try {
-      const result = await handler(command);
-      this.post({ kind: 'result', id, sessionId: this.sessionId, result });
+      const result = await handler(command, sessionId);
+      this.post({ kind: 'result', id, sessionId, result });
     } catch (err) {
       const error = PollMastersError.from(err);
       if (error.code === ErrorCode.INTERNAL) {
-        this.logger.error({ err, type: command.type }, 'command failed');
+        this.logger.error({ err, type: command.type, sessionId }, 'command failed');
       }
-      this.fail(id, error);
+      this.fail(id, error, sessionId);
     }
   }
 
-  private fail(id: number | null, error: PollMastersError): void {
-    this.post({ kind: 'error', id, sessionId: this.sessionId, error: error.toPayload() });
+  private fail(id: number | null, error: PollMastersError, sessionId = WORKER_CHANNEL): void {
+    this.post({ kind: 'error', id, sessionId, error: error.toPayload() });
   }
 }

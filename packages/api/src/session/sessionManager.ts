@@ -1,0 +1,205 @@
+import { EventEmitter } from 'node:events';
+import { rmSync } from 'node:fs';
+import {
+  DEFAULT_SESSION,
+  errors,
+  SessionId,
+  type SessionRecord,
+  type SessionSettings,
+} from '@pollmasters/shared';
+import { dataLayout, forgetLogin } from '@pollmasters/worker';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import type { SessionRegistry } from './registry.js';
+import { sessionOpenFor } from './sessionOpen.js';
+import { SessionService } from './sessionService.js';
+import type { WorkerPool } from './workerPool.js';
+
+export interface SessionManagerEvents {
+  /** A session was created (not started yet). */
+  created: [SessionService];
+  /** A session was deleted. */
+  deleted: [string];
+}
+
+export interface SessionManagerOptions {
+  config: Config;
+  /** The resolved data dir. */
+  dataDir: string;
+  registry: SessionRegistry;
+  pool: WorkerPool;
+  logger: Logger;
+}
+
+/** A session and what the registry keeps of it. */
+export interface ManagedSession {
+  record: SessionRecord;
+  service: SessionService;
+}
+
+/**
+ * Every session of the server: created, started, stopped and deleted here, persisted in the
+ * registry, each hosted on the least loaded worker of the pool. Changes to one session happen
+ * one at a time; a refused change (bad id, unknown, duplicate, over the limit) changes nothing.
+ */
+export class SessionManager extends EventEmitter<SessionManagerEvents> {
+  private readonly sessions = new Map<string, ManagedSession>();
+  private readonly queues = new Map<string, Promise<unknown>>();
+
+  constructor(private readonly options: SessionManagerOptions) {
+    super();
+    for (const record of options.registry.list()) this.add(record);
+  }
+
+  get pool(): WorkerPool {
+    return this.options.pool;
+  }
+
+  get config(): Config {
+    return this.options.config;
+  }
+
+  /** The session the compat API serves; it always exists. */
+  get defaultSession(): SessionService {
+    return this.require(DEFAULT_SESSION).service;
+  }
+
+  list(): ManagedSession[] {
+    return [...this.sessions.values()];
+  }
+
+  get(id: string): ManagedSession | undefined {
+    return this.sessions.get(id);
+  }
+
+  /** @throws BAD_INPUT for an id that cannot be a session's, NOT_FOUND for an unknown one. */
+  require(id: string): ManagedSession {
+    const parsed = SessionId.safeParse(id);
+    if (!parsed.success) throw errors.badInput(`session id: ${parsed.error.issues[0]?.message}`);
+    const session = this.sessions.get(id);
+    if (!session) throw errors.notFound(`session ${id}`);
+    return session;
+  }
+
+  /** Starts every session the registry says should run; the default one must start. */
+  async startAll(): Promise<void> {
+    const starting = this.list()
+      .filter((s) => s.record.shouldRun)
+      .map(async (s) => {
+        try {
+          await s.service.start();
+        } catch (err) {
+          if (s.record.id === DEFAULT_SESSION) throw err;
+          this.options.logger.error({ err, sessionId: s.record.id }, 'session failed to start');
+        }
+      });
+    await Promise.all(starting);
+  }
+
+  async create(input: { id: string; settings?: SessionSettings }): Promise<ManagedSession> {
+    const parsed = SessionId.safeParse(input.id);
+    if (!parsed.success) throw errors.badInput(`session id: ${parsed.error.issues[0]?.message}`);
+    const id = parsed.data;
+    return this.exclusive(id, async () => {
+      if (this.sessions.has(id)) throw errors.conflict(`session ${id} exists already`);
+      const { maxSessions } = this.options.config;
+      if (this.sessions.size >= maxSessions) {
+        throw errors.limit(
+          `this server has its maximum of ${maxSessions} sessions (POLLMASTERS_MAX_SESSIONS)`,
+        );
+      }
+      const record = {
+        id,
+        createdAt: Date.now(),
+        settings: input.settings ?? {},
+        shouldRun: false,
+      };
+      this.options.registry.put(record);
+      const session = this.add(record);
+      this.options.logger.info({ sessionId: id }, 'session created');
+      this.emit('created', session.service);
+      return session;
+    });
+  }
+
+  /** Starts a session (idempotent) and keeps it running across server restarts. */
+  start(id: string): Promise<ManagedSession> {
+    const session = this.require(id);
+    return this.exclusive(id, async () => {
+      this.setShouldRun(session, true);
+      if (session.service.workerState === 'stopped') await session.service.start();
+      return session;
+    });
+  }
+
+  /** Stops a session (idempotent): its worker closes it; it stays stopped across restarts. */
+  stop(id: string): Promise<ManagedSession> {
+    const session = this.require(id);
+    return this.exclusive(id, async () => {
+      this.setShouldRun(session, false);
+      await session.service.stop();
+      return session;
+    });
+  }
+
+  /**
+   * Deletes a session: it stops, its login is removed, and with `purge` its data (polls, votes,
+   * its folder) too; nothing of another session is touched. `default` cannot be deleted: the
+   * compat API serves it.
+   */
+  delete(id: string, { purge = false } = {}): Promise<void> {
+    const session = this.require(id);
+    if (id === DEFAULT_SESSION) {
+      throw errors.conflict('the session default cannot be deleted; log it out instead');
+    }
+    return this.exclusive(id, async () => {
+      await session.service.stop();
+      const dir = dataLayout.sessionDir(this.options.dataDir, id);
+      if (purge) rmSync(dir, { recursive: true, force: true });
+      else forgetLogin(dir);
+      this.options.registry.remove(id);
+      this.sessions.delete(id);
+      this.options.logger.info({ sessionId: id, purge }, 'session deleted');
+      this.emit('deleted', id);
+    });
+  }
+
+  /** Stops every session, then the workers. */
+  async close(timeoutMs: number): Promise<void> {
+    await Promise.all(this.list().map((s) => s.service.stop(timeoutMs)));
+    await this.options.pool.stop(1_000);
+  }
+
+  private add(record: SessionRecord): ManagedSession {
+    const { config, dataDir, pool, logger } = this.options;
+    const managed: ManagedSession = {
+      record,
+      service: new SessionService({
+        sessionId: record.id,
+        open: sessionOpenFor(config, dataDir, record),
+        placeOn: () => pool.leastLoaded(),
+        logger: logger.child({ component: 'session', sessionId: record.id }),
+      }),
+    };
+    this.sessions.set(record.id, managed);
+    return managed;
+  }
+
+  private setShouldRun(session: ManagedSession, shouldRun: boolean): void {
+    if (session.record.shouldRun === shouldRun) return;
+    const record = { ...session.record, shouldRun };
+    this.options.registry.put(record);
+    session.record = record;
+  }
+
+  /** Runs one change of a session after the ones before it. */
+  private exclusive<T>(id: string, change: () => Promise<T>): Promise<T> {
+    const run = (this.queues.get(id) ?? Promise.resolve()).then(change, change);
+    const settled = run.catch(() => {});
+    this.queues.set(id, settled);
+    void settled.then(() => {
+      if (this.queues.get(id) === settled) this.queues.delete(id);
+    });
+    return run;
+  }
+}

@@ -1,0 +1,66 @@
+import type { SessionOpen, WorkerEvent } from '@pollmasters/shared';
+import type { Logger } from 'pino';
+import { WhatsAppSession } from './session.js';
+import type { MakePollSocket } from './socket.js';
+import { useSqliteAuthState } from './store/authState.js';
+import { ChatStore } from './store/chatStore.js';
+import { Checkpointer } from './store/checkpointer.js';
+import { openDatabase } from './store/database.js';
+import { EarlyVoteStore } from './store/earlyVotes.js';
+import { dataLayout } from './store/layout.js';
+import { PollStore } from './store/pollStore.js';
+
+/** One session as its worker hosts it: its database, its WhatsApp session, its sandbox. */
+export interface HostedSession {
+  readonly session: WhatsAppSession;
+  readonly pollCount: number;
+  /** Disconnects, flushes pending writes and closes the database. */
+  close(): Promise<void>;
+}
+
+export interface HostDeps {
+  emit: (event: WorkerEvent) => void;
+  logger: Logger;
+  /** The worker's socket factory (Baileys, or the module it was told to load). */
+  makeSocket: () => Promise<MakePollSocket>;
+}
+
+/** Opens a session's database and starts its WhatsApp session. */
+export const openHostedSession = async (
+  open: SessionOpen,
+  deps: HostDeps,
+): Promise<HostedSession> => {
+  // In sandbox mode each session has a simulated network of its own: its own account and world.
+  const sandbox = open.sandbox
+    ? (await import('./sandbox/index.js')).createSandbox(open.sandbox)
+    : undefined;
+  const makeSocket = sandbox ? sandbox.makeWASocket : await deps.makeSocket();
+  const db = openDatabase(open.dataDir, dataLayout.databaseName);
+  const checkpointer = new Checkpointer(db, deps.logger);
+  const polls = new PollStore(db);
+  const session = new WhatsAppSession({
+    makeSocket,
+    auth: useSqliteAuthState(db),
+    polls,
+    chats: new ChatStore(db),
+    earlyVotes: new EarlyVoteStore(db),
+    tracking: open.tracking,
+    emit: deps.emit,
+    logger: deps.logger,
+  });
+  session.start();
+  return {
+    session,
+    get pollCount() {
+      return polls.size;
+    },
+    close: async () => {
+      session.close();
+      sandbox?.close();
+      // The checkpoint thread's connection closes first: then ours is the last, and closing it
+      // folds the WAL into the database file.
+      await checkpointer.close();
+      db.close();
+    },
+  };
+};
