@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { PhoneNumber, SessionStatus, WhatsAppUser } from './session.js';
 import { TrackPolls } from './tracking.js';
 
 /** A session's id: lower-case letters, digits, `_` and `-`; it names its folder on disk. */
@@ -24,3 +25,48 @@ export const SessionRecord = z.object({
   shouldRun: z.boolean(),
 });
 export type SessionRecord = z.infer<typeof SessionRecord>;
+
+/** Names the session a procedure acts on; without it, `default` (today's clients). */
+export const SessionInput = z.object({ sessionId: SessionId.default(DEFAULT_SESSION) });
+export type SessionInput = z.input<typeof SessionInput>;
+
+export const SessionIdInput = z.object({ id: SessionId });
+export type SessionIdInput = z.infer<typeof SessionIdInput>;
+
+export const CreateSessionInput = z.object({
+  id: SessionId,
+  settings: SessionSettings.default({}),
+  /** Start it at once (and whenever the server starts). */
+  start: z.boolean().default(false),
+});
+export type CreateSessionInput = z.input<typeof CreateSessionInput>;
+
+export const DeleteSessionInput = z.object({
+  id: SessionId,
+  /** Also remove its data (polls, votes, its folder); without it only its login goes. */
+  purge: z.boolean().default(false),
+});
+export type DeleteSessionInput = z.input<typeof DeleteSessionInput>;
+
+/** Log a session in: with a phone number, by pairing code; without, by the QR it shows. */
+export const SessionLoginInput = z.object({ id: SessionId, phoneNumber: PhoneNumber.optional() });
+export type SessionLoginInput = z.input<typeof SessionLoginInput>;
+
+export const SessionLoginResult = z.discriminatedUnion('method', [
+  /** The raw QR payload to show; null when logged in already or not offered yet. */
+  z.object({ method: z.literal('qr'), status: SessionStatus, qr: z.string().nullable() }),
+  z.object({ method: z.literal('pairingCode'), code: z.string() }),
+]);
+export type SessionLoginResult = z.infer<typeof SessionLoginResult>;
+
+/** Whether a session runs on a worker now. */
+export const SessionRunState = z.enum(['starting', 'running', 'restarting', 'stopped']);
+
+/** A session as the API describes it. */
+export const SessionInfo = SessionRecord.extend({
+  run: SessionRunState,
+  status: SessionStatus,
+  user: WhatsAppUser.nullable(),
+  polls: z.number().int().nonnegative(),
+});
+export type SessionInfo = z.infer<typeof SessionInfo>;

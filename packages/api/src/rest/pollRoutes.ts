@@ -1,17 +1,30 @@
-import { errors, parseInput, VotePollInput, VoteSelection } from '@pollmasters/shared';
+import {
+  DEFAULT_SESSION,
+  errors,
+  parseInput,
+  SessionId,
+  VotePollInput,
+  VoteSelection,
+} from '@pollmasters/shared';
 import { Router } from 'express';
+import { z } from 'zod';
 import type { SessionView } from '../session/sessionService.js';
+
+/** `?session=<id>`: the session a route acts on (`default` without it). */
+const SessionQuery = z.object({ session: SessionId.default(DEFAULT_SESSION) });
 
 /** What the poll routes need of a session. */
 export type RestPollSession = SessionView<'votePoll'>;
 
 /**
  * `POST /polls/:id/vote` with `{"options": [...]}`: the account's own vote on a tracked poll
- * (options by text or hash; an empty list withdraws). Answers `{vote, poll}` (`VotePollResult`).
+ * (options by text or hash; an empty list withdraws), in the session `?session=` names.
+ * Answers `{vote, poll}` (`VotePollResult`).
  */
-export const pollRoutes = (session: RestPollSession): Router => {
+export const pollRoutes = (sessionOf: (id: string) => RestPollSession): Router => {
   const router = Router();
   router.post('/polls/:id/vote', async (req, res) => {
+    const session = sessionOf(parseInput(SessionQuery, req.query).session);
     if (req.body === undefined) {
       throw errors.badInput('send a JSON body with Content-Type: application/json');
     }

@@ -2,6 +2,8 @@ import type { CreateExpressContextOptions } from '@trpc/server/adapters/express'
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import type { SessionControl } from '../session/sessionControl.js';
+import type { SessionManager } from '../session/sessionManager.js';
 import type { SessionView } from '../session/sessionService.js';
 import type { PollEventLog } from './eventLog.js';
 import type { PollSender } from './pollSender.js';
@@ -20,9 +22,18 @@ export type TrpcSession = SessionView<
   | 'requestPairingCode'
 >;
 
+/** The server's sessions, for `sessions.*` and for procedures that name a session. */
+export interface TrpcSessions {
+  control: SessionControl;
+  manager: SessionManager;
+}
+
 /** What every procedure can use; built once by `mountTrpc`. */
 export interface TrpcServices {
+  /** The session `default`. */
   session: TrpcSession;
+  /** Absent on a server that has the session `default` only. */
+  sessions?: TrpcSessions;
   config: Pick<Config, 'sendDelayMs'> & Partial<Pick<Config, 'subscriberMaxBufferedBytes'>>;
   logger: Logger;
   /** Poll events with resumable ids, for `polls.updates`. */

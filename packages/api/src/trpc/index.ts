@@ -7,6 +7,8 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import type { EdgeContext } from '../edge.js';
 import type { PollUpdate } from '../session/readModel.js';
+import { SessionControl } from '../session/sessionControl.js';
+import type { SessionManager } from '../session/sessionManager.js';
 import {
   createHttpContext,
   createWsContext,
@@ -47,6 +49,7 @@ export const isTrpcUpgrade = (req: IncomingMessage): boolean => {
 export const mountTrpc = (
   ctx: Pick<EdgeContext, 'app' | 'httpServer' | 'config' | 'logger' | 'auth'> & {
     session: TrpcSession;
+    sessions?: SessionManager;
   },
 ): (() => Promise<void>) & { clientCount(): number } => {
   const { app, httpServer, session, config } = ctx;
@@ -55,6 +58,9 @@ export const mountTrpc = (
   const sessionFeed = new SessionFeed(log.epoch, session.sessionState);
   const sender = new PollSender({ session, delayMs: config.sendDelayMs });
   const services: TrpcServices = { session, config, logger, log, sessionFeed, sender };
+  if (ctx.sessions) {
+    services.sessions = { control: new SessionControl(ctx.sessions), manager: ctx.sessions };
+  }
   const { auth } = ctx;
 
   const onPollSent = (poll: Poll) => {

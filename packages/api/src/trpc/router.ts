@@ -1,4 +1,5 @@
 import {
+  DEFAULT_SESSION,
   errors,
   PairingCodeInput,
   PollExportInput,
@@ -7,42 +8,50 @@ import {
   SendPollsInput,
   SendProgressInput,
   SessionEventsInput,
+  SessionInput,
   VotePollInput,
 } from '@pollmasters/shared';
 import { tracked } from '@trpc/server';
 import { buildPollExport } from '../export/pollExport.js';
-import type { Context } from './context.js';
+import type { Context, TrpcSession } from './context.js';
 import { toTRPCError } from './errors.js';
+import { holdSlot } from './holdSlot.js';
 import { procedure, router } from './init.js';
 import { pollUpdates } from './pollUpdates.js';
+import { sessionsRouter } from './sessionsRouter.js';
 
 /** Bytes that may wait on a subscriber's WebSocket before it is asked to resume later. */
 const defaultMaxBufferedBytes = 8 * 1024 * 1024;
 
 /**
- * Takes a subscription slot (./subscriptionSlots.ts: the WebSocket connection's own, or the
- * server's pool for HTTP streams) for a subscription's lifetime; returns its release.
+ * The session a procedure acts on: the one its input names, else `default` (so that clients
+ * from before sessions keep working). NOT_FOUND for an unknown one.
  */
-const holdSlot = (ctx: Context): (() => void) => {
-  try {
-    return ctx.subscriptionSlots.acquire();
-  } catch (err) {
-    throw toTRPCError(err);
-  }
+const sessionOf = (ctx: Context, sessionId: string = DEFAULT_SESSION): TrpcSession => {
+  if (ctx.sessions) return ctx.sessions.manager.require(sessionId).service;
+  if (sessionId !== DEFAULT_SESSION) throw errors.notFound(`session ${sessionId}`);
+  return ctx.session;
 };
+
+/** An input that may name its session (`sessionId`, default `default`); none (or null) is fine. */
+const inSession = SessionInput.nullish();
 
 const sessionRouter = router({
   /** Status, QR (while `qr_pending`) and user. */
-  status: procedure.query(({ ctx }) => ctx.session.sessionState),
+  status: procedure
+    .input(inSession)
+    .query(({ ctx, input }) => sessionOf(ctx, input?.sessionId).sessionState),
   /** Logs WhatsApp out; a fresh QR follows. */
-  logout: procedure.mutation(async ({ ctx }) => {
-    await ctx.session.logout();
+  logout: procedure.input(inSession).mutation(async ({ ctx, input }) => {
+    await sessionOf(ctx, input?.sessionId).logout();
     return { ok: true as const };
   }),
   /** A pairing code to type on the phone instead of scanning the QR. */
-  requestPairingCode: procedure.input(PairingCodeInput).mutation(async ({ ctx, input }) => ({
-    code: await ctx.session.requestPairingCode(input.phoneNumber),
-  })),
+  requestPairingCode: procedure
+    .input(PairingCodeInput.extend(SessionInput.partial().shape))
+    .mutation(async ({ ctx, input }) => ({
+      code: await sessionOf(ctx, input.sessionId).requestPairingCode(input.phoneNumber),
+    })),
   /** The session's state now, then every change (status, QR, user). */
   events: procedure.input(SessionEventsInput).subscription(async function* ({
     ctx,
@@ -92,15 +101,19 @@ const sessionRouter = router({
 
 const chatsRouter = router({
   /** Groups and direct chats of the account. */
-  list: procedure.query(({ ctx }) => ctx.session.listChats()),
+  list: procedure
+    .input(inSession)
+    .query(({ ctx, input }) => sessionOf(ctx, input?.sessionId).listChats()),
 });
 
 const pollsRouter = router({
   /** Every poll with its results, newest first. */
-  list: procedure.query(({ ctx }) => ctx.session.listPolls()),
+  list: procedure
+    .input(inSession)
+    .query(({ ctx, input }) => sessionOf(ctx, input?.sessionId).listPolls()),
   /** One poll with its results. */
-  get: procedure.input(PollIdInput).query(({ ctx, input }) => {
-    const poll = ctx.session.getPoll(input.id);
+  get: procedure.input(PollIdInput.extend(SessionInput.partial().shape)).query(({ ctx, input }) => {
+    const poll = sessionOf(ctx, input.sessionId).getPoll(input.id);
     if (!poll) throw errors.notFound(`poll ${input.id}`);
     return poll;
   }),
@@ -108,11 +121,13 @@ const pollsRouter = router({
    * One poll's results as a CSV or JSON file (`{filename, contentType, body}`): the same
    * bytes as `GET /polls/:id/export.csv` / `.json`.
    */
-  export: procedure.input(PollExportInput).query(({ ctx, input }) => {
-    const poll = ctx.session.getPoll(input.id);
-    if (!poll) throw errors.notFound(`poll ${input.id}`);
-    return buildPollExport(poll, input.format);
-  }),
+  export: procedure
+    .input(PollExportInput.extend(SessionInput.partial().shape))
+    .query(({ ctx, input }) => {
+      const poll = sessionOf(ctx, input.sessionId).getPoll(input.id);
+      if (!poll) throw errors.notFound(`poll ${input.id}`);
+      return buildPollExport(poll, input.format);
+    }),
   /**
    * Sends a poll to one chat or many, paced by the server (`sendDelayMs` between sends).
    * Resolves when every chat was tried, with a result per chat; follow it meanwhile with
@@ -126,7 +141,9 @@ const pollsRouter = router({
    * BAD_REQUEST (an option not in the poll, given twice, or more than `selectableCount`
    * allows) and NOT_FOUND (no such poll) send nothing.
    */
-  vote: procedure.input(VotePollInput).mutation(({ ctx, input }) => ctx.session.votePoll(input)),
+  vote: procedure
+    .input(VotePollInput.extend(SessionInput.partial().shape))
+    .mutation(({ ctx, input: { sessionId, ...vote } }) => sessionOf(ctx, sessionId).votePoll(vote)),
   /** The progress of a send by its `sendId` (subscribe before or after starting it). */
   sendProgress: procedure.input(SendProgressInput).subscription(async function* ({
     ctx,
@@ -177,6 +194,7 @@ const pollsRouter = router({
 });
 
 export const appRouter = router({
+  sessions: sessionsRouter,
   session: sessionRouter,
   chats: chatsRouter,
   polls: pollsRouter,

@@ -1,0 +1,52 @@
+import { ErrorCode, type Logger, PollMastersError } from '@pollmasters/shared';
+import { Router } from 'express';
+import type { SessionControl } from '../session/sessionControl.js';
+import { sendApiFailure } from './errors.js';
+
+/** The one flag of `DELETE /sessions/:id`, as a query string carries it. */
+const purgeOf = (value: unknown): boolean => {
+  if (value === undefined || value === 'false') return false;
+  if (value === 'true' || value === '') return true;
+  throw new PollMastersError(ErrorCode.BAD_INPUT, 'purge: true or false');
+};
+
+/**
+ * The sessions (accounts) over JSON HTTP, as tRPC's `sessions.*`:
+ * `GET /sessions`, `POST /sessions` `{id, settings?, start?}`, `GET /sessions/:id`,
+ * `POST /sessions/:id/start|stop|logout`, `POST /sessions/:id/login` `{phoneNumber?}`,
+ * `DELETE /sessions/:id?purge=true`. Over `POLLMASTERS_MAX_SESSIONS`, a create is 429.
+ */
+export const sessionRoutes = (control: SessionControl, logger: Logger): Router => {
+  const router = Router();
+  router.get('/sessions', (_req, res) => {
+    res.json({ sessions: control.list() });
+  });
+  router.post('/sessions', async (req, res) => {
+    try {
+      res.status(201).json(await control.create(req.body ?? {}));
+    } catch (err) {
+      // 413, LIMIT_EXCEEDED's usual status, would say the body was too large.
+      if (!(err instanceof PollMastersError && err.code === ErrorCode.LIMIT_EXCEEDED)) throw err;
+      sendApiFailure(res, logger, err, 429);
+    }
+  });
+  router.get('/sessions/:id', (req, res) => {
+    res.json(control.get(req.params.id));
+  });
+  router.post('/sessions/:id/start', async (req, res) => {
+    res.json(await control.start(req.params.id));
+  });
+  router.post('/sessions/:id/stop', async (req, res) => {
+    res.json(await control.stop(req.params.id));
+  });
+  router.post('/sessions/:id/logout', async (req, res) => {
+    res.json(await control.logout(req.params.id));
+  });
+  router.post('/sessions/:id/login', async (req, res) => {
+    res.json(await control.login({ ...(req.body ?? {}), id: req.params.id }));
+  });
+  router.delete('/sessions/:id', async (req, res) => {
+    res.json(await control.delete({ id: req.params.id, purge: purgeOf(req.query.purge) }));
+  });
+  return router;
+};

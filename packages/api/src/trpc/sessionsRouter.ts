@@ -1,0 +1,101 @@
+import {
+  CreateSessionInput,
+  DeleteSessionInput,
+  errors,
+  SessionEventsInput,
+  SessionIdInput,
+  type SessionInfo,
+  SessionLoginInput,
+} from '@pollmasters/shared';
+import { tracked } from '@trpc/server';
+import { describeSession } from '../session/sessionControl.js';
+import type { SessionService } from '../session/sessionService.js';
+import type { Context, TrpcSessions } from './context.js';
+import { toTRPCError } from './errors.js';
+import { EventQueue } from './eventQueue.js';
+import { holdSlot } from './holdSlot.js';
+import { procedure, router } from './init.js';
+
+const sessionsOf = (ctx: Context): TrpcSessions => {
+  if (!ctx.sessions) throw errors.notFound('sessions on this server');
+  return ctx.sessions;
+};
+
+/** A change of the server's sessions: one created, changed (state) or deleted. */
+type SessionsEvent = { type: 'session'; session: SessionInfo } | { type: 'deleted'; id: string };
+
+/**
+ * The sessions (accounts) of the server: create, start, log in, stop, log out, delete; and
+ * their changes as a subscription.
+ */
+export const sessionsRouter = router({
+  list: procedure.query(({ ctx }) => sessionsOf(ctx).control.list()),
+  get: procedure
+    .input(SessionIdInput)
+    .query(({ ctx, input }) => sessionsOf(ctx).control.get(input.id)),
+  create: procedure
+    .input(CreateSessionInput)
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.create(input)),
+  start: procedure
+    .input(SessionIdInput)
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.start(input.id)),
+  stop: procedure
+    .input(SessionIdInput)
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.stop(input.id)),
+  logout: procedure
+    .input(SessionIdInput)
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.logout(input.id)),
+  /** With `phoneNumber`, a pairing code; else the QR to scan (follow `events` for new ones). */
+  login: procedure
+    .input(SessionLoginInput)
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.login(input)),
+  delete: procedure
+    .input(DeleteSessionInput)
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.delete(input)),
+  /**
+   * Every session as it is now, then each change (created, state, deleted), with tracked ids.
+   * A client that reconnects gets the whole list again: it is small, and always current.
+   */
+  events: procedure.input(SessionEventsInput).subscription(async function* ({ ctx, signal }) {
+    const { manager } = sessionsOf(ctx);
+    const release = holdSlot(ctx);
+    // Bounded: a subscriber that falls this far behind is ended (it resubscribes for the list).
+    const queue = new EventQueue<SessionsEvent>(10_000, signal);
+    const changed = (id: string) => {
+      const managed = manager.get(id);
+      if (managed) queue.push({ type: 'session', session: describeSession(managed) });
+    };
+    const watched = new Map<SessionService, () => void>();
+    const watch = (service: SessionService) => {
+      const onState = () => changed(service.sessionId);
+      service.on('state', onState);
+      watched.set(service, () => service.off('state', onState));
+    };
+    for (const s of manager.list()) {
+      watch(s.service);
+      changed(s.record.id);
+    }
+    const onCreated = (service: SessionService) => {
+      watch(service);
+      changed(service.sessionId);
+    };
+    const onDeleted = (id: string) => queue.push({ type: 'deleted', id });
+    manager.on('created', onCreated);
+    manager.on('deleted', onDeleted);
+    const epoch = Date.now().toString(36);
+    let seq = 0;
+    try {
+      for await (const event of queue) {
+        seq += 1;
+        yield tracked(`${epoch}-${seq}`, event);
+      }
+    } catch (err) {
+      throw toTRPCError(err);
+    } finally {
+      manager.off('created', onCreated);
+      manager.off('deleted', onDeleted);
+      for (const stop of watched.values()) stop();
+      release();
+    }
+  }),
+});
