@@ -53,6 +53,33 @@ describe('sessions over tRPC', () => {
       client.polls.get.query({ id: poll.results[0]!.pollId!, sessionId: 'shop' }),
     ).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
 
+    // Sends, poll updates and session events of a named session are that session's.
+    const shopUpdates: Array<{ type: string }> = [];
+    const updates = client.polls.updates.subscribe(
+      { sessionId: 'shop', snapshot: false },
+      { onData: (e) => shopUpdates.push(e.data) },
+    );
+    const shopStates: Array<{ state: { status: string } }> = [];
+    const states = client.session.events.subscribe(
+      { sessionId: 'shop' },
+      { onData: (e) => shopStates.push(e.data) },
+    );
+    const inShop = await client.polls.send.mutate({
+      sessionId: 'shop',
+      chatIds: [shopChats[0]!.id],
+      question: 'Shop only?',
+      options: ['Yes', 'No'],
+    });
+    expect(inShop.sent).toBe(1);
+    expect((await client.polls.list.query({ sessionId: 'shop' })).map((p) => p.question)).toEqual([
+      'Shop only?',
+    ]);
+    expect((await client.polls.list.query()).map((p) => p.question)).toEqual(['Default only?']);
+    await expect.poll(() => shopUpdates.some((e) => e.type === 'pollSent')).toBe(true);
+    await expect.poll(() => shopStates[0]?.state.status).toBe('ready');
+    updates.unsubscribe();
+    states.unsubscribe();
+
     const before = registryOf(running);
     await expect(client.sessions.create.mutate({ id: 'shop' })).rejects.toMatchObject({
       data: { code: 'CONFLICT' },

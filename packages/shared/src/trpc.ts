@@ -11,9 +11,13 @@ import {
   VoteChange,
 } from './poll.js';
 import { PhoneNumber, SessionState } from './session.js';
+import { SessionId } from './sessions.js';
 
 // The tRPC API's own messages. Inputs reuse the poll and session schemas; every type
 // here is inferred by the server's router and reaches the client through `AppRouter`.
+
+/** The session a procedure acts on; `default` when absent (clients from before sessions). */
+const inSession = { sessionId: SessionId.optional() };
 
 /** A tracked event id the client sends back to resume a subscription. */
 export const LastEventId = z.string().max(128).nullish();
@@ -36,6 +40,7 @@ export const SendPollsInput = selectableWithinOptions(
       .refine((ids) => new Set(ids).size === ids.length, 'chatIds must be unique'),
     /** Set it to follow the send through `polls.sendProgress`; the server picks one otherwise. */
     sendId: SendId.optional(),
+    ...inSession,
   }),
 );
 export type SendPollsInput = z.infer<typeof SendPollsInput>;
@@ -78,7 +83,11 @@ export const SendProgressEvent = z.discriminatedUnion('type', [
 ]);
 export type SendProgressEvent = z.infer<typeof SendProgressEvent>;
 
-export const SendProgressInput = z.object({ sendId: SendId, lastEventId: LastEventId });
+export const SendProgressInput = z.object({
+  sendId: SendId,
+  lastEventId: LastEventId,
+  ...inSession,
+});
 export type SendProgressInput = z.infer<typeof SendProgressInput>;
 
 export const PollIdInput = z.object({ id: PollId });
@@ -131,6 +140,7 @@ export const PollUpdatesInput = z
     lastEventId: LastEventId,
     /** Without `lastEventId`: start with a `pollState` per poll (default) or only with `synced`. */
     snapshot: z.boolean().default(true),
+    ...inSession,
   })
   .default({ snapshot: true });
 export type PollUpdatesInput = z.input<typeof PollUpdatesInput>;
@@ -139,5 +149,9 @@ export type PollUpdatesInput = z.input<typeof PollUpdatesInput>;
 export const SessionEvent = z.object({ type: z.literal('state'), state: SessionState });
 export type SessionEvent = z.infer<typeof SessionEvent>;
 
-export const SessionEventsInput = z.object({ lastEventId: LastEventId }).default({});
+export const SessionEventsInput = z.object({ lastEventId: LastEventId, ...inSession }).default({});
 export type SessionEventsInput = z.input<typeof SessionEventsInput>;
+
+/** `sessions.events`: every session, then each change (a reconnect gets the list again). */
+export const SessionsEventsInput = z.object({ lastEventId: LastEventId }).default({});
+export type SessionsEventsInput = z.input<typeof SessionsEventsInput>;

@@ -26,6 +26,19 @@ export type TrpcSession = SessionView<
 export interface TrpcSessions {
   control: SessionControl;
   manager: SessionManager;
+  /** A session's event log, state feed and sender. @throws NOT_FOUND, BAD_INPUT (its id) */
+  streamsOf(id: string): SessionTrpcState;
+}
+
+/** What tRPC keeps of one session (./sessionStreams.ts). */
+export interface SessionTrpcState {
+  session: TrpcSession;
+  /** Poll events with resumable ids, for `polls.updates`. */
+  log: PollEventLog;
+  /** Session states with resumable ids, for `session.events`. */
+  sessionFeed: SessionFeed;
+  /** Paced multi-chat sends and their progress. */
+  sender: PollSender;
 }
 
 /** What every procedure can use; built once by `mountTrpc`. */

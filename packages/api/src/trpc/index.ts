@@ -1,25 +1,23 @@
 import type { IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { Limits, type Poll, type SessionState } from '@pollmasters/shared';
+import { DEFAULT_SESSION, errors, Limits } from '@pollmasters/shared';
 import type { TRPCError } from '@trpc/server';
 import { createExpressMiddleware } from '@trpc/server/adapters/express';
 import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import type { EdgeContext } from '../edge.js';
-import type { PollUpdate } from '../session/readModel.js';
 import { SessionControl } from '../session/sessionControl.js';
 import type { SessionManager } from '../session/sessionManager.js';
+import type { SessionService } from '../session/sessionService.js';
 import {
   createHttpContext,
   createWsContext,
   type TrpcServices,
   type TrpcSession,
 } from './context.js';
-import { PollEventLog } from './eventLog.js';
 import { trpcHttpGuard } from './httpGuard.js';
-import { PollSender } from './pollSender.js';
 import { appRouter } from './router.js';
-import { SessionFeed } from './sessionFeed.js';
+import { openSessionStreams, type SessionStreams } from './sessionStreams.js';
 import { gateWebSocket, isClientProtocolError, logClientError } from './wsGate.js';
 import { wsKeepAlive } from './wsRefusal.js';
 
@@ -54,25 +52,37 @@ export const mountTrpc = (
 ): (() => Promise<void>) & { clientCount(): number } => {
   const { app, httpServer, session, config } = ctx;
   const logger = ctx.logger.child({ component: 'trpc' });
-  const log = new PollEventLog();
-  const sessionFeed = new SessionFeed(log.epoch, session.sessionState);
-  const sender = new PollSender({ session, delayMs: config.sendDelayMs });
+  // The session `default`'s streams, and every other session's, kept while it exists.
+  const main = openSessionStreams(session, config.sendDelayMs);
+  const { log, sessionFeed, sender } = main;
   const services: TrpcServices = { session, config, logger, log, sessionFeed, sender };
-  if (ctx.sessions) {
-    services.sessions = { control: new SessionControl(ctx.sessions), manager: ctx.sessions };
+  const others = new Map<string, SessionStreams>();
+  const manager = ctx.sessions;
+  const onCreated = (created: SessionService) => {
+    if (created.sessionId === DEFAULT_SESSION) return;
+    others.set(created.sessionId, openSessionStreams(created, config.sendDelayMs));
+  };
+  const onDeleted = (id: string) => {
+    others.get(id)?.close();
+    others.delete(id);
+  };
+  if (manager) {
+    for (const { service } of manager.list()) onCreated(service);
+    manager.on('created', onCreated);
+    manager.on('deleted', onDeleted);
+    services.sessions = {
+      control: new SessionControl(manager),
+      manager,
+      streamsOf: (id) => {
+        const { record } = manager.require(id);
+        if (record.id === DEFAULT_SESSION) return main;
+        const streams = others.get(record.id);
+        if (!streams) throw errors.notFound(`session ${id}`);
+        return streams;
+      },
+    };
   }
   const { auth } = ctx;
-
-  const onPollSent = (poll: Poll) => {
-    log.pollSent(poll);
-  };
-  const onPollsUpdated = (updates: readonly PollUpdate[]) => {
-    log.pollsUpdated(updates);
-  };
-  const onState = (state: SessionState) => sessionFeed.update(state);
-  session.on('pollSent', onPollSent);
-  session.on('pollsUpdated', onPollsUpdated);
-  session.on('state', onState);
 
   const onError = ({ error, path }: { error: TRPCError; path: string | undefined }) => {
     if (isClientProtocolError(error.cause)) {
@@ -119,11 +129,11 @@ export const mountTrpc = (
   const close = () => {
     closing ??= (async () => {
       // First: a send to many chats stops after the chat it is at and is answered.
-      sender.close();
+      main.close();
+      manager?.off('created', onCreated);
+      manager?.off('deleted', onDeleted);
+      for (const streams of others.values()) streams.close();
       httpServer.off('upgrade', onUpgrade);
-      session.off('pollSent', onPollSent);
-      session.off('pollsUpdated', onPollsUpdated);
-      session.off('state', onState);
       // Clients reconnect (and resume by lastEventId) once a server is back.
       handler.broadcastReconnectNotification();
       const closed = new Promise<void>((resolve) => wss.close(() => resolve()));

@@ -24,14 +24,18 @@ import { sessionsRouter } from './sessionsRouter.js';
 const defaultMaxBufferedBytes = 8 * 1024 * 1024;
 
 /**
- * The session a procedure acts on: the one its input names, else `default` (so that clients
- * from before sessions keep working). NOT_FOUND for an unknown one.
+ * What a procedure acts on: the session its input names, else `default` (so that clients
+ * from before sessions keep working), with its event log, state feed and sender.
+ * NOT_FOUND for an unknown session.
  */
-const sessionOf = (ctx: Context, sessionId: string = DEFAULT_SESSION): TrpcSession => {
-  if (ctx.sessions) return ctx.sessions.manager.require(sessionId).service;
+const streamsOf = (ctx: Context, sessionId: string = DEFAULT_SESSION) => {
+  if (ctx.sessions) return ctx.sessions.streamsOf(sessionId);
   if (sessionId !== DEFAULT_SESSION) throw errors.notFound(`session ${sessionId}`);
-  return ctx.session;
+  return ctx;
 };
+
+const sessionOf = (ctx: Context, sessionId?: string): TrpcSession =>
+  streamsOf(ctx, sessionId).session;
 
 /** An input that may name its session (`sessionId`, default `default`); none (or null) is fine. */
 const inSession = SessionInput.nullish();
@@ -58,8 +62,8 @@ const sessionRouter = router({
     input,
     signal,
   }) {
+    const feed = streamsOf(ctx, input.sessionId).sessionFeed;
     const release = holdSlot(ctx);
-    const feed = ctx.sessionFeed;
     const changes: { id: string; event: (typeof feed.latest)['event'] }[] = [];
     let wake: (() => void) | null = null;
     const onChange = (change: (typeof changes)[number]) => {
@@ -133,7 +137,11 @@ const pollsRouter = router({
    * Resolves when every chat was tried, with a result per chat; follow it meanwhile with
    * `polls.sendProgress`.
    */
-  send: procedure.input(SendPollsInput).mutation(({ ctx, input }) => ctx.sender.send(input)),
+  send: procedure
+    .input(SendPollsInput)
+    .mutation(({ ctx, input: { sessionId, ...send } }) =>
+      streamsOf(ctx, sessionId).sender.send(send),
+    ),
   /**
    * Casts the account's own vote on a tracked poll: `options` name the chosen options by text
    * or hash (mixed), an empty list withdraws the vote. Sent encrypted as a poll update and
@@ -150,9 +158,10 @@ const pollsRouter = router({
     input,
     signal,
   }) {
+    const { sender } = streamsOf(ctx, input.sessionId);
     const release = holdSlot(ctx);
     try {
-      for await (const p of ctx.sender.progress(input.sendId, input.lastEventId, signal)) {
+      for await (const p of sender.progress(input.sendId, input.lastEventId, signal)) {
         yield tracked(p.id, p.event);
       }
     } catch (err) {
@@ -167,11 +176,12 @@ const pollsRouter = router({
    */
   updates: procedure.input(PollUpdatesInput).subscription(async function* ({ ctx, input, signal }) {
     const bufferedAmount = ctx.bufferedAmount;
+    const streams = streamsOf(ctx, input.sessionId);
     const release = holdSlot(ctx);
     try {
       for await (const { id, event } of pollUpdates({
-        log: ctx.log,
-        polls: ctx.session,
+        log: streams.log,
+        polls: streams.session,
         pollId: input.pollId,
         lastEventId: input.lastEventId,
         snapshot: input.snapshot,

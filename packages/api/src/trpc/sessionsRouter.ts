@@ -2,10 +2,10 @@ import {
   CreateSessionInput,
   DeleteSessionInput,
   errors,
-  SessionEventsInput,
   SessionIdInput,
   type SessionInfo,
   SessionLoginInput,
+  SessionsEventsInput,
 } from '@pollmasters/shared';
 import { tracked } from '@trpc/server';
 import { describeSession } from '../session/sessionControl.js';
@@ -56,7 +56,7 @@ export const sessionsRouter = router({
    * Every session as it is now, then each change (created, state, deleted), with tracked ids.
    * A client that reconnects gets the whole list again: it is small, and always current.
    */
-  events: procedure.input(SessionEventsInput).subscription(async function* ({ ctx, signal }) {
+  events: procedure.input(SessionsEventsInput).subscription(async function* ({ ctx, signal }) {
     const { manager } = sessionsOf(ctx);
     const release = holdSlot(ctx);
     // Bounded: a subscriber that falls this far behind is ended (it resubscribes for the list).
