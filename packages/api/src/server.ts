@@ -16,6 +16,13 @@ import { mountRestApi } from './rest/index.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
 import { SessionService } from './session/sessionService.js';
 import { isTrpcPath, isTrpcUpgrade, mountTrpc } from './trpc/index.js';
+import { type UpgradeTarget, upgradeTarget } from './upgradeTarget.js';
+
+/**
+ * Socket.IO's upgrades: it takes every upgrade whose target starts so (engine.io compares the
+ * raw prefix), whatever this server decides.
+ */
+const isSocketIoUpgrade = ({ path }: UpgradeTarget): boolean => path.startsWith('/socket.io/');
 
 export interface RunningServer {
   session: SessionService;
@@ -55,14 +62,17 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   // No `cors` option: browsers get no CORS grant at all, let alone `*`.
   const io = new SocketIOServer(httpServer, { destroyUpgrade: false, serveClient: false });
   io.use(auth.socket());
-  // Registered first: a refused upgrade ends here, before Socket.IO sees it. tRPC's are let
-  // through: its clients end a call only on an error for it (./trpc/wsGate.ts refuses each).
+  // Registered first: an upgrade that is not a path, or is refused, ends here, before Socket.IO
+  // sees it. tRPC's are let through: its clients end a call only on an error for it
+  // (./trpc/wsGate.ts refuses each).
   httpServer.prependListener('upgrade', (req, socket) => {
-    if (isTrpcUpgrade(req)) return;
-    const keyFollows = new URL(req.url ?? '/', 'http://localhost').pathname.startsWith(
-      '/socket.io/',
-    );
-    if (!auth.upgrade(req, keyFollows)) refuseUpgrade(socket);
+    const target = upgradeTarget(req);
+    if (!target) {
+      socket.destroy();
+      return;
+    }
+    if (isTrpcUpgrade(target)) return;
+    if (!auth.upgrade(req, isSocketIoUpgrade(target))) refuseUpgrade(socket);
   });
   const ctx: EdgeContext = { app, httpServer, io, session, config, logger, auth };
   const closeTrpc = mountTrpc(ctx);
@@ -74,7 +84,8 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   httpServer.on('upgrade', (req, socket) => {
     // Neither Socket.IO's nor tRPC's: nobody else will answer it.
     if (!socket.writable) return;
-    if (!(req.url ?? '').startsWith('/socket.io/') && !isTrpcUpgrade(req)) socket.destroy();
+    const target = upgradeTarget(req);
+    if (!target || (!isSocketIoUpgrade(target) && !isTrpcUpgrade(target))) socket.destroy();
   });
 
   await session.start();

@@ -7,6 +7,7 @@ import { applyWSSHandler } from '@trpc/server/adapters/ws';
 import { WebSocketServer } from 'ws';
 import type { EdgeContext } from '../edge.js';
 import type { PollUpdate } from '../session/readModel.js';
+import { type UpgradeTarget, upgradeTarget } from '../upgradeTarget.js';
 import {
   createHttpContext,
   createWsContext,
@@ -31,10 +32,8 @@ export const isTrpcPath = (path: string): boolean =>
   path === trpcPath || path.startsWith(`${trpcPath}/`);
 
 /** WebSocket upgrades for tRPC: to `/trpc` itself, any query string aside. */
-export const isTrpcUpgrade = (req: IncomingMessage): boolean => {
-  const path = (req.url ?? '').split('?')[0];
-  return path === trpcPath || path === `${trpcPath}/`;
-};
+export const isTrpcUpgrade = ({ path }: UpgradeTarget): boolean =>
+  path === trpcPath || path === `${trpcPath}/`;
 
 /**
  * Mounts tRPC on the server: batched HTTP under `/trpc` and a `ws` server (no server of its
@@ -101,10 +100,11 @@ export const mountTrpc = (
   });
   const gate = gateWebSocket(auth, logger);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!isTrpcUpgrade(req) || !socket.writable) return;
+    const target = upgradeTarget(req);
+    if (!target || !isTrpcUpgrade(target) || !socket.writable) return;
     // tRPC serves a connection from its `connection` event, once the gate admits it.
     wss.handleUpgrade(req, socket, head, (ws) =>
-      gate(ws, req, () => wss.emit('connection', ws, req)),
+      gate(ws, req, target, () => wss.emit('connection', ws, req)),
     );
   };
   httpServer.on('upgrade', onUpgrade);

@@ -2,12 +2,13 @@ import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
 import type { RawData, WebSocket } from 'ws';
 import { type ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
+import type { UpgradeTarget } from '../upgradeTarget.js';
 import { toTRPCError } from './errors.js';
 import { refuseCalls, wsKeepAlive } from './wsRefusal.js';
 
 /** tRPC's client sends its `connectionParams` as the first message when its URL says so. */
-const paramsFollow = (req: IncomingMessage): boolean =>
-  new URL(req.url ?? '/', 'http://localhost').searchParams.get('connectionParams') === '1';
+const paramsFollow = ({ searchParams }: UpgradeTarget): boolean =>
+  searchParams.get('connectionParams') === '1';
 
 /** `connectionParams.apiKey` of tRPC's connectionParams message, if it has one. */
 const apiKeyOfParams = (data: RawData): string | undefined => {
@@ -39,7 +40,7 @@ export const logClientError = (logger: Logger, err: unknown): void =>
  */
 export const gateWebSocket =
   (auth: ApiKeyAuth, logger: Logger) =>
-  (ws: WebSocket, req: IncomingMessage, admit: () => void): void => {
+  (ws: WebSocket, req: IncomingMessage, target: UpgradeTarget, admit: () => void): void => {
     if (!auth.required) {
       admit();
       return;
@@ -61,7 +62,7 @@ export const gateWebSocket =
       return false;
     };
     const headerKey = keyOfHeaders(req.headers);
-    if (!paramsFollow(req)) {
+    if (!paramsFollow(target)) {
       decide(headerKey);
       return;
     }
