@@ -19,8 +19,8 @@ import { trpcHttpGuard } from './httpGuard.js';
 import { PollSender } from './pollSender.js';
 import { appRouter } from './router.js';
 import { SessionFeed } from './sessionFeed.js';
-import { gateWebSocket, isClientProtocolError, logClientError } from './wsGate.js';
-import { wsKeepAlive } from './wsRefusal.js';
+import { gateWebSocket } from './wsGate.js';
+import { isClientProtocolError, logClientError, wsKeepAlive } from './wsSettings.js';
 
 export type { AppRouter } from './router.js';
 

@@ -4,7 +4,8 @@ import type { RawData, WebSocket } from 'ws';
 import { type ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
 import type { UpgradeTarget } from '../upgradeTarget.js';
 import { toTRPCError } from './errors.js';
-import { refuseCalls, wsKeepAlive } from './wsRefusal.js';
+import { refuseCalls } from './wsRefusal.js';
+import { logClientError, wsKeepAlive } from './wsSettings.js';
 
 /** tRPC's client sends its `connectionParams` as the first message when its URL says so. */
 const paramsFollow = ({ searchParams }: UpgradeTarget): boolean =>
@@ -20,17 +21,6 @@ const apiKeyOfParams = (data: RawData): string | undefined => {
     return undefined;
   }
 };
-
-/**
- * A client's breach of the WebSocket protocol, e.g. a message over `maxPayload`: `ws` closes
- * that connection (1009 for the size) and reports it as an `error` of the socket.
- */
-export const isClientProtocolError = (err: unknown): boolean =>
-  err instanceof Error && /^WS_ERR_/.test(String((err as { code?: unknown }).code));
-
-/** The client's fault, not the server's: below error level. */
-export const logClientError = (logger: Logger, err: unknown): void =>
-  logger.debug({ err }, 'tRPC WebSocket closed: client error');
 
 /**
  * The API key check of tRPC's WebSockets (../auth.ts), made once per connection: the key in

@@ -2,9 +2,7 @@ import type { TRPCError } from '@trpc/server';
 import { handleKeepAlive } from '@trpc/server/adapters/ws';
 import type { RawData, WebSocket } from 'ws';
 import { encodeResponse, errorShape } from './errorResponse.js';
-
-/** How often tRPC's WebSockets are pinged, and how long a pong may take. */
-export const wsKeepAlive = { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 } as const;
+import { wsKeepAlive } from './wsSettings.js';
 
 const isRecord = (value: unknown): value is Record<string, unknown> =>
   typeof value === 'object' && value !== null;

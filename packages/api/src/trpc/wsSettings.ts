@@ -1,0 +1,20 @@
+import type { Logger } from 'pino';
+
+/**
+ * What every tRPC WebSocket shares, admitted or refused (./index.ts, ./wsGate.ts,
+ * ./wsRefusal.ts): its settings, and how a client's breach of the protocol is told apart.
+ */
+
+/** How often admitted tRPC WebSockets are pinged, and how long a pong may take. */
+export const wsKeepAlive = { enabled: true, pingMs: 30_000, pongWaitMs: 5_000 } as const;
+
+/**
+ * A client's breach of the WebSocket protocol, e.g. a message over `maxPayload`: `ws` closes
+ * that connection (1009 for the size) and reports it as an `error` of the socket.
+ */
+export const isClientProtocolError = (err: unknown): boolean =>
+  err instanceof Error && /^WS_ERR_/.test(String((err as { code?: unknown }).code));
+
+/** The client's fault, not the server's: below error level. */
+export const logClientError = (logger: Logger, err: unknown): void =>
+  logger.debug({ err }, 'tRPC WebSocket closed: client error');
