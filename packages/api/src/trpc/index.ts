@@ -19,7 +19,7 @@ import { trpcHttpGuard } from './httpGuard.js';
 import { PollSender } from './pollSender.js';
 import { appRouter } from './router.js';
 import { SessionFeed } from './sessionFeed.js';
-import { gateWebSocket } from './wsGate.js';
+import { WsGate } from './wsGate.js';
 import { isClientProtocolError, logClientError, wsKeepAlive } from './wsSettings.js';
 
 export type { AppRouter } from './router.js';
@@ -98,13 +98,13 @@ export const mountTrpc = (
     onError,
     keepAlive: wsKeepAlive,
   });
-  const gate = gateWebSocket(auth, logger);
+  const gate = new WsGate(auth, logger);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = upgradeTarget(req);
     if (!target || !isTrpcUpgrade(target) || !socket.writable) return;
     // tRPC serves a connection from its `connection` event, once the gate admits it.
     wss.handleUpgrade(req, socket, head, (ws) =>
-      gate(ws, req, target, () => wss.emit('connection', ws, req)),
+      gate.take(ws, req, target, () => wss.emit('connection', ws, req)),
     );
   };
   httpServer.on('upgrade', onUpgrade);
@@ -130,6 +130,6 @@ export const mountTrpc = (
     })();
     return closing;
   };
-  /** Open tRPC WebSocket connections, for the metrics and `/healthz`. */
-  return Object.assign(close, { clientCount: () => wss.clients.size });
+  /** Open tRPC WebSocket connections of callers admitted to tRPC, for the metrics and `/healthz`. */
+  return Object.assign(close, { clientCount: () => gate.admitted });
 };

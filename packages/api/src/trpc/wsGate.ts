@@ -4,8 +4,9 @@ import type { RawData, WebSocket } from 'ws';
 import { type ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
 import type { UpgradeTarget } from '../upgradeTarget.js';
 import { toTRPCError } from './errors.js';
+import { HeldSockets } from './heldSockets.js';
 import { refuseCalls } from './wsRefusal.js';
-import { logClientError, wsKeepAlive } from './wsSettings.js';
+import { logClientError, refusedSocketLimits, wsKeepAlive } from './wsSettings.js';
 
 /** tRPC's client sends its `connectionParams` as the first message when its URL says so. */
 const paramsFollow = ({ searchParams }: UpgradeTarget): boolean =>
@@ -25,27 +26,60 @@ const apiKeyOfParams = (data: RawData): string | undefined => {
 /**
  * The API key check of tRPC's WebSockets (../auth.ts), made once per connection: the key in
  * `connectionParams.apiKey` (the first message, when the URL has `connectionParams=1`) or in
- * the upgrade's headers. A caller with it is `admit`ted to tRPC; any other gets UNAUTHORIZED
- * for each of its calls (./wsRefusal.ts), and nothing of the router.
+ * the upgrade's headers. A caller with it is admitted to tRPC; any other gets UNAUTHORIZED
+ * for each of its calls (./wsRefusal.ts), and nothing of the router. Sockets without the key,
+ * refused or still to show it, are held within limits (./heldSockets.ts) and are not clients:
+ * only admitted ones count (`admitted`, for `/healthz` and the metrics).
  */
-export const gateWebSocket =
-  (auth: ApiKeyAuth, logger: Logger) =>
-  (ws: WebSocket, req: IncomingMessage, target: UpgradeTarget, admit: () => void): void => {
-    if (!auth.required) {
+export class WsGate {
+  private readonly held: HeldSockets;
+  private admittedCount = 0;
+
+  constructor(
+    private readonly auth: ApiKeyAuth,
+    private readonly logger: Logger,
+  ) {
+    this.held = new HeldSockets(refusedSocketLimits, (address) =>
+      logger.debug(
+        { remoteAddress: address },
+        'tRPC WebSocket without the key closed: too many held',
+      ),
+    );
+  }
+
+  /** Open WebSockets admitted to tRPC. */
+  get admitted(): number {
+    return this.admittedCount;
+  }
+
+  /** Takes a new tRPC WebSocket: `admit` hands it to tRPC once its caller shows the key. */
+  take(ws: WebSocket, req: IncomingMessage, target: UpgradeTarget, admit: () => void): void {
+    const onAdmit = () => {
+      this.admittedCount += 1;
+      ws.once('close', () => {
+        this.admittedCount -= 1;
+      });
       admit();
+    };
+    if (!this.auth.required) {
+      onAdmit();
       return;
     }
+    const address = req.socket.remoteAddress ?? '';
+    this.held.hold(ws, address);
     // Until tRPC or the refusal has the socket: an `error` without a listener would throw.
-    const onError = (err: Error) => logClientError(logger, err);
+    const onError = (err: Error) => logClientError(this.logger, err);
     ws.on('error', onError);
     const decide = (key: string | undefined, first?: RawData) => {
-      if (auth.accepts(key)) {
+      if (this.auth.accepts(key)) {
+        this.held.release(ws);
         ws.off('error', onError);
-        admit();
+        onAdmit();
         return true;
       }
-      logger.info(
-        { remoteAddress: req.socket.remoteAddress },
+      // Debug: each refusal is a caller's mistake, and a stranger could flood an info log.
+      this.logger.debug(
+        { remoteAddress: address },
         'tRPC WebSocket without the right API key: its calls are refused',
       );
       refuseCalls(ws, toTRPCError(unauthorized()), first);
@@ -64,4 +98,5 @@ export const gateWebSocket =
       // tRPC reads its connectionParams from the first message: it gets that message too.
       if (decide(apiKeyOfParams(data) ?? headerKey, data)) ws.emit('message', data, isBinary);
     });
-  };
+  }
+}

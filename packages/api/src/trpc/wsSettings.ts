@@ -1,3 +1,4 @@
+import { Limits } from '@pollmasters/shared';
 import type { Logger } from 'pino';
 
 /**
@@ -18,3 +19,14 @@ export const isClientProtocolError = (err: unknown): boolean =>
 /** The client's fault, not the server's: below error level. */
 export const logClientError = (logger: Logger, err: unknown): void =>
   logger.debug({ err }, 'tRPC WebSocket closed: client error');
+
+/** What the server spends at most on the tRPC WebSockets of callers without the key. */
+export const refusedSocketLimits = {
+  /** Refused sockets and ones whose key is still to come, held at once (./heldSockets.ts). */
+  total: 64,
+  perAddress: 8,
+  /** Calls of one message answered with the refusal: as many as one batch may hold. */
+  maxAnsweredCalls: Limits.batchMaxCalls,
+  /** Send buffer past which a refused socket, which is not reading, is terminated. */
+  maxBufferedBytes: 16 * 1024,
+} as const;
