@@ -87,6 +87,8 @@ export const mountTrpc = (
       createContext: createHttpContext(services),
       onError,
       maxBodySize: Limits.bodyMaxBytes,
+      // The guard refuses a longer batch first, with a clearer message; this is the backstop.
+      maxBatchSize: Limits.batchMaxCalls,
     }),
   );
 
@@ -97,6 +99,8 @@ export const mountTrpc = (
     createContext: createWsContext(services),
     onError,
     keepAlive: wsKeepAlive,
+    // A message of more calls gets tRPC's BAD_REQUEST for each of them.
+    maxBatchSize: Limits.batchMaxCalls,
   });
   const gate = new WsGate(auth, logger);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
