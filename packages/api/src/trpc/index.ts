@@ -20,7 +20,7 @@ import { PollSender } from './pollSender.js';
 import { appRouter } from './router.js';
 import { SessionFeed } from './sessionFeed.js';
 import { WsGate } from './wsGate.js';
-import { isClientProtocolError, logClientError, wsKeepAlive } from './wsSettings.js';
+import { isClientProtocolError, logClientError, wsKeepAlive, wsMaxPayload } from './wsSettings.js';
 
 export type { AppRouter } from './router.js';
 
@@ -92,7 +92,7 @@ export const mountTrpc = (
     }),
   );
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.bodyMaxBytes });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: wsMaxPayload });
   const handler = applyWSSHandler({
     wss,
     router: appRouter,

@@ -1,12 +1,12 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { RawData, WebSocket } from 'ws';
+import { type RawData, WebSocket } from 'ws';
 import { type ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
 import type { UpgradeTarget } from '../upgradeTarget.js';
 import { toTRPCError } from './errors.js';
 import { HeldSockets } from './heldSockets.js';
 import { refuseCalls } from './wsRefusal.js';
-import { logClientError, refusedSocketLimits, wsKeepAlive } from './wsSettings.js';
+import { isOverBodyLimit, logClientError, refusedSocketLimits, wsKeepAlive } from './wsSettings.js';
 
 /** tRPC's client sends its `connectionParams` as the first message when its URL says so. */
 const paramsFollow = ({ searchParams }: UpgradeTarget): boolean =>
@@ -67,13 +67,19 @@ export class WsGate {
     }
     const address = req.socket.remoteAddress ?? '';
     this.held.hold(ws, address);
-    // Until tRPC or the refusal has the socket: an `error` without a listener would throw.
+    // Until tRPC has the socket: an `error` without a listener would throw.
     const onError = (err: Error) => logClientError(this.logger, err);
     ws.on('error', onError);
+    // Registered first: it closes the socket before the key check or the refusal reads it.
+    const onMessage = (data: RawData) => {
+      if (isOverBodyLimit(data)) ws.close(1009, 'message too big');
+    };
+    ws.on('message', onMessage);
     const decide = (key: string | undefined, first?: RawData) => {
       if (this.auth.accepts(key)) {
         this.held.release(ws);
         ws.off('error', onError);
+        ws.off('message', onMessage);
         onAdmit();
         return true;
       }
@@ -95,6 +101,7 @@ export class WsGate {
     ws.once('close', () => clearTimeout(silent));
     ws.once('message', (data, isBinary) => {
       clearTimeout(silent);
+      if (ws.readyState !== WebSocket.OPEN) return;
       // tRPC reads its connectionParams from the first message: it gets that message too.
       if (decide(apiKeyOfParams(data) ?? headerKey, data)) ws.emit('message', data, isBinary);
     });
