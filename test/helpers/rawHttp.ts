@@ -59,3 +59,32 @@ export const upgradeRequest = (target: string, headers: string[] = ['Host: 127.0
     '',
     '',
   ].join('\r\n');
+
+/**
+ * Sends an upgrade on a socket that keeps its own side open whatever the server does
+ * (`allowHalfOpen`) and answers nothing after the headers: a client that ignores close frames
+ * and never closes. Resolves with the socket once the server's answer headers came.
+ */
+export const silentUpgrade = async (
+  port: number,
+  request: string,
+): Promise<{ socket: Socket; head: string }> => {
+  const socket = await rawConnect(port, { allowHalfOpen: true });
+  socket.on('error', () => {});
+  let received = '';
+  const head = new Promise<string>((resolve, reject) => {
+    const onData = (chunk: Buffer) => {
+      received += chunk.toString('latin1');
+      const end = received.indexOf('\r\n\r\n');
+      if (end < 0) return;
+      socket.off('data', onData);
+      // Still reading (and dropping) whatever comes, as a client that ignores it.
+      socket.resume();
+      resolve(received.slice(0, end));
+    };
+    socket.on('data', onData);
+    socket.once('close', () => reject(new Error(`closed before answering: ${received}`)));
+  });
+  socket.write(request);
+  return { socket, head: await head };
+};

@@ -84,9 +84,14 @@ export class ApiKeyAuth {
   }
 }
 
-/** Ends a refused upgrade with a plain 401, before any WebSocket exists. */
+/**
+ * Ends a refused upgrade with a plain 401, before any WebSocket exists, and destroys the socket
+ * once the answer is out: the server allows half-open connections, so a client that never
+ * closes its side would keep it open, and the server's close would wait for it.
+ */
 export const refuseUpgrade = (socket: Duplex): void => {
   socket.end(
     'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n\r\nmissing or wrong key\n',
+    () => socket.destroy(),
   );
 };

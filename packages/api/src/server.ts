@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { resolve } from 'node:path';
 import express from 'express';
 import type { Logger } from 'pino';
@@ -15,6 +15,7 @@ import { mountObservability } from './observability.js';
 import { mountRestApi } from './rest/index.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
 import { SessionService } from './session/sessionService.js';
+import { trackSocketIoConnections } from './socketIoConnections.js';
 import { isTrpcPath, isTrpcUpgrade, mountTrpc } from './trpc/index.js';
 import { type UpgradeTarget, upgradeTarget } from './upgradeTarget.js';
 
@@ -30,9 +31,26 @@ export interface RunningServer {
   /** `http://host:port` as bound. */
   url: string;
   port: number;
-  /** Stops accepting, closes every socket and the worker. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, closes every socket and the worker, within `budgetMs` (default 4 s): the
+   * requests in flight get all of it but the worker's share. Idempotent.
+   */
+  close(budgetMs?: number): Promise<void>;
 }
+
+/** The time a stop leaves the worker to store what it holds, close the database and exit. */
+const workerStopShareMs = 1_500;
+const defaultCloseBudgetMs = 4_000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Stops accepting connections; resolves once none is left. Not `http.Server#close`, which
+ * also closes the idle kept-alive connections at once, and with them a request on its way
+ * there (a Socket.IO long-poll that is to fetch its disconnect): they close after the drain.
+ */
+const stopAccepting = (server: Server): Promise<void> =>
+  new Promise((resolve) => NetServer.prototype.close.call(server, () => resolve()));
 
 /** Starts the worker and one `http.Server` with the compat API, Socket.IO and tRPC. */
 export const startServer = async (config: Config, logger: Logger): Promise<RunningServer> => {
@@ -62,12 +80,16 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   // No `cors` option: browsers get no CORS grant at all, let alone `*`.
   const io = new SocketIOServer(httpServer, { destroyUpgrade: false, serveClient: false });
   io.use(auth.socket());
+  const socketIoConnections = trackSocketIoConnections(io);
   // Registered first: an upgrade that is not a path, or is refused, ends here, before Socket.IO
   // sees it. tRPC's are let through: its clients end a call only on an error for it
   // (./trpc/wsGate.ts refuses each).
+  // Set when the stop begins: an upgrade that comes after it (on a connection that was open)
+  // finds tRPC's listener gone and nobody to answer it.
+  let stopping = false;
   httpServer.prependListener('upgrade', (req, socket) => {
     const target = upgradeTarget(req);
-    if (!target) {
+    if (!target || stopping) {
       socket.destroy();
       return;
     }
@@ -98,21 +120,36 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   logger.info({ host: config.host, port }, 'PollMasters listening');
 
   let closing: Promise<void> | null = null;
-  const close = () => {
+  const close = (budgetMs = defaultCloseBudgetMs) => {
     closing ??= (async () => {
-      // Stop accepting; then end every client; then let the worker store what is in flight.
-      const httpClosed = new Promise<void>((r) => httpServer.close(() => r()));
-      await closeTrpc();
+      const deadline = Date.now() + budgetMs;
+      const left = () => Math.max(0, deadline - Date.now());
+      // The requests in flight (a poll being sent to WhatsApp, which may take seconds) and the
+      // clients' closes get all the time but the worker's share.
+      const shareMs = Math.max(0, left() - workerStopShareMs);
+      stopping = true;
+      const httpClosed = stopAccepting(httpServer);
+      const socketIoFlushed = socketIoConnections();
+      const trpcClosed = closeTrpc();
       closeSandboxRoutes();
       io.disconnectSockets(true);
-      // Resolves once the HTTP server has no connection left: after the drain.
-      const ioClosed = new Promise<void>((r) => io.close(() => r()));
-      // A request in flight (a poll being sent) may finish; event streams end now.
-      await requests.drain(1_000);
-      await Promise.all([ioClosed, httpClosed]);
-      // The worker's `shutdown` flushes pending votes and closes the database.
-      await session.stop(2_500);
-      closeObservability();
+      // Event streams end now; the other requests are answered, on connections that close.
+      await requests.drain(shareMs);
+      // The worker's `shutdown` stores the votes it holds and closes the database; it runs
+      // whatever the clients do, while they close.
+      const workerStopped = session.stop(left());
+      try {
+        await Promise.race([Promise.all([trpcClosed, socketIoFlushed]), delay(shareMs)]);
+      } finally {
+        // Kept-alive connections, requests unanswered past the share, and clients that ignored
+        // their close (a WebSocket that does not answer the close frame, a refused upgrade
+        // whose client keeps its side open) go now.
+        requests.destroyRemaining();
+        io.close();
+        await workerStopped;
+        await Promise.race([httpClosed, delay(left())]);
+        closeObservability();
+      }
     })();
     return closing;
   };

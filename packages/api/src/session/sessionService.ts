@@ -155,7 +155,7 @@ export class SessionService extends EventEmitter<SessionEvents> {
     return this.worker.kill();
   }
 
-  /** Asks the worker to flush and close, then ends it. Idempotent. */
+  /** Asks the worker to flush and close, then ends it, within `timeoutMs`. Idempotent. */
   stop(timeoutMs = 4_000): Promise<void> {
     return this.worker.stop(timeoutMs);
   }

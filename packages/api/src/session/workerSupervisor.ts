@@ -117,13 +117,17 @@ export class WorkerSupervisor {
     await this.worker?.terminate();
   }
 
-  /** Asks the worker to flush and close, then ends it. Idempotent. */
+  /**
+   * Asks the worker to flush and close, then ends it: all within `timeoutMs`, past which the
+   * thread is terminated. Idempotent.
+   */
   stop(timeoutMs: number): Promise<void> {
     this.stopping ??= this.shutdown(timeoutMs);
     return this.stopping;
   }
 
   private async shutdown(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
     const worker = this.worker;
@@ -131,13 +135,21 @@ export class WorkerSupervisor {
     this.current = 'stopped';
     if (!worker) return;
     const exited = new Promise<void>((resolve) => worker.once('exit', () => resolve()));
+    // The last part of the time is for the thread to exit by itself once it has closed.
+    const exitWaitMs = Math.min(1_000, timeoutMs / 4);
     try {
-      if (channel?.ready) await channel.call({ type: 'shutdown' }, { timeoutMs });
+      if (channel?.ready) {
+        await channel.call(
+          { type: 'shutdown' },
+          { timeoutMs: Math.max(1, timeoutMs - exitWaitMs) },
+        );
+      }
     } catch (err) {
       this.logger.warn({ err }, 'worker did not shut down cleanly; terminating it');
     }
     channel?.close(errors.workerGone('the server is shutting down'));
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 1_000).unref())]);
+    const left = Math.max(0, deadline - Date.now());
+    await Promise.race([exited, new Promise((r) => setTimeout(r, left).unref())]);
     await worker.terminate();
     this.worker = null;
     this.channel = null;

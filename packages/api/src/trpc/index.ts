@@ -40,7 +40,8 @@ export const isTrpcUpgrade = ({ path }: UpgradeTarget): boolean =>
  * own) for the upgrades to `/trpc`, routed by path so that Socket.IO keeps its own. The API
  * key and the body limit are checked in front of both (./httpGuard.ts, ./wsGate.ts). Starts
  * logging poll events at once, so that the worker's first snapshot is in the log.
- * Returns the idempotent close, which also tells the number of open WebSocket clients.
+ * Returns the idempotent close (resolves once every WebSocket closed), which also tells the
+ * number of open WebSocket clients.
  * @see ../../../../test/trpc-upgrade-routing.test.ts
  */
 export const mountTrpc = (
@@ -126,11 +127,9 @@ export const mountTrpc = (
       handler.broadcastReconnectNotification();
       const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
       for (const client of wss.clients) client.close(1001, 'server shutting down');
-      const timer = setTimeout(() => {
-        for (const client of wss.clients) client.terminate();
-      }, 1_000);
+      // A client that does not answer the close frame keeps this waiting until the server
+      // destroys its socket (../server.ts).
       await closed;
-      clearTimeout(timer);
     })();
     return closing;
   };
