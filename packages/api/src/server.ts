@@ -12,7 +12,7 @@ import type { EdgeContext } from './edge.js';
 import { mountExportRoutes } from './export/exportRoutes.js';
 import { trackRequests } from './httpDrain.js';
 import { mountObservability } from './observability.js';
-import { mountRestApi } from './rest/index.js';
+import { isRestPath, mountRestApi } from './rest/index.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
 import { SessionService } from './session/sessionService.js';
 import { trackSocketIoConnections } from './socketIoConnections.js';
@@ -70,10 +70,13 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   const app = express();
   app.disable('x-powered-by');
   const auth = new ApiKeyAuth(config.apiKey);
-  // Before every route. tRPC checks the same key in front of its own (./trpc/httpGuard.ts), so
-  // that its clients get their refusal in tRPC's error shape.
+  // Before every route. tRPC and `/api` check the same key in front of their own
+  // (./trpc/httpGuard.ts, ./rest/index.ts), so that their clients get their refusal in their
+  // error shape.
   const guard = auth.http();
-  app.use((req, res, next) => (isTrpcPath(req.path) ? next() : guard(req, res, next)));
+  app.use((req, res, next) =>
+    isTrpcPath(req.path) || isRestPath(req.path) ? next() : guard(req, res, next),
+  );
   const httpServer = createServer(app);
   const requests = trackRequests(httpServer);
   // Upgrades are routed by path: Socket.IO must not destroy the tRPC WebSocket's upgrades.

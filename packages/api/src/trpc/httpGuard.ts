@@ -3,7 +3,7 @@ import { Limits } from '@pollmasters/shared';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Request, RequestHandler, Response } from 'express';
-import { type ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
+import { type ApiKeyAuth, unauthorized } from '../auth.js';
 import { encodeResponse, errorShape } from './errorResponse.js';
 import { toTRPCError } from './errors.js';
 import { rootConfig } from './init.js';
@@ -89,7 +89,7 @@ const batchTooLarge = (calls: number): TRPCError =>
 export const trpcHttpGuard =
   (auth: ApiKeyAuth): RequestHandler =>
   (req, res, next) => {
-    if (!auth.accepts(keyOfHeaders(req.headers))) {
+    if (!auth.acceptsRequest(req)) {
       return refuse(req, res, toTRPCError(unauthorized()));
     }
     const calls = batchSize(req) ?? 1;
