@@ -1,14 +1,16 @@
 import { EventEmitter } from 'node:events';
-import type {
-  ChannelClient,
-  Chat,
-  Logger,
-  Poll,
-  SendPollInput,
-  SessionState,
-  VotePollInput,
-  VotePollResult,
-  VoteRejection,
+import {
+  type ChannelClient,
+  type Chat,
+  type ErrorCode,
+  type Logger,
+  type Poll,
+  PollMastersError,
+  type SendPollInput,
+  type SessionState,
+  type VotePollInput,
+  type VotePollResult,
+  type VoteRejection,
 } from '@pollmasters/shared';
 import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';
 import {
@@ -35,7 +37,10 @@ export interface SessionEvents {
   pollsUpdated: [readonly PollUpdate[]];
   /** A vote could not be used. */
   voteRejected: [VoteRejection];
-  /** A poll could not be sent (for the metrics; the caller gets the error). */
+  /**
+   * WhatsApp or the worker failed to send a poll (for the metrics; the caller gets the error).
+   * Not for the caller's mistakes (an unknown chat, bad input) nor a session not connected.
+   */
   sendFailed: [{ chatId: string; error: unknown }];
   /** The worker thread exited unexpectedly and will be restarted. */
   workerExit: [WorkerExit];
@@ -49,6 +54,15 @@ export type SessionView<K extends keyof SessionService> = Pick<SessionService, K
   Pick<EventEmitter<SessionEvents>, 'on' | 'off'>;
 
 export type SessionServiceOptions = WorkerSupervisorOptions;
+
+/** The errors of a send that WhatsApp or the worker failed: the ones `sendFailed` reports. */
+const sendFailures: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'SEND_FAILED',
+  'TIMEOUT',
+  'WORKER_GONE',
+  'INVALID_MESSAGE',
+  'INTERNAL',
+]);
 
 /**
  * One WhatsApp session as the API sees it: its state and the read model of its polls, kept
@@ -109,7 +123,9 @@ export class SessionService extends EventEmitter<SessionEvents> {
 
   async sendPoll(poll: SendPollInput): Promise<Poll> {
     const result = await this.worker.call({ type: 'sendPoll', poll }).catch((error: unknown) => {
-      this.emit('sendFailed', { chatId: poll.chatId, error });
+      if (sendFailures.has(PollMastersError.from(error).code)) {
+        this.emit('sendFailed', { chatId: poll.chatId, error });
+      }
       throw error;
     });
     // The worker's pollSent event may arrive after this reply: the read model has it either way.
