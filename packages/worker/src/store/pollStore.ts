@@ -8,7 +8,7 @@ import {
   voterSelection,
 } from '@pollmasters/shared';
 import type { Db } from './database.js';
-import { decide, type IncomingVote, type StoredVote } from './tally.js';
+import { decide, type IncomingVote, type StoredVote } from './voteDecision.js';
 import { VoteLog, type VoteLogEntry } from './voteLog.js';
 
 /** A poll as the worker keeps it: the public fields plus what decryption needs. */
