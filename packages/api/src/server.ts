@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { type AddressInfo, Server as NetServer } from 'node:net';
 import { resolve } from 'node:path';
+import { Limits } from '@pollmasters/shared';
 import express from 'express';
 import type { Logger } from 'pino';
 import { Server as SocketIOServer } from 'socket.io';
@@ -80,8 +81,13 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   const httpServer = createServer(app);
   const requests = trackRequests(httpServer);
   // Upgrades are routed by path: Socket.IO must not destroy the tRPC WebSocket's upgrades.
-  // No `cors` option: browsers get no CORS grant at all, let alone `*`.
-  const io = new SocketIOServer(httpServer, { destroyUpgrade: false, serveClient: false });
+  // No `cors` option: browsers get no CORS grant at all, let alone `*`. A message (or a poll's
+  // POST) over the shared body limit closes that client's connection, as tRPC does.
+  const io = new SocketIOServer(httpServer, {
+    destroyUpgrade: false,
+    serveClient: false,
+    maxHttpBufferSize: Limits.bodyMaxBytes,
+  });
   io.use(auth.socket());
   const socketIoConnections = trackSocketIoConnections(io);
   // Registered first: an upgrade that is not a path, or is refused, ends here, before Socket.IO
