@@ -7,9 +7,15 @@ export class FakeWebSocket extends EventEmitter {
   bufferedAmount = 0;
   readonly sent: string[] = [];
   terminated = 0;
+  closed: number[] = [];
 
   send(text: string): void {
     this.sent.push(text);
+  }
+
+  close(code = 1005): void {
+    this.closed.push(code);
+    this.readyState = WebSocket.CLOSING;
   }
 
   terminate(): void {

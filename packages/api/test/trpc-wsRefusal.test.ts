@@ -21,6 +21,7 @@ describe('a refused tRPC WebSocket (issue #16 review)', () => {
     vi.advanceTimersByTime(10 * 60_000);
     expect(socket.sent).toHaveLength(1);
     expect(socket.terminated).toBe(0);
+    expect(socket.closed).toEqual([]);
     // The client's own keep-alive is answered.
     socket.receive('PING');
     expect(socket.sent.at(-1)).toBe('PONG');
