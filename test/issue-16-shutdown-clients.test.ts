@@ -269,6 +269,22 @@ describe('SIGTERM with a client that never closes (issue #16 review)', () => {
     expectOrderlyStop(running, await terminate(running));
   });
 
+  it('a request never finished and a WebSocket client that ignores the close, together', async () => {
+    const running = await start();
+    const port = Number(new URL(running.server.url).port);
+    // Its body never comes: in flight for all of the stop's share.
+    const post = await postInFlight(running.server.url, { never: 'sent' });
+    post.answered.catch(() => {});
+    const { socket } = await silentUpgrade(
+      port,
+      upgradeRequest('/socket.io/?EIO=4&transport=websocket'),
+    );
+    cleanups.push(() => socket.destroy());
+
+    // Both wait within one share of the stop's time, not one after the other.
+    expectOrderlyStop(running, await terminate(running));
+  });
+
   it('a tRPC upgrade that comes once the stop has begun, on a connection opened before', async () => {
     const running = await start();
     const port = Number(new URL(running.server.url).port);

@@ -90,12 +90,12 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   });
   io.use(auth.socket());
   const socketIoConnections = trackSocketIoConnections(io);
-  // Registered first: an upgrade that is not a path, or is refused, ends here, before Socket.IO
-  // sees it. tRPC's are let through: its clients end a call only on an error for it
-  // (./trpc/wsGate.ts refuses each).
   // Set when the stop begins: an upgrade that comes after it (on a connection that was open)
-  // finds tRPC's listener gone and nobody to answer it.
+  // would find tRPC's listener gone and nobody to answer it.
   let stopping = false;
+  // Registered first: an upgrade that is not a path, is refused, or comes during the stop ends
+  // here, before Socket.IO sees it. tRPC's are let through: its clients end a call only on an
+  // error for it (./trpc/wsGate.ts refuses each).
   httpServer.prependListener('upgrade', (req, socket) => {
     const target = upgradeTarget(req);
     if (!target || stopping) {
@@ -136,6 +136,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
       // The requests in flight (a poll being sent to WhatsApp, which may take seconds) and the
       // clients' closes get all the time but the worker's share.
       const shareMs = Math.max(0, left() - workerStopShareMs);
+      const shareOver = delay(shareMs);
       stopping = true;
       const httpClosed = stopAccepting(httpServer);
       const socketIoFlushed = socketIoConnections();
@@ -148,7 +149,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
       // whatever the clients do, while they close.
       const workerStopped = session.stop(left());
       try {
-        await Promise.race([Promise.all([trpcClosed, socketIoFlushed]), delay(shareMs)]);
+        await Promise.race([Promise.all([trpcClosed, socketIoFlushed]), shareOver]);
       } finally {
         // Kept-alive connections, requests unanswered past the share, and clients that ignored
         // their close (a WebSocket that does not answer the close frame, a refused upgrade
