@@ -2,6 +2,8 @@ import { rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
+import { installBuild } from './buildInstall.js';
+import { acquireBuildLock } from './buildLock.js';
 
 /*
  * `pnpm build`: every package's src/**\/*.ts to dist/**\/*.js, file for file (no bundling:
@@ -11,9 +13,13 @@ import { build } from 'esbuild';
  * server from JavaScript, without a TypeScript loader in either of its threads (README,
  * "Layout"; docs/performance.md on memory). bin/pollmasters runs it when a source is newer
  * than the stamp a complete build leaves.
+ *
+ * A server may be running from dist/ while another launcher builds: builds take a lock
+ * (./buildLock.ts), build into packages/<name>/.dist-next, and move a complete build into
+ * dist/ file by file (./buildInstall.ts). A failed build leaves dist/ as it was.
  */
 
-const root = join(import.meta.dirname, '..');
+const repoRoot = join(import.meta.dirname, '..');
 const PACKAGES = ['shared', 'worker', 'api', 'client'];
 
 /** Transpiles TypeScript files to ESM for Node 20, with source maps. */
@@ -33,21 +39,41 @@ export const transpile = (entryPoints: string[], outbase: string, outdir: string
  * What bin/pollmasters compares the sources with: written once every package is built, dated
  * when the build started (a source saved meanwhile is newer, and builds again).
  */
-const stamp = join(root, 'packages/api/dist/.built');
+const STAMP = '.built';
 
-/** Builds every package afresh; returns how long it took (ms). */
-export async function buildPackages(): Promise<number> {
+/**
+ * Builds every package of the checkout at `root` afresh; returns how long it took (ms), the
+ * wait for another build included.
+ */
+export async function buildPackages(root = repoRoot): Promise<number> {
   const started = performance.now();
-  const startedAt = new Date();
-  await Promise.all(
-    PACKAGES.map((name) => {
+  const release = await acquireBuildLock(join(root, '.build.lock'));
+  try {
+    const startedAt = new Date();
+    const dirs = PACKAGES.map((name) => {
       const dir = join(root, 'packages', name);
-      rmSync(join(dir, 'dist'), { recursive: true, force: true });
-      return transpile([join(dir, 'src/**/*.ts')], join(dir, 'src'), join(dir, 'dist'));
-    }),
-  );
-  writeFileSync(stamp, '');
-  utimesSync(stamp, startedAt, startedAt);
+      return { src: join(dir, 'src'), staged: join(dir, '.dist-next'), dist: join(dir, 'dist') };
+    });
+    // Settled, all of them: a failure of one must not clear the others' staging mid-write.
+    const built = await Promise.allSettled(
+      dirs.map(({ src, staged }) => {
+        // Left by a build that died (this one holds the lock).
+        rmSync(staged, { recursive: true, force: true });
+        return transpile([join(src, '**/*.ts')], src, staged);
+      }),
+    );
+    const failed = built.find((result) => result.status === 'rejected');
+    if (failed) {
+      for (const { staged } of dirs) rmSync(staged, { recursive: true, force: true });
+      throw failed.reason;
+    }
+    for (const { staged, dist } of dirs) installBuild(staged, dist, [STAMP]);
+    const stamp = join(root, 'packages/api/dist', STAMP);
+    writeFileSync(stamp, '');
+    utimesSync(stamp, startedAt, startedAt);
+  } finally {
+    release();
+  }
   return performance.now() - started;
 }
 

@@ -1,3 +1,4 @@
+import type { Duplex } from 'node:stream';
 import {
   type AppRouter,
   createPollMastersClient,
@@ -22,16 +23,19 @@ const WRONG = 'correct-horse-battery-stapler';
 
 let keyed: TestServer;
 let open: TestServer;
-/** tRPC WebSocket upgrades the keyed server has seen. */
+/** tRPC WebSocket upgrades the keyed server has seen, and their sockets. */
 let upgrades = 0;
+const trpcSockets: Duplex[] = [];
 
 beforeAll(async () => {
   [keyed, open] = await Promise.all([
     startTestServer({ config: { apiKey: KEY } }),
     startTestServer(),
   ]);
-  keyed.httpServer.on('upgrade', (req) => {
-    if ((req.url ?? '').startsWith('/trpc')) upgrades++;
+  keyed.httpServer.on('upgrade', (req, socket) => {
+    if (!(req.url ?? '').startsWith('/trpc')) return;
+    upgrades++;
+    trpcSockets.push(socket);
   });
   await Promise.all([sessionStatus(keyed.session), sessionStatus(open.session)]);
 });
@@ -151,38 +155,69 @@ const opened = (ws: WebSocket) =>
     ws.once('error', reject);
   });
 
-/** Resolves after `ms`: only to watch that nothing more happens (a reconnect, an error). */
-const quietFor = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+/** Rejects after `ms` with what it was waiting for; resolves with `promise` before that. */
+const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
+  Promise.race([
+    promise,
+    new Promise<never>((_, reject) =>
+      setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms),
+    ),
+  ]);
+
+type Handlers = {
+  onData: () => void;
+  onError: (err: TRPCClientError<AppRouter>) => void;
+};
 
 /**
- * Subscribes to `session.events` and resolves with the errors the subscriber saw and the
- * upgrades the server saw, once the first error came and the next 1.5 s stayed quiet.
+ * Subscribes to `session.events` and resolves once the first error came and `settle` (what
+ * the client does next on its own: a second call on the same connection, keep-alive pings, a
+ * lazy close) is done: with the errors the subscriber saw and the upgrades the server saw.
+ * A reconnect would show as a second upgrade, or the second call would fail otherwise.
  */
 const subscribeUntilRefused = async (
-  subscribe: (handlers: {
-    onData: () => void;
-    onError: (err: TRPCClientError<AppRouter>) => void;
-  }) => { unsubscribe(): void },
+  subscribe: (handlers: Handlers) => { unsubscribe(): void },
+  settle: () => Promise<void>,
 ) => {
   const before = upgrades;
   const seen: TRPCClientError<AppRouter>[] = [];
   let data = 0;
   let sub: { unsubscribe(): void } | undefined;
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error('no onError within 5 s')), 5_000);
-    sub = subscribe({
-      onData: () => data++,
-      onError: (err) => {
-        seen.push(err);
-        clearTimeout(timer);
-        resolve();
-      },
-    });
-  });
+  await within(
+    new Promise<void>((resolve) => {
+      sub = subscribe({
+        onData: () => data++,
+        onError: (err) => {
+          seen.push(err);
+          resolve();
+        },
+      });
+    }),
+    5_000,
+    'onError',
+  );
   const atError = upgrades - before;
-  await quietFor(1_500);
+  await settle();
   sub?.unsubscribe();
   return { errors: seen, data, upgradesAtError: atError, upgrades: upgrades - before };
+};
+
+/** Resolves once the server has received `frames` more frames on its last tRPC socket. */
+const framesReceived = (frames: number) => {
+  const socket = trpcSockets.at(-1)!;
+  return within(
+    new Promise<void>((resolve) => {
+      let left = frames;
+      const onData = () => {
+        if (--left > 0) return;
+        socket.off('data', onData);
+        resolve();
+      };
+      socket.on('data', onData);
+    }),
+    5_000,
+    `${frames} frames from the client`,
+  );
 };
 
 describe('tRPC WebSocket without the right key: UNAUTHORIZED once, no reconnect (issue #16)', () => {
@@ -194,28 +229,61 @@ describe('tRPC WebSocket without the right key: UNAUTHORIZED once, no reconnect 
     expect(result.upgrades).toBe(1);
   };
 
+  type WsClient = ReturnType<typeof createWSClient>;
+  type Stock = ReturnType<typeof createTRPCClient<AppRouter>>;
+  /** A second call on the same client: refused on the connection the first one was. */
+  const secondCall = async (stock: Stock) => {
+    await expect(stock.session.status.query()).rejects.toMatchObject(unauthorized);
+  };
+  /** The client's state settles to `state` (and does not move on to reconnecting). */
+  const clientState = (wsClient: WsClient, state: 'idle' | 'pending') =>
+    within(
+      new Promise<void>((resolve) => {
+        const sub = wsClient.connectionState.subscribe({
+          next: (s) => {
+            if (s.state !== state) return;
+            queueMicrotask(() => sub.unsubscribe());
+            resolve();
+          },
+        });
+      }),
+      5_000,
+      `client state ${state}`,
+    );
+
   const stockVariants: [
     string,
     Parameters<typeof createWSClient>[0] extends infer O ? Partial<O> : never,
+    (stock: Stock, wsClient: WsClient) => Promise<void>,
   ][] = [
-    ['no connectionParams', {}],
-    ['connectionParams without a key', { connectionParams: {} }],
-    ['a wrong key in connectionParams', { connectionParams: { apiKey: WRONG } }],
+    ['no connectionParams', {}, secondCall],
+    ['connectionParams without a key', { connectionParams: {} }, secondCall],
+    ['a wrong key in connectionParams', { connectionParams: { apiKey: WRONG } }, secondCall],
     [
+      // Closes its socket once idle: it must not open another for the refused subscription.
       'a wrong key, lazy',
       { connectionParams: { apiKey: WRONG }, lazy: { enabled: true, closeMs: 200 } },
+      async (_stock, wsClient) => {
+        await clientState(wsClient, 'idle');
+        expect(wsClient.connectionState.get()).toMatchObject({ state: 'idle', error: null });
+      },
     ],
     [
+      // Its PINGs must be answered: three of them, past the pong timeout of the first.
       'no key, with keep-alive pings',
       { keepAlive: { enabled: true, intervalMs: 200, pongTimeoutMs: 300 } },
+      async (stock) => {
+        await framesReceived(3);
+        await secondCall(stock);
+      },
     ],
   ];
-  for (const [what, options] of stockVariants) {
+  for (const [what, options, settle] of stockVariants) {
     it(`stock createWSClient + wsLink, ${what}`, async () => {
       const wsClient = createWSClient({
         url: `ws://127.0.0.1:${keyed.port}/trpc`,
         WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
-        // Quick retries, so that any reconnect shows within the quiet window.
+        // Quick retries: a reconnect would come before the second call is answered.
         retryDelayMs: () => 100,
         ...options,
       });
@@ -224,8 +292,16 @@ describe('tRPC WebSocket without the right key: UNAUTHORIZED once, no reconnect 
       });
       try {
         expectRefusedOnce(
-          await subscribeUntilRefused((handlers) => stock.session.events.subscribe({}, handlers)),
+          await subscribeUntilRefused(
+            (handlers) => stock.session.events.subscribe({}, handlers),
+            () => settle(stock, wsClient),
+          ),
         );
+        if (!options.lazy) {
+          // Still open at both ends: nothing for the client to reconnect for.
+          expect(wsClient.connectionState.get().state).toBe('pending');
+          expect(trpcSockets.at(-1)!.destroyed).toBe(false);
+        }
       } finally {
         await wsClient.close();
       }
@@ -241,10 +317,14 @@ describe('tRPC WebSocket without the right key: UNAUTHORIZED once, no reconnect 
         url: base(keyed),
         ...(apiKey ? { apiKey } : {}),
       });
+      const subscribe = (handlers: Handlers) => client.session.events.subscribe({}, handlers);
+      // Its queries go over HTTP: the second call on its WebSocket is another subscription.
+      const secondSubscription = async () => {
+        const second = await subscribeUntilRefused(subscribe, async () => {});
+        expect(second.errors[0]).toMatchObject(unauthorized);
+      };
       try {
-        expectRefusedOnce(
-          await subscribeUntilRefused((handlers) => client.session.events.subscribe({}, handlers)),
-        );
+        expectRefusedOnce(await subscribeUntilRefused(subscribe, secondSubscription));
       } finally {
         await client.close();
       }

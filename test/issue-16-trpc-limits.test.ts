@@ -1,4 +1,6 @@
-import { Limits } from '@pollmasters/shared';
+import type { AppRouter } from '@pollmasters/client';
+import { Limits, type SendPollsInput } from '@pollmasters/shared';
+import { createTRPCClient, createWSClient, wsLink } from '@trpc/client';
 import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
@@ -141,7 +143,10 @@ const statusQuery = (ws: WebSocket, id: number, bytes = 0): Promise<unknown> => 
   });
 };
 
-describe('tRPC over WebSocket: messages up to the same limit (issue #16)', () => {
+/** A batch of calls as one WebSocket message holds it at most: the body limit for each. */
+const wsMaxMessage = Limits.batchMaxCalls * Limits.bodyMaxBytes;
+
+describe('tRPC over WebSocket: messages up to a batch of calls at the same limit (issue #16)', () => {
   it('closes with 1009 the connection that sends more, and only that one', async () => {
     const bystander = await openSocket();
     const sender = await openSocket();
@@ -150,7 +155,7 @@ describe('tRPC over WebSocket: messages up to the same limit (issue #16)', () =>
       result: { type: 'data', data: { json: { status: 'ready' } } },
     });
     const closed = new Promise<number>((resolve) => sender.once('close', resolve));
-    sender.send('x'.repeat(Limits.bodyMaxBytes + 1));
+    sender.send('x'.repeat(wsMaxMessage + 1));
     const timeout = new Promise<string>((resolve) => setTimeout(resolve, 5_000, 'still open'));
     expect(await Promise.race([closed, timeout])).toBe(1009);
     expect(bystander.readyState).toBe(WebSocket.OPEN);
@@ -160,5 +165,42 @@ describe('tRPC over WebSocket: messages up to the same limit (issue #16)', () =>
     bystander.close();
     next.close();
     expect(errorLines()).toEqual([]);
+  });
+});
+
+describe('tRPC over WebSocket: the calls of one tick (issue #16 review)', () => {
+  it('answers three polls.send near the body limit each, sent at once by a stock client', async () => {
+    const wsClient = createWSClient({
+      url: `ws://127.0.0.1:${server.port}/trpc`,
+      WebSocket: WebSocket as unknown as typeof globalThis.WebSocket,
+    });
+    const stock = createTRPCClient<AppRouter>({
+      links: [wsLink<AppRouter>({ client: wsClient, transformer: superjson })],
+    });
+    const closes: number[] = [];
+    wsClient.connectionState.subscribe({
+      next: (state) => {
+        if (state.state === 'connecting' && state.error) closes.push(1);
+      },
+    });
+    try {
+      const before = server.session.listPolls().length;
+      // tRPC's client sends the calls of one tick as one message: here about 3 x 60 KiB.
+      const sends = ['a', 'b', 'c'].map((tag) =>
+        stock.polls.send.mutate({
+          chatIds: [chatId],
+          question: `Batch ${tag}?`,
+          options: ['yes', 'no'],
+          selectableCount: 1,
+          pad: 'x'.repeat(Limits.bodyMaxBytes - 4 * 1024),
+        } as SendPollsInput),
+      );
+      const results = await Promise.all(sends);
+      expect(results.map((r) => r.sent)).toEqual([1, 1, 1]);
+      expect(server.session.listPolls()).toHaveLength(before + 3);
+      expect(closes).toEqual([]);
+    } finally {
+      await wsClient.close();
+    }
   });
 });

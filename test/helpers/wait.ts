@@ -107,12 +107,20 @@ export const eventually = async <T>(
   }
 };
 
-/** Waits until the server at `url` (in another process) answers `GET /status` with `ready`. */
-export const statusReady = (url: string, timeoutMs = 20_000): Promise<true> =>
+/**
+ * Waits until the server at `url` (in another process) answers `GET /status` with `ready`;
+ * `headers` carry its API key, if it has one.
+ */
+export const statusReady = (
+  url: string,
+  timeoutMs = 20_000,
+  headers: Record<string, string> = {},
+): Promise<true> =>
   eventually(
     `${url} to be ready`,
     async () => {
-      const { status } = (await (await fetch(`${url}/status`)).json()) as { status: string };
+      const res = await fetch(`${url}/status`, { headers });
+      const { status } = (await res.json()) as { status: string };
       return status === 'ready';
     },
     timeoutMs,

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ErrorCode, PollMastersError } from '@pollmasters/shared';
+import { ErrorCode, type FailureResponse, PollMastersError } from '@pollmasters/shared';
 import type { RequestHandler } from 'express';
 import type { Socket } from 'socket.io';
 
@@ -52,13 +52,23 @@ export class ApiKeyAuth {
     return timingSafeEqual(digest(given), this.expected);
   }
 
+  /** Whether an HTTP request or upgrade carries the key (`keyOfHeaders`). */
+  acceptsRequest(req: IncomingMessage): boolean {
+    return this.accepts(keyOfHeaders(req.headers));
+  }
+
   /**
-   * Express middleware, mounted before every route: a refused request goes to the server's
-   * error handler (the compat API's JSON one), which answers 401.
+   * Express middleware, mounted before the routes that answer in the compat API's shape
+   * (compat, health, metrics, export, sandbox): answers a refused request here, 401 with
+   * `{success: false, message}` as JSON, whatever error handlers the app has or not yet has.
+   * The edges with a shape of their own (tRPC, `/api`) check the key themselves.
    */
   http(): RequestHandler {
-    return (req, _res, next) =>
-      next(this.accepts(keyOfHeaders(req.headers)) ? undefined : unauthorized());
+    const refusal: FailureResponse = { success: false, message: unauthorized().message };
+    return (req, res, next) => {
+      if (this.acceptsRequest(req)) next();
+      else res.status(401).json(refusal);
+    };
   }
 
   /** Socket.IO middleware (`io.use`): the key as `auth.apiKey` or in the handshake headers. */
@@ -84,9 +94,14 @@ export class ApiKeyAuth {
   }
 }
 
-/** Ends a refused upgrade with a plain 401, before any WebSocket exists. */
+/**
+ * Ends a refused upgrade with a plain 401, before any WebSocket exists, and destroys the socket
+ * once the answer is out: the server allows half-open connections, so a client that never
+ * closes its side would keep it open, and the server's close would wait for it.
+ */
 export const refuseUpgrade = (socket: Duplex): void => {
   socket.end(
     'HTTP/1.1 401 Unauthorized\r\nConnection: close\r\nContent-Type: text/plain\r\nContent-Length: 21\r\n\r\nmissing or wrong key\n',
+    () => socket.destroy(),
   );
 };

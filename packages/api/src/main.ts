@@ -34,6 +34,8 @@ const stopDemo =
 
 /** Shutdown must end within this; past it the process exits anyway, with 1. */
 const shutdownDeadlineMs = 4_500;
+/** What the server's stop may take: the deadline, less the time to log and exit. */
+const stopBudgetMs = shutdownDeadlineMs - 500;
 let stoppingSince = 0;
 const stop = (signal: string) => {
   if (stoppingSince) {
@@ -51,7 +53,7 @@ const stop = (signal: string) => {
     logger.error({ afterMs: shutdownDeadlineMs }, 'shutdown took too long: exiting now');
     process.exit(1);
   }, shutdownDeadlineMs).unref();
-  server.close().then(
+  server.close(stopBudgetMs).then(
     () => {
       logger.info('stopped');
       logger.flush();

@@ -54,7 +54,7 @@ export class ServerMetrics {
     });
     const sendFailures = new Counter({
       name: 'pollmasters_send_failures_total',
-      help: 'Poll sends that failed.',
+      help: 'Poll sends that WhatsApp or the worker failed (not an unknown chat, bad input, or a send while not connected).',
       registers,
     });
     const earlyExpired = new Counter({

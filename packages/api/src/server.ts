@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Server as NetServer } from 'node:net';
 import { resolve } from 'node:path';
+import { Limits } from '@pollmasters/shared';
 import express from 'express';
 import type { Logger } from 'pino';
 import { Server as SocketIOServer } from 'socket.io';
@@ -12,13 +13,21 @@ import type { EdgeContext } from './edge.js';
 import { mountExportRoutes } from './export/exportRoutes.js';
 import { trackRequests } from './httpDrain.js';
 import { mountObservability } from './observability.js';
-import { mountRestApi } from './rest/index.js';
+import { isRestPath, mountRestApi } from './rest/index.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
 import { openRegistry } from './session/openRegistry.js';
 import { SessionManager } from './session/sessionManager.js';
 import type { SessionService } from './session/sessionService.js';
 import { WorkerPool } from './session/workerPool.js';
+import { trackSocketIoConnections } from './socketIoConnections.js';
 import { isTrpcPath, isTrpcUpgrade, mountTrpc } from './trpc/index.js';
+import { type UpgradeTarget, upgradeTarget } from './upgradeTarget.js';
+
+/**
+ * Socket.IO's upgrades: it takes every upgrade whose target starts so (engine.io compares the
+ * raw prefix), whatever this server decides.
+ */
+const isSocketIoUpgrade = ({ path }: UpgradeTarget): boolean => path.startsWith('/socket.io/');
 
 export interface RunningServer {
   /** The session `default`. */
@@ -28,9 +37,26 @@ export interface RunningServer {
   /** `http://host:port` as bound. */
   url: string;
   port: number;
-  /** Stops accepting, closes every socket and the worker. Idempotent. */
-  close(): Promise<void>;
+  /**
+   * Stops accepting, closes every socket and the worker, within `budgetMs` (default 4 s): the
+   * requests in flight get all of it but the worker's share. Idempotent.
+   */
+  close(budgetMs?: number): Promise<void>;
 }
+
+/** The time a stop leaves the worker to store what it holds, close the database and exit. */
+const workerStopShareMs = 1_500;
+const defaultCloseBudgetMs = 4_000;
+
+const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
+
+/**
+ * Stops accepting connections; resolves once none is left. Not `http.Server#close`, which
+ * also closes the idle kept-alive connections at once, and with them a request on its way
+ * there (a Socket.IO long-poll that is to fetch its disconnect): they close after the drain.
+ */
+const stopAccepting = (server: Server): Promise<void> =>
+  new Promise((resolve) => NetServer.prototype.close.call(server, () => resolve()));
 
 /** Starts the worker and one `http.Server` with the compat API, Socket.IO and tRPC. */
 export const startServer = async (config: Config, logger: Logger): Promise<RunningServer> => {
@@ -54,24 +80,39 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   const app = express();
   app.disable('x-powered-by');
   const auth = new ApiKeyAuth(config.apiKey);
-  // Before every route. tRPC checks the same key in front of its own (./trpc/httpGuard.ts), so
-  // that its clients get their refusal in tRPC's error shape.
+  // Before every route. tRPC and `/api` check the same key in front of their own
+  // (./trpc/httpGuard.ts, ./rest/index.ts), so that their clients get their refusal in their
+  // error shape.
   const guard = auth.http();
-  app.use((req, res, next) => (isTrpcPath(req.path) ? next() : guard(req, res, next)));
+  app.use((req, res, next) =>
+    isTrpcPath(req.path) || isRestPath(req.path) ? next() : guard(req, res, next),
+  );
   const httpServer = createServer(app);
   const requests = trackRequests(httpServer);
   // Upgrades are routed by path: Socket.IO must not destroy the tRPC WebSocket's upgrades.
-  // No `cors` option: browsers get no CORS grant at all, let alone `*`.
-  const io = new SocketIOServer(httpServer, { destroyUpgrade: false, serveClient: false });
+  // No `cors` option: browsers get no CORS grant at all, let alone `*`. A message (or a poll's
+  // POST) over the shared body limit closes that client's connection, as tRPC does.
+  const io = new SocketIOServer(httpServer, {
+    destroyUpgrade: false,
+    serveClient: false,
+    maxHttpBufferSize: Limits.bodyMaxBytes,
+  });
   io.use(auth.socket());
-  // Registered first: a refused upgrade ends here, before Socket.IO sees it. tRPC's are let
-  // through: its clients end a call only on an error for it (./trpc/wsGate.ts refuses each).
+  const socketIoConnections = trackSocketIoConnections(io);
+  // Set when the stop begins: an upgrade that comes after it (on a connection that was open)
+  // would find tRPC's listener gone and nobody to answer it.
+  let stopping = false;
+  // Registered first: an upgrade that is not a path, is refused, or comes during the stop ends
+  // here, before Socket.IO sees it. tRPC's are let through: its clients end a call only on an
+  // error for it (./trpc/wsGate.ts refuses each).
   httpServer.prependListener('upgrade', (req, socket) => {
-    if (isTrpcUpgrade(req)) return;
-    const keyFollows = new URL(req.url ?? '/', 'http://localhost').pathname.startsWith(
-      '/socket.io/',
-    );
-    if (!auth.upgrade(req, keyFollows)) refuseUpgrade(socket);
+    const target = upgradeTarget(req);
+    if (!target || stopping) {
+      socket.destroy();
+      return;
+    }
+    if (isTrpcUpgrade(target)) return;
+    if (!auth.upgrade(req, isSocketIoUpgrade(target))) refuseUpgrade(socket);
   });
   const ctx: EdgeContext = { app, httpServer, io, session, sessions, config, logger, auth };
   const closeTrpc = mountTrpc(ctx);
@@ -83,7 +124,8 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   httpServer.on('upgrade', (req, socket) => {
     // Neither Socket.IO's nor tRPC's: nobody else will answer it.
     if (!socket.writable) return;
-    if (!(req.url ?? '').startsWith('/socket.io/') && !isTrpcUpgrade(req)) socket.destroy();
+    const target = upgradeTarget(req);
+    if (!target || (!isSocketIoUpgrade(target) && !isTrpcUpgrade(target))) socket.destroy();
   });
 
   await sessions.startAll();
@@ -96,21 +138,37 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   logger.info({ host: config.host, port }, 'PollMasters listening');
 
   let closing: Promise<void> | null = null;
-  const close = () => {
+  const close = (budgetMs = defaultCloseBudgetMs) => {
     closing ??= (async () => {
-      // Stop accepting; then end every client; then let the worker store what is in flight.
-      const httpClosed = new Promise<void>((r) => httpServer.close(() => r()));
-      await closeTrpc();
+      const deadline = Date.now() + budgetMs;
+      const left = () => Math.max(0, deadline - Date.now());
+      // The requests in flight (a poll being sent to WhatsApp, which may take seconds) and the
+      // clients' closes get all the time but the worker's share.
+      const shareMs = Math.max(0, left() - workerStopShareMs);
+      const shareOver = delay(shareMs);
+      stopping = true;
+      const httpClosed = stopAccepting(httpServer);
+      const socketIoFlushed = socketIoConnections();
+      const trpcClosed = closeTrpc();
       closeSandboxRoutes();
       io.disconnectSockets(true);
-      // Resolves once the HTTP server has no connection left: after the drain.
-      const ioClosed = new Promise<void>((r) => io.close(() => r()));
-      // A request in flight (a poll being sent) may finish; event streams end now.
-      await requests.drain(1_000);
-      await Promise.all([ioClosed, httpClosed]);
-      // The worker's `shutdown` flushes pending votes and closes the database.
-      await sessions.close(2_500);
-      closeObservability();
+      // Event streams end now; the other requests are answered, on connections that close.
+      await requests.drain(shareMs);
+      // Every session's worker `shutdown` stores the votes it holds and closes the database; it runs
+      // whatever the clients do, while they close.
+      const workerStopped = sessions.close(left());
+      try {
+        await Promise.race([Promise.all([trpcClosed, socketIoFlushed]), shareOver]);
+      } finally {
+        // Kept-alive connections, requests unanswered past the share, and clients that ignored
+        // their close (a WebSocket that does not answer the close frame, a refused upgrade
+        // whose client keeps its side open) go now.
+        requests.destroyRemaining();
+        io.close();
+        await workerStopped;
+        await Promise.race([httpClosed, delay(left())]);
+        closeObservability();
+      }
     })();
     return closing;
   };

@@ -1,5 +1,5 @@
 import type { AppRouter } from '@pollmasters/api/router';
-import { transformer } from '@pollmasters/shared';
+import { Limits, transformer } from '@pollmasters/shared';
 import {
   createTRPCClient,
   createWSClient,
@@ -80,6 +80,8 @@ export const createPollMastersClient = (options: PollMastersClientOptions): Poll
         false: httpBatchLink<AppRouter>({
           url: httpUrl,
           transformer,
+          // The server takes no more calls in one request.
+          maxItems: Limits.batchMaxCalls,
           ...(apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {}),
         }),
       }),

@@ -11,4 +11,9 @@ export const Limits = {
   jidMaxLength: 128,
   /** HTTP JSON body size. */
   bodyMaxBytes: 64 * 1024,
+  /**
+   * Calls in one tRPC batch: one HTTP request, or one WebSocket message (the calls tRPC's
+   * client sends in one tick). As many as a WebSocket connection may hold subscriptions.
+   */
+  batchMaxCalls: 20,
 } as const;

@@ -1,5 +1,6 @@
 import { DEFAULT_SESSION, errors, Limits } from '@pollmasters/shared';
 import express from 'express';
+import { unauthorized } from '../auth.js';
 import type { EdgeContext } from '../edge.js';
 import { SessionControl } from '../session/sessionControl.js';
 import type { SessionManager } from '../session/sessionManager.js';
@@ -14,19 +15,27 @@ const missing = (id: string): never => {
 /** Where the JSON HTTP API lives. */
 export const restPath = '/api';
 
+/** Requests for the JSON HTTP API: `/api` and the routes under it. */
+export const isRestPath = (path: string): boolean =>
+  path === restPath || path.startsWith(`${restPath}/`);
+
 /**
- * Mounts the JSON HTTP API under `/api`: JSON bodies (the shared size limit), JSON answers,
- * failures as `{error: {code, message}}` with their HTTP status (./errors.ts), unknown routes
- * included. The server's API key check runs before it; its refusal is answered here too.
+ * Mounts the JSON HTTP API under `/api`: the API key (../auth.ts), JSON bodies (the shared
+ * size limit), JSON answers, failures as `{error: {code, message}}` with their HTTP status
+ * (./errors.ts), the key's refusal and unknown routes included.
  */
 export const mountRestApi = ({
   app,
   session,
   sessions,
   logger,
-}: Pick<EdgeContext, 'app' | 'session' | 'logger'> & { sessions?: SessionManager }): void => {
+  auth,
+}: Pick<EdgeContext, 'app' | 'session' | 'logger' | 'auth'> & {
+  sessions?: SessionManager;
+}): void => {
   const log = logger.child({ component: 'rest' });
   const api = express.Router();
+  api.use((req, _res, next) => next(auth.acceptsRequest(req) ? undefined : unauthorized()));
   api.use(express.json({ limit: Limits.bodyMaxBytes }));
   // `?session=<id>` names the session a poll route acts on; `default` without it.
   const sessionOf = (id: string): RestPollSession =>

@@ -132,6 +132,7 @@ export class PoolWorker {
   }
 
   private async shutdown(timeoutMs: number): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
     if (this.restartTimer) clearTimeout(this.restartTimer);
     this.restartTimer = null;
     await this.starting?.catch(() => {});
@@ -140,13 +141,21 @@ export class PoolWorker {
     this.current = 'stopped';
     if (!thread) return;
     const exited = new Promise<void>((resolve) => thread.once('exit', () => resolve()));
+    // The last part of the time is for the thread to exit by itself once it has closed.
+    const exitWaitMs = Math.min(1_000, timeoutMs / 4);
     try {
-      if (control?.ready) await control.call({ type: 'shutdown' }, { timeoutMs });
+      if (control?.ready) {
+        await control.call(
+          { type: 'shutdown' },
+          { timeoutMs: Math.max(1, deadline - Date.now() - exitWaitMs) },
+        );
+      }
     } catch (err) {
       this.logger.warn({ err }, 'worker did not shut down cleanly; terminating it');
     }
     control?.close(errors.workerGone('the server is shutting down'));
-    await Promise.race([exited, new Promise((r) => setTimeout(r, 1_000).unref())]);
+    const left = Math.max(0, deadline - Date.now());
+    await Promise.race([exited, new Promise((r) => setTimeout(r, left).unref())]);
     await thread.terminate();
     this.thread = null;
     this.control = null;

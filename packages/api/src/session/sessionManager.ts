@@ -164,10 +164,16 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     });
   }
 
-  /** Stops every session, then the workers. */
+  /**
+   * Stops every session (each stores what it holds and closes its database), then the
+   * workers: all within `timeoutMs`, of which the workers' exit gets the last part.
+   */
   async close(timeoutMs: number): Promise<void> {
-    await Promise.all(this.list().map((s) => s.service.stop(timeoutMs)));
-    await this.options.pool.stop(1_000);
+    const deadline = Date.now() + timeoutMs;
+    const poolShareMs = Math.min(1_000, timeoutMs / 4);
+    const sessionsMs = Math.max(1, timeoutMs - poolShareMs);
+    await Promise.all(this.list().map((s) => s.service.stop(sessionsMs)));
+    await this.options.pool.stop(Math.max(1, deadline - Date.now()));
   }
 
   private add(record: SessionRecord): ManagedSession {

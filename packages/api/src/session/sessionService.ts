@@ -7,9 +7,11 @@ import {
   type CommandResult,
   type CommandType,
   type EarlyVoteReport,
+  type ErrorCode,
   errors,
   type Logger,
   type Poll,
+  PollMastersError,
   type SendPollInput,
   type SessionOpen,
   type SessionState,
@@ -39,7 +41,10 @@ export interface SessionEvents {
   voteRejected: [VoteRejection];
   /** The worker's early votes (waiting for their poll) changed. */
   earlyVotes: [EarlyVoteReport];
-  /** A poll could not be sent (for the metrics; the caller gets the error). */
+  /**
+   * WhatsApp or the worker failed to send a poll (for the metrics; the caller gets the error).
+   * Not for the caller's mistakes (an unknown chat, bad input) nor a session not connected.
+   */
   sendFailed: [{ chatId: string; error: unknown }];
   /** The worker thread exited unexpectedly and will be restarted. */
   workerExit: [WorkerExit];
@@ -60,6 +65,15 @@ export interface SessionServiceOptions {
   placeOn: () => PoolWorker;
   logger: Logger;
 }
+
+/** The errors of a send that WhatsApp or the worker failed: the ones `sendFailed` reports. */
+const sendFailures: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'SEND_FAILED',
+  'TIMEOUT',
+  'WORKER_GONE',
+  'INVALID_MESSAGE',
+  'INTERNAL',
+]);
 
 /**
  * One WhatsApp session as the API sees it: its state and the read model of its polls, kept
@@ -164,7 +178,9 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
 
   async sendPoll(poll: SendPollInput): Promise<Poll> {
     const result = await this.call({ type: 'sendPoll', poll }).catch((error: unknown) => {
-      this.emit('sendFailed', { chatId: poll.chatId, error });
+      if (sendFailures.has(PollMastersError.from(error).code)) {
+        this.emit('sendFailed', { chatId: poll.chatId, error });
+      }
       throw error;
     });
     // The worker's pollSent event may arrive after this reply: the read model has it either way.

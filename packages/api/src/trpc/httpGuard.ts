@@ -3,7 +3,7 @@ import { Limits } from '@pollmasters/shared';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Request, RequestHandler, Response } from 'express';
-import { type ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
+import { type ApiKeyAuth, unauthorized } from '../auth.js';
 import { encodeResponse, errorShape } from './errorResponse.js';
 import { toTRPCError } from './errors.js';
 import { rootConfig } from './init.js';
@@ -19,9 +19,20 @@ const wantsEvents = (req: Request): boolean =>
   req.method === 'GET' && (req.headers.accept ?? '').includes('text/event-stream');
 
 /**
+ * How many calls a batch request holds (its procedure paths, comma-separated, as tRPC's Express
+ * adapter takes them); null for a request that is not a batch.
+ */
+const batchSize = (req: Request): number | null => {
+  const isBatch = new URL(req.originalUrl, 'http://localhost').searchParams.get('batch') === '1';
+  return isBatch ? req.path.slice(req.path.lastIndexOf('/') + 1).split(',').length : null;
+};
+
+/**
  * Answers `error` in tRPC's shape, for every path alike: the calls are not looked up, so a
  * refusal tells nothing about which procedures exist. A batch gets one error per call, as
- * tRPC answers a batch.
+ * tRPC answers a batch, up to the calls a batch may hold; a longer one gets a single error,
+ * which tRPC's httpBatchLink reads as every call's answer: a stranger's request of a few KiB
+ * naming thousands of calls gets an answer of a few hundred bytes.
  */
 const refuse = (req: Request, res: Response, error: TRPCError): void => {
   const shape = errorShape(error);
@@ -36,10 +47,11 @@ const refuse = (req: Request, res: Response, error: TRPCError): void => {
     res.end(`event: serialized-error\ndata: ${data}\n\n`);
     return;
   }
-  const isBatch = new URL(req.originalUrl, 'http://localhost').searchParams.get('batch') === '1';
-  // The procedure paths, as tRPC's Express adapter takes them.
-  const calls = req.path.slice(req.path.lastIndexOf('/') + 1).split(',').length;
-  const body = isBatch ? Array.from({ length: calls }, () => ({ error: shape })) : { error: shape };
+  const calls = batchSize(req);
+  const body =
+    calls !== null && calls <= Limits.batchMaxCalls
+      ? Array.from({ length: calls }, () => ({ error: shape }))
+      : { error: shape };
   res.status(getHTTPStatusCodeFromError(error)).type('application/json').end(encodeResponse(body));
 };
 
@@ -60,18 +72,28 @@ const closeWhenOverLimit = (req: IncomingMessage, res: ServerResponse): void => 
   req.on('data', onData);
 };
 
+/** A batch of more calls than one may hold: tRPC's own `maxBatchSize` error, saying what to do. */
+const batchTooLarge = (calls: number): TRPCError =>
+  new TRPCError({
+    code: 'BAD_REQUEST',
+    message: `Batch call exceeds maximum size: ${calls} calls, at most ${Limits.batchMaxCalls} in one request (httpBatchLink's maxItems)`,
+  });
+
 /**
  * What stands before tRPC over HTTP, as before the compat API: the API key (../auth.ts),
- * then the body limit (`Limits.bodyMaxBytes`). Refused in tRPC's shape before a procedure is
- * looked up: 401 UNAUTHORIZED; 413 PAYLOAD_TOO_LARGE for a body declared longer, before any
+ * then the batch size (`Limits.batchMaxCalls`), then the body limit (`Limits.bodyMaxBytes`).
+ * Refused in tRPC's shape before a procedure is looked up: 401 UNAUTHORIZED; 400 BAD_REQUEST
+ * for a batch of too many calls; 413 PAYLOAD_TOO_LARGE for a body declared longer, before any
  * of it is read (one of unknown length is cut at the limit: `closeWhenOverLimit`).
  */
 export const trpcHttpGuard =
   (auth: ApiKeyAuth): RequestHandler =>
   (req, res, next) => {
-    if (!auth.accepts(keyOfHeaders(req.headers))) {
+    if (!auth.acceptsRequest(req)) {
       return refuse(req, res, toTRPCError(unauthorized()));
     }
+    const calls = batchSize(req) ?? 1;
+    if (calls > Limits.batchMaxCalls) return refuse(req, res, batchTooLarge(calls));
     if (declaredLength(req) > Limits.bodyMaxBytes) {
       return refuse(req, res, new TRPCError({ code: 'PAYLOAD_TOO_LARGE' }));
     }

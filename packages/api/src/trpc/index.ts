@@ -9,6 +9,7 @@ import type { EdgeContext } from '../edge.js';
 import { SessionControl } from '../session/sessionControl.js';
 import type { SessionManager } from '../session/sessionManager.js';
 import type { SessionService } from '../session/sessionService.js';
+import { type UpgradeTarget, upgradeTarget } from '../upgradeTarget.js';
 import {
   createHttpContext,
   createWsContext,
@@ -18,8 +19,8 @@ import {
 import { trpcHttpGuard } from './httpGuard.js';
 import { appRouter } from './router.js';
 import { openSessionStreams, type SessionStreams } from './sessionStreams.js';
-import { gateWebSocket, isClientProtocolError, logClientError } from './wsGate.js';
-import { wsKeepAlive } from './wsRefusal.js';
+import { WsGate } from './wsGate.js';
+import { isClientProtocolError, logClientError, wsKeepAlive, wsMaxPayload } from './wsSettings.js';
 
 export type { AppRouter } from './router.js';
 
@@ -31,17 +32,16 @@ export const isTrpcPath = (path: string): boolean =>
   path === trpcPath || path.startsWith(`${trpcPath}/`);
 
 /** WebSocket upgrades for tRPC: to `/trpc` itself, any query string aside. */
-export const isTrpcUpgrade = (req: IncomingMessage): boolean => {
-  const path = (req.url ?? '').split('?')[0];
-  return path === trpcPath || path === `${trpcPath}/`;
-};
+export const isTrpcUpgrade = ({ path }: UpgradeTarget): boolean =>
+  path === trpcPath || path === `${trpcPath}/`;
 
 /**
  * Mounts tRPC on the server: batched HTTP under `/trpc` and a `ws` server (no server of its
  * own) for the upgrades to `/trpc`, routed by path so that Socket.IO keeps its own. The API
  * key and the body limit are checked in front of both (./httpGuard.ts, ./wsGate.ts). Starts
  * logging poll events at once, so that the worker's first snapshot is in the log.
- * Returns the idempotent close, which also tells the number of open WebSocket clients.
+ * Returns the idempotent close (resolves once every WebSocket closed), which also tells the
+ * number of open WebSocket clients.
  * @see ../../../../test/trpc-upgrade-routing.test.ts
  */
 export const mountTrpc = (
@@ -104,23 +104,28 @@ export const mountTrpc = (
       createContext: createHttpContext(services),
       onError,
       maxBodySize: Limits.bodyMaxBytes,
+      // The guard refuses a longer batch first, with a clearer message; this is the backstop.
+      maxBatchSize: Limits.batchMaxCalls,
     }),
   );
 
-  const wss = new WebSocketServer({ noServer: true, maxPayload: Limits.bodyMaxBytes });
+  const wss = new WebSocketServer({ noServer: true, maxPayload: wsMaxPayload });
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
     createContext: createWsContext(services),
     onError,
     keepAlive: wsKeepAlive,
+    // A message of more calls gets tRPC's BAD_REQUEST for each of them.
+    maxBatchSize: Limits.batchMaxCalls,
   });
-  const gate = gateWebSocket(auth, logger);
+  const gate = new WsGate(auth, logger);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    if (!isTrpcUpgrade(req) || !socket.writable) return;
+    const target = upgradeTarget(req);
+    if (!target || !isTrpcUpgrade(target) || !socket.writable) return;
     // tRPC serves a connection from its `connection` event, once the gate admits it.
     wss.handleUpgrade(req, socket, head, (ws) =>
-      gate(ws, req, () => wss.emit('connection', ws, req)),
+      gate.take(ws, req, target, () => wss.emit('connection', ws, req)),
     );
   };
   httpServer.on('upgrade', onUpgrade);
@@ -138,14 +143,12 @@ export const mountTrpc = (
       handler.broadcastReconnectNotification();
       const closed = new Promise<void>((resolve) => wss.close(() => resolve()));
       for (const client of wss.clients) client.close(1001, 'server shutting down');
-      const timer = setTimeout(() => {
-        for (const client of wss.clients) client.terminate();
-      }, 1_000);
+      // A client that does not answer the close frame keeps this waiting until the server
+      // destroys its socket (../server.ts).
       await closed;
-      clearTimeout(timer);
     })();
     return closing;
   };
-  /** Open tRPC WebSocket connections, for the metrics and `/healthz`. */
-  return Object.assign(close, { clientCount: () => wss.clients.size });
+  /** Open tRPC WebSocket connections of callers admitted to tRPC, for the metrics and `/healthz`. */
+  return Object.assign(close, { clientCount: () => gate.admitted });
 };

@@ -1,13 +1,16 @@
 import type { IncomingMessage } from 'node:http';
 import type { Logger } from 'pino';
-import type { RawData, WebSocket } from 'ws';
+import { type RawData, WebSocket } from 'ws';
 import { type ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
+import type { UpgradeTarget } from '../upgradeTarget.js';
 import { toTRPCError } from './errors.js';
-import { refuseCalls, wsKeepAlive } from './wsRefusal.js';
+import { HeldSockets } from './heldSockets.js';
+import { refuseCalls } from './wsRefusal.js';
+import { isOverBodyLimit, logClientError, refusedSocketLimits, wsKeepAlive } from './wsSettings.js';
 
 /** tRPC's client sends its `connectionParams` as the first message when its URL says so. */
-const paramsFollow = (req: IncomingMessage): boolean =>
-  new URL(req.url ?? '/', 'http://localhost').searchParams.get('connectionParams') === '1';
+const paramsFollow = ({ searchParams }: UpgradeTarget): boolean =>
+  searchParams.get('connectionParams') === '1';
 
 /** `connectionParams.apiKey` of tRPC's connectionParams message, if it has one. */
 const apiKeyOfParams = (data: RawData): string | undefined => {
@@ -21,47 +24,75 @@ const apiKeyOfParams = (data: RawData): string | undefined => {
 };
 
 /**
- * A client's breach of the WebSocket protocol, e.g. a message over `maxPayload`: `ws` closes
- * that connection (1009 for the size) and reports it as an `error` of the socket.
- */
-export const isClientProtocolError = (err: unknown): boolean =>
-  err instanceof Error && /^WS_ERR_/.test(String((err as { code?: unknown }).code));
-
-/** The client's fault, not the server's: below error level. */
-export const logClientError = (logger: Logger, err: unknown): void =>
-  logger.debug({ err }, 'tRPC WebSocket closed: client error');
-
-/**
  * The API key check of tRPC's WebSockets (../auth.ts), made once per connection: the key in
  * `connectionParams.apiKey` (the first message, when the URL has `connectionParams=1`) or in
- * the upgrade's headers. A caller with it is `admit`ted to tRPC; any other gets UNAUTHORIZED
- * for each of its calls (./wsRefusal.ts), and nothing of the router.
+ * the upgrade's headers. A caller with it is admitted to tRPC; any other gets UNAUTHORIZED
+ * for each of its calls (./wsRefusal.ts), and nothing of the router. Sockets without the key,
+ * refused or still to show it, are held within limits (./heldSockets.ts) and are not clients:
+ * only admitted ones count (`admitted`, for `/healthz` and the metrics).
  */
-export const gateWebSocket =
-  (auth: ApiKeyAuth, logger: Logger) =>
-  (ws: WebSocket, req: IncomingMessage, admit: () => void): void => {
-    if (!auth.required) {
+export class WsGate {
+  private readonly held: HeldSockets;
+  private admittedCount = 0;
+
+  constructor(
+    private readonly auth: ApiKeyAuth,
+    private readonly logger: Logger,
+  ) {
+    this.held = new HeldSockets(refusedSocketLimits, (address) =>
+      logger.debug(
+        { remoteAddress: address },
+        'tRPC WebSocket without the key closed: too many held',
+      ),
+    );
+  }
+
+  /** Open WebSockets admitted to tRPC. */
+  get admitted(): number {
+    return this.admittedCount;
+  }
+
+  /** Takes a new tRPC WebSocket: `admit` hands it to tRPC once its caller shows the key. */
+  take(ws: WebSocket, req: IncomingMessage, target: UpgradeTarget, admit: () => void): void {
+    const onAdmit = () => {
+      this.admittedCount += 1;
+      ws.once('close', () => {
+        this.admittedCount -= 1;
+      });
       admit();
+    };
+    if (!this.auth.required) {
+      onAdmit();
       return;
     }
-    // Until tRPC or the refusal has the socket: an `error` without a listener would throw.
-    const onError = (err: Error) => logClientError(logger, err);
+    const address = req.socket.remoteAddress ?? '';
+    this.held.hold(ws, address);
+    // Until tRPC has the socket: an `error` without a listener would throw.
+    const onError = (err: Error) => logClientError(this.logger, err);
     ws.on('error', onError);
+    // Registered first: it closes the socket before the key check or the refusal reads it.
+    const onMessage = (data: RawData) => {
+      if (isOverBodyLimit(data)) ws.close(1009, 'message too big');
+    };
+    ws.on('message', onMessage);
     const decide = (key: string | undefined, first?: RawData) => {
-      if (auth.accepts(key)) {
+      if (this.auth.accepts(key)) {
+        this.held.release(ws);
         ws.off('error', onError);
-        admit();
+        ws.off('message', onMessage);
+        onAdmit();
         return true;
       }
-      logger.info(
-        { remoteAddress: req.socket.remoteAddress },
+      // Debug: each refusal is a caller's mistake, and a stranger could flood an info log.
+      this.logger.debug(
+        { remoteAddress: address },
         'tRPC WebSocket without the right API key: its calls are refused',
       );
       refuseCalls(ws, toTRPCError(unauthorized()), first);
       return false;
     };
     const headerKey = keyOfHeaders(req.headers);
-    if (!paramsFollow(req)) {
+    if (!paramsFollow(target)) {
       decide(headerKey);
       return;
     }
@@ -70,7 +101,9 @@ export const gateWebSocket =
     ws.once('close', () => clearTimeout(silent));
     ws.once('message', (data, isBinary) => {
       clearTimeout(silent);
+      if (ws.readyState !== WebSocket.OPEN) return;
       // tRPC reads its connectionParams from the first message: it gets that message too.
       if (decide(apiKeyOfParams(data) ?? headerKey, data)) ws.emit('message', data, isBinary);
     });
-  };
+  }
+}

@@ -14,7 +14,7 @@ import {
   type StoredPoll,
   storedPollOf,
 } from './storedPoll.js';
-import { decide, type IncomingVote, type StoredVote } from './tally.js';
+import { decide, type IncomingVote, type StoredVote } from './voteDecision.js';
 import { VoteLog, type VoteLogEntry } from './voteLog.js';
 
 export type { NewPoll, StoredPoll } from './storedPoll.js';

@@ -1,5 +1,5 @@
 import { type Poll, type PollOption, Selections } from '@pollmasters/shared';
-import type { StoredVote } from './tally.js';
+import type { StoredVote } from './voteDecision.js';
 
 /** A poll as the worker keeps it: the public fields plus what decryption needs. */
 export type StoredPoll = Omit<Poll, 'voters'> & {

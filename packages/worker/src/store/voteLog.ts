@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import type { StoredVote } from './tally.js';
+import type { StoredVote } from './voteDecision.js';
 
 /** A row to append: `vote` null forgets the voter (their other JID took the vote over). */
 export interface VoteLogEntry {

@@ -1,6 +1,6 @@
 import { optionHash } from '@pollmasters/shared';
 import { describe, expect, it } from 'vitest';
-import { decide } from '../src/store/tally.js';
+import { decide } from '../src/store/voteDecision.js';
 
 const [A, B] = ['A', 'B'].map(optionHash) as [string, string];
 
