@@ -72,6 +72,7 @@ const server: ChannelServer = new ChannelServer(port, {
       code: await (await sessionOf(id)).requestPairingCode(phoneNumber),
     }),
     snapshot: async (_, id) => (await sessionOf(id)).snapshot,
+    ping: async () => ({ sessions: hosted.size }),
     shutdown: async () => {
       closed = true;
       await Promise.all([...hosted.keys()].map(close));
