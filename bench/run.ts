@@ -9,6 +9,7 @@ import { buildPackages, transpile } from '../scripts/build.js';
 import { DIST_CONDITION, HEAP_FLAGS, SERVER_ENV } from '../scripts/launcher.js';
 import { Clients, Phase } from './clients.js';
 import { type FromServer, OPTIONS, type Tally, type ToServer, VOTERS } from './protocol.js';
+import { printTable } from './table.js';
 
 /*
  * `pnpm bench`: the vote pipeline end to end (sandbox -> worker -> API -> a tRPC and a
@@ -412,7 +413,7 @@ async function main(): Promise<void> {
       failures.length === 0 ? 'yes' : 'NO',
     );
     row('bench run time', `${fmt((performance.now() - benchStarted) / 1000, 1)} s`);
-    printTable();
+    printTable(rows, failures);
   } finally {
     await clients?.close().catch(() => {});
     await server?.stop().catch(() => {});
@@ -420,18 +421,15 @@ async function main(): Promise<void> {
   }
 }
 
-function printTable(): void {
-  const widths = [0, 1, 2].map((i) =>
-    Math.max(...[['what', 'measured', 'target'], ...rows].map((r) => r[i]!.length)),
-  );
-  const line = (r: string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
-  console.log(line(['what', 'measured', 'target']));
-  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
-  for (const r of rows) console.log(line(r));
-  for (const failure of failures) console.log(`FAILED: ${failure}`);
-}
-
-main().then(
+// `pnpm bench -- sessions`: many accounts on one server (./sessions.ts) instead.
+const mode = process.argv.slice(2).find((a) => a !== '--');
+const run =
+  mode === 'sessions'
+    ? import('./sessions.js').then(async ({ sessionsBench }) => {
+        failures.push(...(await sessionsBench()));
+      })
+    : main();
+run.then(
   () => process.exit(failures.length === 0 ? 0 : 1),
   (err: Error) => {
     console.error(`bench failed: ${err.stack ?? err.message}`);

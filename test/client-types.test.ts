@@ -24,6 +24,22 @@ const typeChecks = (client: PollMastersClient) => {
   void client.polls.remove.mutate({ id: 'x' });
   // @ts-expect-error subscriptions are not queries
   void client.polls.updates.query();
+  // Sessions: every chat, poll and vote procedure takes a session id, checked like the server's.
+  void client.polls.send.mutate({
+    sessionId: 'shop',
+    chatIds: ['1@g.us'],
+    question: 'q',
+    options: ['a', 'b'],
+  });
+  // @ts-expect-error a session id is a string
+  void client.polls.list.query({ sessionId: 7 });
+  // @ts-expect-error sessions.create needs an id
+  void client.sessions.create.mutate({ start: true });
+  void client.sessions.login.mutate({ id: 'shop' }).then((login) => {
+    // The QR or the pairing code: the result says which.
+    if (login.method === 'qr') expectTypeOf(login.qr).toEqualTypeOf<string | null>();
+    else expectTypeOf(login.code).toEqualTypeOf<string>();
+  });
   client.polls.updates.subscribe(
     { pollId: 'x' },
     {

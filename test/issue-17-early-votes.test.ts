@@ -63,7 +63,7 @@ const pollAfterItsVotes = async (probe: SandboxProbe) => {
 };
 
 const waiting = async (server: TestServer) =>
-  sample(await metricsOf(server), 'pollmasters_early_votes_waiting');
+  sample(await metricsOf(server), 'pollmasters_early_votes_waiting{session="default"}');
 
 it('wait for their poll, and are counted once it arrives', async () => {
   const { server, probe } = await start();
@@ -78,9 +78,13 @@ it('wait for their poll, and are counted once it arrives', async () => {
   const { poll } = await countedAsLedger(server, probe, sent.id);
   expect(poll.voters.length).toBeGreaterThan(0);
   const text = await metricsOf(server);
-  expect(sample(text, 'pollmasters_early_votes_waiting')).toBe(0);
-  expect(sample(text, 'pollmasters_votes_rejected_total{reason="unknown_poll"}')).toBe(0);
-  expect(sample(text, 'pollmasters_early_votes_expired_total{cause="age"}')).toBe(0);
+  expect(sample(text, 'pollmasters_early_votes_waiting{session="default"}')).toBe(0);
+  expect(
+    sample(text, 'pollmasters_votes_rejected_total{session="default",reason="unknown_poll"}'),
+  ).toBe(0);
+  expect(sample(text, 'pollmasters_early_votes_expired_total{session="default",cause="age"}')).toBe(
+    0,
+  );
 });
 
 it('survive a crash of the worker and a restart of the server before their poll comes', async () => {
@@ -126,11 +130,13 @@ it('are given up as unknown_poll once they waited their age, and counted in /met
     'every early vote expired',
   );
   const text = await metricsOf(server);
-  expect(sample(text, 'pollmasters_early_votes_expired_total{cause="age"}')).toBe(casts.length);
-  expect(sample(text, 'pollmasters_votes_rejected_total{reason="unknown_poll"}')).toBe(
+  expect(sample(text, 'pollmasters_early_votes_expired_total{session="default",cause="age"}')).toBe(
     casts.length,
   );
-  expect(sample(text, 'pollmasters_early_votes_waiting')).toBe(0);
+  expect(
+    sample(text, 'pollmasters_votes_rejected_total{session="default",reason="unknown_poll"}'),
+  ).toBe(casts.length);
+  expect(sample(text, 'pollmasters_early_votes_waiting{session="default"}')).toBe(0);
 
   // Too late: the poll is tracked, with none of the given-up votes.
   await probe.releasePoll(sent.id);
@@ -149,13 +155,13 @@ it('beyond the limit, the oldest are given up as unknown_poll; the newest are co
     'the oldest given up',
   );
   const text = await metricsOf(server);
-  expect(sample(text, 'pollmasters_early_votes_expired_total{cause="limit"}')).toBe(
-    casts.length - 3,
-  );
-  expect(sample(text, 'pollmasters_votes_rejected_total{reason="unknown_poll"}')).toBe(
-    casts.length - 3,
-  );
-  expect(sample(text, 'pollmasters_early_votes_waiting')).toBe(3);
+  expect(
+    sample(text, 'pollmasters_early_votes_expired_total{session="default",cause="limit"}'),
+  ).toBe(casts.length - 3);
+  expect(
+    sample(text, 'pollmasters_votes_rejected_total{session="default",reason="unknown_poll"}'),
+  ).toBe(casts.length - 3);
+  expect(sample(text, 'pollmasters_early_votes_waiting{session="default"}')).toBe(3);
 
   await probe.releasePoll(sent.id);
   const poll = await until(

@@ -58,9 +58,12 @@ describe("other members' polls", () => {
       expect(poll.voters.length).toBeGreaterThan(0);
     }
     const text = await metricsOf(server);
-    expect(sample(text, 'pollmasters_votes_rejected_total{reason="no_pair_authenticates"}')).toBe(
-      0,
-    );
+    expect(
+      sample(
+        text,
+        'pollmasters_votes_rejected_total{session="default",reason="no_pair_authenticates"}',
+      ),
+    ).toBe(0);
 
     // tRPC tells who created each poll.
     const client = createPollMastersClient({ url: server.url });
@@ -96,8 +99,12 @@ describe("other members' polls", () => {
     );
     expect(server.session.getPoll(sent.id)).toBeUndefined();
     const text = await metricsOf(server);
-    expect(sample(text, 'pollmasters_votes_rejected_total{reason="untracked_poll"}')).toBe(casts());
-    expect(sample(text, 'pollmasters_early_votes_waiting')).toBe(0);
-    expect(sample(text, 'pollmasters_votes_rejected_total{reason="unknown_poll"}')).toBe(0);
+    expect(
+      sample(text, 'pollmasters_votes_rejected_total{session="default",reason="untracked_poll"}'),
+    ).toBe(casts());
+    expect(sample(text, 'pollmasters_early_votes_waiting{session="default"}')).toBe(0);
+    expect(
+      sample(text, 'pollmasters_votes_rejected_total{session="default",reason="unknown_poll"}'),
+    ).toBe(0);
   });
 });

@@ -64,25 +64,31 @@ describe('/healthz and /metrics', () => {
   it('count known votes, sends, and connected Socket.IO and tRPC clients', async () => {
     const { server, probe } = await start();
     const before = await metricsOf(server);
-    expect(sample(before, 'pollmasters_votes_accepted_total')).toBe(0);
-    expect(sample(before, 'pollmasters_connection_state{status="ready"}')).toBe(1);
-    expect(sample(before, 'pollmasters_connection_state{status="qr_pending"}')).toBe(0);
+    expect(sample(before, 'pollmasters_votes_accepted_total{session="default"}')).toBe(0);
+    expect(sample(before, 'pollmasters_connection_state{session="default",status="ready"}')).toBe(
+      1,
+    );
+    expect(
+      sample(before, 'pollmasters_connection_state{session="default",status="qr_pending"}'),
+    ).toBe(0);
 
     const { poll } = await pollWithKnownVotes(server, probe);
     expect(poll.voters).toHaveLength(3);
     const after = await metricsOf(server);
-    expect(sample(after, 'pollmasters_votes_accepted_total')).toBe(4);
-    expect(sample(after, 'pollmasters_polls_sent_total')).toBe(1);
-    expect(sample(after, 'pollmasters_polls')).toBe(1);
-    expect(sample(after, 'pollmasters_send_failures_total')).toBe(0);
-    expect(sample(after, 'pollmasters_worker_restarts_total')).toBe(0);
+    expect(sample(after, 'pollmasters_votes_accepted_total{session="default"}')).toBe(4);
+    expect(sample(after, 'pollmasters_polls_sent_total{session="default"}')).toBe(1);
+    expect(sample(after, 'pollmasters_polls{session="default"}')).toBe(1);
+    expect(sample(after, 'pollmasters_send_failures_total{session="default"}')).toBe(0);
+    expect(sample(after, 'pollmasters_worker_restarts_total{session="default"}')).toBe(0);
     for (const reason of ['unknown_poll', 'no_secret', 'no_pair_authenticates', 'stale'])
-      expect(sample(after, `pollmasters_votes_rejected_total{reason="${reason}"}`)).toBe(0);
-    expect(sample(after, 'pollmasters_worker_state{state="running"}')).toBe(1);
+      expect(
+        sample(after, `pollmasters_votes_rejected_total{session="default",reason="${reason}"}`),
+      ).toBe(0);
+    expect(sample(after, 'pollmasters_worker_state{session="default",state="running"}')).toBe(1);
     // The worker did work (start, login, decrypting four votes): its busy time grew.
-    const busy = sample(after, 'pollmasters_worker_busy_seconds');
+    const busy = sample(after, 'pollmasters_worker_busy_seconds{worker="0"}');
     expect(busy).toBeGreaterThan(0);
-    expect(busy).toBeGreaterThan(sample(before, 'pollmasters_worker_busy_seconds'));
+    expect(busy).toBeGreaterThan(sample(before, 'pollmasters_worker_busy_seconds{worker="0"}'));
 
     // A send to a chat the account does not have is the caller's mistake, not a failure of
     // WhatsApp or the server: it is not counted (issue #16 review).
@@ -94,7 +100,9 @@ describe('/healthz and /metrics', () => {
         selectableCount: 1,
       });
     await expect(send()).rejects.toMatchObject({ code: 'NOT_FOUND' });
-    expect(sample(await metricsOf(server), 'pollmasters_send_failures_total')).toBe(0);
+    expect(
+      sample(await metricsOf(server), 'pollmasters_send_failures_total{session="default"}'),
+    ).toBe(0);
 
     // Clients: one Socket.IO client and one tRPC subscription.
     const socket: Socket = connectSocket(server.url, { transports: ['websocket'] });
@@ -133,15 +141,21 @@ describe('/healthz and /metrics', () => {
     await eventually('the restart', () => server.session.workerState === 'running');
     const healed = (await (await fetch(`${server.url}/healthz`)).json()) as { restarts: number };
     expect(healed.restarts).toBe(1);
-    expect(sample(await metricsOf(server), 'pollmasters_worker_restarts_total')).toBe(1);
+    expect(
+      sample(await metricsOf(server), 'pollmasters_worker_restarts_total{session="default"}'),
+    ).toBe(1);
   });
 
   it('keep one registry per server: two servers in one process count apart', async () => {
     const one = await start();
     const two = await start();
     await pollWithKnownVotes(one.server, one.probe);
-    expect(sample(await metricsOf(one.server), 'pollmasters_votes_accepted_total')).toBe(4);
-    expect(sample(await metricsOf(two.server), 'pollmasters_votes_accepted_total')).toBe(0);
+    expect(
+      sample(await metricsOf(one.server), 'pollmasters_votes_accepted_total{session="default"}'),
+    ).toBe(4);
+    expect(
+      sample(await metricsOf(two.server), 'pollmasters_votes_accepted_total{session="default"}'),
+    ).toBe(0);
   });
 });
 

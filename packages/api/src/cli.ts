@@ -12,6 +12,8 @@ export type CommandLine =
       pair: string | null;
       /** In sandbox mode: send a demo poll to every chat this often. */
       demoEveryMs: number | null;
+      /** In sandbox mode: how many sessions run (`default`, `s2` ... `sN`). */
+      sandboxSessions: number;
     }
   | { help: string }
   | { error: string };
@@ -39,6 +41,7 @@ const usage = (): string => {
     '  pnpm start                          log in to WhatsApp with the QR shown here',
     '  pnpm start -- --pair 491701234567   log in with a pairing code instead',
     '  pnpm start -- --sandbox --demo      offline demo; watch it with `pnpm watch`',
+    '  pnpm start -- --sandbox --sessions 3 --demo   three accounts voting, offline',
     '',
   ].join('\n');
 };
@@ -136,7 +139,7 @@ const parse = (
     else misplaced.push(`--${s.flag}`);
   }
   if (!values.sandbox) {
-    for (const f of ['demo', 'demo-every'] as const)
+    for (const f of ['demo', 'demo-every', 'sessions'] as const)
       if (values[f] !== undefined) misplaced.push(`--${f}`);
     if (misplaced.length) return { error: `${misplaced.join(', ')} needs --sandbox` };
   } else {
@@ -170,5 +173,11 @@ const parse = (
     }
     demoEveryMs = every * 1_000;
   }
-  return { config: parsed.data, pair, demoEveryMs };
+  const sandboxSessions = integer('--sessions', str('sessions')) ?? 1;
+  if (sandboxSessions < 1 || sandboxSessions > parsed.data.maxSessions) {
+    return {
+      error: `invalid configuration: --sessions: must be 1 to ${parsed.data.maxSessions} (POLLMASTERS_MAX_SESSIONS)`,
+    };
+  }
+  return { config: parsed.data, pair, demoEveryMs, sandboxSessions };
 };

@@ -1,6 +1,6 @@
 import { pino } from 'pino';
 import { parseCommandLine } from './cli.js';
-import { startDemo } from './demo.js';
+import { runSandboxAccounts } from './sandboxAccounts.js';
 import { startServer } from './server.js';
 import { TerminalUi } from './terminalUi.js';
 
@@ -14,7 +14,7 @@ if ('error' in command) {
   process.stderr.write(`pollmasters: ${command.error}\n`);
   process.exit(2);
 }
-const { config, pair, demoEveryMs } = command;
+const { config, pair, demoEveryMs, sandboxSessions } = command;
 // Logs go to stderr as JSON lines; stdout is the terminal UI (URL, status, QR).
 const logger = pino({ level: config.logLevel }, pino.destination(2));
 const server = await startServer(config, logger).catch((err: unknown) => {
@@ -24,13 +24,14 @@ const server = await startServer(config, logger).catch((err: unknown) => {
 });
 const ui = new TerminalUi(server.session, { out: process.stdout, logger, pair });
 ui.listening(server.url);
-const stopDemo =
-  demoEveryMs && config.sandbox
-    ? startDemo(server.session, {
-        everyMs: demoEveryMs,
-        logger: logger.child({ component: 'demo' }),
-      })
-    : () => {};
+const stopDemo = config.sandbox
+  ? await runSandboxAccounts(server.sessions, {
+      count: sandboxSessions,
+      demoEveryMs,
+      out: process.stdout,
+      logger,
+    })
+  : () => {};
 
 /** Shutdown must end within this; past it the process exits anyway, with 1. */
 const shutdownDeadlineMs = 4_500;

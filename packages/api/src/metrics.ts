@@ -1,19 +1,12 @@
 import { type EarlyVoteReport, SessionStatus, VoteRejectionReason } from '@pollmasters/shared';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
+import { eachSession, type SessionSource } from './session/eachSession.js';
 import type { SessionService, WorkerState } from './session/sessionService.js';
+import type { WorkerPool } from './session/workerPool.js';
 
-/** What the metrics read besides the session's events. */
+/** What the metrics read besides the sessions' events. */
 export interface MetricsSources {
-  session: Pick<
-    SessionService,
-    | 'sessionState'
-    | 'workerState'
-    | 'pollCount'
-    | 'earlyVotesWaiting'
-    | 'workerBusyMs'
-    | 'on'
-    | 'off'
-  >;
+  sessions: SessionSource & { pool: Pick<WorkerPool, 'workers'> };
   /** Connected Socket.IO clients (the GUI). */
   socketIoClients: () => number;
   /** Open tRPC WebSocket connections. */
@@ -21,10 +14,12 @@ export interface MetricsSources {
 }
 
 const workerStates: readonly WorkerState[] = ['starting', 'running', 'restarting', 'stopped'];
+const earlyCauses = ['age', 'limit'] as const;
 
 /**
  * The server's Prometheus metrics, in a registry of its own (several servers in one process
- * do not clash): counters fed by the session's events, gauges read at each scrape.
+ * do not clash). Every per-session series has a `session` label; counters are fed by each
+ * session's events, gauges read at each scrape. A deleted session's series go away.
  */
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -32,84 +27,116 @@ export class ServerMetrics {
 
   constructor(sources: MetricsSources) {
     const registers = [this.registry];
-    const { session } = sources;
+    const { sessions } = sources;
+    const services = () => sessions.list().map((s) => s.service);
     collectDefaultMetrics({ register: this.registry });
+
+    /** A gauge with one sample per session (and per `label` value, when given). */
+    const perSession = (
+      name: string,
+      help: string,
+      read: (
+        s: SessionService,
+        set: (value: number, labels?: Record<string, string>) => void,
+      ) => void,
+      extraLabels: readonly string[] = [],
+    ) =>
+      new Gauge<string>({
+        name,
+        help,
+        labelNames: ['session', ...extraLabels],
+        registers,
+        collect() {
+          this.reset();
+          for (const s of services()) {
+            read(s, (value, labels) => this.set({ session: s.sessionId, ...labels }, value));
+          }
+        },
+      });
 
     const accepted = new Counter({
       name: 'pollmasters_votes_accepted_total',
       help: 'Votes decrypted and counted (changed and withdrawn votes included).',
+      labelNames: ['session'],
       registers,
     });
     const rejected = new Counter({
       name: 'pollmasters_votes_rejected_total',
       help: 'Votes that could not be used, by reason.',
-      labelNames: ['reason'],
+      labelNames: ['session', 'reason'],
       registers,
     });
-    for (const reason of VoteRejectionReason.options) rejected.inc({ reason }, 0);
     const pollsSent = new Counter({
       name: 'pollmasters_polls_sent_total',
       help: 'Polls stored: sent through the API, or come from WhatsApp (phone, history sync, members).',
+      labelNames: ['session'],
       registers,
     });
     const sendFailures = new Counter({
       name: 'pollmasters_send_failures_total',
       help: 'Poll sends that WhatsApp or the worker failed (not an unknown chat, bad input, or a send while not connected).',
+      labelNames: ['session'],
       registers,
     });
     const earlyExpired = new Counter({
       name: 'pollmasters_early_votes_expired_total',
       help: 'Early votes given up (rejected as unknown_poll): waited too long (age), or pushed out as the oldest (limit).',
-      labelNames: ['cause'],
+      labelNames: ['session', 'cause'],
       registers,
-    });
-    for (const cause of ['age', 'limit']) earlyExpired.inc({ cause }, 0);
-    new Gauge({
-      name: 'pollmasters_early_votes_waiting',
-      help: 'Votes kept until their poll arrives (their poll is not known yet).',
-      registers,
-      collect() {
-        this.set(session.earlyVotesWaiting);
-      },
     });
     const restarts = new Counter({
       name: 'pollmasters_worker_restarts_total',
-      help: 'Restarts of the WhatsApp worker thread after an unexpected exit.',
+      help: "Restarts of the session's worker thread after an unexpected exit.",
+      labelNames: ['session'],
       registers,
     });
-    new Gauge({
-      name: 'pollmasters_connection_state',
-      help: 'WhatsApp connection status: 1 for the current one, 0 for the others.',
-      labelNames: ['status'],
-      registers,
-      collect() {
+    perSession(
+      'pollmasters_early_votes_waiting',
+      'Votes kept until their poll arrives (their poll is not known yet).',
+      (s, set) => set(s.earlyVotesWaiting),
+    );
+    perSession(
+      'pollmasters_connection_state',
+      'WhatsApp connection status: 1 for the current one, 0 for the others.',
+      (s, set) => {
         for (const status of SessionStatus.options)
-          this.set({ status }, +(session.sessionState.status === status));
+          set(+(s.sessionState.status === status), { status });
       },
-    });
-    new Gauge({
-      name: 'pollmasters_worker_state',
-      help: 'State of the worker thread: 1 for the current one, 0 for the others.',
-      labelNames: ['state'],
-      registers,
-      collect() {
-        for (const state of workerStates) this.set({ state }, +(session.workerState === state));
+      ['status'],
+    );
+    perSession(
+      'pollmasters_worker_state',
+      'State of the session on its worker thread: 1 for the current one, 0 for the others.',
+      (s, set) => {
+        for (const state of workerStates) set(+(s.workerState === state), { state });
       },
-    });
+      ['state'],
+    );
+    perSession('pollmasters_polls', 'Polls known to the server.', (s, set) => set(s.pollCount));
+    perSession(
+      'pollmasters_session_last_event_timestamp_seconds',
+      'When the session last reported something (status, QR, poll, vote); absent before that.',
+      (s, set) => {
+        if (s.lastEventAt !== null) set(s.lastEventAt / 1000);
+      },
+    );
     new Gauge({
       name: 'pollmasters_worker_busy_seconds',
-      help: 'Time the worker thread was busy since it started (rate() of it: how loaded it is).',
+      help: 'Time each worker thread was busy since it started (rate() of it: how loaded it is).',
+      labelNames: ['worker'],
       registers,
       collect() {
-        this.set(session.workerBusyMs() / 1000);
+        for (const [i, w] of sessions.pool.workers.entries()) {
+          this.set({ worker: String(i) }, w.busyMs() / 1000);
+        }
       },
     });
     new Gauge({
-      name: 'pollmasters_polls',
-      help: 'Polls known to the server.',
+      name: 'pollmasters_sessions',
+      help: 'Sessions of the server.',
       registers,
       collect() {
-        this.set(session.pollCount);
+        this.set(services().length);
       },
     });
     new Gauge({
@@ -129,33 +156,43 @@ export class ServerMetrics {
       },
     });
 
-    const onUpdated = (updates: readonly { changes: readonly unknown[] }[]) => {
-      let changes = 0;
-      for (const update of updates) changes += update.changes.length;
-      accepted.inc(changes);
-    };
-    const onRejected = ({ reason }: { reason: string }) => rejected.inc({ reason });
-    const onSent = () => pollsSent.inc();
-    const onSendFailed = () => sendFailures.inc();
-    const onExit = () => restarts.inc();
-    const onEarlyVotes = ({ expired }: EarlyVoteReport) => {
-      earlyExpired.inc({ cause: 'age' }, expired.age);
-      earlyExpired.inc({ cause: 'limit' }, expired.limit);
-    };
-    session.on('pollsUpdated', onUpdated);
-    session.on('voteRejected', onRejected);
-    session.on('pollSent', onSent);
-    session.on('sendFailed', onSendFailed);
-    session.on('workerExit', onExit);
-    session.on('earlyVotes', onEarlyVotes);
-    this.detach = () => {
-      session.off('pollsUpdated', onUpdated);
-      session.off('voteRejected', onRejected);
-      session.off('pollSent', onSent);
-      session.off('sendFailed', onSendFailed);
-      session.off('workerExit', onExit);
-      session.off('earlyVotes', onEarlyVotes);
-    };
+    const counters = [accepted, pollsSent, sendFailures, restarts];
+    this.detach = eachSession(sessions, (service) => {
+      const session = service.sessionId;
+      // Zero from the start, so that a rate() sees the first vote.
+      for (const c of counters) c.inc({ session }, 0);
+      for (const reason of VoteRejectionReason.options) rejected.inc({ session, reason }, 0);
+      for (const cause of earlyCauses) earlyExpired.inc({ session, cause }, 0);
+      const onUpdated = (updates: readonly { changes: readonly unknown[] }[]) => {
+        let changes = 0;
+        for (const update of updates) changes += update.changes.length;
+        accepted.inc({ session }, changes);
+      };
+      const onRejected = ({ reason }: { reason: string }) => rejected.inc({ session, reason });
+      const onSent = () => pollsSent.inc({ session });
+      const onSendFailed = () => sendFailures.inc({ session });
+      const onExit = () => restarts.inc({ session });
+      const onEarlyVotes = ({ expired }: EarlyVoteReport) => {
+        for (const cause of earlyCauses) earlyExpired.inc({ session, cause }, expired[cause]);
+      };
+      service.on('pollsUpdated', onUpdated);
+      service.on('voteRejected', onRejected);
+      service.on('pollSent', onSent);
+      service.on('sendFailed', onSendFailed);
+      service.on('workerExit', onExit);
+      service.on('earlyVotes', onEarlyVotes);
+      return () => {
+        service.off('pollsUpdated', onUpdated);
+        service.off('voteRejected', onRejected);
+        service.off('pollSent', onSent);
+        service.off('sendFailed', onSendFailed);
+        service.off('workerExit', onExit);
+        service.off('earlyVotes', onEarlyVotes);
+        for (const c of counters) c.remove({ session });
+        for (const reason of VoteRejectionReason.options) rejected.remove({ session, reason });
+        for (const cause of earlyCauses) earlyExpired.remove({ session, cause });
+      };
+    });
   }
 
   /** The Prometheus text exposition. */

@@ -134,6 +134,12 @@ export const settings = [
     help: 'seconds between two rounds of demo polls',
   },
   {
+    flag: 'sessions',
+    value: 'n',
+    fallback: '1',
+    help: 'with --sandbox: run this many accounts (sessions default, s2 ... sN), each its own world',
+  },
+  {
     flag: 'seed',
     field: 'sandbox.seed',
     value: 'n',

@@ -29,6 +29,7 @@ describe('parseCommandLine', () => {
       },
       pair: null,
       demoEveryMs: null,
+      sandboxSessions: 1,
     });
   });
 
@@ -101,6 +102,8 @@ describe('parseCommandLine', () => {
     expect(run(['--sandbox']).config.sandbox).toEqual({});
     expect(run(['--sandbox', '--demo']).demoEveryMs).toBe(30_000);
     expect(run(['--sandbox', '--demo-every', '5']).demoEveryMs).toBe(5_000);
+    expect(run(['--sandbox', '--sessions', '3']).sandboxSessions).toBe(3);
+    expect(run(['--sandbox']).sandboxSessions).toBe(1);
     expect(run(['--pair', '+49 170 1234567']).pair).toBe('491701234567');
     expect(run([]).config.sandbox).toBeUndefined();
   });
@@ -121,6 +124,7 @@ describe('parseCommandLine', () => {
       'sandbox',
       'demo',
       'demo-every',
+      'sessions',
       'seed',
       'track-polls',
       'early-votes-max',
@@ -161,6 +165,14 @@ describe('parseCommandLine', () => {
     [['extra'], {}, "Unexpected argument 'extra' (see --help)"],
     [['--sandbox', '--groups', '0'], {}, 'invalid configuration: --groups: '],
     [['--demo'], {}, '--demo needs --sandbox'],
+    [['--sessions', '3'], {}, '--sessions needs --sandbox'],
+    [['--sandbox', '--sessions', '0'], {}, '--sessions: must be 1 to 100'],
+    [['--sandbox', '--sessions', 'x'], {}, '--sessions: must be a whole number'],
+    [
+      ['--sandbox', '--sessions', '11'],
+      { POLLMASTERS_MAX_SESSIONS: '10' },
+      '--sessions: must be 1 to 10 (POLLMASTERS_MAX_SESSIONS)',
+    ],
     [['--sandbox', '--demo-every', '0'], {}, '--demo-every: must be 1 to 3600 seconds'],
     [['--pair', 'abc'], {}, 'invalid configuration: --pair: must be a phone number'],
     [

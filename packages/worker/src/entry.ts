@@ -5,6 +5,7 @@ import { WorkerConfig } from './config.js';
 import { type HostedSession, openHostedSession } from './hostedSession.js';
 import { loadMakeSocket } from './loadSocket.js';
 import type { MakePollSocket } from './socket.js';
+import { Checkpointer } from './store/checkpointer.js';
 
 // A worker thread: the sessions the API placed on it (each with its database and WhatsApp
 // connection), and the channel to the API, on which every message names its session.
@@ -20,6 +21,8 @@ const makeSocket = () => {
   return baileys;
 };
 
+// One checkpoint thread for every session's database on this worker.
+const checkpointer = new Checkpointer(logger);
 const hosted = new Map<string, Promise<HostedSession>>();
 const sessionOf = async (sessionId: string) => {
   const session = hosted.get(sessionId);
@@ -45,6 +48,7 @@ const server: ChannelServer = new ChannelServer(port, {
         emit: (event) => server.emit(sessionId, event),
         logger: sessionLogger,
         makeSocket,
+        checkpointer,
       });
       hosted.set(sessionId, opening);
       try {
@@ -72,6 +76,7 @@ const server: ChannelServer = new ChannelServer(port, {
       code: await (await sessionOf(id)).requestPairingCode(phoneNumber),
     }),
     snapshot: async (_, id) => (await sessionOf(id)).snapshot,
+    ping: async () => ({ sessions: hosted.size }),
     shutdown: async () => {
       closed = true;
       await Promise.all([...hosted.keys()].map(close));

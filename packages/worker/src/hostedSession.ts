@@ -4,7 +4,7 @@ import { WhatsAppSession } from './session.js';
 import type { MakePollSocket } from './socket.js';
 import { useSqliteAuthState } from './store/authState.js';
 import { ChatStore } from './store/chatStore.js';
-import { Checkpointer } from './store/checkpointer.js';
+import type { Checkpointer } from './store/checkpointer.js';
 import { openDatabase } from './store/database.js';
 import { EarlyVoteStore } from './store/earlyVotes.js';
 import { dataLayout } from './store/layout.js';
@@ -23,6 +23,8 @@ export interface HostDeps {
   logger: Logger;
   /** The worker's socket factory (Baileys, or the module it was told to load). */
   makeSocket: () => Promise<MakePollSocket>;
+  /** The worker's one checkpoint thread, shared by every session it hosts. */
+  checkpointer: Checkpointer;
 }
 
 /** Opens a session's database and starts its WhatsApp session. */
@@ -36,7 +38,7 @@ export const openHostedSession = async (
     : undefined;
   const makeSocket = sandbox ? sandbox.makeWASocket : await deps.makeSocket();
   const db = openDatabase(open.dataDir, dataLayout.databaseName);
-  const checkpointer = new Checkpointer(db, deps.logger);
+  const checkpoints = deps.checkpointer.add(db);
   const polls = new PollStore(db);
   const session = new WhatsAppSession({
     makeSocket,
@@ -59,7 +61,7 @@ export const openHostedSession = async (
       sandbox?.close();
       // The checkpoint thread's connection closes first: then ours is the last, and closing it
       // folds the WAL into the database file.
-      await checkpointer.close();
+      await checkpoints.close();
       db.close();
     },
   };

@@ -120,6 +120,18 @@ export class PoolWorker {
     return this.thread?.performance.eventLoopUtilization().active ?? 0;
   }
 
+  /** Whether the thread answers within `timeoutMs`: its event loop is not stuck. */
+  async answers(timeoutMs: number): Promise<boolean> {
+    const control = this.control;
+    if (this.current !== 'running' || !control?.ready) return false;
+    try {
+      await control.call({ type: 'ping' }, { timeoutMs });
+      return true;
+    } catch {
+      return false;
+    }
+  }
+
   /** Ends the thread abruptly, as a crash would: it is restarted with its sessions. */
   async kill(): Promise<void> {
     await this.thread?.terminate();

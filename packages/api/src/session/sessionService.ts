@@ -89,6 +89,8 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
   private readonly polls = new PollReadModel();
   private current: SessionState = { status: 'disconnected', qr: null, user: null };
   private waitingVotes = 0;
+  private votesCountedSinceStart = 0;
+  private lastEventMs: number | null = null;
   private hosting: WorkerState = 'stopped';
   private restartCount = 0;
   private channel: ChannelClient | null = null;
@@ -125,6 +127,16 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
   /** Votes that wait for their poll in the worker, as it last reported. */
   get earlyVotesWaiting(): number {
     return this.waitingVotes;
+  }
+
+  /** Votes its worker counted (changed and withdrawn ones included) since the server started. */
+  get votesCounted(): number {
+    return this.votesCountedSinceStart;
+  }
+
+  /** When its worker last reported something (status, QR, poll, vote), in ms since the epoch. */
+  get lastEventAt(): number | null {
+    return this.lastEventMs;
   }
 
   /** How many polls the read model holds (cheaper than `listPolls().length`). */
@@ -292,21 +304,47 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
   }
 
   private wire(channel: ChannelClient): void {
-    channel.on('status', (e) =>
-      this.setState({
-        ...this.current,
-        status: e.status,
-        ...(e.status === 'ready' ? { qr: null } : {}),
+    // Any event shows the session is alive: /healthz and /metrics report the last one's time.
+    const seen =
+      <A extends unknown[]>(handle: (...args: A) => void) =>
+      (...args: A) => {
+        this.lastEventMs = Date.now();
+        handle(...args);
+      };
+    channel.on(
+      'status',
+      seen((e) =>
+        this.setState({
+          ...this.current,
+          status: e.status,
+          ...(e.status === 'ready' ? { qr: null } : {}),
+        }),
+      ),
+    );
+    channel.on(
+      'qr',
+      seen((e) => this.setState({ ...this.current, status: 'qr_pending', qr: e.qr })),
+    );
+    channel.on(
+      'user',
+      seen((e) => this.setState({ ...this.current, user: e.user })),
+    );
+    channel.on(
+      'pollSent',
+      seen((e) => this.addPoll(e.poll)),
+    );
+    channel.on(
+      'votes',
+      seen((e) => {
+        this.votesCountedSinceStart += e.changes.length;
+        const updates = [...this.polls.apply(e.changes).values()];
+        if (updates.length > 0) this.emit('pollsUpdated', updates);
       }),
     );
-    channel.on('qr', (e) => this.setState({ ...this.current, status: 'qr_pending', qr: e.qr }));
-    channel.on('user', (e) => this.setState({ ...this.current, user: e.user }));
-    channel.on('pollSent', (e) => this.addPoll(e.poll));
-    channel.on('votes', (e) => {
-      const updates = [...this.polls.apply(e.changes).values()];
-      if (updates.length > 0) this.emit('pollsUpdated', updates);
-    });
-    channel.on('voteRejected', (e) => this.emit('voteRejected', e.rejection));
+    channel.on(
+      'voteRejected',
+      seen((e) => this.emit('voteRejected', e.rejection)),
+    );
     channel.on('earlyVotes', ({ waiting, expired }) => {
       this.waitingVotes = waiting;
       this.emit('earlyVotes', { waiting, expired });

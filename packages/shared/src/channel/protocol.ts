@@ -45,6 +45,8 @@ export const Command = z.discriminatedUnion('type', [
   z.object({ type: z.literal('snapshot') }),
   /** To the worker: close every session it hosts (as `closeSession`). */
   z.object({ type: z.literal('shutdown') }),
+  /** To the worker: answer, to show its event loop is not stuck (for `/healthz`). */
+  z.object({ type: z.literal('ping') }),
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command['type'];
@@ -61,6 +63,7 @@ export const CommandResult = {
   requestPairingCode: z.object({ code: z.string() }),
   snapshot: SessionState.extend({ polls: z.array(Poll) }),
   shutdown: z.object({}),
+  ping: z.object({ sessions: z.number().int().nonnegative() }),
 } satisfies Record<CommandType, z.ZodType>;
 export type CommandResult<T extends CommandType> = z.infer<(typeof CommandResult)[T]>;
 
@@ -85,7 +88,7 @@ export type WorkerEventType = WorkerEvent['type'];
 export type WorkerEventOf<T extends WorkerEventType> = Extract<WorkerEvent, { type: T }>;
 
 /** Commands for the worker itself, addressed to `WORKER_CHANNEL`; the others go to a session. */
-export const workerCommands: ReadonlySet<CommandType> = new Set(['shutdown']);
+export const workerCommands: ReadonlySet<CommandType> = new Set(['shutdown', 'ping']);
 
 const ChannelAddress = z.union([SessionId, z.literal(WORKER_CHANNEL)]);
 

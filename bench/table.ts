@@ -1,0 +1,14 @@
+/** Prints the bench's table (`what | measured | target`), then each failure on a line. */
+export const printTable = (
+  rows: readonly [string, string, string][],
+  failures: readonly string[],
+) => {
+  const widths = [0, 1, 2].map((i) =>
+    Math.max(...[['what', 'measured', 'target'], ...rows].map((r) => r[i]!.length)),
+  );
+  const line = (r: readonly string[]) => `| ${r.map((c, i) => c.padEnd(widths[i]!)).join(' | ')} |`;
+  console.log(line(['what', 'measured', 'target']));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const r of rows) console.log(line(r));
+  for (const failure of failures) console.log(`FAILED: ${failure}`);
+};
