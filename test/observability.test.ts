@@ -137,7 +137,9 @@ describe('/healthz and /metrics', () => {
     await server.session.killWorker();
     // A send meanwhile fails on the server's side: that one is counted.
     await expect(send()).rejects.toMatchObject({ code: 'WORKER_GONE' });
-    expect(sample(await metricsOf(server), 'pollmasters_send_failures_total')).toBe(1);
+    expect(
+      sample(await metricsOf(server), 'pollmasters_send_failures_total{session="default"}'),
+    ).toBe(1);
     await eventually('the restart', () => server.session.workerState === 'running');
     const healed = (await (await fetch(`${server.url}/healthz`)).json()) as { restarts: number };
     expect(healed.restarts).toBe(1);
