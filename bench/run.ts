@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { tallyPoll } from '@pollmasters/shared';
+import { dataLayout } from '@pollmasters/worker';
 import { type PreparedVotes, prepareVotes } from '@pollmasters/worker/sandbox';
 import Database from 'better-sqlite3';
 import { buildPackages, transpile } from '../scripts/build.js';
@@ -178,7 +179,10 @@ const compare = (
 
 /** Counts per poll as the worker stored them in its SQLite file. */
 const countsInDatabase = (dataDir: string) => {
-  const db = new Database(join(dataDir, 'default.sqlite'), { readonly: true });
+  const sessionDir = dataLayout.sessionDir(dataDir, 'default');
+  const db = new Database(join(sessionDir, `${dataLayout.databaseName}.sqlite`), {
+    readonly: true,
+  });
   try {
     const hashes = new Map<string, string>();
     for (const p of db
