@@ -1,11 +1,28 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { IncomingHttpHeaders, IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
-import { ErrorCode, type FailureResponse, PollMastersError } from '@pollmasters/shared';
+import {
+  ErrorCode,
+  errors,
+  type FailureResponse,
+  PollMastersError,
+  type Principal,
+} from '@pollmasters/shared';
 import type { RequestHandler } from 'express';
 import type { Socket } from 'socket.io';
+import { mayUseCompat } from './access.js';
 
 const digest = (key: string): Buffer => createHash('sha256').update(key, 'utf8').digest();
+
+/** How a session's key is kept: its SHA-256 as hex (the registry's `keyHash`). */
+export const keyHashOf = (key: string): string => digest(key).toString('hex');
+
+/** The session whose key has this hash (`keyHashOf`), if any. */
+export type ScopedKeyLookup = (keyHash: string) => string | undefined;
+
+/** The refusal of a session's key where only `default` is served (the compat API). */
+const compatForbidden = (): PollMastersError =>
+  errors.forbidden('the compat API serves the session default: this key is for another session');
 
 /** The error every entry point answers a missing or wrong key with. */
 export const unauthorized = (): PollMastersError =>
@@ -36,7 +53,14 @@ export const keyOfHeaders = (headers: IncomingHttpHeaders): string | undefined =
 export class ApiKeyAuth {
   private readonly expected: Buffer | null;
 
-  constructor(apiKey: string | undefined) {
+  /**
+   * `scopedKeys` finds the session of a session's own key (./session/scopedKeys.ts); such keys
+   * count only when the server has a key: without one, every caller may use every session.
+   */
+  constructor(
+    apiKey: string | undefined,
+    private readonly scopedKeys: ScopedKeyLookup = () => undefined,
+  ) {
     this.expected = apiKey ? digest(apiKey) : null;
   }
 
@@ -45,16 +69,33 @@ export class ApiKeyAuth {
     return this.expected !== null;
   }
 
-  /** Whether a caller who presents `given` (undefined: nothing) may use the API. */
-  accepts(given: unknown): boolean {
-    if (!this.expected) return true;
-    if (typeof given !== 'string' || given.length === 0) return false;
-    return timingSafeEqual(digest(given), this.expected);
+  /**
+   * Who a caller who presents `given` (undefined: nothing) is; null when refused. The
+   * server's key is compared by digest in constant time; a session's key is found by its
+   * digest as a whole, so its content does not leak through the lookup either.
+   */
+  principalOf(given: unknown): Principal | null {
+    if (!this.expected) return { kind: 'admin' };
+    if (typeof given !== 'string' || given.length === 0) return null;
+    const given256 = digest(given);
+    if (timingSafeEqual(given256, this.expected)) return { kind: 'admin' };
+    const sessionId = this.scopedKeys(given256.toString('hex'));
+    return sessionId === undefined ? null : { kind: 'session', sessionId };
   }
 
-  /** Whether an HTTP request or upgrade carries the key (`keyOfHeaders`). */
+  /** Whether a caller who presents `given` may use the API (some of it, for a session's key). */
+  accepts(given: unknown): boolean {
+    return this.principalOf(given) !== null;
+  }
+
+  /** Who sent an HTTP request or upgrade, by its key (`keyOfHeaders`); null when refused. */
+  principalOfRequest(req: IncomingMessage): Principal | null {
+    return this.principalOf(keyOfHeaders(req.headers));
+  }
+
+  /** Whether an HTTP request or upgrade carries a key (`keyOfHeaders`) that is accepted. */
   acceptsRequest(req: IncomingMessage): boolean {
-    return this.accepts(keyOfHeaders(req.headers));
+    return this.principalOfRequest(req) !== null;
   }
 
   /**
@@ -65,9 +106,12 @@ export class ApiKeyAuth {
    */
   http(): RequestHandler {
     const refusal: FailureResponse = { success: false, message: unauthorized().message };
+    const forbidden: FailureResponse = { success: false, message: compatForbidden().message };
     return (req, res, next) => {
-      if (this.acceptsRequest(req)) next();
-      else res.status(401).json(refusal);
+      const principal = this.principalOfRequest(req);
+      if (!principal) res.status(401).json(refusal);
+      else if (!mayUseCompat(principal)) res.status(403).json(forbidden);
+      else next();
     };
   }
 
@@ -77,7 +121,9 @@ export class ApiKeyAuth {
       const { auth, headers } = socket.handshake;
       const fromAuth: unknown = auth?.apiKey;
       const given = typeof fromAuth === 'string' ? fromAuth : keyOfHeaders(headers);
-      next(this.accepts(given) ? undefined : unauthorized());
+      const principal = this.principalOf(given);
+      if (!principal) next(unauthorized());
+      else next(mayUseCompat(principal) ? undefined : compatForbidden());
     };
   }
 
@@ -90,7 +136,9 @@ export class ApiKeyAuth {
   upgrade(req: IncomingMessage, keyFollows: boolean): boolean {
     if (!this.required) return true;
     const given = keyOfHeaders(req.headers);
-    return given === undefined ? keyFollows : this.accepts(given);
+    if (given === undefined) return keyFollows;
+    const principal = this.principalOf(given);
+    return principal !== null && mayUseCompat(principal);
   }
 }
 

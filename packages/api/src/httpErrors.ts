@@ -8,6 +8,7 @@ import { type ErrorCode, errors, PollMastersError } from '@pollmasters/shared';
 export const httpStatusByCode = {
   BAD_INPUT: 400,
   UNAUTHORIZED: 401,
+  FORBIDDEN: 403,
   NOT_FOUND: 404,
   NOT_READY: 409,
   CONFLICT: 409,

@@ -79,7 +79,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
 
   const app = express();
   app.disable('x-powered-by');
-  const auth = new ApiKeyAuth(config.apiKey);
+  const auth = new ApiKeyAuth(config.apiKey, sessions.scopedKeys.sessionOf);
   // Before every route. tRPC and `/api` check the same key in front of their own
   // (./trpc/httpGuard.ts, ./rest/index.ts), so that their clients get their refusal in their
   // error shape.

@@ -16,6 +16,7 @@ const setup = (options: { delayMs?: number } = {}) => {
   const log = new PollEventLog();
   session.on('pollSent', (p) => log.pollSent(p));
   const ctx: Context = {
+    principal: { kind: 'admin' },
     session,
     config: { sendDelayMs: options.delayMs ?? 0 },
     logger: pino({ level: 'silent' }),

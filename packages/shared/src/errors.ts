@@ -25,6 +25,8 @@ export const ErrorCode = {
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
   /** Missing or wrong API key. */
   UNAUTHORIZED: 'UNAUTHORIZED',
+  /** The key is right but may not touch this: a session's key and another session. */
+  FORBIDDEN: 'FORBIDDEN',
   /** The operation is not possible in the current state (e.g. already logged in). */
   CONFLICT: 'CONFLICT',
   /** Anything else: a bug or an unexpected failure. */
@@ -92,4 +94,5 @@ export const errors = {
       `request body too large: at most ${Limits.bodyMaxBytes} bytes`,
     ),
   conflict: (message: string) => new PollMastersError(ErrorCode.CONFLICT, message),
+  forbidden: (message: string) => new PollMastersError(ErrorCode.FORBIDDEN, message),
 } as const;

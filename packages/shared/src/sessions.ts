@@ -23,6 +23,14 @@ export const SessionRecord = z.object({
   settings: SessionSettings,
   /** Whether the server starts it when it starts (set by start, cleared by stop). */
   shouldRun: z.boolean(),
+  /**
+   * SHA-256 (hex) of the session's own API key, if it has one; the key itself is never kept.
+   * Never part of `SessionInfo`.
+   */
+  keyHash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 export type SessionRecord = z.infer<typeof SessionRecord>;
 
@@ -38,6 +46,8 @@ export const CreateSessionInput = z.object({
   settings: SessionSettings.default({}),
   /** Start it at once (and whenever the server starts). */
   start: z.boolean().default(false),
+  /** Also mint an API key that may use this session only; answered once, as `apiKey`. */
+  scopedKey: z.boolean().default(false),
 });
 export type CreateSessionInput = z.input<typeof CreateSessionInput>;
 
@@ -63,10 +73,28 @@ export type SessionLoginResult = z.infer<typeof SessionLoginResult>;
 export const SessionRunState = z.enum(['starting', 'running', 'restarting', 'stopped']);
 
 /** A session as the API describes it. */
-export const SessionInfo = SessionRecord.extend({
+export const SessionInfo = SessionRecord.omit({ keyHash: true }).extend({
   run: SessionRunState,
   status: SessionStatus,
   user: WhatsAppUser.nullable(),
   polls: z.number().int().nonnegative(),
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
+
+/** A session just created: with `scopedKey`, its key, which is shown this once only. */
+export const CreatedSession = SessionInfo.extend({ apiKey: z.string().optional() });
+export type CreatedSession = z.infer<typeof CreatedSession>;
+
+/** A session's new scoped key (`sessions.rotateKey`): the old one stops working at once. */
+export const RotatedKey = z.object({ id: SessionId, apiKey: z.string() });
+export type RotatedKey = z.infer<typeof RotatedKey>;
+
+/**
+ * Who a caller is by the key it showed: the server's key (`admin`, every session) or a
+ * session's own key (that session only).
+ */
+export const Principal = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('admin') }),
+  z.object({ kind: z.literal('session'), sessionId: SessionId }),
+]);
+export type Principal = z.infer<typeof Principal>;

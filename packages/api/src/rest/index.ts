@@ -1,5 +1,6 @@
-import { DEFAULT_SESSION, errors, Limits } from '@pollmasters/shared';
+import { DEFAULT_SESSION, errors, Limits, type Principal } from '@pollmasters/shared';
 import express from 'express';
+import { assertMaySee, rememberPrincipal } from '../access.js';
 import { unauthorized } from '../auth.js';
 import type { EdgeContext } from '../edge.js';
 import { SessionControl } from '../session/sessionControl.js';
@@ -35,11 +36,17 @@ export const mountRestApi = ({
 }): void => {
   const log = logger.child({ component: 'rest' });
   const api = express.Router();
-  api.use((req, _res, next) => next(auth.acceptsRequest(req) ? undefined : unauthorized()));
+  api.use((req, _res, next) => {
+    const principal = auth.principalOfRequest(req);
+    if (principal) rememberPrincipal(req, principal);
+    next(principal ? undefined : unauthorized());
+  });
   api.use(express.json({ limit: Limits.bodyMaxBytes }));
   // `?session=<id>` names the session a poll route acts on; `default` without it.
-  const sessionOf = (id: string): RestPollSession =>
-    sessions ? sessions.require(id).service : id === DEFAULT_SESSION ? session : missing(id);
+  const sessionOf = (caller: Principal, id: string): RestPollSession => {
+    assertMaySee(caller, id);
+    return sessions ? sessions.require(id).service : id === DEFAULT_SESSION ? session : missing(id);
+  };
   api.use(pollRoutes(sessionOf));
   if (sessions) api.use(sessionRoutes(new SessionControl(sessions), log));
   api.use(apiNotFound(log));

@@ -1,6 +1,7 @@
 import {
   DEFAULT_SESSION,
   errors,
+  type Principal,
   parseInput,
   SessionId,
   VotePollInput,
@@ -8,6 +9,7 @@ import {
 } from '@pollmasters/shared';
 import { Router } from 'express';
 import { z } from 'zod';
+import { principalOfRequest } from '../access.js';
 import type { SessionView } from '../session/sessionService.js';
 
 /** `?session=<id>`: the session a route acts on (`default` without it). */
@@ -21,10 +23,12 @@ export type RestPollSession = SessionView<'votePoll'>;
  * (options by text or hash; an empty list withdraws), in the session `?session=` names.
  * Answers `{vote, poll}` (`VotePollResult`).
  */
-export const pollRoutes = (sessionOf: (id: string) => RestPollSession): Router => {
+export const pollRoutes = (
+  sessionOf: (caller: Principal, id: string) => RestPollSession,
+): Router => {
   const router = Router();
   router.post('/polls/:id/vote', async (req, res) => {
-    const session = sessionOf(parseInput(SessionQuery, req.query).session);
+    const session = sessionOf(principalOfRequest(req), parseInput(SessionQuery, req.query).session);
     if (req.body === undefined) {
       throw errors.badInput('send a JSON body with Content-Type: application/json');
     }

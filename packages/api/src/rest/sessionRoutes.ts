@@ -1,5 +1,6 @@
 import { ErrorCode, type Logger, PollMastersError } from '@pollmasters/shared';
 import { Router } from 'express';
+import { principalOfRequest } from '../access.js';
 import type { SessionControl } from '../session/sessionControl.js';
 import { sendApiFailure } from './errors.js';
 
@@ -14,16 +15,17 @@ const purgeOf = (value: unknown): boolean => {
  * The sessions (accounts) over JSON HTTP, as tRPC's `sessions.*`:
  * `GET /sessions`, `POST /sessions` `{id, settings?, start?}`, `GET /sessions/:id`,
  * `POST /sessions/:id/start|stop|logout`, `POST /sessions/:id/login` `{phoneNumber?}`,
- * `DELETE /sessions/:id?purge=true`. Over `POLLMASTERS_MAX_SESSIONS`, a create is 429.
+ * `POST /sessions/:id/key` (a new own key), `DELETE /sessions/:id?purge=true`.
+ * Over `POLLMASTERS_MAX_SESSIONS`, a create is 429.
  */
 export const sessionRoutes = (control: SessionControl, logger: Logger): Router => {
   const router = Router();
-  router.get('/sessions', (_req, res) => {
-    res.json({ sessions: control.list() });
+  router.get('/sessions', (req, res) => {
+    res.json({ sessions: control.list(principalOfRequest(req)) });
   });
   router.post('/sessions', async (req, res) => {
     try {
-      res.status(201).json(await control.create(req.body ?? {}));
+      res.status(201).json(await control.create(principalOfRequest(req), req.body ?? {}));
     } catch (err) {
       // 413, LIMIT_EXCEEDED's usual status, would say the body was too large.
       if (!(err instanceof PollMastersError && err.code === ErrorCode.LIMIT_EXCEEDED)) throw err;
@@ -31,22 +33,28 @@ export const sessionRoutes = (control: SessionControl, logger: Logger): Router =
     }
   });
   router.get('/sessions/:id', (req, res) => {
-    res.json(control.get(req.params.id));
+    res.json(control.get(principalOfRequest(req), req.params.id));
   });
   router.post('/sessions/:id/start', async (req, res) => {
-    res.json(await control.start(req.params.id));
+    res.json(await control.start(principalOfRequest(req), req.params.id));
   });
   router.post('/sessions/:id/stop', async (req, res) => {
-    res.json(await control.stop(req.params.id));
+    res.json(await control.stop(principalOfRequest(req), req.params.id));
   });
   router.post('/sessions/:id/logout', async (req, res) => {
-    res.json(await control.logout(req.params.id));
+    res.json(await control.logout(principalOfRequest(req), req.params.id));
   });
   router.post('/sessions/:id/login', async (req, res) => {
-    res.json(await control.login({ ...(req.body ?? {}), id: req.params.id }));
+    res.json(
+      await control.login(principalOfRequest(req), { ...(req.body ?? {}), id: req.params.id }),
+    );
+  });
+  router.post('/sessions/:id/key', async (req, res) => {
+    res.json(await control.rotateKey(principalOfRequest(req), req.params.id));
   });
   router.delete('/sessions/:id', async (req, res) => {
-    res.json(await control.delete({ id: req.params.id, purge: purgeOf(req.query.purge) }));
+    const input = { id: req.params.id, purge: purgeOf(req.query.purge) };
+    res.json(await control.delete(principalOfRequest(req), input));
   });
   return router;
 };

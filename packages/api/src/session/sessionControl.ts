@@ -1,6 +1,9 @@
 import type {
+  CreatedSession,
   CreateSessionInput,
   DeleteSessionInput,
+  Principal,
+  RotatedKey,
   SessionInfo,
   SessionLoginInput,
   SessionLoginResult,
@@ -8,13 +11,19 @@ import type {
 import {
   CreateSessionInput as CreateSchema,
   DeleteSessionInput as DeleteSchema,
+  errors,
   SessionLoginInput as LoginSchema,
   parseInput,
 } from '@pollmasters/shared';
+import { assertAdmin, assertMaySee, maySee } from '../access.js';
+import { mintScopedKey } from './scopedKeys.js';
 import type { ManagedSession, SessionManager } from './sessionManager.js';
 
-/** A session as the API describes it (never its QR: that is `login`'s answer). */
-export const describeSession = ({ record, service }: ManagedSession): SessionInfo => ({
+/** A session as the API describes it (never its QR, nor anything of its key). */
+export const describeSession = ({
+  record: { keyHash: _keyHash, ...record },
+  service,
+}: ManagedSession): SessionInfo => ({
   ...record,
   run: service.workerState,
   status: service.sessionState.status,
@@ -23,44 +32,69 @@ export const describeSession = ({ record, service }: ManagedSession): SessionInf
 });
 
 /**
- * The session operations of the API, for tRPC and HTTP alike: each validates its input and
- * answers with the session as `describeSession` tells it.
+ * The session operations of the API, for tRPC and HTTP alike: each validates its input, lets
+ * a caller act only on what its key may use (../access.ts: a session's key, its own session)
+ * and answers with the session as `describeSession` tells it.
  */
 export class SessionControl {
   constructor(private readonly sessions: SessionManager) {}
 
-  list(): SessionInfo[] {
-    return this.sessions.list().map(describeSession);
+  /** The sessions the caller may see: all, or its own. */
+  list(caller: Principal): SessionInfo[] {
+    return this.sessions
+      .list()
+      .filter((s) => maySee(caller, s.record.id))
+      .map(describeSession);
   }
 
-  get(id: string): SessionInfo {
+  get(caller: Principal, id: string): SessionInfo {
+    assertMaySee(caller, id);
     return describeSession(this.sessions.require(id));
   }
 
-  async create(raw: CreateSessionInput): Promise<SessionInfo> {
+  /** With `scopedKey`, the answer holds the session's own key: the only time it is shown. */
+  async create(caller: Principal, raw: CreateSessionInput): Promise<CreatedSession> {
+    assertAdmin(caller, 'creating a session');
     const input = parseInput(CreateSchema, raw);
-    const created = await this.sessions.create(input);
-    return describeSession(input.start ? await this.sessions.start(input.id) : created);
+    if (input.scopedKey) this.assertKeysMatter();
+    const key = input.scopedKey ? mintScopedKey() : null;
+    const created = await this.sessions.create({ ...input, keyHash: key?.keyHash });
+    const info = describeSession(input.start ? await this.sessions.start(input.id) : created);
+    return key ? { ...info, apiKey: key.apiKey } : info;
   }
 
-  async start(id: string): Promise<SessionInfo> {
+  /** A new own key for the session, shown this once; its old key is refused from now on. */
+  async rotateKey(caller: Principal, id: string): Promise<RotatedKey> {
+    assertMaySee(caller, id);
+    this.sessions.require(id);
+    this.assertKeysMatter();
+    const key = mintScopedKey();
+    await this.sessions.setKeyHash(id, key.keyHash);
+    return { id, apiKey: key.apiKey };
+  }
+
+  async start(caller: Principal, id: string): Promise<SessionInfo> {
+    assertMaySee(caller, id);
     return describeSession(await this.sessions.start(id));
   }
 
-  async stop(id: string): Promise<SessionInfo> {
+  async stop(caller: Principal, id: string): Promise<SessionInfo> {
+    assertMaySee(caller, id);
     return describeSession(await this.sessions.stop(id));
   }
 
   /** Logs the account out of WhatsApp (its login is wiped); a fresh QR follows. */
-  async logout(id: string): Promise<SessionInfo> {
+  async logout(caller: Principal, id: string): Promise<SessionInfo> {
+    assertMaySee(caller, id);
     const session = this.sessions.require(id);
     await session.service.logout();
     return describeSession(session);
   }
 
   /** With a phone number, a pairing code to type on the phone; else the QR to scan. */
-  async login(raw: SessionLoginInput): Promise<SessionLoginResult> {
+  async login(caller: Principal, raw: SessionLoginInput): Promise<SessionLoginResult> {
     const input = parseInput(LoginSchema, raw);
+    assertMaySee(caller, input.id);
     const { service } = this.sessions.require(input.id);
     if (input.phoneNumber) {
       return { method: 'pairingCode', code: await service.requestPairingCode(input.phoneNumber) };
@@ -69,9 +103,22 @@ export class SessionControl {
     return { method: 'qr', status, qr };
   }
 
-  async delete(raw: DeleteSessionInput): Promise<{ id: string; purged: boolean }> {
+  async delete(
+    caller: Principal,
+    raw: DeleteSessionInput,
+  ): Promise<{ id: string; purged: boolean }> {
     const input = parseInput(DeleteSchema, raw);
+    assertMaySee(caller, input.id);
     await this.sessions.delete(input.id, { purge: input.purge });
     return { id: input.id, purged: input.purge };
+  }
+
+  /** Without the server's key every caller may use every session: a session key would guard nothing. */
+  private assertKeysMatter(): void {
+    if (!this.sessions.config.apiKey) {
+      throw errors.badInput(
+        'scopedKey: this server has no API key (POLLMASTERS_API_KEY), so no key is needed at all; set one to use session keys',
+      );
+    }
   }
 }

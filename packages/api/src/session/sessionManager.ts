@@ -11,6 +11,7 @@ import { dataLayout, forgetLogin } from '@pollmasters/worker';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { SessionRegistry } from './registry.js';
+import { ScopedKeys } from './scopedKeys.js';
 import { sessionOpenFor } from './sessionOpen.js';
 import { SessionService } from './sessionService.js';
 import type { WorkerPool } from './workerPool.js';
@@ -45,6 +46,8 @@ export interface ManagedSession {
 export class SessionManager extends EventEmitter<SessionManagerEvents> {
   private readonly sessions = new Map<string, ManagedSession>();
   private readonly queues = new Map<string, Promise<unknown>>();
+  /** The sessions' own API keys, by hash (../auth.ts looks callers up here). */
+  readonly scopedKeys = new ScopedKeys();
 
   constructor(private readonly options: SessionManagerOptions) {
     super();
@@ -96,7 +99,12 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     await Promise.all(starting);
   }
 
-  async create(input: { id: string; settings?: SessionSettings }): Promise<ManagedSession> {
+  /** `keyHash`: the hash of the session's own API key (./scopedKeys.ts), if it gets one. */
+  async create(input: {
+    id: string;
+    settings?: SessionSettings;
+    keyHash?: string;
+  }): Promise<ManagedSession> {
     const parsed = SessionId.safeParse(input.id);
     if (!parsed.success) throw errors.badInput(`session id: ${parsed.error.issues[0]?.message}`);
     const id = parsed.data;
@@ -108,16 +116,30 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
           `this server has its maximum of ${maxSessions} sessions (POLLMASTERS_MAX_SESSIONS)`,
         );
       }
-      const record = {
+      const record: SessionRecord = {
         id,
         createdAt: Date.now(),
         settings: input.settings ?? {},
         shouldRun: false,
+        ...(input.keyHash ? { keyHash: input.keyHash } : {}),
       };
       this.options.registry.put(record);
       const session = this.add(record);
       this.options.logger.info({ sessionId: id }, 'session created');
       this.emit('created', session.service);
+      return session;
+    });
+  }
+
+  /** Gives a session a new own key by its hash; its old key, if any, is refused from now on. */
+  setKeyHash(id: string, keyHash: string): Promise<ManagedSession> {
+    const session = this.require(id);
+    return this.exclusive(id, async () => {
+      const record = { ...session.record, keyHash };
+      this.options.registry.put(record);
+      session.record = record;
+      this.scopedKeys.track(record);
+      this.options.logger.info({ sessionId: id }, 'session key rotated');
       return session;
     });
   }
@@ -159,6 +181,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
       else forgetLogin(dir);
       this.options.registry.remove(id);
       this.sessions.delete(id);
+      this.scopedKeys.forget(id);
       this.options.logger.info({ sessionId: id, purge }, 'session deleted');
       this.emit('deleted', id);
     });
@@ -188,6 +211,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
       }),
     };
     this.sessions.set(record.id, managed);
+    this.scopedKeys.track(record);
     return managed;
   }
 

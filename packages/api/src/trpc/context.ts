@@ -1,6 +1,8 @@
+import type { Principal } from '@pollmasters/shared';
 import type { CreateExpressContextOptions } from '@trpc/server/adapters/express';
 import type { CreateWSSContextFnOptions } from '@trpc/server/adapters/ws';
 import type { Logger } from 'pino';
+import { principalOfRequest } from '../access.js';
 import type { Config } from '../config.js';
 import type { SessionControl } from '../session/sessionControl.js';
 import type { SessionManager } from '../session/sessionManager.js';
@@ -62,6 +64,8 @@ export interface TrpcServices {
  * ./wsGate.ts refuse anyone else with UNAUTHORIZED before tRPC sees the call).
  */
 export interface Context extends TrpcServices {
+  /** Who the caller is by its key: the sessions it may see and drive (../access.ts). */
+  principal: Principal;
   /** Bytes queued on the caller's WebSocket; null over HTTP. */
   bufferedAmount: (() => number) | null;
   /**
@@ -80,9 +84,10 @@ export const maxHttpSubscriptions = 100;
 /** The HTTP context, one per request; all requests' server-sent events share one pool. */
 export const createHttpContext = (services: TrpcServices) => {
   const httpSubscriptions = new SubscriptionSlots(maxHttpSubscriptions, 'over HTTP at once');
-  return (_options: CreateExpressContextOptions): Context => {
+  return ({ req }: CreateExpressContextOptions): Context => {
     return {
       ...services,
+      principal: principalOfRequest(req),
       bufferedAmount: null,
       subscriptionSlots: httpSubscriptions,
     };
@@ -90,10 +95,14 @@ export const createHttpContext = (services: TrpcServices) => {
 };
 
 /** The context of one WebSocket connection, made once per connection. */
-export const createWsContext = (services: TrpcServices) => {
+export const createWsContext = (
+  services: TrpcServices,
+  principalOf: (ws: CreateWSSContextFnOptions['res']) => Principal,
+) => {
   return ({ res }: CreateWSSContextFnOptions): Context => {
     return {
       ...services,
+      principal: principalOf(res),
       bufferedAmount: () => res.bufferedAmount,
       subscriptionSlots: new SubscriptionSlots(maxSubscriptionsPerConnection),
     };

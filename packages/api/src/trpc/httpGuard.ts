@@ -3,6 +3,7 @@ import { Limits } from '@pollmasters/shared';
 import { TRPCError } from '@trpc/server';
 import { getHTTPStatusCodeFromError } from '@trpc/server/http';
 import type { Request, RequestHandler, Response } from 'express';
+import { rememberPrincipal } from '../access.js';
 import { type ApiKeyAuth, unauthorized } from '../auth.js';
 import { encodeResponse, errorShape } from './errorResponse.js';
 import { toTRPCError } from './errors.js';
@@ -89,9 +90,10 @@ const batchTooLarge = (calls: number): TRPCError =>
 export const trpcHttpGuard =
   (auth: ApiKeyAuth): RequestHandler =>
   (req, res, next) => {
-    if (!auth.acceptsRequest(req)) {
-      return refuse(req, res, toTRPCError(unauthorized()));
-    }
+    const principal = auth.principalOfRequest(req);
+    if (!principal) return refuse(req, res, toTRPCError(unauthorized()));
+    // Which sessions it may touch is each procedure's check (./router.ts), by this.
+    rememberPrincipal(req, principal);
     const calls = batchSize(req) ?? 1;
     if (calls > Limits.batchMaxCalls) return refuse(req, res, batchTooLarge(calls));
     if (declaredLength(req) > Limits.bodyMaxBytes) {

@@ -109,17 +109,17 @@ export const mountTrpc = (
     }),
   );
 
+  const gate = new WsGate(auth, logger);
   const wss = new WebSocketServer({ noServer: true, maxPayload: wsMaxPayload });
   const handler = applyWSSHandler({
     wss,
     router: appRouter,
-    createContext: createWsContext(services),
+    createContext: createWsContext(services, gate.principalOf),
     onError,
     keepAlive: wsKeepAlive,
     // A message of more calls gets tRPC's BAD_REQUEST for each of them.
     maxBatchSize: Limits.batchMaxCalls,
   });
-  const gate = new WsGate(auth, logger);
   const onUpgrade = (req: IncomingMessage, socket: Duplex, head: Buffer) => {
     const target = upgradeTarget(req);
     if (!target || !isTrpcUpgrade(target) || !socket.writable) return;

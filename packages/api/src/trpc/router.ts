@@ -12,6 +12,7 @@ import {
   VotePollInput,
 } from '@pollmasters/shared';
 import { tracked } from '@trpc/server';
+import { assertMaySee } from '../access.js';
 import { buildPollExport } from '../export/pollExport.js';
 import type { Context, TrpcSession } from './context.js';
 import { toTRPCError } from './errors.js';
@@ -26,12 +27,18 @@ const defaultMaxBufferedBytes = 8 * 1024 * 1024;
 /**
  * What a procedure acts on: the session its input names, else `default` (so that clients
  * from before sessions keep working), with its event log, state feed and sender.
- * NOT_FOUND for an unknown session.
+ * FORBIDDEN for a session the caller's key is not for; NOT_FOUND for an unknown session.
+ * Thrown as TRPCErrors: a subscription's generator throws past the procedure's mapping.
  */
 const streamsOf = (ctx: Context, sessionId: string = DEFAULT_SESSION) => {
-  if (ctx.sessions) return ctx.sessions.streamsOf(sessionId);
-  if (sessionId !== DEFAULT_SESSION) throw errors.notFound(`session ${sessionId}`);
-  return ctx;
+  try {
+    assertMaySee(ctx.principal, sessionId);
+    if (ctx.sessions) return ctx.sessions.streamsOf(sessionId);
+    if (sessionId !== DEFAULT_SESSION) throw errors.notFound(`session ${sessionId}`);
+    return ctx;
+  } catch (err) {
+    throw toTRPCError(err);
+  }
 };
 
 const sessionOf = (ctx: Context, sessionId?: string): TrpcSession =>

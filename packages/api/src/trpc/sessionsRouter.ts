@@ -8,6 +8,7 @@ import {
   SessionsEventsInput,
 } from '@pollmasters/shared';
 import { tracked } from '@trpc/server';
+import { maySee } from '../access.js';
 import { describeSession } from '../session/sessionControl.js';
 import type { SessionService } from '../session/sessionService.js';
 import type { Context, TrpcSessions } from './context.js';
@@ -29,29 +30,35 @@ type SessionsEvent = { type: 'session'; session: SessionInfo } | { type: 'delete
  * their changes as a subscription.
  */
 export const sessionsRouter = router({
-  list: procedure.query(({ ctx }) => sessionsOf(ctx).control.list()),
+  /** Every session; with a session's key, that one. */
+  list: procedure.query(({ ctx }) => sessionsOf(ctx).control.list(ctx.principal)),
   get: procedure
     .input(SessionIdInput)
-    .query(({ ctx, input }) => sessionsOf(ctx).control.get(input.id)),
+    .query(({ ctx, input }) => sessionsOf(ctx).control.get(ctx.principal, input.id)),
+  /** With `scopedKey: true`, also its own API key (`apiKey`), shown in this answer only. */
   create: procedure
     .input(CreateSessionInput)
-    .mutation(({ ctx, input }) => sessionsOf(ctx).control.create(input)),
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.create(ctx.principal, input)),
+  /** A new own API key for the session, shown in this answer only; the old one stops working. */
+  rotateKey: procedure
+    .input(SessionIdInput)
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.rotateKey(ctx.principal, input.id)),
   start: procedure
     .input(SessionIdInput)
-    .mutation(({ ctx, input }) => sessionsOf(ctx).control.start(input.id)),
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.start(ctx.principal, input.id)),
   stop: procedure
     .input(SessionIdInput)
-    .mutation(({ ctx, input }) => sessionsOf(ctx).control.stop(input.id)),
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.stop(ctx.principal, input.id)),
   logout: procedure
     .input(SessionIdInput)
-    .mutation(({ ctx, input }) => sessionsOf(ctx).control.logout(input.id)),
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.logout(ctx.principal, input.id)),
   /** With `phoneNumber`, a pairing code; else the QR to scan (follow `events` for new ones). */
   login: procedure
     .input(SessionLoginInput)
-    .mutation(({ ctx, input }) => sessionsOf(ctx).control.login(input)),
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.login(ctx.principal, input)),
   delete: procedure
     .input(DeleteSessionInput)
-    .mutation(({ ctx, input }) => sessionsOf(ctx).control.delete(input)),
+    .mutation(({ ctx, input }) => sessionsOf(ctx).control.delete(ctx.principal, input)),
   /**
    * Every session as it is now, then each change (created, state, deleted), with tracked ids.
    * A client that reconnects gets the whole list again: it is small, and always current.
@@ -62,6 +69,7 @@ export const sessionsRouter = router({
     // Bounded: a subscriber that falls this far behind is ended (it resubscribes for the list).
     const queue = new EventQueue<SessionsEvent>(10_000, signal);
     const changed = (id: string) => {
+      if (!maySee(ctx.principal, id)) return;
       const managed = manager.get(id);
       if (managed) queue.push({ type: 'session', session: describeSession(managed) });
     };
@@ -79,7 +87,9 @@ export const sessionsRouter = router({
       watch(service);
       changed(service.sessionId);
     };
-    const onDeleted = (id: string) => queue.push({ type: 'deleted', id });
+    const onDeleted = (id: string) => {
+      if (maySee(ctx.principal, id)) queue.push({ type: 'deleted', id });
+    };
     manager.on('created', onCreated);
     manager.on('deleted', onDeleted);
     const epoch = Date.now().toString(36);

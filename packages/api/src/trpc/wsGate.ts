@@ -1,6 +1,8 @@
 import type { IncomingMessage } from 'node:http';
+import type { Principal } from '@pollmasters/shared';
 import type { Logger } from 'pino';
 import { type RawData, WebSocket } from 'ws';
+import { admin } from '../access.js';
 import { type ApiKeyAuth, keyOfHeaders, unauthorized } from '../auth.js';
 import type { UpgradeTarget } from '../upgradeTarget.js';
 import { toTRPCError } from './errors.js';
@@ -34,6 +36,7 @@ const apiKeyOfParams = (data: RawData): string | undefined => {
 export class WsGate {
   private readonly held: HeldSockets;
   private admittedCount = 0;
+  private readonly principals = new WeakMap<WebSocket, Principal>();
 
   constructor(
     private readonly auth: ApiKeyAuth,
@@ -52,9 +55,17 @@ export class WsGate {
     return this.admittedCount;
   }
 
+  /** Who the caller of an admitted WebSocket is, for its context (./context.ts). */
+  readonly principalOf = (ws: WebSocket): Principal => {
+    const principal = this.principals.get(ws);
+    if (!principal) throw unauthorized();
+    return principal;
+  };
+
   /** Takes a new tRPC WebSocket: `admit` hands it to tRPC once its caller shows the key. */
   take(ws: WebSocket, req: IncomingMessage, target: UpgradeTarget, admit: () => void): void {
-    const onAdmit = () => {
+    const onAdmit = (principal: Principal) => {
+      this.principals.set(ws, principal);
       this.admittedCount += 1;
       ws.once('close', () => {
         this.admittedCount -= 1;
@@ -62,7 +73,7 @@ export class WsGate {
       admit();
     };
     if (!this.auth.required) {
-      onAdmit();
+      onAdmit(admin);
       return;
     }
     const address = req.socket.remoteAddress ?? '';
@@ -76,11 +87,12 @@ export class WsGate {
     };
     ws.on('message', onMessage);
     const decide = (key: string | undefined, first?: RawData) => {
-      if (this.auth.accepts(key)) {
+      const principal = this.auth.principalOf(key);
+      if (principal) {
         this.held.release(ws);
         ws.off('error', onError);
         ws.off('message', onMessage);
-        onAdmit();
+        onAdmit(principal);
         return true;
       }
       // Debug: each refusal is a caller's mistake, and a stranger could flood an info log.
