@@ -165,6 +165,13 @@ describe('session keys', () => {
     const own = await fetch(`${url}/status`, { headers: { 'x-api-key': apiKey } });
     expect(own.status).toBe(200);
     expect(await socketIoOutcome(apiKey)).toBe('connected');
+    // Health and metrics tell of every session: even default's own key may not read them.
+    for (const path of ['/healthz', '/metrics']) {
+      expect((await fetch(`${url}${path}`, { headers: { 'x-api-key': apiKey } })).status).toBe(403);
+      expect((await fetch(`${url}${path}`, { headers: { 'x-api-key': KEY } })).status).not.toBe(
+        403,
+      );
+    }
   });
 
   it('rotate: the old key is refused (401), the new one works', async () => {

@@ -1,19 +1,28 @@
+import type { RequestHandler } from 'express';
 import type { EdgeContext } from './edge.js';
 import { healthReport } from './health.js';
 import { ServerMetrics } from './metrics.js';
 
 /**
  * `GET /healthz` (alias `/health`; JSON, 200 or 503) and `GET /metrics` (Prometheus text), for
- * every session. Behind the server's API key check like every route. Returns the function that
- * detaches the metrics.
+ * every session. Behind the server's API key check like every route; as they report on every
+ * session, a key scoped to one session (even `default`'s) is refused with 403. Returns the
+ * function that detaches the metrics.
  */
 export const mountObservability = (
-  { app, io, sessions }: Pick<EdgeContext, 'app' | 'io' | 'sessions'>,
+  { app, io, sessions, auth }: Pick<EdgeContext, 'app' | 'io' | 'sessions' | 'auth'>,
   trpcClients: () => number,
 ): (() => void) => {
   const socketIoClients = () => io.of('/').sockets.size;
   const metrics = new ServerMetrics({ sessions, socketIoClients, trpcClients });
-  app.get(['/healthz', '/health'], async (_req, res, next) => {
+  const serverKeyOnly: RequestHandler = (req, res, next) => {
+    if (auth.principalOfRequest(req)?.kind !== 'session') return next();
+    res.status(403).json({
+      success: false,
+      message: 'health and metrics report every session: they take the server key',
+    });
+  };
+  app.get(['/healthz', '/health'], serverKeyOnly, async (_req, res, next) => {
     try {
       const report = await healthReport(sessions, {
         socketIo: socketIoClients(),
@@ -27,7 +36,7 @@ export const mountObservability = (
       next(err);
     }
   });
-  app.get('/metrics', async (_req, res, next) => {
+  app.get('/metrics', serverKeyOnly, async (_req, res, next) => {
     try {
       const { contentType, body } = await metrics.text();
       res.status(200).type(contentType).send(body);
