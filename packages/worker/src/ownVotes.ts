@@ -6,7 +6,12 @@ import {
   type VotePollInput,
   type VotePollResult,
 } from '@pollmasters/shared';
-import { generateMessageIDV2, type proto, type WAMessage } from '@whiskeysockets/baileys';
+import {
+  generateMessageIDV2,
+  isJidGroup,
+  type proto,
+  type WAMessage,
+} from '@whiskeysockets/baileys';
 import type { Logger } from 'pino';
 import type { ChatList } from './chatList.js';
 import type { SessionPolls } from './sessionPolls.js';
@@ -102,7 +107,7 @@ export class OwnVotes {
         remoteJid: poll.chatId,
         fromMe: true,
         id: messageId,
-        ...(isGroup(poll.chatId) ? { participant: signing.voterJid } : {}),
+        ...(isJidGroup(poll.chatId) ? { participant: signing.voterJid } : {}),
       },
       message,
       messageTimestamp: Math.floor(senderTimestampMs / 1000),
@@ -145,7 +150,7 @@ export class OwnVotes {
           fromMe: signing.creatorJid === me.pn || signing.creatorJid === me.lid,
           id: poll.id,
           // The members' phones find a group poll by its author too.
-          ...(isGroup(poll.chatId) ? { participant: signing.creatorJid } : {}),
+          ...(isJidGroup(poll.chatId) ? { participant: signing.creatorJid } : {}),
         },
         vote,
         senderTimestampMs,
@@ -153,8 +158,6 @@ export class OwnVotes {
     };
   }
 }
-
-const isGroup = (chatId: string): boolean => chatId.endsWith('@g.us');
 
 /** The account's stored vote on a poll (under its PN or its LID), the newer if both. */
 const ownVoteOf = (poll: StoredPoll, me: OwnJids) => {

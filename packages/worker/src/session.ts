@@ -182,15 +182,18 @@ export class WhatsAppSession {
 
   /** Runs `task` once the batches and tasks before it are done; a failure is logged. */
   private serial(task: () => void | Promise<void>): void {
-    this.inbox = this.inbox.then(task).catch((err: unknown) => {
-      this.logger.error({ err }, 'failed to handle WhatsApp events');
-    });
+    void this.inOrder(task).catch(() => {});
   }
 
-  /** Runs `task` in turn with the batches of WhatsApp events; the inbox goes on if it fails. */
-  private inOrder(task: () => Promise<void>): Promise<void> {
+  /**
+   * Runs `task` in turn with the batches of WhatsApp events and returns its outcome; a failure
+   * is logged and the inbox goes on.
+   */
+  private inOrder(task: () => void | Promise<void>): Promise<void> {
     const run = this.inbox.then(task);
-    this.inbox = run.catch((err: unknown) => this.logger.error({ err }, 'own vote not stored'));
+    this.inbox = run.catch((err: unknown) => {
+      this.logger.error({ err }, 'failed to handle WhatsApp events');
+    });
     return run;
   }
 

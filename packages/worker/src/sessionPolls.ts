@@ -139,7 +139,7 @@ export class SessionPolls {
     if (known) return polls.toPoll(known);
     const parsed = parsePollCreation(msg, this.deps.identity.me());
     if (!parsed?.creator.fromMe) return null;
-    const poll = this.store(parsed);
+    const poll = this.store(parsed) ?? polls.toPoll(polls.get(parsed.id)!);
     this.deps.serial(async () => {
       try {
         await this.applyEarly(parsed.id);
@@ -243,15 +243,14 @@ export class SessionPolls {
       if (!poll.creatorJids.includes(jid)) poll.creatorJids.push(jid);
   }
 
-  private store(parsed: NewPoll): Poll {
+  /** Stores a new poll and announces it (the poll as announced); nothing for a known one. */
+  private store(parsed: NewPoll): Poll | undefined {
     const { polls } = this.deps;
-    const added = polls.add(parsed);
+    if (!polls.add(parsed)) return undefined;
     const poll = polls.toPoll(polls.get(parsed.id)!);
-    if (added) {
-      const { id: pollId, chatId, creator } = parsed;
-      this.deps.logger.info({ pollId, chatId, fromMe: creator.fromMe }, 'poll stored');
-      this.deps.emit({ type: 'pollSent', poll });
-    }
+    const { id: pollId, chatId, creator } = parsed;
+    this.deps.logger.info({ pollId, chatId, fromMe: creator.fromMe }, 'poll stored');
+    this.deps.emit({ type: 'pollSent', poll });
     return poll;
   }
 

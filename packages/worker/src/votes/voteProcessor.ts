@@ -10,7 +10,7 @@ import type { PollStore, StoredPoll } from '../store/pollStore.js';
 import { type Candidate, type DecryptedVote, decryptVote, voterCandidates } from './decrypt.js';
 import type { Identity } from './identity.js';
 import { type Canonical, PersonIds } from './personIds.js';
-import { rejection } from './rejection.js';
+import { rejection, type VoteIds } from './rejection.js';
 
 export interface VoteSink {
   /** Accepted votes, stored, in order. */
@@ -200,11 +200,7 @@ export class VoteProcessor {
     return undefined;
   }
 
-  private reject(
-    reason: VoteRejectionReason,
-    detail: string,
-    ids: Parameters<typeof rejection>[2],
-  ): undefined {
+  private reject(reason: VoteRejectionReason, detail: string, ids: VoteIds): undefined {
     this.sink.rejected(rejection(reason, detail, ids));
     return undefined;
   }
