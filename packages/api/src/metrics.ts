@@ -1,7 +1,8 @@
 import { type EarlyVoteReport, SessionStatus, VoteRejectionReason } from '@pollmasters/shared';
 import { Counter, collectDefaultMetrics, Gauge, Registry } from 'prom-client';
 import { eachSession, type SessionSource } from './session/eachSession.js';
-import type { SessionService, WorkerState } from './session/sessionService.js';
+import { workerStates } from './session/poolWorker.js';
+import type { SessionService } from './session/sessionService.js';
 import type { WorkerPool } from './session/workerPool.js';
 
 /** What the metrics read besides the sessions' events. */
@@ -13,7 +14,6 @@ export interface MetricsSources {
   trpcClients: () => number;
 }
 
-const workerStates: readonly WorkerState[] = ['starting', 'running', 'restarting', 'stopped'];
 const earlyCauses = ['age', 'limit'] as const;
 
 /**

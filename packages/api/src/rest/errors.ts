@@ -16,9 +16,10 @@ export const sendApiFailure = (
   logger: Logger,
   err: unknown,
   /** For a route whose failure means something else than the code's usual status. */
-  status: number = httpStatusByCode[domainErrorOf(err).code],
+  usualStatusOr?: number,
 ): void => {
   const cause = domainErrorOf(err);
+  const status = usualStatusOr ?? httpStatusByCode[cause.code];
   const log = { err: cause, status, code: cause.code };
   if (status >= 500) logger.error(log, 'API request failed');
   else logger.debug(log, 'API request rejected');

@@ -9,7 +9,8 @@ import {
 } from '@pollmasters/shared';
 import { type WorkerConfig, workerEntry } from '@pollmasters/worker';
 
-export type WorkerState = 'starting' | 'running' | 'restarting' | 'stopped';
+export const workerStates = ['starting', 'running', 'restarting', 'stopped'] as const;
+export type WorkerState = (typeof workerStates)[number];
 
 export interface PoolWorkerOptions {
   worker: WorkerConfig;

@@ -40,10 +40,6 @@ export class SessionRegistry {
     return this.records.get(id);
   }
 
-  get size(): number {
-    return this.records.size;
-  }
-
   /** Adds or replaces a record, and persists the list before returning. */
   put(record: SessionRecord): void {
     const next = new Map(this.records).set(record.id, record);

@@ -77,9 +77,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
 
   /** @throws BAD_INPUT for an id that cannot be a session's, NOT_FOUND for an unknown one. */
   require(id: string): ManagedSession {
-    const parsed = SessionId.safeParse(id);
-    if (!parsed.success) throw errors.badInput(`session id: ${parsed.error.issues[0]?.message}`);
-    const session = this.sessions.get(id);
+    const session = this.sessions.get(parseId(id));
     if (!session) throw errors.notFound(`session ${id}`);
     return session;
   }
@@ -105,9 +103,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     settings?: SessionSettings;
     keyHash?: string;
   }): Promise<ManagedSession> {
-    const parsed = SessionId.safeParse(input.id);
-    if (!parsed.success) throw errors.badInput(`session id: ${parsed.error.issues[0]?.message}`);
-    const id = parsed.data;
+    const id = parseId(input.id);
     return this.exclusive(id, async () => {
       if (this.sessions.has(id)) throw errors.conflict(`session ${id} exists already`);
       const { maxSessions } = this.options.config;
@@ -233,3 +229,10 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     return run;
   }
 }
+
+/** A session id as the shared schema takes it; BAD_INPUT for one that cannot be a session's. */
+const parseId = (id: string): string => {
+  const parsed = SessionId.safeParse(id);
+  if (!parsed.success) throw errors.badInput(`session id: ${parsed.error.issues[0]?.message}`);
+  return parsed.data;
+};

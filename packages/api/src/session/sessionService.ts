@@ -224,7 +224,7 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
 
   /**
    * How long the current worker thread's event loop has been busy (decrypting, storing,
-   * talking to WhatsApp) since it started, in ms; 0 without a worker.
+   * talking to WhatsApp) since it started, in ms; 0 without a worker. For the bench.
    */
   workerBusyMs(): number {
     return this.worker?.busyMs() ?? 0;
@@ -269,7 +269,8 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
           : 'the WhatsApp worker is restarting; try again in a moment',
       );
     }
-    return channel.call(command, { timeoutMs: this.worker?.options.callTimeoutMs });
+    // The channel was made with the worker's call timeout.
+    return channel.call(command);
   }
 
   private async openOn(thread: Worker): Promise<void> {
