@@ -10,7 +10,7 @@ import { buildPackages, transpile } from '../scripts/build.js';
 import { DIST_CONDITION, HEAP_FLAGS, SERVER_ENV } from '../scripts/launcher.js';
 import { Clients, Phase } from './clients.js';
 import { type FromServer, OPTIONS, type Tally, type ToServer, VOTERS } from './protocol.js';
-import { printTable } from './table.js';
+import { fmt, mb, printTable } from './table.js';
 
 /*
  * `pnpm bench`: the vote pipeline end to end (sandbox -> worker -> API -> a tRPC and a
@@ -27,9 +27,6 @@ const TARGETS = { votesPerSec: 20_000, p99Ms: 50, naiveRatio: 10, peakRssMb: 250
 const failures: string[] = [];
 const rows: [string, string, string][] = [];
 const row = (what: string, value: string, target = '') => rows.push([what, value, target]);
-const fmt = (n: number, digits = 0) =>
-  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
-const mb = (bytes: number) => bytes / 1024 / 1024;
 const percentile = (values: number[], p: number): number => {
   if (values.length === 0) return Number.NaN;
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,3 +1,10 @@
+/** A figure for the table: thousands separated, `digits` decimals. */
+export const fmt = (n: number, digits = 0) =>
+  n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+
+/** Bytes as MB (MiB). */
+export const mb = (bytes: number) => bytes / 1024 / 1024;
+
 /** Prints the bench's table (`what | measured | target`), then each failure on a line. */
 export const printTable = (
   rows: readonly [string, string, string][],

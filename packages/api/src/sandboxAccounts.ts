@@ -5,7 +5,7 @@ import type { SessionManager } from './session/sessionManager.js';
 import type { SessionService } from './session/sessionService.js';
 
 /** The ids `--sessions n` runs: `default`, then `s2` ... `sn`. */
-export const sandboxSessionIds = (count: number): string[] =>
+const sandboxSessionIds = (count: number): string[] =>
   Array.from({ length: count }, (_, i) => (i === 0 ? DEFAULT_SESSION : `s${i + 1}`));
 
 export interface SandboxAccountsOptions {

@@ -1,4 +1,10 @@
-import { PollCreator } from '@pollmasters/shared';
+import {
+  PollCreator,
+  PollOptions,
+  PollQuestion,
+  SelectableCount,
+  selectableWithinOptions,
+} from '@pollmasters/shared';
 import { z } from 'zod';
 import { LedgerVote } from './ledger.js';
 import { SentPoll } from './store.js';
@@ -44,29 +50,21 @@ export const PreparedVotes = z.strictObject({
 export type PreparedVotes = z.infer<typeof PreparedVotes>;
 
 /** A poll made on the account's phone or by a member (`createPoll`; ./creators.ts). */
-export const CreatePoll = z
-  .strictObject({
+export const CreatePoll = selectableWithinOptions(
+  z.strictObject({
     chatId: z.string(),
     /** PN or LID of a member of the chat who creates it; absent: the account's phone. */
     creator: z.string().optional(),
-    name: z.string().trim().min(1),
-    options: z
-      .array(z.string().trim().min(1))
-      .min(1)
-      .max(12)
-      .refine((o) => new Set(o).size === o.length, 'options must be unique'),
-    /** 0: any number of answers; n: at most n. */
-    selectableCount: z.number().int().min(0).default(0),
+    name: PollQuestion,
+    options: PollOptions,
+    selectableCount: SelectableCount.default(0),
     /**
      * Hold the poll's own delivery back until `releasePoll` (across a restart too), while its
      * members vote on it (`autoVote`): its votes come first.
      */
     hold: z.boolean().default(false),
-  })
-  .refine((p) => p.selectableCount <= p.options.length, {
-    message: 'selectableCount must be at most the number of options',
-    path: ['selectableCount'],
-  });
+  }),
+);
 export type CreatePoll = z.output<typeof CreatePoll>;
 export type CreatePollInput = z.input<typeof CreatePoll>;
 

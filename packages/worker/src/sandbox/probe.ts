@@ -2,6 +2,7 @@ import { BroadcastChannel } from 'node:worker_threads';
 import {
   type BurstKeys,
   type ControlMessage,
+  CreatePoll,
   type CreatePollInput,
   type PreparedVotes,
   SandboxEvent,
@@ -81,7 +82,8 @@ export class SandboxProbe {
   async createPoll(poll: CreatePollInput): Promise<SentPoll> {
     const answer = await this.request({
       type: 'createPoll',
-      poll: { selectableCount: 0, hold: false, ...poll },
+      // The schema's defaults, and a bad poll refused here rather than after a timeout.
+      poll: CreatePoll.parse(poll),
       requestId: this.id(),
     });
     if (answer.type === 'error') throw new Error(answer.message);
