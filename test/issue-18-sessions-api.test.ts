@@ -5,7 +5,7 @@ import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sessionPaths } from './helpers/dataDir.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { sessionStatus } from './helpers/wait.js';
+import { sessionStatus, until } from './helpers/wait.js';
 
 // Issue 18: sessions over tRPC and HTTP; every refusal changes nothing.
 
@@ -165,6 +165,57 @@ const filesOf = (dir: string) =>
   );
 
 describe('sessions over HTTP', () => {
+  it('stops, starts, logs out and logs in a session under /api/sessions; default is left alone', async () => {
+    server = await startTestServer({ sandbox: { autoVote: false } });
+    const running = server;
+    expect((await api(running, 'POST', '/sessions', { id: 'one', start: true })).status).toBe(201);
+    const { service } = running.sessions.require('one');
+    await sessionStatus(service, 'ready', 15_000);
+    const [chat] = await service.listChats();
+    const poll = await service.sendPoll({
+      chatId: chat!.id,
+      question: 'Still here?',
+      options: ['A', 'B'],
+      selectableCount: 1,
+    });
+
+    expect(await api(running, 'POST', '/sessions/one/stop')).toMatchObject({
+      status: 200,
+      body: { id: 'one', run: 'stopped' },
+    });
+    expect((await api(running, 'GET', '/sessions/one')).body).toMatchObject({ run: 'stopped' });
+    // A stopped session's polls still read; the default session never noticed.
+    expect(service.getPoll(poll.id)?.question).toBe('Still here?');
+    expect(running.session.sessionState.status).toBe('ready');
+
+    expect(await api(running, 'POST', '/sessions/one/start')).toMatchObject({
+      status: 200,
+      body: { id: 'one', run: 'running' },
+    });
+    await sessionStatus(service, 'ready', 15_000);
+
+    // Logged out: the session says so, then offers a fresh login (the simulated phone scans
+    // it again); its polls stay.
+    const statuses: string[] = [];
+    service.on('state', (state) => statuses.push(state.status));
+    expect(await api(running, 'POST', '/sessions/one/logout')).toMatchObject({
+      status: 200,
+      body: { id: 'one' },
+    });
+    await until(
+      service,
+      'state',
+      () => (statuses.includes('logged_out') ? true : undefined),
+      'logged_out',
+    );
+    expect((await api(running, 'POST', '/sessions/one/login', {})).body).toMatchObject({
+      method: 'qr',
+    });
+    expect(service.getPoll(poll.id)?.question).toBe('Still here?');
+    expect((await api(running, 'POST', '/sessions/nope/logout')).status).toBe(404);
+    expect(running.session.sessionState.status).toBe('ready');
+  });
+
   it('creates and deletes under /api/sessions; a deletion touches nothing of another session', async () => {
     server = await startTestServer({
       config: { maxSessions: 3 },
