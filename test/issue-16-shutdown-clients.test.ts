@@ -321,8 +321,13 @@ describe('the stop’s one deadline (issue #16 review)', () => {
     cleanups.push(() => server.destroy());
     await sessionStatus(server.session);
     const [chat] = await server.session.listChats();
-    // WhatsApp answering slowly: the poll goes out only after 1.5 s.
+    // WhatsApp answering slowly: the poll goes out only 1.5 s into the stop, so that the send
+    // is surely in flight while the server stops, and longer than a 1 s drain would wait.
     const { session } = server;
+    let whatsAppAnswers = () => {};
+    const answered = new Promise<void>((r) => {
+      whatsAppAnswers = r;
+    });
     const sendPoll = session.sendPoll.bind(session);
     let sendStarted = () => {};
     const started = new Promise<void>((r) => {
@@ -330,7 +335,7 @@ describe('the stop’s one deadline (issue #16 review)', () => {
     });
     session.sendPoll = async (poll) => {
       sendStarted();
-      await new Promise((r) => setTimeout(r, 1_500));
+      await answered;
       return sendPoll(poll);
     };
     const reply = fetch(`${server.url}/send-poll`, {
@@ -346,7 +351,9 @@ describe('the stop’s one deadline (issue #16 review)', () => {
     await started;
 
     const stopAt = Date.now();
-    await server.stop();
+    const stopped = server.stop();
+    setTimeout(whatsAppAnswers, 1_500);
+    await stopped;
     expect(Date.now() - stopAt).toBeLessThan(4_500);
     const res = await reply;
     const body = await res.text();
