@@ -1,13 +1,7 @@
-import {
-  aesDecryptGCM,
-  hmacSign,
-  isLidUser,
-  isPnUser,
-  jidNormalizedUser,
-  proto,
-} from '@whiskeysockets/baileys';
+import { isLidUser, isPnUser, jidNormalizedUser, type proto } from '@whiskeysockets/baileys';
 import type { PairHint } from '../store/chatStore.js';
 import type { OwnJids } from './identity.js';
+import { openVote } from './openVote.js';
 
 /** A JID that may have signed a vote, and where in the message key it came from. */
 export interface Candidate {
@@ -63,44 +57,10 @@ export const voterCandidates = (
   return out;
 };
 
-/** key0 per poll secret: the same for every vote of a poll, so derived once. */
-const key0s = new WeakMap<Uint8Array, Buffer>();
-const ZEROS = new Uint8Array(32);
-const POLL_VOTE = Buffer.from('Poll Vote');
-const ONE = new Uint8Array([1]);
-
-/**
- * Baileys' `decryptPollVote`, step for step and with its own primitives, except that key0
- * (HMAC-SHA256 keyed by 32 zero bytes over the poll's secret) is derived once per poll instead
- * of once per attempt. Throws, as Baileys does, when the pair does not authenticate.
- * packages/worker/test/decrypt.test.ts pins it byte for byte to `decryptPollVote`.
- */
-export const decryptPollVoteCached = (
-  { encPayload, encIv }: proto.Message.IPollEncValue,
-  ctx: { pollCreatorJid: string; pollMsgId: string; pollEncKey: Uint8Array; voterJid: string },
-): proto.Message.PollVoteMessage => {
-  let key0 = key0s.get(ctx.pollEncKey);
-  if (!key0) {
-    key0 = hmacSign(ctx.pollEncKey, ZEROS, 'sha256');
-    key0s.set(ctx.pollEncKey, key0);
-  }
-  const sign = Buffer.concat([
-    Buffer.from(ctx.pollMsgId),
-    Buffer.from(ctx.pollCreatorJid),
-    Buffer.from(ctx.voterJid),
-    POLL_VOTE,
-    ONE,
-  ]);
-  const decKey = hmacSign(sign, key0, 'sha256');
-  const aad = Buffer.from(`${ctx.pollMsgId}\u0000${ctx.voterJid}`);
-  const decrypted = aesDecryptGCM(encPayload as Uint8Array, decKey, encIv as Uint8Array, aad);
-  return proto.Message.PollVoteMessage.decode(decrypted);
-};
-
 /**
  * Tries every (creator, voter) pair until one authenticates (AES-GCM verifies the tag, so a
  * wrong pair fails rather than decrypting to garbage). The pair that worked last in this chat
- * is tried first.
+ * is tried first, so that almost every vote is decrypted once, with no list of pairs built.
  */
 export const decryptVote = (
   enc: proto.Message.IPollEncValue,
@@ -108,27 +68,46 @@ export const decryptVote = (
   voters: readonly Candidate[],
   hint?: PairHint,
 ): DecryptedVote | null => {
-  const pairs: [number, Candidate][] = [];
+  const hinted = hint ? voters.findIndex((v) => v.source === hint.voterSource) : -1;
+  if (hinted >= 0 && hint!.creatorIndex < poll.creatorJids.length) {
+    const vote = attempt(enc, poll, hint!.creatorIndex, voters[hinted]!);
+    if (vote) return vote;
+  }
   for (let c = 0; c < poll.creatorJids.length; c++) {
-    for (const v of voters) pairs.push([c, v]);
-  }
-  if (hint) {
-    const i = pairs.findIndex(([c, v]) => c === hint.creatorIndex && v.source === hint.voterSource);
-    if (i > 0) pairs.unshift(...pairs.splice(i, 1));
-  }
-  for (const [creatorIndex, voter] of pairs) {
-    try {
-      const vote = decryptPollVoteCached(enc, {
-        pollCreatorJid: poll.creatorJids[creatorIndex]!,
-        pollMsgId: poll.id,
-        pollEncKey: poll.secret,
-        voterJid: voter.jid,
-      });
-      const selected = (vote.selectedOptions ?? []).map((h) => Buffer.from(h).toString('hex'));
-      return { selected, creatorIndex, voter };
-    } catch {
-      // Not this pair: try the next.
+    for (let v = 0; v < voters.length; v++) {
+      if (v === hinted && c === hint!.creatorIndex) continue;
+      const vote = attempt(enc, poll, c, voters[v]!);
+      if (vote) return vote;
     }
   }
   return null;
 };
+
+const attempt = (
+  enc: proto.Message.IPollEncValue,
+  poll: { id: string; secret: Uint8Array; creatorJids: readonly string[] },
+  creatorIndex: number,
+  voter: Candidate,
+): DecryptedVote | null => {
+  let vote: proto.Message.PollVoteMessage;
+  try {
+    vote = openVote(enc, {
+      pollMsgId: poll.id,
+      pollEncKey: poll.secret,
+      pollCreatorJid: poll.creatorJids[creatorIndex]!,
+      voterJid: voter.jid,
+    });
+  } catch {
+    return null; // Not this pair.
+  }
+  const selected: string[] = [];
+  for (const hash of vote.selectedOptions ?? []) selected.push(hex(hash));
+  return { selected, creatorIndex, voter };
+};
+
+/** An option hash's hex, without copying it first when it is a Buffer already. */
+const hex = (bytes: Uint8Array): string =>
+  (Buffer.isBuffer(bytes)
+    ? bytes
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  ).toString('hex');

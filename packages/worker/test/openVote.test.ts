@@ -1,0 +1,98 @@
+import { optionHash } from '@pollmasters/shared';
+import { decryptPollVote, proto } from '@whiskeysockets/baileys';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import { encryptVote } from '../src/votes/encryptVote.js';
+import { openVote } from '../src/votes/openVote.js';
+import { contextOf, otherForm, person, vote } from './voteArbitraries.js';
+
+type Context = ReturnType<typeof contextOf>;
+type Encrypted = { encPayload: Uint8Array; encIv: Uint8Array };
+
+/** What a decryption gives: the vote's bytes, re-encoded, or that it threw. */
+const outcome = (decrypt: () => proto.Message.PollVoteMessage): string => {
+  try {
+    return Buffer.from(proto.Message.PollVoteMessage.encode(decrypt()).finish()).toString('hex');
+  } catch {
+    return 'throws';
+  }
+};
+const both = (enc: Encrypted, ctx: Context) => ({
+  ours: outcome(() => openVote(enc, ctx)),
+  baileys: outcome(() => decryptPollVote(enc, ctx)),
+});
+
+describe('openVote (node:crypto) against Baileys decryptPollVote as the oracle', () => {
+  it('reads what Baileys reads, for any selection, LID or PN creator and voter', () => {
+    fc.assert(
+      fc.property(vote, (v) => {
+        const ctx = contextOf(v);
+        const hashes = v.poll.selected.map(optionHash);
+        const { ours, baileys } = both(encryptVote(hashes, ctx), ctx);
+        expect(ours).toBe(baileys);
+        const read = openVote(encryptVote(hashes, ctx), ctx).selectedOptions ?? [];
+        expect(read.map((h) => Buffer.from(h).toString('hex'))).toEqual(hashes);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('fails as Baileys fails for the wrong voter, creator, poll or secret, in either form', () => {
+    fc.assert(
+      fc.property(vote, person, fc.uint8Array({ minLength: 32, maxLength: 32 }), (v, other, s) => {
+        const ctx = contextOf(v);
+        const enc = encryptVote(v.poll.selected.map(optionHash), ctx);
+        const wrong: Context[] = [
+          { ...ctx, voterJid: v.voter[otherForm(v.voterForm)] },
+          { ...ctx, voterJid: other.pn },
+          { ...ctx, voterJid: other.lid },
+          { ...ctx, pollCreatorJid: v.creator[otherForm(v.creatorForm)] },
+          { ...ctx, pollCreatorJid: other.lid },
+          { ...ctx, pollMsgId: `${ctx.pollMsgId}0` },
+        ];
+        // Another secret (fast-check may draw the same one: then it is no wrong key).
+        if (!Buffer.from(s).equals(Buffer.from(v.secret))) wrong.push({ ...ctx, pollEncKey: s });
+        for (const c of wrong) {
+          const { ours, baileys } = both(enc, c);
+          expect(baileys).toBe('throws');
+          expect(ours).toBe('throws');
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('fails as Baileys fails on a tampered payload or iv', () => {
+    fc.assert(
+      fc.property(vote, fc.nat(), fc.integer({ min: 1, max: 255 }), (v, at, flip) => {
+        const ctx = contextOf(v);
+        const enc = encryptVote(v.poll.selected.map(optionHash), ctx);
+        const payload = Buffer.from(enc.encPayload);
+        payload[at % payload.length]! ^= flip;
+        const iv = Buffer.from(enc.encIv);
+        iv[at % iv.length]! ^= flip;
+        for (const bad of [
+          { encPayload: payload, encIv: enc.encIv },
+          { encPayload: enc.encPayload, encIv: iv },
+        ]) {
+          const { ours, baileys } = both(bad, ctx);
+          expect(baileys).toBe('throws');
+          expect(ours).toBe('throws');
+        }
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a payload shorter than a whole 16-byte tag, which Baileys may take as a truncated one', () => {
+    fc.assert(
+      fc.property(vote, fc.integer({ min: 0, max: 15 }), (v, length) => {
+        const ctx = contextOf(v);
+        const enc = encryptVote(v.poll.selected.map(optionHash), ctx);
+        const short = { encPayload: enc.encPayload.subarray(0, length), encIv: enc.encIv };
+        expect(outcome(() => openVote(short, ctx))).toBe('throws');
+      }),
+      { numRuns: 100 },
+    );
+  });
+});
