@@ -38,6 +38,9 @@ export type FromServer =
       cpuUs: number;
       /** Time the worker thread's event loop was busy since it started, ms. */
       workerActiveMs: number;
+      /** CPU time of the worker thread and of the main (API) thread so far, µs; null: unknown. */
+      workerCpuUs: number | null;
+      apiCpuUs: number | null;
     }
   | { type: 'stopped'; id: number }
   | { type: 'error'; id: number; message: string };

@@ -1,4 +1,5 @@
 import { Config, startServer } from '@pollmasters/api';
+import { threadCpuUs } from '@pollmasters/worker';
 import type { PreparedVotes } from '@pollmasters/worker/sandbox/remote';
 import { SandboxProbe } from '@pollmasters/worker/sandbox/remote';
 import { pino } from 'pino';
@@ -118,6 +119,9 @@ async function handle(message: ToServer): Promise<void> {
         heapUsedBytes: usage.heapUsed,
         cpuUs: cpu.user + cpu.system,
         workerActiveMs: session.workerBusyMs(),
+        workerCpuUs: await session.workerCpuUs(),
+        // This is the server process's main thread: the API's.
+        apiCpuUs: threadCpuUs(),
       });
       return;
     }

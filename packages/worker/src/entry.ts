@@ -6,6 +6,7 @@ import { type HostedSession, openHostedSession } from './hostedSession.js';
 import { loadMakeSocket } from './loadSocket.js';
 import type { MakePollSocket } from './socket.js';
 import { Checkpointer } from './store/checkpointer.js';
+import { threadCpuUs } from './threadCpu.js';
 
 // A worker thread: the sessions the API placed on it (each with its database and WhatsApp
 // connection), and the channel to the API, on which every message names its session.
@@ -76,7 +77,7 @@ const server: ChannelServer = new ChannelServer(port, {
       code: await (await sessionOf(id)).requestPairingCode(phoneNumber),
     }),
     snapshot: async (_, id) => (await sessionOf(id)).snapshot,
-    ping: async () => ({ sessions: hosted.size }),
+    ping: async () => ({ sessions: hosted.size, cpuUs: threadCpuUs() }),
     shutdown: async () => {
       closed = true;
       await Promise.all([...hosted.keys()].map(close));

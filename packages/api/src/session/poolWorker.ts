@@ -121,6 +121,13 @@ export class PoolWorker {
     return this.thread?.performance.eventLoopUtilization().active ?? 0;
   }
 
+  /** The thread's CPU time so far in microseconds, as it answers a ping; null if unknown. */
+  async cpuUs(timeoutMs = 2_000): Promise<number | null> {
+    const control = this.control;
+    if (this.current !== 'running' || !control?.ready) return null;
+    return (await control.call({ type: 'ping' }, { timeoutMs })).cpuUs;
+  }
+
   /** Whether the thread answers within `timeoutMs`: its event loop is not stuck. */
   async answers(timeoutMs: number): Promise<boolean> {
     const control = this.control;

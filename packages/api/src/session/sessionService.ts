@@ -230,6 +230,11 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
     return this.worker?.busyMs() ?? 0;
   }
 
+  /** CPU time of the current worker thread since it started, in µs; null if unknown. For the bench. */
+  async workerCpuUs(): Promise<number | null> {
+    return (await this.worker?.cpuUs()) ?? null;
+  }
+
   /**
    * Ends its worker thread abruptly, as a crash would: the worker is restarted with the
    * sessions it hosts. For fault tests and for an operator whose connection is wedged.

@@ -63,7 +63,11 @@ export const CommandResult = {
   requestPairingCode: z.object({ code: z.string() }),
   snapshot: SessionState.extend({ polls: z.array(Poll) }),
   shutdown: z.object({}),
-  ping: z.object({ sessions: z.number().int().nonnegative() }),
+  ping: z.object({
+    sessions: z.number().int().nonnegative(),
+    /** The worker thread's CPU time so far (microseconds); null where the OS does not tell. */
+    cpuUs: z.number().nonnegative().nullable(),
+  }),
 } satisfies Record<CommandType, z.ZodType>;
 export type CommandResult<T extends CommandType> = z.infer<(typeof CommandResult)[T]>;
 
