@@ -20,6 +20,9 @@ const start = async (workerData: object = {}, logger?: Logger) => {
   return { worker, client };
 };
 
+const HASH_A = 'a'.repeat(64);
+const HASH_B = 'b'.repeat(64);
+
 const spyLogger = () => ({ debug: vi.fn(), info: vi.fn(), warn: vi.fn(), error: vi.fn() });
 
 const poll = (question: string) => ({
@@ -107,6 +110,108 @@ describe('worker channel over a real worker thread', () => {
     worker.postMessage('emit-qr');
     await vi.waitFor(() => expect(qr).toHaveBeenCalledWith({ type: 'qr', qr: 'raw-qr' }));
     expect(status).not.toHaveBeenCalled();
+  });
+
+  it('carries vote changes across as they were emitted, packed into columns on the way', async () => {
+    const { worker, client } = await start();
+    const votes = vi.fn();
+    client.on('votes', votes);
+    const [a, b] = [HASH_A, HASH_B];
+    const changes = [
+      {
+        pollId: 'P1',
+        voter: '1@s.whatsapp.net',
+        name: 'Ann',
+        selected: [a],
+        unknownHashes: 0,
+        timestampMs: 1733350000123,
+        version: 1,
+      },
+      {
+        pollId: 'P2',
+        voter: '2@lid',
+        selected: [a, b],
+        unknownHashes: 2,
+        timestampMs: 1733350000124,
+        version: 7,
+      },
+      {
+        pollId: 'P1',
+        voter: '3@lid',
+        selected: [],
+        unknownHashes: 0,
+        timestampMs: 1733350000125,
+        version: 2,
+      },
+      {
+        pollId: 'P1',
+        voter: '1@s.whatsapp.net',
+        name: 'Ann B.',
+        selected: [b],
+        unknownHashes: 0,
+        timestampMs: 1733350000126,
+        version: 3,
+      },
+    ];
+    // What crosses is columns, not one object per change.
+    const crossed = new Promise<unknown>((resolve) =>
+      worker.on('message', (m: { kind?: string; event?: unknown }) => {
+        if (m.kind === 'event') resolve(m.event);
+      }),
+    );
+    worker.postMessage({ emitVotes: changes });
+    expect(await crossed).toMatchObject({
+      type: 'votes',
+      changes: { pollIds: ['P1', 'P2'], voters: changes.map((c) => c.voter) },
+    });
+    await vi.waitFor(() => expect(votes).toHaveBeenCalledTimes(1));
+    expect(votes.mock.calls[0]![0]).toStrictEqual({ type: 'votes', changes });
+  });
+
+  it('refuses a packed vote batch whose columns do not fit together, delivering none of it', async () => {
+    const logger = spyLogger();
+    const { worker, client } = await start({}, logger);
+    const votes = vi.fn();
+    client.on('votes', votes);
+    const packed = (numbers: number[], extra: object = {}) => ({
+      type: 'votes',
+      changes: {
+        pollIds: ['P1'],
+        selections: [[HASH_A]],
+        voters: ['1@lid'],
+        names: [null],
+        numbers: new Float64Array(numbers),
+        ...extra,
+      },
+    });
+    for (const bad of [
+      packed([1, 0, 0, 1, 1]), // no poll 1
+      packed([0, 1, 0, 1, 1]), // no selection 1
+      packed([0, 0, -1, 1, 1]), // negative unknownHashes
+      packed([0, 0, 0, 1, 1.5]), // a fractional version
+      packed([0, 0, 0, 1]), // a number short
+      packed([0, 0, 0, 1, 1], { names: [] }), // a name short
+      packed([0, 0, 0, 1, 1], { selections: [['not a hash']] }),
+    ]) {
+      worker.postMessage({ sendPacked: bad });
+    }
+    await vi.waitFor(() =>
+      expect(
+        logger.warn.mock.calls.filter((c) => c[1] === 'invalid event from worker'),
+      ).toHaveLength(7),
+    );
+    worker.postMessage({ sendPacked: packed([0, 0, 0, 1, 1]) });
+    await vi.waitFor(() => expect(votes).toHaveBeenCalledTimes(1));
+    expect(votes.mock.calls[0]![0].changes).toEqual([
+      {
+        pollId: 'P1',
+        voter: '1@lid',
+        selected: [HASH_A],
+        unknownHashes: 0,
+        timestampMs: 1,
+        version: 1,
+      },
+    ]);
   });
 
   it('survives invalid messages on both sides, answering with an error', async () => {

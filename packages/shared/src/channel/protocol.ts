@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { ErrorPayload } from '../errors.js';
-import { Poll, SendPollInput, VoteChange, VoteRejection } from '../poll.js';
+import { Poll, SendPollInput, VoteRejection } from '../poll.js';
 import { VotePollInput, VotePollResult } from '../pollVote.js';
 import { Chat, PhoneNumber, SessionState, SessionStatus, WhatsAppUser } from '../session.js';
 import { SessionId } from '../sessions.js';
 import { EarlyVoteReport, PollTracking } from '../tracking.js';
+import { PackedVotes, packVotes } from './voteBatch.js';
 
 /**
  * The worker channel: commands the API sends to a worker's sessions, their results, and the
@@ -80,14 +81,23 @@ export const WorkerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('user'), user: WhatsAppUser.nullable() }),
   /** A poll was stored: sent through the API, or come from WhatsApp (phone, history, member). */
   z.object({ type: z.literal('pollSent'), poll: Poll }),
-  /** Accepted votes, already stored, in the order they were applied (one event per tick). */
-  z.object({ type: z.literal('votes'), changes: z.array(VoteChange).min(1) }),
+  /**
+   * Accepted votes, already stored, in the order they were applied (one event per tick); packed
+   * into columns on the wire (./voteBatch.ts), `VoteChange[]` on either side.
+   */
+  z.object({ type: z.literal('votes'), changes: PackedVotes }),
   /** A vote that could not be used, and why. */
   z.object({ type: z.literal('voteRejected'), rejection: VoteRejection }),
   /** The early votes changed (parked, applied, given up); once at start too. */
   EarlyVoteReport.extend({ type: z.literal('earlyVotes') }),
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEvent>;
+/** An event as it crosses the channel (what `WorkerEvent` parses). */
+export type WireEvent = z.input<typeof WorkerEvent>;
+
+/** An event in its wire form: a `votes` batch packed into columns, anything else as it is. */
+export const toWire = (event: WorkerEvent): WireEvent =>
+  event.type === 'votes' ? { type: 'votes', changes: packVotes(event.changes) } : event;
 export type WorkerEventType = WorkerEvent['type'];
 export type WorkerEventOf<T extends WorkerEventType> = Extract<WorkerEvent, { type: T }>;
 

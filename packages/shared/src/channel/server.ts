@@ -8,6 +8,7 @@ import {
   type CommandOf,
   type CommandResult,
   type CommandType,
+  toWire,
   WORKER_CHANNEL,
   type WorkerEvent,
   workerCommands,
@@ -55,7 +56,7 @@ export class ChannelServer {
   }
 
   emit(sessionId: string, event: WorkerEvent): void {
-    this.post({ kind: 'event', sessionId, event });
+    this.post({ kind: 'event', sessionId, event: toWire(event) });
   }
 
   close(): void {
