@@ -41,6 +41,8 @@ export type FromServer =
       /** CPU time of the worker thread and of the main (API) thread so far, µs; null: unknown. */
       workerCpuUs: number | null;
       apiCpuUs: number | null;
+      /** CPU time of every thread of the server process so far, µs: [task id, µs]. */
+      threadsCpuUs: [number, number][];
     }
   | { type: 'stopped'; id: number }
   | { type: 'error'; id: number; message: string };

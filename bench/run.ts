@@ -326,6 +326,16 @@ async function main(): Promise<void> {
       clients: (benchCpu.user + benchCpu.system) / load.total,
     };
     const profiledPid = server.child.pid;
+    // Every thread of the server (the worker, V8's GC helpers, the checkpoint thread, libuv's
+    // pool), busiest first; the main thread is the API's.
+    const startedCpu = new Map(before.threadsCpuUs);
+    const threads = memory.threadsCpuUs
+      .map(([tid, us]) => ({ tid, us: (us - (startedCpu.get(tid) ?? 0)) / load.total }))
+      .filter((t) => t.us >= 0.05)
+      .sort((a, b) => b.us - a.us);
+    log(
+      `  server threads' CPU per vote: ${threads.map((t) => `${t.tid === profiledPid ? 'API ' : ''}${fmt(t.us, 1)}`).join(', ')} us`,
+    );
 
     // 5. Every count, everywhere: both clients, the read model, the database, after a restart.
     const phaseExpected = (phase: Phase): Expected =>

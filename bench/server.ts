@@ -1,5 +1,5 @@
 import { Config, startServer } from '@pollmasters/api';
-import { threadCpuUs } from '@pollmasters/worker';
+import { processThreadsCpuUs, threadCpuUs } from '@pollmasters/worker';
 import type { PreparedVotes } from '@pollmasters/worker/sandbox/remote';
 import { SandboxProbe } from '@pollmasters/worker/sandbox/remote';
 import { pino } from 'pino';
@@ -122,6 +122,7 @@ async function handle(message: ToServer): Promise<void> {
         workerCpuUs: await session.workerCpuUs(),
         // This is the server process's main thread: the API's.
         apiCpuUs: threadCpuUs(),
+        threadsCpuUs: [...processThreadsCpuUs()],
       });
       return;
     }

@@ -83,7 +83,11 @@ export class SessionPolls {
   /** One batch of messages, in order; its votes are stored before it resolves. */
   async onMessages(messages: readonly WAMessage[]): Promise<void> {
     try {
-      for (const msg of messages) await this.onMessage(msg);
+      for (const msg of messages) {
+        // Usually synchronous (a vote): await only what has something to wait for.
+        const pending = this.onMessage(msg);
+        if (pending) await pending;
+      }
     } finally {
       // WhatsApp may consider a delivered message done: store what this batch accepted now.
       this.endBatch();
@@ -98,7 +102,8 @@ export class SessionPolls {
     try {
       for (const msg of messages) {
         if (!msg.pollUpdates?.length || VoteProcessor.pollUpdateOf(msg)) {
-          await this.onMessage(msg);
+          const pending = this.onMessage(msg);
+          if (pending) await pending;
           continue;
         }
         const pollId = await this.received(msg);
@@ -177,24 +182,20 @@ export class SessionPolls {
     this.votes.close();
   }
 
-  private async onMessage(msg: WAMessage): Promise<void> {
+  /** One message: a promise only when it must wait (a poll to store, a mapping to look up). */
+  private onMessage(msg: WAMessage): Promise<unknown> | undefined {
     const update = VoteProcessor.pollUpdateOf(msg);
-    if (!update) {
-      await this.received(msg);
-      return;
-    }
+    if (!update) return this.received(msg);
     if (this.isEcho(msg)) {
       this.deps.logger.debug({ messageId: msg.key.id }, 'own vote echoed; already counted');
-      return;
+      return undefined;
     }
     const key = update.pollCreationMessageKey;
     if (key?.id && !this.deps.polls.get(key.id) && VoteProcessor.hasVote(update)) {
       this.beforeItsPoll(msg, key.id, key.fromMe);
-      return;
+      return undefined;
     }
-    // Usually synchronous: await only when the processor has something to look up.
-    const pending = this.votes.handle(msg, update);
-    if (pending) await pending;
+    return this.votes.handle(msg, update);
   }
 
   /**

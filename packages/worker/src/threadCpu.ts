@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 /**
  * CPU time of the calling thread since it started, in microseconds (Linux: the first field of
@@ -12,4 +12,18 @@ export const threadCpuUs = (): number | null => {
   } catch {
     return null;
   }
+};
+
+/** CPU time of every thread of this process so far, in µs, by thread (task) id; empty if unknown. */
+export const processThreadsCpuUs = (): Map<number, number> => {
+  const out = new Map<number, number>();
+  try {
+    for (const tid of readdirSync('/proc/self/task')) {
+      const ns = Number(readFileSync(`/proc/self/task/${tid}/schedstat`, 'utf8').split(' ', 1)[0]);
+      if (Number.isFinite(ns)) out.set(Number(tid), ns / 1000);
+    }
+  } catch {
+    // Not Linux, or a thread ended while it was read: what was read is the answer.
+  }
+  return out;
 };

@@ -90,16 +90,11 @@ export class ChatStore {
     return this.hints.get(chatId);
   }
 
-  rememberPair(chatId: string, hint: PairHint): void {
+  /** The pair that authenticated a vote in this chat; stored when it is not the one known. */
+  rememberPair(chatId: string, creatorIndex: number, voterSource: string): void {
     const known = this.hints.get(chatId);
-    if (
-      known &&
-      known.creatorIndex === hint.creatorIndex &&
-      known.voterSource === hint.voterSource
-    ) {
-      return;
-    }
-    this.hints.set(chatId, hint);
-    this.upsertHint.run(chatId, hint.creatorIndex, hint.voterSource);
+    if (known && known.creatorIndex === creatorIndex && known.voterSource === voterSource) return;
+    this.hints.set(chatId, { creatorIndex, voterSource });
+    this.upsertHint.run(chatId, creatorIndex, voterSource);
   }
 }

@@ -34,27 +34,25 @@ export const voterCandidates = (
   },
   me: OwnJids,
 ): Candidate[] => {
-  const raw: [string, string | null | undefined][] = key.fromMe
-    ? [
-        ['me:pn', me.pn],
-        ['me:lid', me.lid],
-      ]
-    : [
-        ['participant', key.participant],
-        ['participantAlt', key.participantAlt],
-        ['remoteJid', key.remoteJid],
-        ['remoteJidAlt', key.remoteJidAlt],
-      ];
-  const seen = new Set<string>();
   const out: Candidate[] = [];
-  for (const [source, jid] of raw) {
-    if (!jid || !(isPnUser(jid) || isLidUser(jid))) continue;
-    const normal = normalUser(jid);
-    if (seen.has(normal)) continue;
-    seen.add(normal);
-    out.push({ jid: normal, source });
+  if (key.fromMe) {
+    addCandidate(out, me.pn, 'me:pn');
+    addCandidate(out, me.lid, 'me:lid');
+  } else {
+    addCandidate(out, key.participant, 'participant');
+    addCandidate(out, key.participantAlt, 'participantAlt');
+    addCandidate(out, key.remoteJid, 'remoteJid');
+    addCandidate(out, key.remoteJidAlt, 'remoteJidAlt');
   }
   return out;
+};
+
+/** Adds a person JID (normalised) that is not among the candidates yet. */
+const addCandidate = (out: Candidate[], jid: string | null | undefined, source: string) => {
+  if (!jid || !(isPnUser(jid) || isLidUser(jid))) return;
+  const normal = normalUser(jid);
+  for (const c of out) if (c.jid === normal) return;
+  out.push({ jid: normal, source });
 };
 
 /**

@@ -72,14 +72,17 @@ export class VoteProcessor {
   handle(msg: WAMessage, update = VoteProcessor.pollUpdateOf(msg)): Promise<void> | undefined {
     const enc = update?.vote;
     const pollId = update?.pollCreationMessageKey?.id ?? undefined;
-    const ids = { pollId, chatId: msg.key.remoteJid, messageId: msg.key.id };
     if (!update || !pollId || !enc || !VoteProcessor.hasVote(update)) {
-      return this.reject('malformed', 'the poll update has no poll key or no encrypted vote', ids);
+      const detail = 'the poll update has no poll key or no encrypted vote';
+      return this.reject('malformed', detail, idsOf(msg, pollId));
     }
     const poll = this.polls.get(pollId);
-    if (!poll) return this.reject('unknown_poll', 'no poll with this id is stored', ids);
+    if (!poll) {
+      return this.reject('unknown_poll', 'no poll with this id is stored', idsOf(msg, pollId));
+    }
     if (!poll.secret) {
-      return this.reject('no_secret', 'the poll was stored without its message secret', ids);
+      const detail = 'the poll was stored without its message secret';
+      return this.reject('no_secret', detail, idsOf(msg, pollId));
     }
     const arrival: Arrival = {
       pollId,
@@ -113,7 +116,7 @@ export class VoteProcessor {
         return this.reject(
           'no_pair_authenticates',
           `no creator/voter pair authenticates (${poll.creatorJids.length} creators x ${voters.length} voters tried)`,
-          ids,
+          idsOf(msg, pollId),
         );
       }
       return this.accept(arrival, poll, voters, retried);
@@ -160,10 +163,7 @@ export class VoteProcessor {
     voters: readonly Candidate[],
     decrypted: DecryptedVote,
   ): Promise<void> | undefined {
-    this.chats.rememberPair(poll.chatId, {
-      creatorIndex: decrypted.creatorIndex,
-      voterSource: decrypted.voter.source,
-    });
+    this.chats.rememberPair(poll.chatId, decrypted.creatorIndex, decrypted.voter.source);
     const canonical = this.people.of(decrypted.voter.jid, voters);
     if (canonical instanceof Promise) {
       return canonical.then((c) => this.store(arrival, poll, decrypted.selected, c));
@@ -244,3 +244,10 @@ export class VoteProcessor {
 }
 
 const NOTHING: Promise<string[]> = Promise.resolve([]);
+
+/** What a rejection names of a vote message (made only for a rejection). */
+const idsOf = (msg: WAMessage, pollId: string | undefined): VoteIds => ({
+  pollId,
+  chatId: msg.key.remoteJid,
+  messageId: msg.key.id,
+});
