@@ -37,6 +37,26 @@ describe('openVote (node:crypto) against Baileys decryptPollVote as the oracle',
     );
   });
 
+  it('agrees with Baileys for ids and JIDs in any UTF-8, not only what WhatsApp sends', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 120 });
+    fc.assert(
+      fc.property(
+        text,
+        text,
+        text,
+        fc.uint8Array({ minLength: 32, maxLength: 32 }),
+        (id, c, v, s) => {
+          const ctx = { pollMsgId: id, pollEncKey: s, pollCreatorJid: c, voterJid: v };
+          const enc = encryptVote([optionHash('Yes')], ctx);
+          const { ours, baileys } = both(enc, ctx);
+          expect(ours).toBe(baileys);
+          expect(ours).not.toBe('throws');
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
   it('fails as Baileys fails for the wrong voter, creator, poll or secret, in either form', () => {
     fc.assert(
       fc.property(vote, person, fc.uint8Array({ minLength: 32, maxLength: 32 }), (v, other, s) => {

@@ -12,6 +12,21 @@ const NO_SALT = new Uint8Array(32);
 /** What follows the JIDs in HKDF's info, and HKDF-Expand's block counter (one block: 32 bytes). */
 const INFO_END = 'Poll Vote\u0001';
 const TAG_BYTES = 16;
+const GCM_OPTIONS = { authTagLength: TAG_BYTES };
+
+/**
+ * The AAD `pollMsgId\0voterJid` as UTF-8, written into one reused buffer: `setAAD` copies it
+ * at once, so no vote needs a buffer of its own for it.
+ */
+let aad = Buffer.alloc(256);
+const aadOf = (pollMsgId: string, voterJid: string): Buffer => {
+  const most = 3 * (pollMsgId.length + voterJid.length) + 1;
+  if (most > aad.length) aad = Buffer.alloc(most);
+  let at = aad.write(pollMsgId, 0, 'utf8');
+  aad[at++] = 0;
+  at += aad.write(voterJid, at, 'utf8');
+  return aad.subarray(0, at);
+};
 
 const prkOf = (secret: Uint8Array): KeyObject => {
   let prk = extracted.get(secret);
@@ -37,14 +52,15 @@ export const openVote = (
 ): proto.Message.PollVoteMessage => {
   const payload = encPayload as Uint8Array;
   if (payload.length < TAG_BYTES) throw new Error('poll vote payload shorter than its tag');
-  // Strings straight into the HMAC (one UTF-8 conversion), as Buffer.from would encode them.
+  // The strings go in as UTF-8, as Buffer.from encodes them, each straight from the string.
   const key = createHmac('sha256', prkOf(ctx.pollEncKey))
-    .update(ctx.pollMsgId + ctx.pollCreatorJid + ctx.voterJid + INFO_END)
+    .update(ctx.pollMsgId)
+    .update(ctx.pollCreatorJid)
+    .update(ctx.voterJid)
+    .update(INFO_END)
     .digest();
-  const decipher = createDecipheriv('aes-256-gcm', key, encIv as Uint8Array, {
-    authTagLength: TAG_BYTES,
-  });
-  decipher.setAAD(Buffer.from(`${ctx.pollMsgId}\u0000${ctx.voterJid}`));
+  const decipher = createDecipheriv('aes-256-gcm', key, encIv as Uint8Array, GCM_OPTIONS);
+  decipher.setAAD(aadOf(ctx.pollMsgId, ctx.voterJid));
   const tagAt = payload.length - TAG_BYTES;
   decipher.setAuthTag(payload.subarray(tagAt));
   const plaintext = decipher.update(payload.subarray(0, tagAt));
