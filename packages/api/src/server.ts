@@ -31,6 +31,8 @@ import { type UpgradeTarget, upgradeTarget } from './upgradeTarget.js';
 const isSocketIoUpgrade = ({ path }: UpgradeTarget): boolean => path.startsWith('/socket.io/');
 
 export interface RunningServer {
+  /** The Express app behind every HTTP route (its routes can be listed from its router). */
+  app: express.Express;
   /** The session `default`. */
   session: SessionService;
   sessions: SessionManager;
@@ -176,5 +178,5 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { session, sessions, httpServer, url: `http://${host}:${port}`, port, close };
+  return { app, session, sessions, httpServer, url: `http://${host}:${port}`, port, close };
 };

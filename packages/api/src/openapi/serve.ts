@@ -101,7 +101,12 @@ export const mountOpenApi = (app: Express): void => {
   });
   for (const file of assets) {
     app.get(`${docsPath}/${file}`, (_req, res, next) => {
-      cached(res).sendFile(join(swaggerUiDir, file), (err) => err && next(err));
+      // pnpm keeps packages under `node_modules/.pnpm/`: a dot folder that `send` refuses by default.
+      cached(res).sendFile(
+        join(swaggerUiDir, file),
+        { dotfiles: 'allow' },
+        (err) => err && next(err),
+      );
     });
   }
 };
