@@ -92,11 +92,13 @@ describe('every documented route answers as the document says', () => {
     });
     const pollId = (sent.body as { pollMsgId: string }).pollMsgId;
     const post = { method: 'POST' };
-    await call('sendPoll', '/send-poll', 400, { ...post, body: { ...poll, options: ['One'] } });
+    const multi = { ...poll, allowMultipleAnswers: true };
+    await call('sendPoll', '/send-poll', 400, { ...post, body: { ...multi, options: [] } });
+    await call('sendPoll', '/send-poll', 400, { ...post, body: poll }); // no allowMultipleAnswers
     await call('sendPoll', '/send-poll', 400, { ...post, rawBody: '{"chatId":' });
     await call('sendPoll', '/send-poll', 404, {
       ...post,
-      body: { ...poll, chatId: '999999999@g.us', allowMultipleAnswers: true },
+      body: { ...multi, chatId: '999999999@g.us' },
     });
     await call('sendPoll', '/send-poll', 413, { ...post, rawBody: `"${'x'.repeat(70_000)}"` });
     const all = await call('getAllPollData', '/get-all-poll-data', 200);

@@ -12,6 +12,8 @@ export const chromiumPath: string | undefined = [
   '/usr/bin/google-chrome',
 ].find((p): p is string => !!p && existsSync(p));
 
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
 export interface PageVisit {
   /** Every URL the page asked for (documents, scripts, styles, images, fetches). */
   requests: string[];
@@ -59,15 +61,19 @@ export const visitPage = async (
       '--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1',
       'about:blank',
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'] },
+    // Its own process group: its helpers (renderer, zygote, crashpad) end with it.
+    { stdio: ['ignore', 'ignore', 'pipe'], detached: true },
   );
-  const ws = new WebSocket(await devtoolsUrl(browser));
+  const exited = new Promise((r) => browser.once('exit', r));
+  let ws: WebSocket | undefined;
   try {
-    await new Promise((resolve, reject) => ws.once('open', resolve).once('error', reject));
+    ws = new WebSocket(await devtoolsUrl(browser));
+    const socket = ws;
+    await new Promise((resolve, reject) => socket.once('open', resolve).once('error', reject));
     let nextId = 0;
     const pending = new Map<number, (result: Record<string, unknown>) => void>();
     const visit: PageVisit = { requests: [], problems: [], value: undefined };
-    ws.on('message', (data: Buffer) => {
+    socket.on('message', (data: Buffer) => {
       const msg = JSON.parse(data.toString());
       if (msg.id !== undefined) pending.get(msg.id)?.(msg.result ?? { error: msg.error });
       else if (msg.method === 'Network.requestWillBeSent')
@@ -80,7 +86,7 @@ export const visitPage = async (
       new Promise<Record<string, unknown>>((resolve) => {
         const id = ++nextId;
         pending.set(id, resolve);
-        ws.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
+        socket.send(JSON.stringify({ id, method, params, ...(sessionId ? { sessionId } : {}) }));
       });
     const { targetId } = await send('Target.createTarget', { url: 'about:blank' });
     const { sessionId } = (await send('Target.attachToTarget', { targetId, flatten: true })) as {
@@ -98,13 +104,22 @@ export const visitPage = async (
       )) as { result?: { value?: unknown } };
       visit.value = result?.value;
       if (visit.value) return visit;
-      await new Promise((r) => setTimeout(r, 100));
+      await delay(100);
     }
     throw new Error(`${until} not true within ${timeoutMs} ms; requests: ${visit.requests}`);
   } finally {
-    ws.close();
-    browser.kill('SIGKILL');
-    await new Promise((r) => (browser.exitCode === null ? browser.once('exit', r) : r(null)));
-    rmSync(profile, { recursive: true, force: true });
+    // Closed as a user closes it, then whatever is left of its group (a helper that outlived it).
+    if (ws?.readyState === WebSocket.OPEN) {
+      ws.send(JSON.stringify({ id: 0, method: 'Browser.close' }));
+    }
+    await Promise.race([exited, delay(5_000)]);
+    ws?.close();
+    try {
+      if (browser.pid !== undefined) process.kill(-browser.pid, 'SIGKILL');
+    } catch {
+      // ESRCH: the whole group is gone already.
+    }
+    await exited;
+    rmSync(profile, { recursive: true, force: true, maxRetries: 10, retryDelay: 100 });
   }
 };

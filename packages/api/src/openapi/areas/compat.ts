@@ -3,6 +3,7 @@ import {
   Chat,
   FailureResponse,
   GetChatsResponse,
+  Limits,
   LogoutResponse,
   PollData,
   SendPollRequest,
@@ -57,8 +58,7 @@ export const compatArea: ApiArea = {
       path: '/send-poll',
       operationId: 'sendPoll',
       summary: 'Send a poll to a chat',
-      description:
-        '`allowMultipleAnswers: true` lets a voter pick any number of options, `false` one. Options are trimmed, unique, 2 to 12.',
+      description: `\`allowMultipleAnswers: true\` lets a voter pick any number of options, \`false\` one. Options are trimmed, unique, ${Limits.minOptions} to ${Limits.maxOptions}.`,
       body: { schema: SendPollRequest },
       responses: {
         '200': { description: "Sent; `pollMsgId` is the poll's id.", schema: SendPollResponse },
