@@ -16,7 +16,7 @@ import superjson from 'superjson';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { sessionStatus } from './helpers/wait.js';
+import { sessionStatus, within } from './helpers/wait.js';
 
 const KEY = 'correct-horse-battery-staple';
 const WRONG = 'correct-horse-battery-stapler';
@@ -154,15 +154,6 @@ const opened = (ws: WebSocket) =>
     ws.once('open', resolve);
     ws.once('error', reject);
   });
-
-/** Rejects after `ms` with what it was waiting for; resolves with `promise` before that. */
-const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
-  Promise.race([
-    promise,
-    new Promise<never>((_, reject) =>
-      setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms),
-    ),
-  ]);
 
 type Handlers = {
   onData: () => void;

@@ -14,7 +14,7 @@ import {
   listening,
   running,
 } from './helpers/processTree.js';
-import { statusReady } from './helpers/wait.js';
+import { statusReady, within } from './helpers/wait.js';
 
 // Issue 16: a process manager (Docker, systemd, pm2) runs the start command in a process group
 // of its own and stops it with SIGTERM to the one PID it started. That PID must be the server
@@ -26,21 +26,6 @@ const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
-  new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`${what} took more than ${ms} ms`)), ms);
-    promise.then(
-      (value) => {
-        clearTimeout(timer);
-        resolve(value);
-      },
-      (err: unknown) => {
-        clearTimeout(timer);
-        reject(err);
-      },
-    );
-  });
 
 /** The README's run command, exactly as a person copies it (its "Run and test" section). */
 const readmeRunCommand = (): string => {

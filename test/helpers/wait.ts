@@ -126,3 +126,19 @@ export const statusReady = (
     timeoutMs,
     50,
   );
+
+/** Resolves or rejects as `promise` does, or rejects after `ms` naming what it waited for. */
+export const within = <T>(promise: Promise<T>, ms: number, what: string): Promise<T> =>
+  new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${what} within ${ms} ms`)), ms);
+    promise.then(
+      (value) => {
+        clearTimeout(timer);
+        resolve(value);
+      },
+      (err: unknown) => {
+        clearTimeout(timer);
+        reject(err);
+      },
+    );
+  });

@@ -48,7 +48,9 @@ export const keyOfHeaders = (headers: IncomingHttpHeaders): string | undefined =
  * their length leaks through timing.
  *
  * With a key, no route is open: `/healthz` and `/metrics` too need it (a health checker sends
- * `X-API-Key`), so that nothing about the session (status, counts) reaches a stranger.
+ * `X-API-Key`), so that nothing about the session (status, counts) reaches a stranger. The one
+ * exception is the OpenAPI document and its page (./openapi/serve.ts), the same for every
+ * server: the server lets them past this check.
  */
 export class ApiKeyAuth {
   private readonly expected: Buffer | null;

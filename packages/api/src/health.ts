@@ -1,40 +1,6 @@
-import { DEFAULT_SESSION, type SessionStatus } from '@pollmasters/shared';
+import { DEFAULT_SESSION, type HealthReport, type SessionHealth } from '@pollmasters/shared';
 import type { PoolWorker } from './session/poolWorker.js';
 import type { SessionManager } from './session/sessionManager.js';
-import type { WorkerState } from './session/sessionService.js';
-
-/** One session in `GET /healthz`. */
-export interface SessionHealth {
-  id: string;
-  /** The WhatsApp connection (see README, "Statuses"). */
-  whatsapp: SessionStatus;
-  workerState: WorkerState;
-  /** Started (it should run): only started sessions count for readiness. */
-  started: boolean;
-  /** Started, hosted, and its worker thread answered just now. */
-  ready: boolean;
-  restarts: number;
-  polls: number;
-  /** Votes counted since the server started. */
-  votesCounted: number;
-  /** When its worker last reported something (ISO 8601), or null. */
-  lastEventAt: string | null;
-}
-
-/** The body of `GET /healthz`; the top-level session fields describe the session `default`. */
-export interface HealthReport {
-  /** `ok` when every started session is hosted and its worker answers; else `degraded`. */
-  status: 'ok' | 'degraded';
-  whatsapp: SessionStatus;
-  workerState: WorkerState;
-  /** Restarts of the default session's worker after an unexpected exit. */
-  restarts: number;
-  /** Seconds since the process started. */
-  uptime: number;
-  polls: number;
-  clients: { socketIo: number; trpc: number };
-  sessions: SessionHealth[];
-}
 
 /** How long `/healthz` waits for a worker thread to answer. */
 const PING_TIMEOUT_MS = 2_000;

@@ -1,5 +1,7 @@
 export * from './config.js';
 export * from './edge.js';
+export type { ApiArea, RouteDoc, WebhookDoc } from './openapi/area.js';
+export type { OpenApiDocument } from './openapi/document.js';
 export * from './server.js';
 export * from './session/poolWorker.js';
 export * from './session/readModel.js';

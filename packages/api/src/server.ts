@@ -13,6 +13,7 @@ import type { EdgeContext } from './edge.js';
 import { mountExportRoutes } from './export/exportRoutes.js';
 import { trackRequests } from './httpDrain.js';
 import { mountObservability } from './observability.js';
+import { isReferencePath, mountOpenApi } from './openapi/serve.js';
 import { isRestPath, mountRestApi } from './rest/index.js';
 import { mountSandboxRoutes } from './sandboxRoutes.js';
 import { openRegistry } from './session/openRegistry.js';
@@ -30,6 +31,8 @@ import { type UpgradeTarget, upgradeTarget } from './upgradeTarget.js';
 const isSocketIoUpgrade = ({ path }: UpgradeTarget): boolean => path.startsWith('/socket.io/');
 
 export interface RunningServer {
+  /** The Express app behind every HTTP route (its routes can be listed from its router). */
+  app: express.Express;
   /** The session `default`. */
   session: SessionService;
   sessions: SessionManager;
@@ -82,10 +85,12 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   const auth = new ApiKeyAuth(config.apiKey, sessions.scopedKeys.sessionOf);
   // Before every route. tRPC and `/api` check the same key in front of their own
   // (./trpc/httpGuard.ts, ./rest/index.ts), so that their clients get their refusal in their
-  // error shape.
+  // error shape. The OpenAPI document and its page are public: they tell nothing of this server.
   const guard = auth.http();
   app.use((req, res, next) =>
-    isTrpcPath(req.path) || isRestPath(req.path) ? next() : guard(req, res, next),
+    isTrpcPath(req.path) || isRestPath(req.path) || isReferencePath(req.path)
+      ? next()
+      : guard(req, res, next),
   );
   const httpServer = createServer(app);
   const requests = trackRequests(httpServer);
@@ -120,6 +125,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   mountRestApi(ctx);
   const closeSandboxRoutes = mountSandboxRoutes(ctx);
   mountExportRoutes(app, session);
+  mountOpenApi(app);
   const closeObservability = mountObservability(ctx, closeTrpc.clientCount);
   httpServer.on('upgrade', (req, socket) => {
     // Neither Socket.IO's nor tRPC's: nobody else will answer it.
@@ -172,5 +178,5 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
     })();
     return closing;
   };
-  return { session, sessions, httpServer, url: `http://${host}:${port}`, port, close };
+  return { app, session, sessions, httpServer, url: `http://${host}:${port}`, port, close };
 };

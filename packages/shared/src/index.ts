@@ -7,6 +7,7 @@ export * from './channel/spawn.js';
 export * from './compat.js';
 export * from './errors.js';
 export * from './hash.js';
+export * from './health.js';
 export * from './limits.js';
 export * from './logger.js';
 export * from './poll.js';

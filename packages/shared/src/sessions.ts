@@ -81,6 +81,14 @@ export const SessionInfo = SessionRecord.omit({ keyHash: true }).extend({
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
 
+/** `GET /api/sessions`: the sessions the caller's key may see. */
+export const SessionList = z.object({ sessions: z.array(SessionInfo) });
+export type SessionList = z.infer<typeof SessionList>;
+
+/** What deleting a session answers: which, and whether its data went too. */
+export const DeletedSession = z.object({ id: SessionId, purged: z.boolean() });
+export type DeletedSession = z.infer<typeof DeletedSession>;
+
 /** A session just created: with `scopedKey`, its key, which is shown this once only. */
 export const CreatedSession = SessionInfo.extend({ apiKey: z.string().optional() });
 export type CreatedSession = z.infer<typeof CreatedSession>;

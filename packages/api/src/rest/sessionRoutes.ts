@@ -1,4 +1,4 @@
-import { ErrorCode, type Logger, PollMastersError } from '@pollmasters/shared';
+import { ErrorCode, type Logger, PollMastersError, type SessionList } from '@pollmasters/shared';
 import { Router } from 'express';
 import { principalOfRequest } from '../access.js';
 import type { SessionControl } from '../session/sessionControl.js';
@@ -21,7 +21,8 @@ const purgeOf = (value: unknown): boolean => {
 export const sessionRoutes = (control: SessionControl, logger: Logger): Router => {
   const router = Router();
   router.get('/sessions', (req, res) => {
-    res.json({ sessions: control.list(principalOfRequest(req)) });
+    const body: SessionList = { sessions: control.list(principalOfRequest(req)) };
+    res.json(body);
   });
   router.post('/sessions', async (req, res) => {
     try {

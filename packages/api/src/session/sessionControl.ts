@@ -1,6 +1,7 @@
 import type {
   CreatedSession,
   CreateSessionInput,
+  DeletedSession,
   DeleteSessionInput,
   Principal,
   RotatedKey,
@@ -103,10 +104,7 @@ export class SessionControl {
     return { method: 'qr', status, qr };
   }
 
-  async delete(
-    caller: Principal,
-    raw: DeleteSessionInput,
-  ): Promise<{ id: string; purged: boolean }> {
+  async delete(caller: Principal, raw: DeleteSessionInput): Promise<DeletedSession> {
     const input = parseInput(DeleteSchema, raw);
     assertMaySee(caller, input.id);
     await this.sessions.delete(input.id, { purge: input.purge });
