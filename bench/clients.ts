@@ -3,7 +3,15 @@ import type { PollUpdateToGui, PollVotes } from '@pollmasters/shared';
 import { io, type Socket } from 'socket.io-client';
 import type { Tally } from './protocol.js';
 
-export const now = (): number => performance.timeOrigin + performance.now();
+/**
+ * The wall clock (CLOCK_REALTIME), which every process of the machine reads alike: the votes'
+ * injection times are stamped with it in the server process (packages/worker/src/sandbox/
+ * burst.ts), so a latency is the difference of two readings of one clock. Not
+ * `performance.timeOrigin + performance.now()`: each process (and thread) fixes its own origin
+ * when it starts and then follows the monotonic clock, so two processes' values differ by
+ * milliseconds (a latency once came out negative).
+ */
+export const now = (): number => Date.now();
 
 /** What one phase of the bench expects, and what each client saw of it. */
 export class Phase {

@@ -350,6 +350,14 @@ async function main(): Promise<void> {
       load.total / ((Math.max(load.trpcLastAt, load.socketLastAt) - loadResult.firstAt) / 1000);
     const trpcOnly = load.total / ((load.trpcLastAt - loadResult.firstAt) / 1000);
     const injectRate = load.total / ((loadResult.lastAt - loadResult.firstAt) / 1000);
+    // Both ends read one clock (bench/clients.ts): a negative latency means the bench is wrong.
+    for (const [name, values] of [
+      ['tRPC', latency.trpcLatency],
+      ['Socket.IO', latency.socketLatency],
+    ] as const) {
+      const least = values.reduce((a, b) => Math.min(a, b), Number.POSITIVE_INFINITY);
+      if (least < 0) failures.push(`${name} latency ${fmt(least, 1)} ms: the clocks disagree`);
+    }
     const p50 = percentile(latency.trpcLatency, 50);
     const p99 = percentile(latency.trpcLatency, 99);
     const sp50 = percentile(latency.socketLatency, 50);
