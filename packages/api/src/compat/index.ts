@@ -6,6 +6,7 @@ import { compatRouter, sendFailure } from './routes.js';
 import { mountCompatSocket } from './socket.js';
 
 export type { CompatContext, CompatOptions, CompatSession } from './context.js';
+export { compatParser } from './jsonText.js';
 
 /**
  * Mounts the compat API of the existing Python GUI (`docs/contract/backend-api-endpoints.txt`):

@@ -1,4 +1,5 @@
 import {
+  allPollDataJson,
   type CompatServerEvents,
   type Poll,
   type SessionState,
@@ -9,8 +10,9 @@ import type { PollUpdate } from '../session/readModel.js';
 import { PollCoalescer } from './coalescer.js';
 import type { CompatSession } from './context.js';
 import { GuiPushes } from './guiPushes.js';
+import { JsonText } from './jsonText.js';
 import { dropSlowClients } from './slowClients.js';
-import { allPollData, compatUser } from './views.js';
+import { compatUser } from './views.js';
 
 type EventName = keyof CompatServerEvents;
 type Payload<E extends EventName> = Parameters<CompatServerEvents[E]>[0];
@@ -90,7 +92,8 @@ export const mountCompatSocket = (
 
   const onConnection = (socket: Socket) => {
     sendState(socket, session.sessionState, null);
-    send(socket, 'initial_poll_data', allPollData(session.listPolls()));
+    // Every poll as JSON text, written once (no object of every voter built first).
+    socket.emit('initial_poll_data', new JsonText(allPollDataJson(session.listPolls())));
   };
   const onState = (state: SessionState) => {
     sendState(broadcast, state, last);
