@@ -22,17 +22,22 @@ const jsonOfSelection = (selected: readonly string[]): string => {
   return json;
 };
 
+/** Characters a JSON string writes as they are: a JID made of them needs no escaping. */
+const PLAIN = /^[0-9A-Za-z.:@_-]*$/;
+
 /**
  * `voters` as the contract writes it: voter JID -> selected hashes, in the poll's voter order.
  * Voter ids are JIDs (they hold an `@`), never array indices, so JSON keeps their order.
+ * Appended to one string (V8 joins the pieces once, when the text is written out).
  */
 export const votersJson = (voters: Poll['voters']): string => {
-  const parts: string[] = new Array(voters.length);
+  let out = '{';
   for (let i = 0; i < voters.length; i++) {
-    const v = voters[i]!;
-    parts[i] = `${JSON.stringify(v.voter)}:${jsonOfSelection(v.selected)}`;
+    const { voter, selected } = voters[i]!;
+    const key = PLAIN.test(voter) ? `"${voter}"` : JSON.stringify(voter);
+    out += `${i === 0 ? '' : ','}${key}:${jsonOfSelection(selected)}`;
   }
-  return `{${parts.join(',')}}`;
+  return `${out}}`;
 };
 
 /** `JSON.stringify(toPollData(poll))`, built as text. */

@@ -36,7 +36,8 @@ const poll = fc
         );
         const hashes = chosen.map((o) => o.hash);
         return {
-          voter: n % 2 === 0 ? `${n}@s.whatsapp.net` : `${n}@lid`,
+          // JIDs as WhatsApp writes them, and ids that JSON must escape.
+          voter: [`${n}@s.whatsapp.net`, `${n}@lid`, `q"${n}\\ü@lid`][n % 3]!,
           ...(n % 3 === 0 ? { name: `Voter ${n}` } : {}),
           // Shared frozen arrays, as the read model holds them, or plain ones.
           selected: r.shared ? selections.split(hashes).selected : hashes,

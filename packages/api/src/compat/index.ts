@@ -25,7 +25,7 @@ export const mountCompat = (
   // The API key is checked by the server before any of this (../auth.ts).
   app.use(compatRouter(session, logger));
   const detach = mountCompatSocket(io, session, {
-    coalesceMs: options.coalesceMs ?? 100,
+    coalesceMs: options.coalesceMs ?? 50,
     maxBufferedBytes: options.maxBufferedBytes,
     pushBytesPerSec: options.pushBytesPerSec,
     onSlowClient: (id, bytes) =>

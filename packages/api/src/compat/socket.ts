@@ -55,7 +55,7 @@ export const mountCompatSocket = (
   {
     coalesceMs,
     maxBufferedBytes = 4 * 1024 * 1024,
-    pushBytesPerSec = 4 * 1024 * 1024,
+    pushBytesPerSec = 12 * 1024 * 1024,
     onSlowClient = () => {},
   }: {
     coalesceMs: number;
