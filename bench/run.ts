@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { listAllPolls } from '@pollmasters/client';
 import { tallyPoll } from '@pollmasters/shared';
 import { dataLayout } from '@pollmasters/worker';
 import { type PreparedVotes, prepareVotes } from '@pollmasters/worker/sandbox';
@@ -213,7 +214,7 @@ const countsInDatabase = (dataDir: string) => {
 /** Counts per poll from the server's read model (tRPC `polls.list`). */
 const countsOverTrpc = async (clients: Clients) => {
   const out = new Map<string, Tally>();
-  for (const poll of await clients.trpc.polls.list.query()) {
+  for (const poll of await listAllPolls(clients.trpc)) {
     out.set(poll.id, { voters: poll.voters.length, counts: tallyPoll(poll) });
   }
   return out;

@@ -75,10 +75,10 @@ it('keeps serving when a client goes away in the middle of the stream', async ()
     req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
     req.end();
   });
-  const again = await fetch(`${url}/get-all-poll-data`);
-  expect((await again.json()).polls[polls[0]!.id].voters).toHaveProperty(
-    polls[0]!.voters[999]!.voter,
-  );
+  const again = (await (await fetch(`${url}/get-all-poll-data`)).json()) as {
+    polls: Record<string, { voters: Record<string, string[]> }>;
+  };
+  expect(again.polls[polls[0]!.id]!.voters).toHaveProperty(polls[0]!.voters[999]!.voter);
 });
 
 it('encodes a JsonText event as the default parser encodes its value', () => {

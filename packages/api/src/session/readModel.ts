@@ -3,12 +3,14 @@ import {
   countVotes,
   newestFirst,
   type Poll,
+  type PollPage,
   type PollVotes,
   Selections,
   type VoteChange,
   type VoterSelection,
   voterSelection,
 } from '@pollmasters/shared';
+import { type PageRequest, pageOf } from './pollPage.js';
 
 /**
  * What one change of a poll announces: the tRPC `votes` entry (what changed, in order, and the
@@ -174,6 +176,16 @@ export class PollReadModel {
   get(id: string): Poll | undefined {
     const entry = this.entries.get(id);
     return entry ? materialise(entry) : undefined;
+  }
+
+  /** One page of polls, newest first (./pollPage.ts): only its polls are materialised. */
+  page(request: PageRequest): PollPage {
+    const { items, nextCursor } = pageOf(
+      [...this.entries.values()].map((e) => e.poll),
+      request,
+      (poll) => this.entries.get(poll.id)?.voters.size ?? 0,
+    );
+    return { polls: items.map((p) => this.get(p.id)!), nextCursor };
   }
 
   /** Every poll, newest first. */

@@ -12,6 +12,7 @@ import {
   type Logger,
   type Poll,
   PollMastersError,
+  type PollPage,
   type SendPollInput,
   type SessionOpen,
   type SessionState,
@@ -19,6 +20,7 @@ import {
   type VotePollResult,
   type VoteRejection,
 } from '@pollmasters/shared';
+import type { PageRequest } from './pollPage.js';
 import type { PoolWorker, WorkerExit, WorkerState, WorkerTenant } from './poolWorker.js';
 import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';
 
@@ -146,6 +148,11 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
 
   listPolls(): Poll[] {
     return this.polls.list();
+  }
+
+  /** One page of polls (`polls.list`). @throws BAD_INPUT for a cursor it did not make */
+  pollPage(request: PageRequest): PollPage {
+    return this.polls.page(request);
   }
 
   getPoll(id: string): Poll | undefined {
