@@ -14,7 +14,7 @@ export interface LoggedVote {
   pollId: string;
   voter: string;
   name: string | null;
-  selected: string[] | null;
+  selected: readonly string[] | null;
   timestampMs: number;
 }
 
@@ -51,6 +51,18 @@ export class VoteLog {
    */
   replay(apply: (row: LoggedVote) => void, liveVotes: () => number): void {
     let rows = 0;
+    // A log holds few distinct selections (a poll's votes pick among a few options): each
+    // text is parsed once, not once per row. The array is only read by `apply`.
+    const parsed = new Map<string, string[]>();
+    const selectionOf = (json: string): string[] => {
+      let selected = parsed.get(json);
+      if (selected === undefined) {
+        if (parsed.size >= 10_000) parsed.clear();
+        selected = JSON.parse(json) as string[];
+        parsed.set(json, selected);
+      }
+      return selected;
+    };
     for (const row of this.db
       .prepare<[], VoteRow>(
         // Not message_id: it stays in the log, for whoever reads the file; decisions need none.
@@ -62,7 +74,7 @@ export class VoteLog {
         pollId: row.poll_id,
         voter: row.voter,
         name: row.name,
-        selected: row.selected === null ? null : (JSON.parse(row.selected) as string[]),
+        selected: row.selected === null ? null : selectionOf(row.selected),
         timestampMs: row.timestamp_ms,
       });
     }
