@@ -20,8 +20,8 @@ import { fmt, mb, printTable } from './table.js';
  */
 
 const TARGETS = { restartMs: 10_000, rssMb: 400 };
-/** Polls stored at each restart (VOTERS votes each). */
-const STEPS = [100, 1_000];
+/** Polls stored at each restart (VOTERS votes each); BENCH_RESTART_POLLS=1000 for one step. */
+const STEPS = (process.env.BENCH_RESTART_POLLS ?? '100,1000').split(',').map(Number);
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 /** The seeded polls' ids: `3EB0SEED` and a number, so they sort and never clash with real ones. */

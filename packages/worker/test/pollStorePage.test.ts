@@ -65,3 +65,45 @@ it('hands out its polls a page at a time, by id, each once, ending at the voter 
   expect(polls.page('P09', 5).polls.map((p) => p.id)).toEqual(['P10']);
   expect(polls.page('P11', 5)).toEqual({ polls: [], next: null });
 });
+
+it('replays a vote log of many chunks to the state it was written from', () => {
+  const dir = tempDir();
+  const first = new PollStore(openDatabase(dir, 'test'));
+  for (const id of ['A', 'B']) {
+    first.add({
+      id,
+      chatId: GROUP,
+      creator: { jid: '', fromMe: true },
+      question: id,
+      options,
+      selectableCount: 0,
+      createdAt: 1_700_000_000_000,
+      secret: null,
+      creatorJids: [],
+      message: new Uint8Array([1]),
+    });
+  }
+  // 6,000 voters a poll, then a third of them change their vote: 16,000 rows.
+  for (const round of [0, 1]) {
+    for (let v = 0; v < 6_000; v++) {
+      if (round === 1 && v % 3 !== 0) continue;
+      for (const id of ['A', 'B']) {
+        first.applyVote(
+          id,
+          {
+            voter: `${v}@lid`,
+            name: round === 0 ? `Voter ${v}` : undefined,
+            selected: options.slice(0, 1 + ((v + round) % options.length)).map((o) => o.hash),
+            timestampMs: 1_700_000_000_000 + round * 10_000 + v,
+            messageId: `M${round}-${v}`,
+          },
+          0,
+        );
+      }
+    }
+    first.flush();
+  }
+  const again = new PollStore(openDatabase(dir, 'test'));
+  expect(again.all()).toEqual(first.all());
+  expect(again.get('A')!.voters.get('3@lid')).toMatchObject({ name: 'Voter 3' });
+});
