@@ -21,9 +21,9 @@ export interface CompatOptions {
   /** Unsent bytes a Socket.IO client may have queued before it is disconnected (default 4 MiB). */
   maxBufferedBytes?: number;
   /**
-   * Bytes of `poll_update_to_gui` per second over all polls together (default 12 MiB: ten busy
-   * polls of up to 1,000 voters at 20 pushes a second; it was 4 MiB before the states were
-   * written as JSON text once, which made a byte cheaper to push): with
+   * Bytes of `poll_update_to_gui` per second over all polls together. Default: 12 MiB while the
+   * API thread has time to spare (ten busy polls of up to 1,000 voters at 20 pushes a second),
+   * 4 MiB while it was busy more than half of the last 250 ms (./pushBudget.ts): with
    * many big polls busy at once, each is pushed less often instead of all flooding the clients.
    * Building and encoding a state costs the API thread time in proportion to its size, and the
    * GUI as much again to read it: a larger budget got the last states of a burst out sooner but

@@ -11,6 +11,7 @@ import { PollCoalescer } from './coalescer.js';
 import type { CompatSession } from './context.js';
 import { GuiPushes } from './guiPushes.js';
 import { JsonText } from './jsonText.js';
+import { loadAwareBudget } from './pushBudget.js';
 import { dropSlowClients } from './slowClients.js';
 import { compatUser } from './views.js';
 
@@ -55,12 +56,15 @@ export const mountCompatSocket = (
   {
     coalesceMs,
     maxBufferedBytes = 4 * 1024 * 1024,
-    pushBytesPerSec = 12 * 1024 * 1024,
+    pushBytesPerSec = loadAwareBudget({
+      idleBytesPerSec: 12 * 1024 * 1024,
+      busyBytesPerSec: 4 * 1024 * 1024,
+    }),
     onSlowClient = () => {},
   }: {
     coalesceMs: number;
     maxBufferedBytes?: number | undefined;
-    pushBytesPerSec?: number | undefined;
+    pushBytesPerSec?: number | (() => number) | undefined;
     onSlowClient?: (id: string, bytes: number) => void;
   },
 ): (() => void) => {
