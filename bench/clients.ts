@@ -99,6 +99,7 @@ export class Clients {
   private readonly socketSeen = new Map<string, Set<string>>();
   private unsubscribe: (() => void) | null = null;
   socketPayloads = 0;
+  private closing = false;
 
   constructor(url: string) {
     this.trpc = createPollMastersClient({ url });
@@ -124,6 +125,10 @@ export class Clients {
       this.socket.once('initial_poll_data', () => resolve());
       this.socket.once('connect_error', reject);
     });
+    // It does not reconnect: say why it went, for a phase that then misses its final states.
+    this.socket.on('disconnect', (reason) => {
+      if (!this.closing) process.stderr.write(`[bench] Socket.IO client disconnected: ${reason}\n`);
+    });
     this.socket.on('poll_update_to_gui', (payload: PollUpdateToGui) =>
       this.onSocketUpdate(payload),
     );
@@ -135,6 +140,7 @@ export class Clients {
   }
 
   close(): Promise<void> {
+    this.closing = true;
     this.unsubscribe?.();
     this.socket.close();
     return this.trpc.close();
