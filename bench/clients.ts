@@ -3,7 +3,15 @@ import type { PollUpdateToGui, PollVotes } from '@pollmasters/shared';
 import { io, type Socket } from 'socket.io-client';
 import type { Tally } from './protocol.js';
 
-export const now = (): number => performance.timeOrigin + performance.now();
+/**
+ * The wall clock (CLOCK_REALTIME), which every process of the machine reads alike: the votes'
+ * injection times are stamped with it in the server process (packages/worker/src/sandbox/
+ * burst.ts), so a latency is the difference of two readings of one clock. Not
+ * `performance.timeOrigin + performance.now()`: each process (and thread) fixes its own origin
+ * when it starts and then follows the monotonic clock, so two processes' values differ by
+ * milliseconds (a latency once came out negative).
+ */
+export const now = (): number => Date.now();
 
 /** What one phase of the bench expects, and what each client saw of it. */
 export class Phase {
@@ -91,6 +99,7 @@ export class Clients {
   private readonly socketSeen = new Map<string, Set<string>>();
   private unsubscribe: (() => void) | null = null;
   socketPayloads = 0;
+  private closing = false;
 
   constructor(url: string) {
     this.trpc = createPollMastersClient({ url });
@@ -116,6 +125,10 @@ export class Clients {
       this.socket.once('initial_poll_data', () => resolve());
       this.socket.once('connect_error', reject);
     });
+    // It does not reconnect: say why it went, for a phase that then misses its final states.
+    this.socket.on('disconnect', (reason) => {
+      if (!this.closing) process.stderr.write(`[bench] Socket.IO client disconnected: ${reason}\n`);
+    });
     this.socket.on('poll_update_to_gui', (payload: PollUpdateToGui) =>
       this.onSocketUpdate(payload),
     );
@@ -127,6 +140,7 @@ export class Clients {
   }
 
   close(): Promise<void> {
+    this.closing = true;
     this.unsubscribe?.();
     this.socket.close();
     return this.trpc.close();

@@ -3,10 +3,11 @@ import type {
   Poll,
   PollEvent,
   PollMastersClient,
+  PollPage,
   SendPollsResult,
   SessionState,
 } from '@pollmasters/client';
-import { createPollMastersClient } from '@pollmasters/client';
+import { createPollMastersClient, listAllPolls } from '@pollmasters/client';
 import { describe, expectTypeOf, it } from 'vitest';
 
 // Checked by `tsc -p tsconfig.json`: each `@ts-expect-error` line must fail to compile.
@@ -52,7 +53,8 @@ describe('client types', () => {
   it('infers inputs and outputs from the router and the shared schemas', () => {
     const client = createPollMastersClient({ url: 'http://127.0.0.1:1' });
     expectTypeOf(typeChecks).parameter(0).toEqualTypeOf<PollMastersClient>();
-    expectTypeOf(client.polls.list.query).returns.resolves.toEqualTypeOf<Poll[]>();
+    expectTypeOf(client.polls.list.query).returns.resolves.toEqualTypeOf<PollPage>();
+    expectTypeOf(listAllPolls).returns.resolves.toEqualTypeOf<Poll[]>();
     expectTypeOf(client.polls.get.query).returns.resolves.toEqualTypeOf<Poll>();
     expectTypeOf(client.chats.list.query).returns.resolves.toEqualTypeOf<Chat[]>();
     expectTypeOf(client.session.status.query).returns.resolves.toEqualTypeOf<SessionState>();

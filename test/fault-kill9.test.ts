@@ -1,7 +1,7 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
+import { createPollMastersClient, listAllPolls, type PollMastersClient } from '@pollmasters/client';
 import type { Poll } from '@pollmasters/shared';
 import { afterEach, expect, it } from 'vitest';
 import { type ChildServer, spawnServer } from './helpers/childServer.js';
@@ -78,7 +78,7 @@ it('kill -9 during a stream of votes: every acknowledged vote survives, counts e
 
   const second = await start();
   await clientReady(second.client);
-  const afterRestart = await second.client.polls.list.query();
+  const afterRestart = await listAllPolls(second.client);
   expect(missingAcked(afterRestart, ackedBeforeKill)).toEqual([]);
 
   // The network's plans died with the process; what it cast and holds unacknowledged is
@@ -88,7 +88,7 @@ it('kill -9 during a stream of votes: every acknowledged vote survives, counts e
   for (;;) {
     const res = await fetch(`${second.child.url}/sandbox/ledger`);
     const ledger = (await res.json()) as Ledger;
-    const polls = await second.client.polls.list.query();
+    const polls = await listAllPolls(second.client);
     last = { polls, ledger };
     const settled = pollIds.every((id) => ledger.pending[id] === 0);
     const exact = pollIds.every((id) => {

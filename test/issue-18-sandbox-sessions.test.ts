@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createPollMastersClient } from '@pollmasters/client';
+import { createPollMastersClient, listAllPolls } from '@pollmasters/client';
 import type { Poll } from '@pollmasters/shared';
 import { afterEach, expect, it } from 'vitest';
 import { type ChildServer, spawnServer } from './helpers/childServer.js';
@@ -72,7 +72,7 @@ it('--sandbox --sessions 3 --demo: three sessions ready, each voting in its own 
     const polls = await eventually(
       `the demo's polls on ${id}`,
       async () => {
-        const list = await client.polls.list.query({ sessionId: id });
+        const list = await listAllPolls(client, { sessionId: id });
         return list.length >= chatsOf.get(id)!.length ? list : undefined;
       },
       30_000,
@@ -99,14 +99,14 @@ it('--sandbox --sessions 3 --demo: three sessions ready, each voting in its own 
     const counted = await eventually(
       `${id}'s counts`,
       async () => {
-        const list = (await client.polls.list.query({ sessionId: id })).filter((p) =>
+        const list = (await listAllPolls(client, { sessionId: id })).filter((p) =>
           pollIds.includes(p.id),
         );
         return matches(list) ? list : undefined;
       },
       15_000,
     ).catch(async () =>
-      (await client.polls.list.query({ sessionId: id })).filter((p) => pollIds.includes(p.id)),
+      (await listAllPolls(client, { sessionId: id })).filter((p) => pollIds.includes(p.id)),
     );
     for (const poll of counted) {
       expect(votersByName(poll)).toEqual(normalizeExpected(poll, ledger.polls[poll.id] ?? {}));

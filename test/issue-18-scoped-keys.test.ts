@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
+import { createPollMastersClient, listAllPolls, type PollMastersClient } from '@pollmasters/client';
 import { io as connect } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/server.js';
@@ -123,7 +123,7 @@ describe('session keys', () => {
       options: ['Yes', 'No'],
     });
     expect(sent.sent).toBe(1);
-    expect((await shop.polls.list.query({ sessionId: 'shop' })).map((p) => p.question)).toEqual([
+    expect((await listAllPolls(shop, { sessionId: 'shop' })).map((p) => p.question)).toEqual([
       'Own session?',
     ]);
     expect((await shop.sessions.list.query()).map((s) => s.id)).toEqual(['shop']);

@@ -1,6 +1,6 @@
 import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
+import { createPollMastersClient, listAllPolls, type PollMastersClient } from '@pollmasters/client';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sessionPaths } from './helpers/dataDir.js';
@@ -47,8 +47,11 @@ describe('sessions over tRPC', () => {
       options: ['Yes', 'No'],
     });
     expect(poll.sent).toBe(1);
-    expect((await client.polls.list.query()).map((p) => p.question)).toEqual(['Default only?']);
-    expect(await client.polls.list.query({ sessionId: 'shop' })).toEqual([]);
+    expect((await listAllPolls(client)).map((p) => p.question)).toEqual(['Default only?']);
+    expect(await client.polls.list.query({ sessionId: 'shop' })).toEqual({
+      polls: [],
+      nextCursor: null,
+    });
     await expect(
       client.polls.get.query({ id: poll.results[0]!.pollId!, sessionId: 'shop' }),
     ).rejects.toMatchObject({ data: { code: 'NOT_FOUND' } });
@@ -71,10 +74,10 @@ describe('sessions over tRPC', () => {
       options: ['Yes', 'No'],
     });
     expect(inShop.sent).toBe(1);
-    expect((await client.polls.list.query({ sessionId: 'shop' })).map((p) => p.question)).toEqual([
+    expect((await listAllPolls(client, { sessionId: 'shop' })).map((p) => p.question)).toEqual([
       'Shop only?',
     ]);
-    expect((await client.polls.list.query()).map((p) => p.question)).toEqual(['Default only?']);
+    expect((await listAllPolls(client)).map((p) => p.question)).toEqual(['Default only?']);
     await expect.poll(() => shopUpdates.some((e) => e.type === 'pollSent')).toBe(true);
     await expect.poll(() => shopStates[0]?.state.status).toBe('ready');
     updates.unsubscribe();

@@ -7,7 +7,7 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { Server as SocketIOServer } from 'socket.io';
 import { ApiKeyAuth, refuseUpgrade } from './auth.js';
-import { mountCompat } from './compat/index.js';
+import { compatParser, mountCompat } from './compat/index.js';
 import type { Config } from './config.js';
 import type { EdgeContext } from './edge.js';
 import { mountExportRoutes } from './export/exportRoutes.js';
@@ -97,7 +97,9 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   // Upgrades are routed by path: Socket.IO must not destroy the tRPC WebSocket's upgrades.
   // No `cors` option: browsers get no CORS grant at all, let alone `*`. A message (or a poll's
   // POST) over the shared body limit closes that client's connection, as tRPC does.
+  // The compat parser writes a GUI push's pre-built JSON as it is (./compat/jsonText.ts).
   const io = new SocketIOServer(httpServer, {
+    parser: compatParser,
     destroyUpgrade: false,
     serveClient: false,
     maxHttpBufferSize: Limits.bodyMaxBytes,

@@ -4,7 +4,7 @@ import express from 'express';
 import { pino } from 'pino';
 import { Server } from 'socket.io';
 import { io as connect, type Socket } from 'socket.io-client';
-import { type CompatOptions, mountCompat } from '../src/compat/index.js';
+import { type CompatOptions, compatParser, mountCompat } from '../src/compat/index.js';
 import { Config } from '../src/config.js';
 import type { FakeSession } from './fakeSession.js';
 
@@ -29,7 +29,11 @@ export const startCompatServer = async (
 ): Promise<CompatServer> => {
   const app = express();
   const httpServer = createServer(app);
-  const io = new Server(httpServer, { destroyUpgrade: false, serveClient: false });
+  const io = new Server(httpServer, {
+    parser: compatParser,
+    destroyUpgrade: false,
+    serveClient: false,
+  });
   mountCompat({ app, httpServer, io, session, config, logger: pino({ level: 'silent' }) }, options);
   await new Promise<void>((resolve) => httpServer.listen(0, '127.0.0.1', resolve));
   const url = `http://127.0.0.1:${(httpServer.address() as AddressInfo).port}`;

@@ -4,11 +4,13 @@ import {
   errors,
   optionHash,
   type Poll,
+  type PollPage,
   type SendPollInput,
   type SessionState,
   type VotePollInput,
   type VotePollResult,
 } from '@pollmasters/shared';
+import { type PageRequest, pageOf } from '../src/session/pollPage.js';
 import { pollUpdateOf } from '../src/session/readModel.js';
 import type { SessionEvents } from '../src/session/sessionService.js';
 
@@ -51,6 +53,11 @@ export class FakeSession extends EventEmitter<SessionEvents> {
 
   listPolls(): Poll[] {
     return [...this.polls.values()];
+  }
+
+  pollPage(request: PageRequest): PollPage {
+    const { items, nextCursor } = pageOf(this.polls.values(), request, (p) => p.voters.length);
+    return { polls: items, nextCursor };
   }
 
   getPoll(id: string): Poll | undefined {

@@ -12,6 +12,7 @@ import { WebSocket as NodeWebSocket } from 'ws';
 
 export type * from '@pollmasters/shared';
 export { TRPCClientError } from '@trpc/client';
+export { listAllPolls, type PollPagesOptions, pollPages } from './pollPages.js';
 export type { AppRouter };
 
 export interface PollMastersClientOptions {
@@ -51,7 +52,7 @@ const defaultWebSocket = (): typeof globalThis.WebSocket =>
  * @example
  * ```ts
  * const client = createPollMastersClient({ url: 'http://127.0.0.1:3000' });
- * const polls = await client.polls.list.query();
+ * const { polls, nextCursor } = await client.polls.list.query(); // or listAllPolls(client)
  * await client.close();
  * ```
  */

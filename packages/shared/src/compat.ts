@@ -120,8 +120,8 @@ const votersRecord = (voters: Poll['voters']): PollData['voters'] => {
   return out;
 };
 
-/** Option hash -> option text, in the poll's option order. */
-const optionHashesRecord = (options: Poll['options']): PollData['optionHashes'] => {
+/** Option hash -> option text, in the poll's option order (the contract's `optionHashes`). */
+export const optionHashesRecord = (options: Poll['options']): PollData['optionHashes'] => {
   const out: PollData['optionHashes'] = {};
   for (const o of options) out[o.hash] = o.name;
   return out;

@@ -11,6 +11,7 @@ export * from './health.js';
 export * from './limits.js';
 export * from './logger.js';
 export * from './poll.js';
+export * from './pollDataJson.js';
 export * from './pollExport.js';
 export * from './pollVote.js';
 export * from './selections.js';

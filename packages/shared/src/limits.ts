@@ -16,4 +16,12 @@ export const Limits = {
    * client sends in one tick). As many as a WebSocket connection may hold subscriptions.
    */
   batchMaxCalls: 20,
+  /** Polls in one page of `polls.list`: the default, and the most a caller may ask for. */
+  pollPageDefault: 20,
+  pollPageMax: 100,
+  /**
+   * Voters in one page of `polls.list`: a page ends after the poll that reaches this many (one
+   * poll at least), so that a page of big polls stays a few MB, whatever `limit` asked.
+   */
+  pollPageMaxVoters: 10_000,
 } as const;

@@ -192,5 +192,7 @@ export const byVoter = (a: { voter: string }, b: { voter: string }): number =>
   a.voter < b.voter ? -1 : a.voter > b.voter ? 1 : 0;
 
 /** Polls newest first (ties by id), the order every list of polls uses. */
-export const newestFirst = (a: Poll, b: Poll): number =>
-  b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+export const newestFirst = (
+  a: Pick<Poll, 'createdAt' | 'id'>,
+  b: Pick<Poll, 'createdAt' | 'id'>,
+): number => b.createdAt - a.createdAt || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

@@ -90,6 +90,29 @@ export const SendProgressInput = z.object({
 });
 export type SendProgressInput = z.infer<typeof SendProgressInput>;
 
+/**
+ * `polls.list`: one page of polls, newest first. Start without `cursor`; pass each answer's
+ * `nextCursor` for the next page, until it is null.
+ */
+export const PollListInput = z
+  .object({
+    /** Where the previous page ended (its `nextCursor`); absent: from the newest poll. */
+    cursor: z.string().max(512).nullish(),
+    /** Polls at most (fewer once the page holds `Limits.pollPageMaxVoters` voters). */
+    limit: z.number().int().min(1).max(Limits.pollPageMax).optional(),
+    ...inSession,
+  })
+  .nullish();
+export type PollListInput = z.input<typeof PollListInput>;
+
+/** A page of `polls.list`. */
+export const PollPage = z.object({
+  polls: z.array(Poll),
+  /** The cursor of the next page; null when this page ends the list. */
+  nextCursor: z.string().nullable(),
+});
+export type PollPage = z.infer<typeof PollPage>;
+
 export const PollIdInput = z.object({ id: PollId });
 export type PollIdInput = z.infer<typeof PollIdInput>;
 

@@ -76,7 +76,7 @@ const server: ChannelServer = new ChannelServer(port, {
     requestPairingCode: async ({ phoneNumber }, id) => ({
       code: await (await sessionOf(id)).requestPairingCode(phoneNumber),
     }),
-    snapshot: async (_, id) => (await sessionOf(id)).snapshot,
+    snapshot: async ({ after }, id) => (await sessionOf(id)).snapshotPage(after),
     ping: async () => ({ sessions: hosted.size, cpuUs: threadCpuUs() }),
     shutdown: async () => {
       closed = true;

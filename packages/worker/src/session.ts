@@ -6,6 +6,7 @@ import {
   type PollTracking,
   type SendPollInput,
   type SessionState,
+  SNAPSHOT_PAGE_VOTERS,
   type VotePollInput,
   type VotePollResult,
   type WorkerEvent,
@@ -80,6 +81,11 @@ export class WhatsAppSession {
 
   get snapshot(): SessionState & { polls: Poll[] } {
     return { ...this.state, polls: this.polls.all() };
+  }
+
+  /** The `snapshot` command: the state and a page of polls (by id, after `after`). */
+  snapshotPage(after?: string): SessionState & { polls: Poll[]; next: string | null } {
+    return { ...this.state, ...this.polls.page(after ?? null, SNAPSHOT_PAGE_VOTERS) };
   }
 
   start(): void {

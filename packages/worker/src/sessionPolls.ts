@@ -63,6 +63,11 @@ export class SessionPolls {
     return this.deps.polls.all();
   }
 
+  /** A page of the stored polls by id (./store/pollStore.ts `page`). */
+  page(after: string | null, maxVoters: number): { polls: Poll[]; next: string | null } {
+    return this.deps.polls.page(after, maxVoters);
+  }
+
   /**
    * At start: gives up the early votes that waited too long while the worker was down, applies
    * those whose poll is stored (it came just before a crash), and reports what waits.

@@ -9,9 +9,11 @@ export interface Versioned {
 export interface CoalescerOptions {
   /**
    * Full-state bytes per second over all polls (a token bucket holding one second's worth).
-   * When it is spent, dirty polls wait, the longest-waiting first. Default: unlimited.
+   * When it is spent, dirty polls wait, the longest-waiting first. Default: unlimited. A
+   * function is asked again at every refill (./pushBudget.ts: a budget that shrinks while the
+   * event loop is busy).
    */
-  bytesPerSec?: number;
+  bytesPerSec?: number | (() => number);
   /**
    * The budget's rate once no change has come for a poll interval (default 16 x `bytesPerSec`):
    * a burst of votes has ended, the states still owed are final, and pushing them no longer
@@ -50,8 +52,8 @@ export class PollCoalescer<T extends Versioned = Poll> {
   private readonly entries = new Map<string, Entry<T>>();
   /** Polls with a pending state, in the order they became dirty. */
   private readonly dirty = new Map<string, Entry<T>>();
-  private readonly bytesPerSec: number;
-  private readonly quietBytesPerSec: number;
+  private readonly rate: () => number;
+  private readonly quietRate: (() => number) | null;
   /** When the last change came in (`push`). */
   private changedAt = Number.NEGATIVE_INFINITY;
   private readonly bytesPerTurn: number;
@@ -69,11 +71,12 @@ export class PollCoalescer<T extends Versioned = Poll> {
     options: CoalescerOptions = {},
   ) {
     if (!(intervalMs > 0)) throw new RangeError('intervalMs must be a positive number');
-    this.bytesPerSec = options.bytesPerSec ?? Number.POSITIVE_INFINITY;
-    this.quietBytesPerSec = options.quietBytesPerSec ?? 16 * this.bytesPerSec;
+    const { bytesPerSec = Number.POSITIVE_INFINITY, quietBytesPerSec } = options;
+    this.rate = typeof bytesPerSec === 'function' ? bytesPerSec : () => bytesPerSec;
+    this.quietRate = quietBytesPerSec === undefined ? null : () => quietBytesPerSec;
     this.bytesPerTurn = options.bytesPerTurn ?? 256 * 1024;
     this.now = options.now ?? Date.now;
-    this.tokens = this.bytesPerSec;
+    this.tokens = this.rate();
     this.refilledAt = this.now();
   }
 
@@ -160,13 +163,14 @@ export class PollCoalescer<T extends Versioned = Poll> {
   }
 
   private refill(now: number): void {
-    if (this.bytesPerSec === Number.POSITIVE_INFINITY) return;
+    const rate = this.rate();
+    if (rate === Number.POSITIVE_INFINITY) return;
+    const quietRate = this.quietRate?.() ?? 16 * rate;
     // The part of the elapsed time before the quiet began refills at the busy rate.
     const busyUntil = Math.min(now, Math.max(this.refilledAt, this.quietFrom));
     const added =
-      ((busyUntil - this.refilledAt) / 1000) * this.bytesPerSec +
-      ((now - busyUntil) / 1000) * this.quietBytesPerSec;
-    this.tokens = Math.min(this.bytesPerSec, this.tokens + added);
+      ((busyUntil - this.refilledAt) / 1000) * rate + ((now - busyUntil) / 1000) * quietRate;
+    this.tokens = Math.min(rate, this.tokens + added);
     this.refilledAt = now;
   }
 
@@ -174,7 +178,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
   private refilledBy(now: number): number {
     const quiet = now >= this.quietFrom;
     const wait = Math.ceil(
-      (-this.tokens / (quiet ? this.quietBytesPerSec : this.bytesPerSec)) * 1000,
+      (-this.tokens / (quiet ? (this.quietRate?.() ?? 16 * this.rate()) : this.rate())) * 1000,
     );
     return quiet ? now + wait + 1 : Math.min(now + wait + 1, Math.ceil(this.quietFrom) + 1);
   }

@@ -12,12 +12,18 @@ export type CompatContext = Omit<EdgeContext, 'session' | 'sessions' | 'auth'> &
 };
 
 export interface CompatOptions {
-  /** At most one `poll_update_to_gui` per poll per this many milliseconds (> 0; default 100). */
+  /**
+   * At most one `poll_update_to_gui` per poll per this many milliseconds (> 0; default 50): 20
+   * full states a second per poll, about as often as a person can see a number change, so a
+   * vote reaches the GUI within about 50 ms plus the pipeline (docs/performance.md, issue 21).
+   */
   coalesceMs?: number;
   /** Unsent bytes a Socket.IO client may have queued before it is disconnected (default 4 MiB). */
   maxBufferedBytes?: number;
   /**
-   * Bytes of `poll_update_to_gui` per second over all polls together (default 4 MiB): with
+   * Bytes of `poll_update_to_gui` per second over all polls together. Default: 12 MiB while the
+   * API thread has time to spare (ten busy polls of up to 1,000 voters at 20 pushes a second),
+   * 4 MiB while it was busy more than half of the last 250 ms (./pushBudget.ts): with
    * many big polls busy at once, each is pushed less often instead of all flooding the clients.
    * Building and encoding a state costs the API thread time in proportion to its size, and the
    * GUI as much again to read it: a larger budget got the last states of a burst out sooner but

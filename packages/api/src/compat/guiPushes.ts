@@ -1,22 +1,14 @@
-import type { Poll } from '@pollmasters/shared';
+import { type Poll, pollUpdateJson } from '@pollmasters/shared';
 import type { Server } from 'socket.io';
+import { JsonText } from './jsonText.js';
 import { bufferedBytes, dropIfSlow, writeBufferOf } from './slowClients.js';
-import { pollUpdateToGui } from './views.js';
-
-/** Approximately the JSON length of a poll's `poll_update_to_gui`, without building it. */
-export const estimateBytes = (poll: Poll): number => {
-  let bytes = 200 + poll.question.length + poll.chatId.length + poll.id.length;
-  for (const o of poll.options) bytes += 2 * o.name.length + 80;
-  for (const v of poll.voters) bytes += v.voter.length + 6 + 67 * v.selected.length;
-  return bytes;
-};
 
 /** Queued bytes from which a client is skipped as busy (at most a quarter of the drop bound). */
 export const BUSY_BYTES = 1024 * 1024;
 
 /** What one push did. */
 export interface PushResult {
-  /** Bytes sent (approximately, once however many clients got them); 0 when nobody was ready. */
+  /** Characters of JSON sent (once however many clients got them); 0 when nobody was ready. */
   bytes: number;
   /** Some clients were busy and still wait for this state: push it again later. */
   owed: boolean;
@@ -101,13 +93,15 @@ export class GuiPushes {
     let bytes = 0;
     const poll = ready.length > 0 ? state() : undefined;
     if (poll) {
-      const payload = pollUpdateToGui(poll);
+      // Built as JSON text once, and encoded once for every client it goes to (one broadcast).
+      const json = pollUpdateJson(poll);
+      const payload = new JsonText(json);
       if (fresh && busy.size === 0 && ready.length === sockets.size) {
         this.io.emit('poll_update_to_gui', payload);
       } else {
         this.io.to(ready).emit('poll_update_to_gui', payload);
       }
-      bytes = estimateBytes(poll);
+      bytes = json.length;
     }
     return { bytes, owed: busy.size > 0 };
   }

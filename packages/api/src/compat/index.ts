@@ -6,6 +6,7 @@ import { compatRouter, sendFailure } from './routes.js';
 import { mountCompatSocket } from './socket.js';
 
 export type { CompatContext, CompatOptions, CompatSession } from './context.js';
+export { compatParser } from './jsonText.js';
 
 /**
  * Mounts the compat API of the existing Python GUI (`docs/contract/backend-api-endpoints.txt`):
@@ -24,7 +25,7 @@ export const mountCompat = (
   // The API key is checked by the server before any of this (../auth.ts).
   app.use(compatRouter(session, logger));
   const detach = mountCompatSocket(io, session, {
-    coalesceMs: options.coalesceMs ?? 100,
+    coalesceMs: options.coalesceMs ?? 50,
     maxBufferedBytes: options.maxBufferedBytes,
     pushBytesPerSec: options.pushBytesPerSec,
     onSlowClient: (id, bytes) =>

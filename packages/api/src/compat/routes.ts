@@ -1,5 +1,5 @@
 import {
-  type AllPollDataResponse,
+  allPollDataJsonParts,
   errors,
   type GetChatsResponse,
   Limits,
@@ -13,7 +13,8 @@ import {
 import express, { type Request, type Response, Router } from 'express';
 import type { CompatSession } from './context.js';
 import { toCompatFailure } from './errors.js';
-import { allPollData, statusResponse } from './views.js';
+import { streamJson } from './streamJson.js';
+import { statusResponse } from './views.js';
 
 /** Sends a failure in the compat shape; server-side failures are logged. */
 export const sendFailure = (res: Response, logger: Logger, err: unknown, action?: string): void => {
@@ -23,6 +24,13 @@ export const sendFailure = (res: Response, logger: Logger, err: unknown, action?
   else logger.debug(log, 'compat request rejected');
   res.status(failure.status).json(failure.body);
 };
+
+/** The parts of `GET /get-all-poll-data`'s answer, made one at a time as they are written. */
+function* answer(polls: Parameters<typeof allPollDataJsonParts>[0]): Generator<string> {
+  yield '{"success":true,"polls":';
+  yield* allPollDataJsonParts(polls);
+  yield '}';
+}
 
 /**
  * The compat HTTP routes of `docs/contract/backend-api-endpoints.txt`. JSON bodies are parsed
@@ -92,13 +100,16 @@ export const compatRouter = (session: CompatSession, logger: Logger): Router => 
     }),
   );
 
-  router.get(
-    '/get-all-poll-data',
-    reply(
-      'Failed to get poll data.',
-      (): AllPollDataResponse => ({ success: true, polls: allPollData(session.listPolls()) }),
-    ),
-  );
+  // `{"success":true,"polls":{...}}`, streamed a poll at a time (the same bytes as the object's
+  // JSON): with many polls of many voters the whole answer would take tens of MB at once.
+  router.get('/get-all-poll-data', async (_req, res) => {
+    try {
+      await streamJson(res, answer(session.listPolls()));
+    } catch (err) {
+      if (!res.headersSent) sendFailure(res, logger, err, 'Failed to get poll data.');
+      else res.destroy(err as Error);
+    }
+  });
 
   return router;
 };

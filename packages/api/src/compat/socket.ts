@@ -1,4 +1,5 @@
 import {
+  allPollDataJson,
   type CompatServerEvents,
   type Poll,
   type SessionState,
@@ -9,8 +10,10 @@ import type { PollUpdate } from '../session/readModel.js';
 import { PollCoalescer } from './coalescer.js';
 import type { CompatSession } from './context.js';
 import { GuiPushes } from './guiPushes.js';
+import { JsonText } from './jsonText.js';
+import { loadAwareBudget } from './pushBudget.js';
 import { dropSlowClients } from './slowClients.js';
-import { allPollData, compatUser } from './views.js';
+import { compatUser } from './views.js';
 
 type EventName = keyof CompatServerEvents;
 type Payload<E extends EventName> = Parameters<CompatServerEvents[E]>[0];
@@ -53,12 +56,15 @@ export const mountCompatSocket = (
   {
     coalesceMs,
     maxBufferedBytes = 4 * 1024 * 1024,
-    pushBytesPerSec = 4 * 1024 * 1024,
+    pushBytesPerSec = loadAwareBudget({
+      idleBytesPerSec: 12 * 1024 * 1024,
+      busyBytesPerSec: 4 * 1024 * 1024,
+    }),
     onSlowClient = () => {},
   }: {
     coalesceMs: number;
     maxBufferedBytes?: number | undefined;
-    pushBytesPerSec?: number | undefined;
+    pushBytesPerSec?: number | (() => number) | undefined;
     onSlowClient?: (id: string, bytes: number) => void;
   },
 ): (() => void) => {
@@ -90,7 +96,8 @@ export const mountCompatSocket = (
 
   const onConnection = (socket: Socket) => {
     sendState(socket, session.sessionState, null);
-    send(socket, 'initial_poll_data', allPollData(session.listPolls()));
+    // Every poll as JSON text, written once (no object of every voter built first).
+    socket.emit('initial_poll_data', new JsonText(allPollDataJson(session.listPolls())));
   };
   const onState = (state: SessionState) => {
     sendState(broadcast, state, last);

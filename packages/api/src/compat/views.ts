@@ -1,12 +1,4 @@
-import {
-  type AllPollData,
-  type Poll,
-  type PollUpdateToGui,
-  type SessionState,
-  type StatusResponse,
-  toPollData,
-  type WhatsAppUser,
-} from '@pollmasters/shared';
+import type { SessionState, StatusResponse, WhatsAppUser } from '@pollmasters/shared';
 
 /** `GET /status`: the QR only while pending, the user only when ready. */
 export const statusResponse = ({ status, qr, user }: SessionState): StatusResponse => ({
@@ -19,14 +11,4 @@ export const statusResponse = ({ status, qr, user }: SessionState): StatusRespon
 export const compatUser = (user: WhatsAppUser): WhatsAppUser => ({
   id: user.id,
   name: user.name ?? user.id.split(/[@:]/)[0] ?? user.id,
-});
-
-/** pollMsgId -> poll data, for `initial_poll_data` and `GET /get-all-poll-data`. */
-export const allPollData = (polls: readonly Poll[]): AllPollData =>
-  Object.fromEntries(polls.map((poll) => [poll.id, toPollData(poll)]));
-
-/** `poll_update_to_gui`: the poll's full current state. */
-export const pollUpdateToGui = (poll: Poll): PollUpdateToGui => ({
-  pollMsgId: poll.id,
-  ...toPollData(poll),
 });

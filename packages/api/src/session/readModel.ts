@@ -3,12 +3,14 @@ import {
   countVotes,
   newestFirst,
   type Poll,
+  type PollPage,
   type PollVotes,
   Selections,
   type VoteChange,
   type VoterSelection,
   voterSelection,
 } from '@pollmasters/shared';
+import { type PageRequest, pageOf } from './pollPage.js';
 
 /**
  * What one change of a poll announces: the tRPC `votes` entry (what changed, in order, and the
@@ -90,16 +92,34 @@ export class PollReadModel {
    * model holds them (its own compact copies, not the snapshot's objects).
    */
   reset(polls: readonly Poll[]): Poll[] {
+    const kept = new Set(polls.map((p) => p.id));
+    const changed = this.merge(polls);
+    this.forget([...this.entries.keys()].filter((id) => !kept.has(id)));
+    return changed;
+  }
+
+  /**
+   * Adds polls that are new or newer than what it holds (a page of a snapshot); returns them
+   * as this model holds them.
+   */
+  merge(polls: readonly Poll[]): Poll[] {
     const changed: Poll[] = [];
-    const seen = new Set<string>();
     for (const poll of polls) {
-      seen.add(poll.id);
       const before = this.entries.get(poll.id);
       if (before && before.poll.version >= poll.version) continue;
       changed.push(this.put(poll));
     }
-    for (const id of this.entries.keys()) if (!seen.has(id)) this.entries.delete(id);
     return changed;
+  }
+
+  /** Forgets these polls (gone from the worker: the end of a snapshot read page by page). */
+  forget(ids: Iterable<string>): void {
+    for (const id of ids) this.entries.delete(id);
+  }
+
+  /** The ids of the polls it holds. */
+  ids(): string[] {
+    return [...this.entries.keys()];
   }
 
   /**
@@ -174,6 +194,16 @@ export class PollReadModel {
   get(id: string): Poll | undefined {
     const entry = this.entries.get(id);
     return entry ? materialise(entry) : undefined;
+  }
+
+  /** One page of polls, newest first (./pollPage.ts): only its polls are materialised. */
+  page(request: PageRequest): PollPage {
+    const { items, nextCursor } = pageOf(
+      [...this.entries.values()].map((e) => e.poll),
+      request,
+      (poll) => this.entries.get(poll.id)?.voters.size ?? 0,
+    );
+    return { polls: items.map((p) => this.get(p.id)!), nextCursor };
   }
 
   /** Every poll, newest first. */

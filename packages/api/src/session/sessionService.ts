@@ -12,6 +12,7 @@ import {
   type Logger,
   type Poll,
   PollMastersError,
+  type PollPage,
   type SendPollInput,
   type SessionOpen,
   type SessionState,
@@ -19,6 +20,7 @@ import {
   type VotePollResult,
   type VoteRejection,
 } from '@pollmasters/shared';
+import type { PageRequest } from './pollPage.js';
 import type { PoolWorker, WorkerExit, WorkerState, WorkerTenant } from './poolWorker.js';
 import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';
 
@@ -146,6 +148,11 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
 
   listPolls(): Poll[] {
     return this.polls.list();
+  }
+
+  /** One page of polls (`polls.list`). @throws BAD_INPUT for a cursor it did not make */
+  pollPage(request: PageRequest): PollPage {
+    return this.polls.page(request);
   }
 
   getPoll(id: string): Poll | undefined {
@@ -300,13 +307,27 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
     if (this.channel === channel && !this.stopping) this.hosting = 'running';
   }
 
-  /** A ready worker's snapshot: the session's state and the read model start over from it. */
+  /**
+   * A ready worker's snapshot: the session's state and the read model start over from it. The
+   * polls come a page at a time (a large account is never one message, nor one validation);
+   * votes announced between two pages are applied to the polls already loaded, and the later
+   * pages hold them too (by version, nothing is counted twice or goes back).
+   */
   private async load(channel: ChannelClient): Promise<void> {
-    const snapshot = await channel.call({ type: 'snapshot' });
-    this.setState({ status: snapshot.status, qr: snapshot.qr, user: snapshot.user });
-    const changed = this.polls.reset(snapshot.polls).map((poll) => pollUpdateOf(poll));
-    if (changed.length > 0) this.emit('pollsUpdated', changed);
-    this.logger.info({ polls: this.polls.size, status: snapshot.status }, 'worker ready');
+    // What it held before: those the snapshot does not name are gone from the worker (polls
+    // announced while the pages come, by `pollSent`, are not in this set and stay).
+    const stale = new Set(this.polls.ids());
+    let page = await channel.call({ type: 'snapshot' });
+    this.setState({ status: page.status, qr: page.qr, user: page.user });
+    for (;;) {
+      for (const poll of page.polls) stale.delete(poll.id);
+      const changed = this.polls.merge(page.polls).map((poll) => pollUpdateOf(poll));
+      if (changed.length > 0) this.emit('pollsUpdated', changed);
+      if (page.next === null) break;
+      page = await channel.call({ type: 'snapshot', after: page.next });
+    }
+    this.polls.forget(stale);
+    this.logger.info({ polls: this.polls.size, status: page.status }, 'worker ready');
   }
 
   private wire(channel: ChannelClient): void {

@@ -16,6 +16,7 @@ import { SubscriptionSlots } from './subscriptionSlots.js';
 export type TrpcSession = SessionView<
   | 'sessionState'
   | 'listPolls'
+  | 'pollPage'
   | 'getPoll'
   | 'sendPoll'
   | 'votePoll'

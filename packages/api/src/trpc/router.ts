@@ -4,6 +4,7 @@ import {
   PairingCodeInput,
   PollExportInput,
   PollIdInput,
+  PollListInput,
   PollUpdatesInput,
   SendPollsInput,
   SendProgressInput,
@@ -118,10 +119,17 @@ const chatsRouter = router({
 });
 
 const pollsRouter = router({
-  /** Every poll with its results, newest first. */
+  /**
+   * Polls with their results, newest first, a page at a time: `{polls, nextCursor}`; pass
+   * `cursor: nextCursor` for the next page until it is null. A page holds at most `limit` polls
+   * (default 20, at most 100) and ends early once it holds 10,000 voters, so that no answer
+   * is the whole account at once (the client's `listAllPolls` walks the pages).
+   */
   list: procedure
-    .input(inSession)
-    .query(({ ctx, input }) => sessionOf(ctx, input?.sessionId).listPolls()),
+    .input(PollListInput)
+    .query(({ ctx, input }) =>
+      sessionOf(ctx, input?.sessionId).pollPage({ cursor: input?.cursor, limit: input?.limit }),
+    ),
   /** One poll with its results. */
   get: procedure.input(PollIdInput.extend(SessionInput.partial().shape)).query(({ ctx, input }) => {
     const poll = sessionOf(ctx, input.sessionId).getPoll(input.id);

@@ -42,8 +42,13 @@ export const Command = z.discriminatedUnion('type', [
   z.object({ type: z.literal('logout') }),
   /** Ask WhatsApp for a pairing code for this phone number (instead of a QR). */
   z.object({ type: z.literal('requestPairingCode'), phoneNumber: PhoneNumber }),
-  /** Session state and every stored poll, to (re)build the API's read model. */
-  z.object({ type: z.literal('snapshot') }),
+  /**
+   * Session state and a page of the stored polls (by id, after `after`), to (re)build the
+   * API's read model: the caller asks again with `after: next` until `next` is null. Pages end
+   * at about `SNAPSHOT_PAGE_VOTERS` voters, so that a large account never crosses the thread
+   * boundary (and its validation) as one message.
+   */
+  z.object({ type: z.literal('snapshot'), after: z.string().optional() }),
   /** To the worker: close every session it hosts (as `closeSession`). */
   z.object({ type: z.literal('shutdown') }),
   /** To the worker: answer, to show its event loop is not stuck (for `/healthz`). */
@@ -52,6 +57,9 @@ export const Command = z.discriminatedUnion('type', [
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command['type'];
 export type CommandOf<T extends CommandType> = Extract<Command, { type: T }>;
+
+/** Voters in one page of the `snapshot` command (a page holds one poll at least). */
+export const SNAPSHOT_PAGE_VOTERS = 20_000;
 
 /** The result schema of each command. */
 export const CommandResult = {
@@ -62,7 +70,7 @@ export const CommandResult = {
   listChats: z.object({ chats: z.array(Chat) }),
   logout: z.object({}),
   requestPairingCode: z.object({ code: z.string() }),
-  snapshot: SessionState.extend({ polls: z.array(Poll) }),
+  snapshot: SessionState.extend({ polls: z.array(Poll), next: z.string().nullable() }),
   shutdown: z.object({}),
   ping: z.object({
     sessions: z.number().int().nonnegative(),

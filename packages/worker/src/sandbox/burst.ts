@@ -52,7 +52,11 @@ export interface BurstOptions {
 /** What a burst cast: the `burst` answer on the channel (./channel.ts), without its envelope. */
 export type BurstResult = Omit<Extract<SandboxEvent, { type: 'burst' }>, 'type' | 'requestId'>;
 
-const now = (): number => performance.timeOrigin + performance.now();
+/**
+ * The wall clock, as the bench's clients read it in their own process when a vote arrives:
+ * one clock for both ends of a latency (a per-process `performance.timeOrigin` is not).
+ */
+const now = (): number => Date.now();
 
 /**
  * Encrypts one vote per synthetic voter, as their phones would (real keys, real AES-GCM, as

@@ -241,6 +241,23 @@ export class PollStore {
     };
   }
 
+  /**
+   * A page of polls by id, after `after` (from the first when null), up to the one that
+   * reaches `maxVoters` voters; `next` is its last id, or null when no poll follows.
+   */
+  page(after: string | null, maxVoters: number): { polls: Poll[]; next: string | null } {
+    const ids = [...this.polls.keys()].filter((id) => after === null || id > after).sort();
+    const polls: Poll[] = [];
+    let voters = 0;
+    for (const id of ids) {
+      if (polls.length > 0 && voters >= maxVoters) break;
+      const poll = this.toPoll(this.polls.get(id)!);
+      polls.push(poll);
+      voters += poll.voters.length;
+    }
+    return { polls, next: polls.length < ids.length ? polls.at(-1)!.id : null };
+  }
+
   all(): Poll[] {
     return [...this.polls.values()].map((p) => this.toPoll(p)).sort(newestFirst);
   }

@@ -1,0 +1,114 @@
+import { request as httpRequest } from 'node:http';
+import { optionHash, type Poll, toPollData } from '@pollmasters/shared';
+import { Encoder, type Packet, PacketType } from 'socket.io-parser';
+import { afterEach, expect, it } from 'vitest';
+import { compatParser } from '../src/compat/index.js';
+import { JsonText } from '../src/compat/jsonText.js';
+import { Config } from '../src/config.js';
+import { startCompatServer } from './compatServer.js';
+import { FakeSession, USER } from './fakeSession.js';
+
+const cleanups: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+});
+
+const OPTIONS = ['Pizza', 'Sushi', 'Salad'].map((name) => ({ name, hash: optionHash(name) }));
+
+/** A poll of `voters` voters, as the read model holds one. */
+const bigPoll = (n: number, voters: number): Poll => ({
+  id: `3EB0BIG${String(n).padStart(4, '0')}`,
+  chatId: '120363000000000001@g.us',
+  creator: { jid: USER.id, fromMe: true },
+  question: `Lunch ${n}? "quoted" \\ ü`,
+  options: OPTIONS,
+  selectableCount: n % 2,
+  createdAt: 1_700_000_000_000 + n,
+  voters: Array.from({ length: voters }, (_, i) => ({
+    voter: `1999${String(i).padStart(8, '0')}@s.whatsapp.net`,
+    selected: [OPTIONS[i % 3]!.hash],
+    timestampMs: 1_700_000_000_000 + i,
+  })),
+  unknownOptionVotes: 0,
+  version: voters,
+});
+
+const start = async (polls: Poll[]) => {
+  const session = new FakeSession({ status: 'ready', qr: null, user: USER });
+  for (const poll of polls) session.polls.set(poll.id, poll);
+  const server = await startCompatServer(
+    session,
+    {},
+    Config.parse({ port: 0, logLevel: 'silent' }),
+  );
+  cleanups.push(server.close);
+  return server;
+};
+
+it('streams GET /get-all-poll-data: the bytes of the whole object, sent in pieces', async () => {
+  const polls = Array.from({ length: 40 }, (_, n) => bigPoll(n, 500));
+  const { url } = await start(polls);
+  const res = await fetch(`${url}/get-all-poll-data`);
+  expect(res.status).toBe(200);
+  expect(res.headers.get('content-type')).toBe('application/json; charset=utf-8');
+  // Streamed: no length known up front (the whole answer is never built).
+  expect(res.headers.get('content-length')).toBeNull();
+  expect(res.headers.get('transfer-encoding')).toBe('chunked');
+  const expected = JSON.stringify({
+    success: true,
+    polls: Object.fromEntries(polls.map((p) => [p.id, toPollData(p)])),
+  });
+  expect(await res.text()).toBe(expected);
+});
+
+it('keeps serving when a client goes away in the middle of the stream', async () => {
+  const polls = Array.from({ length: 40 }, (_, n) => bigPoll(n, 1_000));
+  const { url } = await start(polls);
+  // Read the first bytes, then drop the connection.
+  await new Promise<void>((resolve, reject) => {
+    const req = httpRequest(`${url}/get-all-poll-data`, (res) => {
+      res.once('data', () => {
+        req.destroy();
+        resolve();
+      });
+    });
+    req.on('error', (err) => (req.destroyed ? undefined : reject(err)));
+    req.end();
+  });
+  const again = (await (await fetch(`${url}/get-all-poll-data`)).json()) as {
+    polls: Record<string, { voters: Record<string, string[]> }>;
+  };
+  expect(again.polls[polls[0]!.id]!.voters).toHaveProperty(polls[0]!.voters[999]!.voter);
+});
+
+it('encodes a JsonText event as the default parser encodes its value', () => {
+  const value = toPollData(bigPoll(1, 3));
+  const stock = new Encoder();
+  const compat = new compatParser.Encoder();
+  for (const nsp of ['/', '/admin']) {
+    for (const id of [undefined, 7]) {
+      const packet = (data: unknown): Packet => ({
+        type: PacketType.EVENT,
+        nsp,
+        data: ['poll_update_to_gui', data],
+        ...(id === undefined ? {} : { id }),
+      });
+      expect(compat.encode(packet(new JsonText(JSON.stringify(value))))).toEqual(
+        stock.encode(packet(value)),
+      );
+    }
+  }
+  // Anything else goes through the default encoder unchanged.
+  const plain: Packet = { type: PacketType.EVENT, nsp: '/', data: ['client_status', 'ready'] };
+  expect(compat.encode(plain)).toEqual(stock.encode(plain));
+  // Another encoder (e.g. an adapter's) that meets a JsonText gets its value.
+  expect(stock.encode(packetOf(new JsonText('{"a":[1]}')))).toEqual(
+    stock.encode(packetOf({ a: [1] })),
+  );
+});
+
+const packetOf = (data: unknown): Packet => ({
+  type: PacketType.EVENT,
+  nsp: '/',
+  data: ['initial_poll_data', data],
+});

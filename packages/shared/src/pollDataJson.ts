@@ -1,0 +1,99 @@
+import { optionHashesRecord } from './compat.js';
+import { type Poll, tallyPoll } from './poll.js';
+
+/**
+ * A poll's compat JSON written straight from the poll, byte for byte what
+ * `JSON.stringify(toPollData(poll))` gives (./compat.ts; pinned by a property test), without
+ * building the voters record first: for a poll of 1,000 voters that record is most of the
+ * work and most of the garbage of a GUI push. The small parts (options, hashes, results) still
+ * go through `JSON.stringify`, so their key order (an option named "2" comes before "1b") and
+ * escaping are JSON's own.
+ */
+
+/** A selection's JSON, made once per array: a poll's voters share one array per selection. */
+const selectionJson = new WeakMap<readonly string[], string>();
+const jsonOfSelection = (selected: readonly string[]): string => {
+  let json = selectionJson.get(selected);
+  if (json === undefined) {
+    json = JSON.stringify(selected);
+    // Only shared arrays are frozen (Selections); a one-off array is not worth remembering.
+    if (Object.isFrozen(selected)) selectionJson.set(selected, json);
+  }
+  return json;
+};
+
+/** Characters a JSON string writes as they are: a JID made of them needs no escaping. */
+const PLAIN = /^[0-9A-Za-z.:@_-]*$/;
+
+/**
+ * `voters` as the contract writes it: voter JID -> selected hashes, in the poll's voter order.
+ * Voter ids are JIDs (they hold an `@`), never array indices, so JSON keeps their order.
+ * Appended to one string (V8 joins the pieces once, when the text is written out).
+ */
+export const votersJson = (voters: Poll['voters']): string => {
+  let out = '{';
+  for (let i = 0; i < voters.length; i++) {
+    const { voter, selected } = voters[i]!;
+    const key = PLAIN.test(voter) ? `"${voter}"` : JSON.stringify(voter);
+    out += `${i === 0 ? '' : ','}${key}:${jsonOfSelection(selected)}`;
+  }
+  return `${out}}`;
+};
+
+/** `JSON.stringify(toPollData(poll))`, built as text. */
+export const pollDataJson = (poll: Poll): string => {
+  const head = JSON.stringify({
+    question: poll.question,
+    options: poll.options.map((o) => o.name),
+    optionHashes: optionHashesRecord(poll.options),
+    results: tallyPoll(poll),
+  });
+  const tail = JSON.stringify({
+    chatId: poll.chatId,
+    timestamp: poll.createdAt,
+    selectableCount: poll.selectableCount,
+  });
+  return `${head.slice(0, -1)},"voters":${votersJson(poll.voters)},${tail.slice(1)}`;
+};
+
+/** `JSON.stringify(pollUpdateToGui(poll))`: `pollMsgId`, then the poll data. */
+export const pollUpdateJson = (poll: Poll): string =>
+  `{"pollMsgId":${JSON.stringify(poll.id)},${pollDataJson(poll).slice(1)}`;
+
+/** Whether JSON (a JS object) orders this key before the others, as an array index. */
+const isArrayIndex = (key: string): boolean =>
+  /^(?:0|[1-9]\d*)$/.test(key) && Number(key) < 2 ** 32 - 1;
+
+/**
+ * The polls in the order `Object.fromEntries` would keep them as keys: array-index-like ids
+ * first, ascending, then the others as given. (WhatsApp's message ids are not numbers; this
+ * keeps the text equal to the object's JSON whatever they are.)
+ */
+const inKeyOrder = (polls: readonly Poll[]): readonly Poll[] => {
+  const indexed = polls.filter((p) => isArrayIndex(p.id));
+  if (indexed.length === 0) return polls;
+  indexed.sort((a, b) => Number(a.id) - Number(b.id));
+  return [...indexed, ...polls.filter((p) => !isArrayIndex(p.id))];
+};
+
+/**
+ * `JSON.stringify(allPollData(polls))` (pollMsgId -> poll data) in pieces, one poll at a time,
+ * for an answer that is streamed instead of built whole: at most one poll's text is held at
+ * once. A later poll with an id already given replaces it in the object, so only the last of
+ * each id is written, where the first one stood.
+ */
+export function* allPollDataJsonParts(polls: readonly Poll[]): Generator<string> {
+  const last = new Map<string, Poll>();
+  for (const poll of polls) last.set(poll.id, poll);
+  let first = true;
+  yield '{';
+  for (const poll of inKeyOrder([...last.values()])) {
+    yield `${first ? '' : ','}${JSON.stringify(poll.id)}:${pollDataJson(poll)}`;
+    first = false;
+  }
+  yield '}';
+}
+
+/** `JSON.stringify(allPollData(polls))`, as one text. */
+export const allPollDataJson = (polls: readonly Poll[]): string =>
+  [...allPollDataJsonParts(polls)].join('');
