@@ -12,3 +12,4 @@ export const workerEntry = new URL(
 export * from './store/forgetLogin.js';
 export * from './store/layout.js';
 export * from './store/legacyDataDir.js';
+export * from './webhooks/addressPolicy.js';

@@ -13,7 +13,8 @@ import {
   type Poll,
   PollMastersError,
   type SendPollInput,
-  type SessionOpen,
+  SessionOpen,
+  type SessionOpenInput,
   type SessionState,
   type VotePollInput,
   type VotePollResult,
@@ -60,7 +61,7 @@ export type SessionView<K extends keyof SessionService> = Pick<SessionService, K
 export interface SessionServiceOptions {
   sessionId: string;
   /** What its worker needs to open it. */
-  open: SessionOpen;
+  open: SessionOpenInput;
   /** Picks the worker of the pool that hosts it, each time it starts. */
   placeOn: () => PoolWorker;
   logger: Logger;
@@ -101,7 +102,7 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
     super();
     this.sessionId = options.sessionId;
     this.logger = options.logger;
-    this.open = options.open;
+    this.open = SessionOpen.parse(options.open);
     this.placeOn = options.placeOn;
   }
 

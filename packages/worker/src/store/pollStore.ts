@@ -20,7 +20,12 @@ import { VoteLog, type VoteLogEntry } from './voteLog.js';
 export type { NewPoll, StoredPoll } from './storedPoll.js';
 
 export type VoteOutcome =
-  | { kind: 'accepted'; change: VoteChange }
+  | {
+      kind: 'accepted';
+      change: VoteChange;
+      /** The voter's selection before this vote (an alias's, when it was taken over). */
+      previous: readonly string[];
+    }
   | { kind: 'stale'; current: StoredVote }
   | { kind: 'duplicate' };
 
@@ -38,6 +43,7 @@ export class PollStore {
   /** Other writes that belong with the queued votes (early votes now applied): same transaction. */
   private readonly queuedWith: (() => void)[] = [];
   private readonly insertPoll;
+  private readonly inTransaction: (write: () => void) => void;
   private readonly writeVotes;
   private readonly updateCreators;
 
@@ -75,6 +81,8 @@ export class PollStore {
          @creatorJids, @message, 0, 0, @creatorJid, @creatorFromMe)`,
     );
     this.insertPoll = (p: NewPoll) => insert.run(rowParamsOf(p));
+    const inTransaction = db.transaction((write: () => void) => write());
+    this.inTransaction = (write) => inTransaction(write);
     this.updateCreators = db.prepare<[string, string]>(
       'UPDATE polls SET creator_jids = ? WHERE id = ?',
     );
@@ -99,8 +107,11 @@ export class PollStore {
     return this.polls.size;
   }
 
-  /** Stores a new poll at once (a poll is stored before anyone hears of it). False if known. */
-  add(poll: NewPoll): boolean {
+  /**
+   * Stores a new poll at once (a poll is stored before anyone hears of it), and with it, in the
+   * same transaction, what `alongside` writes (its webhook event). False if known.
+   */
+  add(poll: NewPoll, alongside?: (stored: StoredPoll) => void): boolean {
     if (this.polls.has(poll.id)) return false;
     const stored: StoredPoll = {
       ...poll,
@@ -109,7 +120,12 @@ export class PollStore {
       voters: new Map(),
       selections: new Selections(poll.options.map((o) => o.hash)),
     };
-    this.insertPoll(stored);
+    if (alongside) {
+      this.inTransaction(() => {
+        this.insertPoll(stored);
+        alongside(stored);
+      });
+    } else this.insertPoll(stored);
     this.polls.set(poll.id, stored);
     return true;
   }
@@ -186,7 +202,7 @@ export class PollStore {
     };
     if (name !== undefined) change.name = name;
     this.queuedChanges.push(change);
-    return { kind: 'accepted', change };
+    return { kind: 'accepted', change, previous: current?.selected ?? NO_ALIASES };
   }
 
   get pendingWrites(): number {
