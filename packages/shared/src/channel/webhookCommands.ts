@@ -44,6 +44,8 @@ export const webhookCommands = [
   }),
 ] as const;
 
+export type WebhookCommandType = (typeof webhookCommands)[number]['shape']['type']['value'];
+
 export const webhookCommandResults = {
   webhookCreate: WebhookEndpointWithSecret,
   webhookList: z.object({ endpoints: z.array(WebhookEndpoint) }),
