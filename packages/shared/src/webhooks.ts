@@ -97,12 +97,17 @@ export const WebhookUrl = z
   .string()
   .trim()
   .max(2048, 'url: at most 2048 characters')
-  .refine((s) => URL.canParse(s), 'url: not a valid URL')
-  .refine((s) => /^https?:$/.test(new URL(s).protocol), 'url: only http: and https: URLs')
-  .refine((s) => {
-    const u = new URL(s);
-    return u.username === '' && u.password === '';
-  }, 'url: must not contain a user name or password');
+  .superRefine((s, ctx) => {
+    const url = URL.parse(s);
+    const problem = !url
+      ? 'url: not a valid URL'
+      : !/^https?:$/.test(url.protocol)
+        ? 'url: only http: and https: URLs'
+        : url.username !== '' || url.password !== ''
+          ? 'url: must not contain a user name or password'
+          : undefined;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
 
 /** The events an endpoint receives: at least one, each once. */
 export const WebhookEventTypes = z
