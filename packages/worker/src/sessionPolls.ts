@@ -10,6 +10,7 @@ import { rejection } from './votes/rejection.js';
 import { VoteProcessor } from './votes/voteProcessor.js';
 import type { WebhookOutbox } from './webhooks/outbox.js';
 import { pollVoteData } from './webhooks/voteEvent.js';
+import { VoteTally } from './webhooks/voteTally.js';
 
 export interface SessionPollsDeps {
   polls: PollStore;
@@ -44,6 +45,7 @@ export class SessionPolls {
       this.rejected(vote);
     };
     const { webhooks, polls } = deps;
+    const tally = new VoteTally();
     this.votes = new VoteProcessor(
       deps.polls,
       deps.chats,
@@ -52,9 +54,11 @@ export class SessionPolls {
         votes: (changes) => deps.emit({ type: 'votes', changes }),
         rejected: onRejected,
         // The event is built now (the tally after this very vote) and stored with the vote.
-        accepted: (poll, { change, previous }, voter) => {
+        accepted: (poll, { change, previous, replaced, versionBefore }, voter) => {
           if (!webhooks?.wants('poll.vote')) return;
-          const data = pollVoteData(poll, change, previous, voter);
+          const { version, selected } = change;
+          const counts = tally.after(poll, { versionBefore, version, replaced, selected });
+          const data = pollVoteData(poll, change, previous, voter, counts);
           polls.commitWithVotes(() => webhooks.write('poll.vote', data));
         },
       },

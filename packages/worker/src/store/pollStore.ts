@@ -25,6 +25,10 @@ export type VoteOutcome =
       change: VoteChange;
       /** The voter's selection before this vote (an alias's, when it was taken over). */
       previous: readonly string[];
+      /** Every selection this vote replaced (the voter's and its aliases'), for counts. */
+      replaced: readonly (readonly string[])[];
+      /** The poll's version before this vote. */
+      versionBefore: number;
     }
   | { kind: 'stale'; current: StoredVote }
   | { kind: 'duplicate' };
@@ -164,6 +168,11 @@ export class PollStore {
     if (decision === 'stale') return { kind: 'stale', current: current! };
     if (decision === 'duplicate') return { kind: 'duplicate' };
 
+    const versionBefore = poll.version;
+    const replaced: (readonly string[])[] = [];
+    const own = poll.voters.get(vote.voter);
+    if (own) replaced.push(own.selected);
+    for (const alias of aliasHits) replaced.push(poll.voters.get(alias)!.selected);
     for (const alias of aliasHits) {
       poll.voters.delete(alias);
       this.queuedRows.push({ pollId, voter: alias, vote: null });
@@ -202,7 +211,8 @@ export class PollStore {
     };
     if (name !== undefined) change.name = name;
     this.queuedChanges.push(change);
-    return { kind: 'accepted', change, previous: current?.selected ?? NO_ALIASES };
+    const previous = current?.selected ?? NO_ALIASES;
+    return { kind: 'accepted', change, previous, replaced, versionBefore };
   }
 
   get pendingWrites(): number {

@@ -115,6 +115,7 @@ export class WebhookDispatcher {
     let result: PostResult;
     try {
       const target = await policy.target(endpoint.url);
+      if (controller.signal.aborted) throw new Error('stopped');
       // Signed at send time with the endpoint's secret now (a rotation applies to retries).
       const signature = new Webhook(endpoint.secret).sign(due.eventId, new Date(), due.body);
       result = await postWebhook(target, {

@@ -18,6 +18,7 @@ export const pollVoteData = (
   change: VoteChange,
   previous: readonly string[],
   voter: VoterIds,
+  counts: ReadonlyMap<string, number>,
 ): PollVoteData => {
   const option = new Map(poll.options.map((o) => [o.hash, o]));
   const named = (hashes: Iterable<string>): WebhookOption[] => {
@@ -30,13 +31,6 @@ export const pollVoteData = (
   };
   const before = new Set(previous);
   const now = new Set(change.selected);
-  const counts = new Map<string, number>(poll.options.map((o) => [o.hash, 0]));
-  for (const v of poll.voters.values()) {
-    for (const h of v.selected) {
-      const n = counts.get(h);
-      if (n !== undefined) counts.set(h, n + 1);
-    }
-  }
   const ids = [voter.id, ...voter.aliases];
   return {
     pollId: poll.id,
