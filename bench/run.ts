@@ -422,14 +422,19 @@ async function main(): Promise<void> {
   }
 }
 
-// `pnpm bench -- sessions`: many accounts on one server (./sessions.ts) instead.
+// `pnpm bench -- sessions`: many accounts on one server (./sessions.ts) instead;
+// `pnpm bench -- webhooks`: votes/s with webhook receivers against none (./webhooks.ts).
 const mode = process.argv.slice(2).find((a) => a !== '--');
 const run =
   mode === 'sessions'
     ? import('./sessions.js').then(async ({ sessionsBench }) => {
         failures.push(...(await sessionsBench()));
       })
-    : main();
+    : mode === 'webhooks'
+      ? import('./webhooks.js').then(async ({ webhooksBench }) => {
+          failures.push(...(await webhooksBench()));
+        })
+      : main();
 run.then(
   () => process.exit(failures.length === 0 ? 0 : 1),
   (err: Error) => {

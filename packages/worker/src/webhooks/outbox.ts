@@ -2,8 +2,16 @@ import { randomBytes } from 'node:crypto';
 import type { WebhookEventOf, WebhookEventType } from '@pollmasters/shared';
 import type { StoredEndpoint, WebhookStore } from '../store/webhookStore.js';
 
-/** A Standard Webhooks message id: the `webhook-id` of every attempt of one event. */
-const newEventId = (): string => `msg_${randomBytes(16).toString('base64url')}`;
+/**
+ * Standard Webhooks message ids (the `webhook-id` of every attempt of one event): a random
+ * prefix per outbox (each time the session opens) and a counter, unique without asking the
+ * random source for every vote.
+ */
+const eventIds = () => {
+  const prefix = `msg_${randomBytes(12).toString('base64url')}`;
+  let n = 0;
+  return () => `${prefix}${(n++).toString(36)}`;
+};
 
 /**
  * The session's webhook outbox: knows which endpoints want which events (kept in memory, so
@@ -14,6 +22,7 @@ const newEventId = (): string => `msg_${randomBytes(16).toString('base64url')}`;
 export class WebhookOutbox {
   private readonly endpoints = new Map<string, StoredEndpoint>();
   private subscribers = new Map<WebhookEventType, string[]>();
+  private readonly newEventId = eventIds();
 
   constructor(
     private readonly store: WebhookStore,
@@ -56,7 +65,7 @@ export class WebhookOutbox {
     if (!endpointIds) return;
     const at = Date.now();
     const event = { type, timestamp: new Date(at).toISOString(), sessionId: this.sessionId, data };
-    this.store.addEvent(newEventId(), type, at, JSON.stringify(event), endpointIds);
+    this.store.addEvent(this.newEventId(), type, at, JSON.stringify(event), endpointIds);
     this.written();
   }
 
