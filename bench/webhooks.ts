@@ -15,12 +15,14 @@ import { fmt, printTable } from './table.js';
  * none. The same burst (BENCH_WEBHOOK_VOTES votes over two polls, unthrottled) is counted with
  * no endpoint, with a receiver that answers 200 at once (every vote sent), one that answers 500
  * (retried with the default backoff), and one that never answers (one request hangs, the rest
- * waits in the outbox), then with none again (the machine's drift). The receivers run in a
- * process of their own; the server in this one, as ./sessions.ts runs it. Every count is
- * checked against the sandbox's. See docs/performance.md, "Webhooks".
+ * waits in the outbox): each case in turn, three rounds, the best of each kept (the machine's
+ * other tenants come and go). The receivers run in a process of their own; the server in this
+ * one, as ./sessions.ts runs it. Every count is checked against the sandbox's. See
+ * docs/performance.md, "Webhooks".
  */
 
 const VOTES = Number(process.env.BENCH_WEBHOOK_VOTES ?? 20_000);
+const ROUNDS = Number(process.env.BENCH_WEBHOOK_ROUNDS ?? 3);
 const log = (message: string) => process.stderr.write(`[bench webhooks] ${message}\n`);
 
 const waitFor = async (what: string, check: () => boolean, timeoutMs: number) => {
@@ -107,28 +109,36 @@ export async function webhooksBench(): Promise<string[]> {
         if (got !== want) failures.push(`${name}: poll ${p.id} counted ${got}, cast ${want}`);
       }
       const perSec = VOTES / seconds;
-      const pending = session.webhookOutbox.pending;
       log(`${name}: ${fmt(perSec)} votes/s`);
       if (endpoint) await client.webhooks.delete.mutate({ endpointId: endpoint.id });
-      return { perSec, pending };
+      return { perSec };
     };
 
-    const none = await run('no endpoint');
-    const ok = await run('receiver answers 200', receivers.ports.ok);
-    const error = await run('receiver answers 500', receivers.ports.error);
-    const hang = await run('receiver never answers', receivers.ports.hang);
-    const noneAgain = await run('no endpoint, again');
-    const base = (none.perSec + noneAgain.perSec) / 2;
-    const line = (what: string, r: { perSec: number }) =>
-      rows.push([what, `${fmt(r.perSec)} votes/s`, `${fmt((r.perSec / base) * 100)} % of none`]);
-    rows.push([
-      `no endpoint (first, last run), ${fmt(VOTES)} votes`,
-      `${fmt(base)} votes/s (${fmt(none.perSec)}, ${fmt(noneAgain.perSec)})`,
-      '',
-    ]);
-    line('receiver answering 200 (every event sent)', ok);
-    line('receiver answering 500 (retried with backoff)', error);
-    line('receiver that never answers', hang);
+    // Other tenants of the machine come and go: every case in turn, ROUNDS times, the best of
+    // each kept (what the machine let it do when it was least disturbed).
+    const cases = [
+      ['no endpoint', undefined],
+      ['receiver answering 200 (every event sent)', receivers.ports.ok],
+      ['receiver answering 500 (retried with backoff)', receivers.ports.error],
+      ['receiver that never answers', receivers.ports.hang],
+    ] as const;
+    const best = new Map<string, number[]>();
+    for (let round = 0; round < ROUNDS; round++) {
+      for (const [name, port] of cases) {
+        const { perSec } = await run(name, port);
+        best.set(name, [...(best.get(name) ?? []), perSec]);
+      }
+    }
+    const base = Math.max(...best.get('no endpoint')!);
+    for (const [name] of cases) {
+      const all = best.get(name)!;
+      const top = Math.max(...all);
+      rows.push([
+        name === 'no endpoint' ? `no endpoint, ${fmt(VOTES)} votes` : name,
+        `${fmt(top)} votes/s (${all.map((v) => fmt(v)).join(', ')})`,
+        name === 'no endpoint' ? '' : `${fmt((top / base) * 100)} % of none`,
+      ]);
+    }
     rows.push(['counts exact against the sandbox', failures.length === 0 ? 'yes' : 'NO', '']);
     await client.close();
   } finally {

@@ -44,8 +44,11 @@ export const PollVoteData = z.object({
   removed: z.array(WebhookOption),
   /** The voter's selection now (empty: withdrawn). */
   selected: z.array(WebhookOption),
-  /** The poll's counts after this vote, in the order of its options. */
-  tally: z.array(WebhookOption.extend({ count: z.number().int().nonnegative() })),
+  /**
+   * The poll's counts after this vote, in the order of its options, by option text (unique in
+   * a poll; `poll.sent` and the poll's `options` give each one's hash).
+   */
+  tally: z.array(z.object({ name: z.string(), count: z.number().int().nonnegative() })),
   /** WhatsApp's timestamp of the vote, ms since the epoch. */
   votedAt: z.number(),
   /** The poll's version after this vote. */

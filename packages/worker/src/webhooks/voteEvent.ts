@@ -44,7 +44,7 @@ export const pollVoteData = (
     added: named(change.selected.filter((h) => !before.has(h))),
     removed: named(previous.filter((h) => !now.has(h))),
     selected: named(change.selected),
-    tally: poll.options.map((o) => ({ name: o.name, hash: o.hash, count: counts.get(o.hash)! })),
+    tally: poll.options.map((o) => ({ name: o.name, count: counts.get(o.hash)! })),
     votedAt: change.timestampMs,
     version: change.version,
   };
