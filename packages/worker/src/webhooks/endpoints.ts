@@ -34,7 +34,7 @@ export class WebhookEndpoints {
 
   async create({ body }: CommandOf<'webhookCreate'>): Promise<WebhookEndpointWithSecret> {
     if (this.outbox.list().length >= MAX_ENDPOINTS) {
-      throw errors.limit(`a session has at most ${MAX_ENDPOINTS} webhook endpoints`);
+      throw errors.conflict(`a session has at most ${MAX_ENDPOINTS} webhook endpoints`);
     }
     await this.policy.target(body.url);
     const now = Date.now();
