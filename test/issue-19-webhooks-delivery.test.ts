@@ -6,6 +6,7 @@ import { expectCountedExactly } from './helpers/ledger.js';
 import { metricsOf, sample } from './helpers/metrics.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { worldOf } from './helpers/tracked.js';
 import { clientReady, eventually } from './helpers/wait.js';
 import { WebhookReceiver } from './helpers/webhookReceiver.js';
 
@@ -201,5 +202,56 @@ describe('webhook delivery', () => {
     expect(
       sample(metrics, 'pollmasters_webhook_oldest_pending_age_seconds{session="default"}'),
     ).toBeGreaterThan(0);
+  });
+
+  it('sends poll.vote.rejected with its reason, and session.status transitions without the QR', async () => {
+    const { client, receiver, url } = await start();
+    const endpoint = await client.webhooks.create.mutate({
+      url,
+      events: ['poll.vote.rejected', 'session.status'],
+    });
+    // A member's poll, not tracked by default: its votes are rejected as untracked_poll.
+    const group = worldOf(SANDBOX).chats.find((c) => c.kind === 'group')!;
+    const sent = await probe!.createPoll({
+      chatId: group.id,
+      creator: group.members[0]!.lid,
+      name: 'Not ours',
+      options: ['a', 'b'],
+    });
+    const rejected = await eventually('a rejection event', () =>
+      receiver.delivered.find((r) => r.event.type === 'poll.vote.rejected'),
+    );
+    expect(rejected.event).toMatchObject({
+      type: 'poll.vote.rejected',
+      sessionId: 'default',
+      data: { reason: 'untracked_poll', pollId: sent.id, chatId: group.id },
+    });
+
+    // Logged out: ready -> logged_out -> qr_pending, each an event, no QR in any of them.
+    const qrs: string[] = [];
+    server!.session.on('state', (state) => {
+      if (state.qr) qrs.push(state.qr);
+    });
+    await client.session.logout.mutate();
+    const statuses = await eventually('the status events', () => {
+      const got = receiver.delivered
+        .map((r) => r.event)
+        .filter((e): e is WebhookEventOf<'session.status'> => e.type === 'session.status')
+        .map((e) => e.data);
+      return got.some((d) => d.status === 'qr_pending') && got;
+    });
+    expect(statuses.slice(0, 2)).toEqual([
+      { status: 'logged_out', previous: 'ready' },
+      { status: 'qr_pending', previous: 'logged_out' },
+    ]);
+    expect(qrs.length).toBeGreaterThan(0);
+    for (const r of receiver.received) for (const qr of qrs) expect(r.body).not.toContain(qr);
+    // Each delivered, each once (the sandbox's account scans the fresh QR: more may follow).
+    await eventually('every delivery delivered', async () => {
+      const { deliveries } = await client.webhooks.deliveries.query({ endpointId: endpoint.id });
+      return deliveries.every((d) => d.status === 'delivered');
+    });
+    const ids = receiver.received.map((r) => r.headers['webhook-id']);
+    expect(new Set(ids).size).toBe(ids.length);
   });
 });

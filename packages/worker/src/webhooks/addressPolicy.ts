@@ -21,8 +21,8 @@ const subnets = (list: BlockList, family: 'ipv4' | 'ipv6', cidrs: readonly strin
 /**
  * Addresses a webhook never reaches unless allowed: this machine, private networks, link-local,
  * shared (carrier NAT), unspecified, multicast and reserved ranges, and the IPv6 forms that
- * embed an IPv4 address (mapped, compatible, NAT64). Node's BlockList matches an IPv4-mapped
- * IPv6 address against the IPv4 ranges too.
+ * embed an IPv4 address (compatible, NAT64; Node's BlockList matches an IPv4-mapped IPv6
+ * address against the IPv4 ranges).
  */
 const forbidden = new BlockList();
 subnets(forbidden, 'ipv4', [
@@ -38,9 +38,10 @@ subnets(forbidden, 'ipv4', [
   '224.0.0.0/4',
   '240.0.0.0/4',
 ]);
+// Not `::ffff:0:0/96` itself: BlockList maps every IPv4 address into it, so that rule would
+// refuse them all; a mapped address is checked against the IPv4 ranges above instead.
 subnets(forbidden, 'ipv6', [
   '::/96',
-  '::ffff:0:0/96',
   '64:ff9b::/96',
   '100::/64',
   'fc00::/7',
