@@ -193,8 +193,9 @@ describe('webhook delivery', () => {
     await client.webhooks.create.mutate({ url });
     const pollIds = await sendPolls(client);
     await expectCountedExactly(server!.session, probe!, pollIds);
-    // One request hangs; everything else waits in the outbox, in order.
-    expect(receiver.received).toHaveLength(1);
+    // One request hangs (retried with its id after the 10 s timeout, if the machine is that
+    // slow); everything else waits in the outbox, in order.
+    expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
     const metrics = await eventually('the outbox depth in /metrics', async () => {
       const text = await metricsOf(server!);
       return sample(text, 'pollmasters_webhook_outbox_pending{session="default"}') > 1 && text;
