@@ -2,7 +2,7 @@ import { createPollMastersClient, type PollMastersClient } from '@pollmasters/cl
 import { WebhookEndpoint, WebhookEndpointWithSecret } from '@pollmasters/shared';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { clientReady } from './helpers/wait.js';
+import { clientReady, eventually } from './helpers/wait.js';
 
 // Issue #19: a session's webhook endpoints over tRPC and REST; bad input and forbidden
 // addresses are refused and change nothing; the secret is shown on create and rotate only.
@@ -167,5 +167,41 @@ describe('webhook endpoints', () => {
     expect(
       await trpcCode(allowed.client.webhooks.create.mutate({ url: 'http://10.0.0.5/hook' })),
     ).toBe('BAD_REQUEST');
+  });
+
+  it("a session's own key manages that session's webhooks only (FORBIDDEN / 403 elsewhere)", async () => {
+    const KEY = 'server-key-0123456789';
+    server = await startTestServer({ config: { apiKey: KEY, webhookAllow: '127.0.0.1' } });
+    const admin = createPollMastersClient({ url: server.url, apiKey: KEY });
+    clients.push(admin);
+    await clientReady(admin);
+    const created = await admin.sessions.create.mutate({
+      id: 'shop',
+      start: true,
+      scopedKey: true,
+    });
+    const shop = createPollMastersClient({ url: server.url, apiKey: created.apiKey! });
+    clients.push(shop);
+    await eventually(
+      'shop ready',
+      async () => (await shop.session.status.query({ sessionId: 'shop' })).status === 'ready',
+    );
+
+    const mine = await shop.webhooks.create.mutate({
+      sessionId: 'shop',
+      url: 'http://127.0.0.1:9/',
+    });
+    expect(mine.sessionId).toBe('shop');
+    expect(await trpcCode(shop.webhooks.list.query({ sessionId: 'default' }))).toBe('FORBIDDEN');
+    expect(await trpcCode(shop.webhooks.create.mutate({ url: 'http://127.0.0.1:9/' }))).toBe(
+      'FORBIDDEN',
+    );
+    const res = await fetch(`${server.url}/api/sessions/default/webhooks`, {
+      headers: { 'x-api-key': created.apiKey! },
+    });
+    expect(res.status).toBe(403);
+    // Nothing was made on default; shop's endpoint is shop's alone.
+    expect((await admin.webhooks.list.query({})).endpoints).toEqual([]);
+    expect((await admin.webhooks.list.query({ sessionId: 'shop' })).endpoints).toHaveLength(1);
   });
 });
