@@ -393,7 +393,8 @@ const printProfiles = (dir: string, window: Window, pid: number | undefined) => 
 
 // `pnpm bench -- sessions`: many accounts on one server (./sessions.ts) instead.
 const mode = ARGS.find((a) => !a.startsWith('--'));
-// `pnpm bench -- restart`: restart time and RSS with 100,000 and 1,000,000 stored votes.
+// `pnpm bench -- restart`: restart time and RSS with 100,000 and 1,000,000 stored votes;
+// `pnpm bench -- webhooks`: votes/s with webhook receivers against none (./webhooks.ts).
 const run =
   mode === 'sessions'
     ? import('./sessions.js').then(async ({ sessionsBench }) => {
@@ -403,7 +404,11 @@ const run =
       ? import('./restart.js').then(async ({ restartBench }) => {
           failures.push(...(await restartBench()));
         })
-      : main();
+      : mode === 'webhooks'
+        ? import('./webhooks.js').then(async ({ webhooksBench }) => {
+            failures.push(...(await webhooksBench()));
+          })
+        : main();
 run.then(
   () => process.exit(failures.length === 0 ? 0 : 1),
   (err: Error) => {

@@ -3,10 +3,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { Config, type RunningServer, sandboxChannelOf, startServer } from '@pollmasters/api';
+import { type RunningServer, sandboxChannelOf, startServer } from '@pollmasters/api';
 import { tallyPoll } from '@pollmasters/shared';
 import { SandboxProbe } from '@pollmasters/worker/sandbox';
 import { pino } from 'pino';
+import { benchConfig } from './benchConfig.js';
 import { fmt, mb, printTable } from './table.js';
 
 /*
@@ -62,23 +63,16 @@ export async function sessionsBench(): Promise<string[]> {
   const failures: string[] = [];
   const rows: [string, string, string][] = [];
   const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-bench-sessions-'));
-  const config = Config.parse({
-    port: 0,
-    host: '127.0.0.1',
+  const config = benchConfig(
     dataDir,
-    logLevel: 'warn',
-    sendDelayMs: 0,
-    maxSessions: SESSIONS + 1,
-    sandbox: {
+    {
       channelName: `pollmasters-bench-sessions-${process.pid}`,
-      qrScanDelayMs: 50,
-      connectDelayMs: 10,
-      autoVote: false,
       groups: 2,
       membersPerGroup: 5,
       directChats: 1,
     },
-  });
+    { maxSessions: SESSIONS + 1 },
+  );
   let server: RunningServer | undefined;
   const probes: SandboxProbe[] = [];
   try {

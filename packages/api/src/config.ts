@@ -1,4 +1,5 @@
 import { PollTracking } from '@pollmasters/shared';
+import { parseAllowList } from '@pollmasters/worker';
 import { z } from 'zod';
 
 /** Server configuration: flags mirror the environment variables (see README). */
@@ -34,6 +35,27 @@ export const Config = z
       .int()
       .min(16 * 1024)
       .optional(),
+    /**
+     * Hosts and CIDRs that webhooks may reach although loopback, private or link-local (a
+     * comma-separated list, as POLLMASTERS_WEBHOOK_ALLOW gives it, or an array).
+     */
+    webhookAllow: z
+      .union([z.string(), z.array(z.string())])
+      .default([])
+      .transform((v, ctx) => {
+        const entries = (typeof v === 'string' ? v.split(',') : v).map((e) => e.trim());
+        try {
+          parseAllowList(entries);
+        } catch (err) {
+          ctx.addIssue({ code: 'custom', message: (err as Error).message });
+          return z.NEVER;
+        }
+        return entries.filter((e) => e !== '');
+      }),
+    /** Attempts per webhook delivery before it is `failed`. */
+    webhookMaxAttempts: z.coerce.number().int().min(1).max(100).default(8),
+    /** The first retry's delay of a webhook delivery; doubles each time (with jitter). */
+    webhookRetryBaseMs: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
   })
   // Off loopback, a keyless server would hand the WhatsApp account to the whole network.
   .refine((c) => c.apiKey !== undefined || isLoopback(c.host), {

@@ -4,6 +4,7 @@ import { eachSession, type SessionSource } from './session/eachSession.js';
 import { workerStates } from './session/poolWorker.js';
 import type { SessionService } from './session/sessionService.js';
 import type { WorkerPool } from './session/workerPool.js';
+import { webhookMetrics } from './webhookMetrics.js';
 
 /** What the metrics read besides the sessions' events. */
 export interface MetricsSources {
@@ -156,6 +157,7 @@ export class ServerMetrics {
       },
     });
 
+    const attachWebhooks = webhookMetrics(registers, perSession);
     const counters = [accepted, pollsSent, sendFailures, restarts];
     this.detach = eachSession(sessions, (service) => {
       const session = service.sessionId;
@@ -181,7 +183,9 @@ export class ServerMetrics {
       service.on('sendFailed', onSendFailed);
       service.on('workerExit', onExit);
       service.on('earlyVotes', onEarlyVotes);
+      const detachWebhooks = attachWebhooks(service);
       return () => {
+        detachWebhooks();
         service.off('pollsUpdated', onUpdated);
         service.off('voteRejected', onRejected);
         service.off('pollSent', onSent);

@@ -26,6 +26,9 @@ describe('parseCommandLine', () => {
         earlyVoteMaxAgeSec: 86_400,
         maxSessions: 100,
         sendDelayMs: 1000,
+        webhookAllow: [],
+        webhookMaxAttempts: 8,
+        webhookRetryBaseMs: 5000,
       },
       pair: null,
       demoEveryMs: null,
@@ -47,6 +50,9 @@ describe('parseCommandLine', () => {
       POLLMASTERS_EARLY_VOTE_MAX_AGE: '60',
       POLLMASTERS_WORKERS: '3',
       POLLMASTERS_MAX_SESSIONS: '20',
+      POLLMASTERS_WEBHOOK_ALLOW: '127.0.0.1, 10.0.0.0/8,hooks.lan',
+      POLLMASTERS_WEBHOOK_MAX_ATTEMPTS: '3',
+      POLLMASTERS_WEBHOOK_RETRY_BASE_MS: '100',
     });
     expect(config).toEqual({
       port: 8080,
@@ -61,6 +67,13 @@ describe('parseCommandLine', () => {
       workers: 3,
       maxSessions: 20,
       sendDelayMs: 0,
+      webhookAllow: ['127.0.0.1', '10.0.0.0/8', 'hooks.lan'],
+      webhookMaxAttempts: 3,
+      webhookRetryBaseMs: 100,
+    });
+    expect(parseCommandLine([], { POLLMASTERS_WEBHOOK_ALLOW: '10.0.0.0/33' })).toEqual({
+      error:
+        'invalid configuration: --webhook-allow (POLLMASTERS_WEBHOOK_ALLOW): webhook allow list: bad prefix length in "10.0.0.0/33"',
     });
     expect(run([], { PORT: '', POLLMASTERS_API_KEY: ' ' }).config).toMatchObject({ port: 3000 });
     expect(run([], { POLLMASTERS_API_KEY: '' }).config.apiKey).toBeUndefined();

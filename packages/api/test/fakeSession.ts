@@ -100,6 +100,11 @@ export class FakeSession extends EventEmitter<SessionEvents> {
     setTimeout(() => this.setState({ status: 'qr_pending', qr: `${QR}-fresh`, user: null }), 5);
   }
 
+  /** Webhooks live in a real worker's database; this fake has none. */
+  async webhook(): Promise<never> {
+    throw errors.notFound('webhooks of the fake session');
+  }
+
   async requestPairingCode(phone: string): Promise<string> {
     return `CODE-${phone}`;
   }

@@ -25,11 +25,13 @@ const makeSocket = () => {
 // One checkpoint thread for every session's database on this worker.
 const checkpointer = new Checkpointer(logger);
 const hosted = new Map<string, Promise<HostedSession>>();
-const sessionOf = async (sessionId: string) => {
+const hostedOf = async (sessionId: string) => {
   const session = hosted.get(sessionId);
   if (!session) throw errors.notFound(`session ${sessionId} on this worker`);
-  return (await session).session;
+  return session;
 };
+const sessionOf = async (sessionId: string) => (await hostedOf(sessionId)).session;
+const webhooksOf = async (sessionId: string) => (await hostedOf(sessionId)).webhooks.endpoints;
 const close = async (sessionId: string) => {
   const session = hosted.get(sessionId);
   if (!session) return;
@@ -46,6 +48,7 @@ const server: ChannelServer = new ChannelServer(port, {
       if (hosted.has(sessionId)) throw errors.conflict(`session ${sessionId} is open already`);
       const sessionLogger = logger.child({ sessionId });
       const opening = openHostedSession(session, {
+        sessionId,
         emit: (event) => server.emit(sessionId, event),
         logger: sessionLogger,
         makeSocket,
@@ -77,6 +80,14 @@ const server: ChannelServer = new ChannelServer(port, {
       code: await (await sessionOf(id)).requestPairingCode(phoneNumber),
     }),
     snapshot: async ({ after }, id) => (await sessionOf(id)).snapshotPage(after),
+    webhookCreate: async (c, id) => (await webhooksOf(id)).create(c),
+    webhookList: async (_, id) => (await webhooksOf(id)).list(),
+    webhookGet: async (c, id) => (await webhooksOf(id)).get(c),
+    webhookUpdate: async (c, id) => (await webhooksOf(id)).update(c),
+    webhookDelete: async (c, id) => (await webhooksOf(id)).delete(c),
+    webhookRotate: async (c, id) => (await webhooksOf(id)).rotate(c),
+    webhookDeliveries: async (c, id) => (await webhooksOf(id)).deliveries(c),
+    webhookReplay: async (c, id) => (await webhooksOf(id)).replay(c),
     ping: async () => ({ sessions: hosted.size, cpuUs: threadCpuUs() }),
     shutdown: async () => {
       closed = true;

@@ -9,16 +9,19 @@ import { openDatabase } from './store/database.js';
 import { EarlyVoteStore } from './store/earlyVotes.js';
 import { dataLayout } from './store/layout.js';
 import { PollStore } from './store/pollStore.js';
+import { openWebhooks, type SessionWebhooks } from './webhooks/sessionWebhooks.js';
 
 /** One session as its worker hosts it: its database, its WhatsApp session, its sandbox. */
 export interface HostedSession {
   readonly session: WhatsAppSession;
+  readonly webhooks: SessionWebhooks;
   readonly pollCount: number;
   /** Disconnects, flushes pending writes and closes the database. */
   close(): Promise<void>;
 }
 
 export interface HostDeps {
+  sessionId: string;
   emit: (event: WorkerEvent) => void;
   logger: Logger;
   /** The worker's socket factory (Baileys, or the module it was told to load). */
@@ -40,6 +43,7 @@ export const openHostedSession = async (
   const db = openDatabase(open.dataDir, dataLayout.databaseName);
   const checkpoints = deps.checkpointer.add(db);
   const polls = new PollStore(db);
+  const webhooks = openWebhooks(db, deps.sessionId, open.webhooks, deps.emit, deps.logger);
   const session = new WhatsAppSession({
     makeSocket,
     auth: useSqliteAuthState(db),
@@ -49,15 +53,18 @@ export const openHostedSession = async (
     tracking: open.tracking,
     emit: deps.emit,
     logger: deps.logger,
+    webhooks: webhooks.outbox,
   });
   session.start();
   return {
     session,
+    webhooks,
     get pollCount() {
       return polls.size;
     },
     close: async () => {
       session.close();
+      webhooks.close();
       sandbox?.close();
       // The checkpoint thread's connection closes first: then ours is the last, and closing it
       // folds the WAL into the database file.

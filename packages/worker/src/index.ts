@@ -13,3 +13,4 @@ export * from './store/forgetLogin.js';
 export * from './store/layout.js';
 export * from './store/legacyDataDir.js';
 export * from './threadCpu.js';
+export * from './webhooks/addressPolicy.js';

@@ -24,6 +24,7 @@ import type { ChatStore } from './store/chatStore.js';
 import type { EarlyVoteStore } from './store/earlyVotes.js';
 import type { PollStore } from './store/pollStore.js';
 import { AccountIdentity } from './votes/identity.js';
+import type { WebhookOutbox } from './webhooks/outbox.js';
 
 export interface SessionDeps {
   makeSocket: MakePollSocket;
@@ -35,6 +36,8 @@ export interface SessionDeps {
   emit: (event: WorkerEvent) => void;
   logger: PinoLogger;
   backoff?: Backoff;
+  /** Where the events for the session's webhooks are written (none: no webhooks). */
+  webhooks?: WebhookOutbox;
 }
 
 /**
@@ -285,9 +288,15 @@ export class WhatsAppSession {
   }
 
   private setState(next: SessionState): void {
-    const statusChanged = next.status !== this.state.status;
+    const previous = this.state.status;
     this.state = next;
-    if (statusChanged) this.deps.emit({ type: 'status', status: next.status });
+    if (next.status === previous) return;
+    this.deps.emit({ type: 'status', status: next.status });
+    try {
+      this.deps.webhooks?.writeNow('session.status', { status: next.status, previous });
+    } catch (err) {
+      this.logger.error({ err }, 'could not store the session.status webhook event');
+    }
   }
 
   private requireReady(): PollSocket {

@@ -8,6 +8,9 @@ import type { Identity } from './votes/identity.js';
 import { parsePollCreation } from './votes/pollMessage.js';
 import { rejection } from './votes/rejection.js';
 import { VoteProcessor } from './votes/voteProcessor.js';
+import type { WebhookOutbox } from './webhooks/outbox.js';
+import { pollVoteData } from './webhooks/voteEvent.js';
+import { VoteTally } from './webhooks/voteTally.js';
 
 export interface SessionPollsDeps {
   polls: PollStore;
@@ -19,6 +22,8 @@ export interface SessionPollsDeps {
   /** Runs a task after those queued before it: the order in which the session handles events. */
   serial: (task: () => void | Promise<void>) => void;
   logger: Logger;
+  /** Where the events for the session's webhooks are written (none: no webhooks). */
+  webhooks?: WebhookOutbox;
 }
 
 /**
@@ -37,13 +42,26 @@ export class SessionPolls {
   constructor(private readonly deps: SessionPollsDeps) {
     const onRejected = (vote: VoteRejection) => {
       deps.logger.warn({ rejection: vote }, 'vote rejected');
-      deps.emit({ type: 'voteRejected', rejection: vote });
+      this.rejected(vote);
     };
+    const { webhooks, polls } = deps;
+    const tally = new VoteTally();
     this.votes = new VoteProcessor(
       deps.polls,
       deps.chats,
       deps.identity,
-      { votes: (changes) => deps.emit({ type: 'votes', changes }), rejected: onRejected },
+      {
+        votes: (changes) => deps.emit({ type: 'votes', changes }),
+        rejected: onRejected,
+        // The event is built now (the tally after this very vote) and stored with the vote.
+        accepted: (poll, { change, previous, replaced, versionBefore }, voter) => {
+          if (!webhooks?.wants('poll.vote')) return;
+          const { version, selected } = change;
+          const counts = tally.after(poll, { versionBefore, version, replaced, selected });
+          const data = pollVoteData(poll, change, previous, voter, counts);
+          polls.commitWithVotes(() => webhooks.write('poll.vote', data));
+        },
+      },
       deps.logger,
     );
     this.early = new EarlyVoteKeeper({
@@ -213,7 +231,7 @@ export class SessionPolls {
       const detail = "the poll is another member's, and this session tracks only its own polls";
       const untracked = rejection('untracked_poll', detail, ids);
       this.deps.logger.debug({ rejection: untracked }, 'vote on an untracked poll');
-      this.deps.emit({ type: 'voteRejected', rejection: untracked });
+      this.rejected(untracked);
       return;
     }
     this.early.park(pollId, msg);
@@ -249,10 +267,29 @@ export class SessionPolls {
       if (!poll.creatorJids.includes(jid)) poll.creatorJids.push(jid);
   }
 
-  /** Stores a new poll and announces it (the poll as announced); nothing for a known one. */
+  /** A rejected vote: announced, and written for the webhooks in a transaction of its own. */
+  private rejected(vote: VoteRejection): void {
+    this.deps.emit({ type: 'voteRejected', rejection: vote });
+    this.deps.webhooks?.writeNow('poll.vote.rejected', {
+      reason: vote.reason,
+      detail: vote.detail,
+      pollId: vote.pollId ?? null,
+      chatId: vote.chatId ?? null,
+      messageId: vote.messageId ?? null,
+    });
+  }
+
+  /**
+   * Stores a new poll and announces it (the poll as announced); nothing for a known one. Its
+   * `poll.sent` webhook event is written in the poll's transaction.
+   */
   private store(parsed: NewPoll): Poll | undefined {
-    const { polls } = this.deps;
-    if (!polls.add(parsed)) return undefined;
+    const { polls, webhooks } = this.deps;
+    const alongside = webhooks?.wants('poll.sent')
+      ? (stored: Parameters<typeof polls.toPoll>[0]) =>
+          webhooks.write('poll.sent', polls.toPoll(stored))
+      : undefined;
+    if (!polls.add(parsed, alongside)) return undefined;
     const poll = polls.toPoll(polls.get(parsed.id)!);
     const { id: pollId, chatId, creator } = parsed;
     this.deps.logger.info({ pollId, chatId, fromMe: creator.fromMe }, 'poll stored');

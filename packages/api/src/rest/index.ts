@@ -8,6 +8,7 @@ import type { SessionManager } from '../session/sessionManager.js';
 import { apiErrorHandler, apiNotFound } from './errors.js';
 import { pollRoutes, type RestPollSession } from './pollRoutes.js';
 import { sessionRoutes } from './sessionRoutes.js';
+import { type RestWebhookSession, webhookRoutes } from './webhookRoutes.js';
 
 const missing = (id: string): never => {
   throw errors.notFound(`session ${id}`);
@@ -43,11 +44,12 @@ export const mountRestApi = ({
   });
   api.use(express.json({ limit: Limits.bodyMaxBytes }));
   // `?session=<id>` names the session a poll route acts on; `default` without it.
-  const sessionOf = (caller: Principal, id: string): RestPollSession => {
+  const sessionOf = (caller: Principal, id: string): RestPollSession & RestWebhookSession => {
     assertMaySee(caller, id);
     return sessions ? sessions.require(id).service : id === DEFAULT_SESSION ? session : missing(id);
   };
   api.use(pollRoutes(sessionOf));
+  api.use(webhookRoutes(sessionOf));
   if (sessions) api.use(sessionRoutes(new SessionControl(sessions), log));
   api.use(apiNotFound(log));
   app.use(restPath, api, apiErrorHandler(log));

@@ -1,4 +1,4 @@
-import { DEFAULT_SESSION, type SessionOpen, type SessionRecord } from '@pollmasters/shared';
+import { DEFAULT_SESSION, type SessionOpenInput, type SessionRecord } from '@pollmasters/shared';
 import { dataLayout } from '@pollmasters/worker';
 import { SandboxOptions } from '@pollmasters/worker/sandbox/remote';
 import type { Config } from '../config.js';
@@ -30,6 +30,11 @@ export const sessionOpenFor = (config: Config, dataDir: string, record: SessionR
       earlyVotesMax: config.earlyVotesMax,
       earlyVoteMaxAgeSec: config.earlyVoteMaxAgeSec,
     },
+    webhooks: {
+      allow: config.webhookAllow,
+      maxAttempts: config.webhookMaxAttempts,
+      retryBaseMs: config.webhookRetryBaseMs,
+    },
     ...(config.sandbox
       ? {
           sandbox: {
@@ -41,5 +46,5 @@ export const sessionOpenFor = (config: Config, dataDir: string, record: SessionR
           },
         }
       : {}),
-  } satisfies SessionOpen;
+  } satisfies SessionOpenInput;
 };

@@ -14,11 +14,14 @@ import {
   PollMastersError,
   type PollPage,
   type SendPollInput,
-  type SessionOpen,
+  SessionOpen,
+  type SessionOpenInput,
   type SessionState,
   type VotePollInput,
   type VotePollResult,
   type VoteRejection,
+  type WebhookCommandType,
+  type WorkerEventOf,
 } from '@pollmasters/shared';
 import type { PageRequest } from './pollPage.js';
 import type { PoolWorker, WorkerExit, WorkerState, WorkerTenant } from './poolWorker.js';
@@ -48,6 +51,8 @@ export interface SessionEvents {
    * Not for the caller's mistakes (an unknown chat, bad input) nor a session not connected.
    */
   sendFailed: [{ chatId: string; error: unknown }];
+  /** The session's webhook deliveries since the last report, and its outbox depth. */
+  webhookStats: [Omit<WorkerEventOf<'webhookStats'>, 'type'>];
   /** The worker thread exited unexpectedly and will be restarted. */
   workerExit: [WorkerExit];
 }
@@ -62,7 +67,7 @@ export type SessionView<K extends keyof SessionService> = Pick<SessionService, K
 export interface SessionServiceOptions {
   sessionId: string;
   /** What its worker needs to open it. */
-  open: SessionOpen;
+  open: SessionOpenInput;
   /** Picks the worker of the pool that hosts it, each time it starts. */
   placeOn: () => PoolWorker;
   logger: Logger;
@@ -91,6 +96,10 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
   private readonly polls = new PollReadModel();
   private current: SessionState = { status: 'disconnected', qr: null, user: null };
   private waitingVotes = 0;
+  private outbox: { pending: number; oldestPendingAt: number | null } = {
+    pending: 0,
+    oldestPendingAt: null,
+  };
   private votesCountedSinceStart = 0;
   private lastEventMs: number | null = null;
   private hosting: WorkerState = 'stopped';
@@ -103,7 +112,7 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
     super();
     this.sessionId = options.sessionId;
     this.logger = options.logger;
-    this.open = options.open;
+    this.open = SessionOpen.parse(options.open);
     this.placeOn = options.placeOn;
   }
 
@@ -129,6 +138,11 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
   /** Votes that wait for their poll in the worker, as it last reported. */
   get earlyVotesWaiting(): number {
     return this.waitingVotes;
+  }
+
+  /** Its webhook deliveries waiting to be sent, as its worker last reported. */
+  get webhookOutbox(): { pending: number; oldestPendingAt: number | null } {
+    return this.outbox;
   }
 
   /** Votes its worker counted (changed and withdrawn ones included) since the server started. */
@@ -223,6 +237,14 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
 
   async logout(): Promise<void> {
     await this.call({ type: 'logout' });
+  }
+
+  /**
+   * A webhook command (endpoints and their deliveries): its worker owns them, so the session
+   * must be started. BAD_INPUT (a URL it may not use, ...) and NOT_FOUND change nothing.
+   */
+  webhook<T extends WebhookCommandType>(command: CommandOf<T>): Promise<CommandResult<T>> {
+    return this.call(command);
   }
 
   async requestPairingCode(phoneNumber: string): Promise<string> {
@@ -372,6 +394,10 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
       'voteRejected',
       seen((e) => this.emit('voteRejected', e.rejection)),
     );
+    channel.on('webhookStats', ({ type: _type, ...stats }) => {
+      this.outbox = { pending: stats.pending, oldestPendingAt: stats.oldestPendingAt };
+      this.emit('webhookStats', stats);
+    });
     channel.on('earlyVotes', ({ waiting, expired }) => {
       this.waitingVotes = waiting;
       this.emit('earlyVotes', { waiting, expired });

@@ -23,6 +23,7 @@ export type TrpcSession = SessionView<
   | 'listChats'
   | 'logout'
   | 'requestPairingCode'
+  | 'webhook'
 >;
 
 /** The server's sessions, for `sessions.*` and for procedures that name a session. */

@@ -1,5 +1,4 @@
 import {
-  DEFAULT_SESSION,
   errors,
   PairingCodeInput,
   PollExportInput,
@@ -13,37 +12,17 @@ import {
   VotePollInput,
 } from '@pollmasters/shared';
 import { tracked } from '@trpc/server';
-import { assertMaySee } from '../access.js';
 import { buildPollExport } from '../export/pollExport.js';
-import type { Context, TrpcSession } from './context.js';
 import { toTRPCError } from './errors.js';
 import { holdSlot } from './holdSlot.js';
 import { procedure, router } from './init.js';
 import { pollUpdates } from './pollUpdates.js';
+import { sessionOf, streamsOf } from './sessionOf.js';
 import { sessionsRouter } from './sessionsRouter.js';
+import { webhooksRouter } from './webhooksRouter.js';
 
 /** Bytes that may wait on a subscriber's WebSocket before it is asked to resume later. */
 const defaultMaxBufferedBytes = 8 * 1024 * 1024;
-
-/**
- * What a procedure acts on: the session its input names, else `default` (so that clients
- * from before sessions keep working), with its event log, state feed and sender.
- * FORBIDDEN for a session the caller's key is not for; NOT_FOUND for an unknown session.
- * Thrown as TRPCErrors: a subscription's generator throws past the procedure's mapping.
- */
-const streamsOf = (ctx: Context, sessionId: string = DEFAULT_SESSION) => {
-  try {
-    assertMaySee(ctx.principal, sessionId);
-    if (ctx.sessions) return ctx.sessions.streamsOf(sessionId);
-    if (sessionId !== DEFAULT_SESSION) throw errors.notFound(`session ${sessionId}`);
-    return ctx;
-  } catch (err) {
-    throw toTRPCError(err);
-  }
-};
-
-const sessionOf = (ctx: Context, sessionId?: string): TrpcSession =>
-  streamsOf(ctx, sessionId).session;
 
 /** An input that may name its session (`sessionId`, default `default`); none (or null) is fine. */
 const inSession = SessionInput.nullish();
@@ -223,6 +202,7 @@ export const appRouter = router({
   session: sessionRouter,
   chats: chatsRouter,
   polls: pollsRouter,
+  webhooks: webhooksRouter,
 });
 
 /** The API's type, for `@pollmasters/client` (import it with `import type`). */

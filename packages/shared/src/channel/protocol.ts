@@ -6,6 +6,12 @@ import { Chat, PhoneNumber, SessionState, SessionStatus, WhatsAppUser } from '..
 import { SessionId } from '../sessions.js';
 import { EarlyVoteReport, PollTracking } from '../tracking.js';
 import { PackedVotes, packVotes } from './voteBatch.js';
+import {
+  WebhookSettings,
+  WebhookStatsEvent,
+  webhookCommandResults,
+  webhookCommands,
+} from './webhookCommands.js';
 
 /**
  * The worker channel: commands the API sends to a worker's sessions, their results, and the
@@ -24,8 +30,11 @@ export const SessionOpen = z.object({
   tracking: PollTracking.prefault({}),
   /** Run it against its own simulated WhatsApp network with these options. */
   sandbox: z.record(z.string(), z.unknown()).optional(),
+  /** How it delivers its webhooks. */
+  webhooks: WebhookSettings.prefault({}),
 });
 export type SessionOpen = z.output<typeof SessionOpen>;
+export type SessionOpenInput = z.input<typeof SessionOpen>;
 
 export const Command = z.discriminatedUnion('type', [
   /** Host the session the call is addressed to: open its database, connect it. */
@@ -53,6 +62,8 @@ export const Command = z.discriminatedUnion('type', [
   z.object({ type: z.literal('shutdown') }),
   /** To the worker: answer, to show its event loop is not stuck (for `/healthz`). */
   z.object({ type: z.literal('ping') }),
+  /** A session's webhook endpoints and deliveries (./webhookCommands.ts). */
+  ...webhookCommands,
 ]);
 export type Command = z.infer<typeof Command>;
 export type CommandType = Command['type'];
@@ -77,6 +88,7 @@ export const CommandResult = {
     /** The worker thread's CPU time so far (microseconds); null where the OS does not tell. */
     cpuUs: z.number().nonnegative().nullable(),
   }),
+  ...webhookCommandResults,
 } satisfies Record<CommandType, z.ZodType>;
 export type CommandResult<T extends CommandType> = z.infer<(typeof CommandResult)[T]>;
 
@@ -98,6 +110,8 @@ export const WorkerEvent = z.discriminatedUnion('type', [
   z.object({ type: z.literal('voteRejected'), rejection: VoteRejection }),
   /** The early votes changed (parked, applied, given up); once at start too. */
   EarlyVoteReport.extend({ type: z.literal('earlyVotes') }),
+  /** Webhook deliveries since the last report, and the outbox depth. */
+  WebhookStatsEvent,
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEvent>;
 /** An event as it crosses the channel (what `WorkerEvent` parses). */

@@ -101,6 +101,39 @@ export const migrations: readonly string[] = [
   CREATE INDEX early_votes_by_poll ON early_votes (poll_id, seq);
   CREATE INDEX early_votes_by_arrival ON early_votes (arrived_at);
   `,
+  // 4: webhooks (../webhooks/). Endpoints with their signing secret; the outbox: one row per
+  // event (its body as signed, its `webhook-id`), written in the transaction of what it reports,
+  // and one delivery row per endpoint subscribed to it, sent in `id` order per endpoint.
+  `
+  CREATE TABLE webhook_endpoints (
+    id TEXT PRIMARY KEY,
+    url TEXT NOT NULL,
+    events TEXT NOT NULL,
+    paused INTEGER NOT NULL,
+    secret TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    updated_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  CREATE TABLE webhook_events (
+    seq INTEGER PRIMARY KEY,
+    id TEXT NOT NULL,
+    type TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    body TEXT NOT NULL
+  );
+  CREATE TABLE webhook_deliveries (
+    id INTEGER PRIMARY KEY,
+    endpoint_id TEXT NOT NULL,
+    event_seq INTEGER NOT NULL,
+    status TEXT NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    next_attempt_at INTEGER,
+    last_code INTEGER,
+    last_error TEXT,
+    delivered_at INTEGER
+  );
+  CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (status, endpoint_id, id);
+  `,
 ];
 
 /**

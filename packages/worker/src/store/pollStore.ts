@@ -20,7 +20,16 @@ import { VoteLog, type VoteLogEntry } from './voteLog.js';
 export type { NewPoll, StoredPoll } from './storedPoll.js';
 
 export type VoteOutcome =
-  | { kind: 'accepted'; change: VoteChange }
+  | {
+      kind: 'accepted';
+      change: VoteChange;
+      /** The voter's selection before this vote (an alias's, when it was taken over). */
+      previous: readonly string[];
+      /** Every selection this vote replaced (the voter's and its aliases'), for counts. */
+      replaced: readonly (readonly string[])[];
+      /** The poll's version before this vote. */
+      versionBefore: number;
+    }
   | { kind: 'stale'; current: StoredVote }
   | { kind: 'duplicate' };
 
@@ -38,6 +47,7 @@ export class PollStore {
   /** Other writes that belong with the queued votes (early votes now applied): same transaction. */
   private readonly queuedWith: (() => void)[] = [];
   private readonly insertPoll;
+  private readonly inTransaction: (write: () => void) => void;
   private readonly writeVotes;
   private readonly updateCreators;
 
@@ -75,6 +85,8 @@ export class PollStore {
          @creatorJids, @message, 0, 0, @creatorJid, @creatorFromMe)`,
     );
     this.insertPoll = (p: NewPoll) => insert.run(rowParamsOf(p));
+    const inTransaction = db.transaction((write: () => void) => write());
+    this.inTransaction = (write) => inTransaction(write);
     this.updateCreators = db.prepare<[string, string]>(
       'UPDATE polls SET creator_jids = ? WHERE id = ?',
     );
@@ -99,8 +111,11 @@ export class PollStore {
     return this.polls.size;
   }
 
-  /** Stores a new poll at once (a poll is stored before anyone hears of it). False if known. */
-  add(poll: NewPoll): boolean {
+  /**
+   * Stores a new poll at once (a poll is stored before anyone hears of it), and with it, in the
+   * same transaction, what `alongside` writes (its webhook event). False if known.
+   */
+  add(poll: NewPoll, alongside?: (stored: StoredPoll) => void): boolean {
     if (this.polls.has(poll.id)) return false;
     const stored: StoredPoll = {
       ...poll,
@@ -109,7 +124,12 @@ export class PollStore {
       voters: new Map(),
       selections: new Selections(poll.options.map((o) => o.hash)),
     };
-    this.insertPoll(stored);
+    if (alongside) {
+      this.inTransaction(() => {
+        this.insertPoll(stored);
+        alongside(stored);
+      });
+    } else this.insertPoll(stored);
     this.polls.set(poll.id, stored);
     return true;
   }
@@ -148,6 +168,11 @@ export class PollStore {
     if (decision === 'stale') return { kind: 'stale', current: current! };
     if (decision === 'duplicate') return { kind: 'duplicate' };
 
+    const versionBefore = poll.version;
+    const replaced: (readonly string[])[] = [];
+    const own = poll.voters.get(vote.voter);
+    if (own) replaced.push(own.selected);
+    for (const alias of aliasHits) replaced.push(poll.voters.get(alias)!.selected);
     for (const alias of aliasHits) {
       poll.voters.delete(alias);
       this.queuedRows.push({ pollId, voter: alias, vote: null });
@@ -186,7 +211,8 @@ export class PollStore {
     };
     if (name !== undefined) change.name = name;
     this.queuedChanges.push(change);
-    return { kind: 'accepted', change };
+    const previous = current?.selected ?? NO_ALIASES;
+    return { kind: 'accepted', change, previous, replaced, versionBefore };
   }
 
   get pendingWrites(): number {

@@ -6,7 +6,7 @@ import {
   type WAMessage,
 } from '@whiskeysockets/baileys';
 import type { ChatStore } from '../store/chatStore.js';
-import type { PollStore, StoredPoll } from '../store/pollStore.js';
+import type { PollStore, StoredPoll, VoteOutcome } from '../store/pollStore.js';
 import { type Candidate, type DecryptedVote, decryptVote, voterCandidates } from './decrypt.js';
 import type { Identity } from './identity.js';
 import { type Canonical, PersonIds } from './personIds.js';
@@ -16,6 +16,15 @@ export interface VoteSink {
   /** Accepted votes, stored, in order. */
   votes(changes: VoteChange[]): void;
   rejected(rejection: VoteRejection): void;
+  /**
+   * A vote just accepted (queued, not stored yet), with the poll's state after it: for what
+   * must be written in the same transaction as the vote (its webhook event).
+   */
+  accepted?(
+    poll: StoredPoll,
+    outcome: Extract<VoteOutcome, { kind: 'accepted' }>,
+    voter: Canonical,
+  ): void;
 }
 
 /** A vote as it reached us, whichever way it came: what storing or rejecting it needs. */
@@ -196,6 +205,7 @@ export class VoteProcessor {
       this.logger.debug({ pollId: poll.id, messageId }, 'vote delivered again; already counted');
       return undefined;
     }
+    this.sink.accepted?.(poll, outcome, { id: voter, aliases });
     if (this.polls.pendingWrites >= this.maxBatch) this.flush();
     return undefined;
   }

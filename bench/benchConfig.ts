@@ -1,0 +1,21 @@
+import { Config, type ConfigInput } from '@pollmasters/api';
+
+/**
+ * The server's configuration in an in-process bench: loopback, a free port, logs at `warn`, no
+ * pause between sends, and a sandbox whose account logs in at once and whose members vote only
+ * when the bench makes them.
+ */
+export const benchConfig = (
+  dataDir: string,
+  sandbox: { channelName: string; groups: number; membersPerGroup: number; directChats: number },
+  extra: Partial<ConfigInput> = {},
+): Config =>
+  Config.parse({
+    port: 0,
+    host: '127.0.0.1',
+    dataDir,
+    logLevel: 'warn',
+    sendDelayMs: 0,
+    ...extra,
+    sandbox: { qrScanDelayMs: 50, connectDelayMs: 10, autoVote: false, ...sandbox },
+  });
