@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentedCalls, filledPath } from './helpers/documentedCalls.js';
 import { expressRoutes } from './helpers/expressRoutes.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { sessionStatus } from './helpers/wait.js';
+import { sessionStatus, until } from './helpers/wait.js';
+import { WebhookReceiver } from './helpers/webhookReceiver.js';
 
 // Issue 19: the OpenAPI 3.1 document at /openapi.json is valid, every documented route answers
 // as it says (successes and failures, checked with ajv against its schemas), and every route
@@ -26,7 +27,10 @@ let calls: ReturnType<typeof documentedCalls>;
 let call: ReturnType<ReturnType<typeof documentedCalls>['at']>;
 
 beforeAll(async () => {
-  server = await startTestServer({ config: { apiKey: KEY }, sandbox: { autoVote: false } });
+  server = await startTestServer({
+    config: { apiKey: KEY, webhookAllow: '127.0.0.1' },
+    sandbox: { autoVote: false },
+  });
   await sessionStatus(server.session, 'ready', 15_000);
   // Public: fetched without the key.
   const res = await fetch(`${server.url}/openapi.json`);
@@ -209,6 +213,60 @@ describe('every documented route answers as the document says', () => {
       await call('logout', '/logout', 200, { method: 'POST' });
     } finally {
       await waiting.destroy();
+    }
+  });
+
+  it('webhooks: every route, and each event as delivered matches the document', async () => {
+    const receiver = new WebhookReceiver();
+    const url = await receiver.start();
+    try {
+      const hooks = '/api/sessions/default/webhooks';
+      const post = { method: 'POST' };
+      const created = await call('createWebhook', hooks, 201, { ...post, body: { url } });
+      await call('createWebhook', hooks, 400, { ...post, body: { url: 'ftp://x' } });
+      await call('createWebhook', '/api/sessions/nope/webhooks', 404, { ...post, body: { url } });
+      const one = `${hooks}/${(created.body as { id: string }).id}`;
+      await call('listWebhooks', hooks, 200);
+      await call('getWebhook', one, 200);
+      await call('getWebhook', `${hooks}/ep_nope`, 404);
+      await call('getWebhook', `${hooks}/nope`, 400);
+      await call('updateWebhook', one, 200, { method: 'PATCH', body: { paused: false } });
+      await call('updateWebhook', one, 400, { method: 'PATCH', body: {} });
+      await call('rotateWebhookSecret', `${one}/secret`, 200, post);
+      // Events: a poll sent, a vote on it, and a status change.
+      const chats = await call('getChats', '/get-chats', 200);
+      const chatId = (chats.body as { chats: { id: string }[] }).chats[0]!.id;
+      const poll = {
+        chatId,
+        question: 'Hooked?',
+        options: ['Yes', 'No'],
+        allowMultipleAnswers: true,
+      };
+      const sent = await call('sendPoll', '/send-poll', 200, { ...post, body: poll });
+      const pollId = (sent.body as { pollMsgId: string }).pollMsgId;
+      await call('votePoll', `/api/polls/${pollId}/vote`, 200, {
+        ...post,
+        body: { options: ['Yes'] },
+      });
+      await call('logoutSession', '/api/sessions/default/logout', 200, post);
+      const types = ['poll.sent', 'poll.vote', 'session.status'];
+      await until(
+        receiver,
+        'request',
+        () =>
+          types.every((t) => receiver.received.some((r) => r.event.type === t)) ? true : undefined,
+        `events ${types}`,
+        15_000,
+      );
+      for (const r of receiver.received) calls.checkEvent(r.event.type, JSON.parse(r.body));
+      const deliveries = await call('listWebhookDeliveries', `${one}/deliveries?limit=10`, 200);
+      expect((deliveries.body as { deliveries: unknown[] }).deliveries.length).toBeGreaterThan(0);
+      await call('listWebhookDeliveries', `${one}/deliveries?limit=0`, 400);
+      await call('replayWebhook', `${one}/replay`, 200, { ...post, body: {} });
+      await call('deleteWebhook', one, 200, { method: 'DELETE' });
+      await call('deleteWebhook', one, 404, { method: 'DELETE' });
+    } finally {
+      await receiver.close();
     }
   });
 

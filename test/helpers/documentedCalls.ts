@@ -51,7 +51,7 @@ export const documentedCalls = (doc: OpenApiDocument) => {
       seen.set(operationId, new Set([...(seen.get(operationId) ?? []), res.status]));
       return answer;
     };
-  return { at, seen, operationIds: checker.operationIds };
+  return { at, seen, operationIds: checker.operationIds, checkEvent: checker.checkEvent };
 };
 
 /** A documented path with its parameters filled in, e.g. `/api/sessions/{id}` -> `.../x`. */

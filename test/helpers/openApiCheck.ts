@@ -32,6 +32,25 @@ export const openApiChecker = (doc: OpenApiDocument) => {
   }
   return {
     operationIds: [...operations.keys()],
+    /** @throws when `body` is not what the document says the webhook event `type` sends. */
+    checkEvent(type: string, body: unknown): void {
+      const ref = pointer(
+        'webhooks',
+        type,
+        'post',
+        'requestBody',
+        'content',
+        'application/json',
+        'schema',
+      );
+      const validate = ajv.getSchema(`openapi${ref}`);
+      if (!validate) throw new Error(`the document has no webhook event ${type}`);
+      if (!validate(body)) {
+        throw new Error(
+          `event ${type} does not match the document: ${ajv.errorsText(validate.errors)}`,
+        );
+      }
+    },
     /** @throws when the answer is not what the document says `operationId` answers. */
     check(operationId: string, answer: Answer): void {
       const found = operations.get(operationId);
