@@ -2,13 +2,13 @@ import { EventEmitter } from 'node:events';
 import {
   type Chat,
   errors,
-  optionHash,
   type Poll,
   type SendPollInput,
   type SessionState,
   type VotePollInput,
   type VotePollResult,
 } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { pollUpdateOf } from '../src/session/readModel.js';
 import type { SessionEvents } from '../src/session/sessionService.js';
 

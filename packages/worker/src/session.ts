@@ -8,8 +8,8 @@ import {
   type SessionState,
   type VotePollInput,
   type VotePollResult,
-  type WorkerEvent,
 } from '@pollmasters/shared';
+import type { WorkerEvent } from '@pollmasters/shared/node';
 import { DisconnectReason, type WAMessage } from '@whiskeysockets/baileys';
 import type { Logger as PinoLogger } from 'pino';
 import { ChatList } from './chatList.js';

@@ -1,11 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import {
-  ChannelClient,
   type Chat,
-  type CommandOf,
-  type CommandResult,
-  type CommandType,
   type EarlyVoteReport,
   type ErrorCode,
   errors,
@@ -13,12 +9,18 @@ import {
   type Poll,
   PollMastersError,
   type SendPollInput,
-  type SessionOpen,
   type SessionState,
   type VotePollInput,
   type VotePollResult,
   type VoteRejection,
 } from '@pollmasters/shared';
+import {
+  ChannelClient,
+  type CommandOf,
+  type CommandResult,
+  type CommandType,
+  type SessionOpen,
+} from '@pollmasters/shared/node';
 import type { PoolWorker, WorkerExit, WorkerState, WorkerTenant } from './poolWorker.js';
 import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';
 
