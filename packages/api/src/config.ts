@@ -34,6 +34,8 @@ export const Config = z
       .int()
       .min(16 * 1024)
       .optional(),
+    /** The built web dashboard served at `/`; packages/web/dist when unset. */
+    webDir: z.string().min(1).optional(),
   })
   // Off loopback, a keyless server would hand the WhatsApp account to the whole network.
   .refine((c) => c.apiKey !== undefined || isLoopback(c.host), {
