@@ -13,12 +13,13 @@ import { installBuild } from './buildInstall.js';
 
 const STAMP = '.built';
 
-/** The newest modification time under `path` (a file or a directory), node_modules aside. */
+/** The newest modification time of the files under `path`, node_modules and builds aside. */
 const newestUnder = (path: string): number => {
   if (!existsSync(path)) return 0;
   const stat = statSync(path);
   if (!stat.isDirectory()) return stat.mtimeMs;
-  let newest = stat.mtimeMs;
+  // Files only: a build's own staging directory changes the folder's time.
+  let newest = 0;
   for (const entry of readdirSync(path)) {
     if (entry === 'node_modules' || entry === 'dist' || entry.startsWith('.')) continue;
     newest = Math.max(newest, newestUnder(join(path, entry)));
