@@ -21,9 +21,7 @@ const nodeOnly = (id: string): boolean =>
 
 describe('web bundle', () => {
   it('is built from the browser-safe contract, with no Node built-in', () => {
-    const modules = JSON.parse(
-      readFileSync(join(dist, '.vite/modules.json'), 'utf8'),
-    ) as string[];
+    const modules = JSON.parse(readFileSync(join(dist, '.vite/modules.json'), 'utf8')) as string[];
     // The list must be the real one: the page, React, tRPC and the shared contract.
     expect(modules.some((id) => id.endsWith('packages/web/src/main.tsx'))).toBe(true);
     expect(modules.some((id) => id.endsWith('packages/shared/src/index.ts'))).toBe(true);
