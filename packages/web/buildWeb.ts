@@ -45,11 +45,20 @@ const firstLoadFiles = (outDir: string): string[] => {
  * size.
  */
 export async function buildWeb(outDir: string): Promise<WebBuildReport> {
-  await build({
-    configFile: join(import.meta.dirname, 'vite.config.ts'),
-    mode: 'production',
-    build: { outDir, emptyOutDir: true },
-  });
+  // Vite takes NODE_ENV from the environment when set (vitest sets `test`): React would be
+  // bundled in its development build.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      configFile: join(import.meta.dirname, 'vite.config.ts'),
+      mode: 'production',
+      build: { outDir, emptyOutDir: true },
+    });
+  } finally {
+    if (nodeEnv === undefined) delete process.env.NODE_ENV;
+    else process.env.NODE_ENV = nodeEnv;
+  }
   const gzipped = new Map<string, Buffer>();
   for (const name of readdirSync(join(outDir, 'assets'))) {
     if (!/\.(js|css|svg)$/.test(name)) continue;

@@ -25,7 +25,8 @@ export const App = () => {
     setApiKey(key);
   };
   return (
-    <QueryClientProvider client={clients.queryClient}>
+    // Keyed by the key: a new key mounts everything afresh, on its own clients.
+    <QueryClientProvider key={apiKey ?? ''} client={clients.queryClient}>
       <TRPCProvider trpcClient={clients.trpcClient} queryClient={clients.queryClient}>
         <Shell
           apiKey={apiKey}
