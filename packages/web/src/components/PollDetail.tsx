@@ -59,7 +59,7 @@ export const PollDetail = ({ sessionId, live: { poll, counts }, timeline, chatNa
         <p className="muted">As they arrive while this dashboard is open, newest first.</p>
         <ol className="timeline">
           {[...timeline].reverse().map((e) => (
-            <li key={e.version} data-kind={e.kind}>
+            <li key={e.version} data-kind={e.kind} data-voter={e.voter}>
               <time>{formatTime(e.timestampMs)}</time> {e.name ?? describeJid(e.voter)}{' '}
               {e.kind === 'withdrew'
                 ? 'withdrew their vote'
