@@ -24,6 +24,11 @@ export default defineConfig({
   base: '/',
   plugins: [react(), moduleList()],
   logLevel: 'warn',
+  // For work on the page only (`pnpm --filter @pollmasters/web exec vite`): the API of a
+  // server started apart (`pnpm start`, port 3000) behind the dev server's own origin.
+  server: {
+    proxy: { '/trpc': { target: 'http://127.0.0.1:3000', ws: true } },
+  },
   build: {
     outDir: 'dist',
     emptyOutDir: true,
