@@ -232,12 +232,21 @@ describe('web dashboard', () => {
     const counts = countsOf(cast[first]!);
     expect(rows.at(-1)).toEqual(['TOTAL', '', '', ...OPTIONS.map((o) => String(counts[o]))]);
 
-    // At a phone's width the page still fits: nothing wider than the screen.
+    // At a phone's width every screen still fits: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
-    expect(await page.evaluate<number>('document.documentElement.scrollWidth')).toBeLessThanOrEqual(
-      390,
-    );
-    await browser.screenshot('6-poll-phone');
+    const screens = { poll: null, sessions: 'sessions', chats: 'chats' };
+    for (const [name, screen] of Object.entries(screens)) {
+      if (screen) {
+        await page.goto(`${server.url}/#/${screen}?session=e2e`);
+        await page
+          .locator('main h1')
+          .filter({ hasText: /Sessions|Chats of e2e/ })
+          .waitFor();
+      }
+      const width = await page.evaluate<number>('document.documentElement.scrollWidth');
+      expect(width, name).toBeLessThanOrEqual(390);
+      await browser.screenshot(`6-${name}-phone`);
+    }
 
     // Only the connections the test itself sent nowhere may have failed.
     expect(browser.errors.filter((e) => !e.includes(NOWHERE))).toEqual([]);
