@@ -1,6 +1,5 @@
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
-import { openBrowser, type TestBrowser } from './helpers/browser.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { expect, it } from 'vitest';
+import { browserSuite } from './helpers/browserSuite.js';
 
 // Issue #20: with an API key set, the dashboard's page loads without it (it holds no data),
 // asks for the key once per tab, keeps it in that tab's session storage, and says clearly
@@ -8,24 +7,12 @@ import { startTestServer, type TestServer } from './helpers/server.js';
 
 const API_KEY = 'dashboard-test-key-0123456789';
 
-let server: TestServer;
-let browser: TestBrowser;
-
-beforeAll(async () => {
-  server = await startTestServer({ config: { apiKey: API_KEY } });
-  browser = await openBrowser();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.destroy();
-});
+const suite = browserSuite({ config: { apiKey: API_KEY } });
 
 it('asks for the key once per tab and refuses a wrong one clearly', async () => {
+  const { server, browser } = suite;
   const { page, context } = browser;
-  onTestFailed(async () => {
-    await browser.screenshot('auth-failed');
-  });
+  suite.watch('auth');
   await page.goto(`${server.url}/`);
   const keyField = page.getByLabel('This server needs its API key');
   await keyField.waitFor();

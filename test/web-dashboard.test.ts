@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it, onTestFailed } from 'vitest';
-import { openBrowser, type TestBrowser } from './helpers/browser.js';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { TestBrowser } from './helpers/browser.js';
+import { browserSuite } from './helpers/browserSuite.js';
 import { SandboxProbe } from './helpers/sandbox.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import type { TestServer } from './helpers/server.js';
 import { until } from './helpers/wait.js';
 
 // Issue #20, end to end in a real browser (Debian's Chromium through playwright-core) against
@@ -15,18 +16,16 @@ const OPTIONS = ['Pizza', 'Soup', 'Salad'];
 /** The address the page's WebSocket is sent to while the test holds the network down. */
 const NOWHERE = 'ws://127.0.0.1:9/';
 
+// The phone scans the QR after 1.5 s: long enough to see it drawn.
+const suite = browserSuite({ sandbox: { qrScanDelayMs: 1_500 } });
 let server: TestServer;
 let browser: TestBrowser;
 /** The simulated network of the session `e2e` (each session has its own). */
 let probe: SandboxProbe;
 
 beforeAll(async () => {
-  server = await startTestServer({
-    // Slow enough to see the QR and to drop the socket while members still vote.
-    sandbox: { qrScanDelayMs: 1_500, voteDelayMs: { min: 300, max: 1_500 } },
-  });
+  ({ server, browser } = suite);
   probe = new SandboxProbe(`${server.sandboxChannel}.e2e`);
-  browser = await openBrowser();
   // Lets the test cut the page's WebSockets and keep new ones from reaching the server.
   await browser.page.addInitScript({
     content: `
@@ -42,11 +41,7 @@ beforeAll(async () => {
   });
 }, 60_000);
 
-afterAll(async () => {
-  probe?.close();
-  await browser?.close();
-  await server?.destroy();
-});
+afterAll(() => probe?.close());
 
 /** What the sandbox's members cast: per poll, voter -> option names (their final choice). */
 const ledgerOf = async (session: string) => {
@@ -94,10 +89,7 @@ const parseCsv = (text: string): string[][] =>
 describe('web dashboard', () => {
   it('logs a session in, sends a poll to two chats, and follows its votes to the ledger', async () => {
     const { page } = browser;
-    onTestFailed(async () => {
-      await browser.screenshot('failed');
-      console.log(`page errors: ${JSON.stringify(browser.errors)}`);
-    });
+    suite.watch('dashboard');
     await page.goto(`${server.url}/`);
     await page.getByRole('heading', { name: 'Sessions' }).waitFor();
 

@@ -1,31 +1,18 @@
-import { afterAll, beforeAll, expect, it, onTestFailed } from 'vitest';
-import { openBrowser, type TestBrowser } from './helpers/browser.js';
-import { startTestServer, type TestServer } from './helpers/server.js';
+import { beforeAll, expect, it } from 'vitest';
+import { browserSuite } from './helpers/browserSuite.js';
 import { sessionStatus } from './helpers/wait.js';
 
 // Issue #20: a poll sent to several chats from the dashboard shows each chat's outcome, and
 // for each that failed, why. Here the session is stopped between the first chat and the
 // second (the server paces the sends 2 s apart).
 
-let server: TestServer;
-let browser: TestBrowser;
-
-beforeAll(async () => {
-  server = await startTestServer({ config: { sendDelayMs: 2_000 }, sandbox: { autoVote: false } });
-  await sessionStatus(server.session);
-  browser = await openBrowser();
-}, 60_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.destroy();
-});
+const suite = browserSuite({ config: { sendDelayMs: 2_000 }, sandbox: { autoVote: false } });
+beforeAll(() => sessionStatus(suite.server.session));
 
 it('shows the chats a poll reached and the error of each it did not', async () => {
+  const { server, browser } = suite;
   const { page } = browser;
-  onTestFailed(async () => {
-    await browser.screenshot('send-failure-failed');
-  });
+  suite.watch('send-failure');
   await page.goto(`${server.url}/#/chats`);
   const boxes = page.locator('input[data-chat]');
   await boxes.first().waitFor();
