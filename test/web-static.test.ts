@@ -38,8 +38,11 @@ describe('web app at /', () => {
     // fetch undid the gzip: the script itself.
     expect((await js.text()).length).toBeGreaterThan(1000);
 
+    // Not a file of the build: the server's 404, as for any path it does not know.
     const missing = await fetch(`${server.url}/assets/index-nothere.js`);
-    expect(missing.status).toBe(404);
+    const unknown = await fetch(`${server.url}/no-such-path`);
+    expect(missing.status).toBe(unknown.status);
+    expect(missing.headers.get('content-type')).toBe(unknown.headers.get('content-type'));
     expect(missing.headers.get('cache-control')).toBeNull();
     expect((await fetch(`${server.url}/assets/..%2Fpackage.json`)).status).not.toBe(200);
   });

@@ -1,5 +1,5 @@
 import { QueryClientProvider, useQuery } from '@tanstack/react-query';
-import { useEffect, useMemo, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import { readApiKey, storeApiKey } from './apiKey';
 import { ConnectionBanner } from './components/ConnectionBanner';
 import { KeyPrompt } from './components/KeyPrompt';
@@ -13,12 +13,13 @@ export const App = () => {
   const [apiKey, setApiKey] = useState(readApiKey);
   const [refused, setRefused] = useState(false);
   const clients = useMemo(() => createClients(apiKey), [apiKey]);
-  useEffect(
-    () => () => {
-      void clients.wsClient.close();
-    },
-    [clients],
-  );
+  // The clients of a key given up close their WebSocket. Not in an effect's cleanup: React's
+  // StrictMode runs effects twice in development, and would close the clients still in use.
+  const previous = useRef(clients);
+  useEffect(() => {
+    if (previous.current !== clients) void previous.current.wsClient.close();
+    previous.current = clients;
+  }, [clients]);
   const submitKey = (key: string) => {
     storeApiKey(key);
     setRefused(false);

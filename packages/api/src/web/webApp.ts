@@ -78,8 +78,9 @@ export const mountWebApp = (app: Express, webDir: string, logger: Logger): void 
   app.get('/assets/:name', (req, res, next) => {
     const name = req.params.name;
     const type = contentTypes[extname(name)];
-    if (!assetName.test(name) || !type) return next();
     const file = join(webDir, 'assets', name);
+    // Not one of the build's files: the server's own 404, as for any unknown path.
+    if (!assetName.test(name) || !type || !existsSync(file)) return next();
     const gzipped = acceptsGzip(req) && existsSync(`${file}.gz`);
     res.set({
       'Content-Type': type,
@@ -89,10 +90,11 @@ export const mountWebApp = (app: Express, webDir: string, logger: Logger): void 
       ...(gzipped ? { 'Content-Encoding': 'gzip' } : {}),
     });
     res.sendFile(gzipped ? `${file}.gz` : file, { dotfiles: 'deny' }, (err) => {
-      if (!err) return;
-      res.removeHeader('Content-Encoding');
-      res.removeHeader('Cache-Control');
-      if (!res.headersSent) res.status(404).type('text/plain').send('not found\n');
+      if (err && !res.headersSent) {
+        res.removeHeader('Content-Encoding');
+        res.removeHeader('Cache-Control');
+        next(err);
+      }
     });
   });
 };
