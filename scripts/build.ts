@@ -1,9 +1,10 @@
-import { rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { installBuild } from './buildInstall.js';
 import { acquireBuildLock } from './buildLock.js';
+import { buildWebApp } from './buildWebApp.js';
 
 /*
  * `pnpm build`: every package's src/**\/*.ts to dist/**\/*.js, file for file (no bundling:
@@ -17,6 +18,9 @@ import { acquireBuildLock } from './buildLock.js';
  * A server may be running from dist/ while another launcher builds: builds take a lock
  * (./buildLock.ts), build into packages/<name>/.dist-next, and move a complete build into
  * dist/ file by file (./buildInstall.ts). A failed build leaves dist/ as it was.
+ *
+ * Then the web dashboard (packages/web, by Vite: ./buildWebApp.ts), when its sources changed
+ * since its last build; the build prints the size of its first load.
  */
 
 const repoRoot = join(import.meta.dirname, '..');
@@ -45,7 +49,10 @@ const STAMP = '.built';
  * Builds every package of the checkout at `root` afresh; returns how long it took (ms), the
  * wait for another build included.
  */
-export async function buildPackages(root = repoRoot): Promise<number> {
+export async function buildPackages(
+  root = repoRoot,
+  log: (line: string) => void = (line) => process.stderr.write(`${line}\n`),
+): Promise<number> {
   const started = performance.now();
   const release = await acquireBuildLock(join(root, '.build.lock'));
   try {
@@ -68,6 +75,8 @@ export async function buildPackages(root = repoRoot): Promise<number> {
       throw failed.reason;
     }
     for (const { staged, dist } of dirs) installBuild(staged, dist, [STAMP]);
+    // A checkout copied without the dashboard (the build's own tests) builds the server alone.
+    if (existsSync(join(root, 'packages/web/package.json'))) await buildWebApp(root, log);
     const stamp = join(root, 'packages/api/dist', STAMP);
     writeFileSync(stamp, '');
     utimesSync(stamp, startedAt, startedAt);

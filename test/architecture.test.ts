@@ -9,7 +9,7 @@ import { describe, expect, it } from 'vitest';
 // tell: whether an import is type-only, and where a relative import lands.
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const packages = ['shared', 'worker', 'api', 'client'];
+const packages = ['shared', 'worker', 'api', 'client', 'web'];
 
 interface ModuleReference {
   file: string;
@@ -22,7 +22,7 @@ const sourceFiles = (dir: string): string[] =>
   readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return sourceFiles(path);
-    return entry.name.endsWith('.ts') ? [path] : [];
+    return /\.tsx?$/.test(entry.name) ? [path] : [];
   });
 
 /** Every module a file names: static imports and re-exports, `import()` and import types. */
@@ -62,11 +62,14 @@ describe('architecture', () => {
     expect(leaving.map(describeRef), 'import another package by its name').toEqual([]);
   });
 
-  it('client: the API is seen only as the AppRouter type, erased at build time', () => {
-    const refs = referencesIn('client').filter((r) => r.specifier.startsWith('@pollmasters/api'));
-    // It must name the router, or this test would pass over a client that no longer does.
-    expect(refs.map((r) => r.specifier)).toContain('@pollmasters/api/router');
-    const loaded = refs.filter((r) => !r.typeOnly);
-    expect(loaded.map(describeRef), 'use `import type` for the router').toEqual([]);
-  });
+  it.each(['client', 'web'])(
+    '%s: the API is seen only as the AppRouter type, erased at build time',
+    (pkg) => {
+      const refs = referencesIn(pkg).filter((r) => r.specifier.startsWith('@pollmasters/api'));
+      // It must name the router, or this test would pass over a client that no longer does.
+      expect(refs.map((r) => r.specifier)).toContain('@pollmasters/api/router');
+      const loaded = refs.filter((r) => !r.typeOnly);
+      expect(loaded.map(describeRef), 'use `import type` for the router').toEqual([]);
+    },
+  );
 });

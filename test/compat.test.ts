@@ -4,11 +4,11 @@ import {
   FailureResponse,
   GetChatsResponse,
   LogoutResponse,
-  optionHash,
   type PollData,
   SendPollResponse,
   StatusResponse,
 } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SandboxProbe } from './helpers/sandbox.js';

@@ -1,9 +1,5 @@
-import {
-  AllPollDataResponse,
-  CompatServerEvents,
-  optionHash,
-  type PollData,
-} from '@pollmasters/shared';
+import { AllPollDataResponse, CompatServerEvents, type PollData } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, expect, it } from 'vitest';
 import { SandboxProbe } from './helpers/sandbox.js';

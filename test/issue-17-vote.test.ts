@@ -6,10 +6,10 @@ import {
 import {
   AllPollDataResponse,
   ApiErrorResponse,
-  optionHash,
   type Poll,
   VotePollResult,
 } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { createSandbox, OWN_ACCOUNT, type WorldChat } from '@pollmasters/worker/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { SandboxProbe } from './helpers/sandbox.js';

@@ -56,6 +56,8 @@ export const Config = z
     webhookMaxAttempts: z.coerce.number().int().min(1).max(100).default(8),
     /** The first retry's delay of a webhook delivery; doubles each time (with jitter). */
     webhookRetryBaseMs: z.coerce.number().int().min(1).max(3_600_000).default(5_000),
+    /** The built web dashboard served at `/`; packages/web/dist when unset. */
+    webDir: z.string().min(1).optional(),
   })
   // Off loopback, a keyless server would hand the WhatsApp account to the whole network.
   .refine((c) => c.apiKey !== undefined || isLoopback(c.host), {

@@ -23,6 +23,7 @@ import { WorkerPool } from './session/workerPool.js';
 import { trackSocketIoConnections } from './socketIoConnections.js';
 import { isTrpcPath, isTrpcUpgrade, mountTrpc } from './trpc/index.js';
 import { type UpgradeTarget, upgradeTarget } from './upgradeTarget.js';
+import { defaultWebDir, mountWebApp } from './web/webApp.js';
 
 /**
  * Socket.IO's upgrades: it takes every upgrade whose target starts so (engine.io compares the
@@ -87,6 +88,8 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   // (./trpc/httpGuard.ts, ./rest/index.ts), so that their clients get their refusal in their
   // error shape. The OpenAPI document and its page are public: they tell nothing of this server.
   const guard = auth.http();
+  // The dashboard's page and assets hold no data: they load without the key, and ask for it.
+  mountWebApp(app, config.webDir ?? defaultWebDir, logger);
   app.use((req, res, next) =>
     isTrpcPath(req.path) || isRestPath(req.path) || isReferencePath(req.path)
       ? next()

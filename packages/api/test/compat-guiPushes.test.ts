@@ -1,5 +1,6 @@
 import type { Socket as NetSocket } from 'node:net';
-import { optionHash, type Poll } from '@pollmasters/shared';
+import type { Poll } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { afterEach, expect, it } from 'vitest';
 import { BUSY_BYTES } from '../src/compat/guiPushes.js';
 import { bufferedBytes } from '../src/compat/slowClients.js';

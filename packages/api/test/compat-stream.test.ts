@@ -1,5 +1,6 @@
 import { request as httpRequest } from 'node:http';
-import { optionHash, type Poll, toPollData } from '@pollmasters/shared';
+import { type Poll, toPollData } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { Encoder, type Packet, PacketType } from 'socket.io-parser';
 import { afterEach, expect, it } from 'vitest';
 import { compatParser } from '../src/compat/index.js';

@@ -5,11 +5,11 @@ import {
   FailureResponse,
   GetChatsResponse,
   LogoutResponse,
-  optionHash,
   type Poll,
   SendPollResponse,
   StatusResponse,
 } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Recorder } from '../../../test/helpers/socketRecorder.js';
 import { Config } from '../src/config.js';

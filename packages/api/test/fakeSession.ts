@@ -2,7 +2,6 @@ import { EventEmitter } from 'node:events';
 import {
   type Chat,
   errors,
-  optionHash,
   type Poll,
   type PollPage,
   type SendPollInput,
@@ -10,6 +9,7 @@ import {
   type VotePollInput,
   type VotePollResult,
 } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { type PageRequest, pageOf } from '../src/session/pollPage.js';
 import { pollUpdateOf } from '../src/session/readModel.js';
 import type { SessionEvents } from '../src/session/sessionService.js';

@@ -1,4 +1,5 @@
-import { optionHash, type Poll, PollExportDocument } from '@pollmasters/shared';
+import { type Poll, PollExportDocument } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { describe, expect, it } from 'vitest';
 import { csvCell, toCsv } from '../src/export/csv.js';
 import { buildPollExport } from '../src/export/pollExport.js';

@@ -1,4 +1,5 @@
-import { countVotes, optionHash, type Poll, type VoteChange } from '@pollmasters/shared';
+import { countVotes, type Poll, type VoteChange } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { describe, expect, it } from 'vitest';
 import { PollReadModel } from '../src/session/readModel.js';
 

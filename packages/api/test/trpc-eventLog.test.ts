@@ -1,4 +1,5 @@
-import { optionHash, type Poll, type VoteChange } from '@pollmasters/shared';
+import type { Poll, VoteChange } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { describe, expect, it } from 'vitest';
 import { pollUpdateOf } from '../src/session/readModel.js';
 import { eventForPoll, PollEventLog } from '../src/trpc/eventLog.js';

@@ -1,4 +1,5 @@
-import { Limits, optionHash, type Poll } from '@pollmasters/shared';
+import { Limits, type Poll } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { PollReadModel } from '../src/session/readModel.js';

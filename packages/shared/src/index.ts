@@ -1,13 +1,9 @@
+// The public contract, browser-safe: schemas, types, the transformer, limits, errors. It imports
+// no Node built-in (packages/web bundles it; test/web-bundle.test.ts checks); the Node-only parts
+// are `@pollmasters/shared/node` (./node/index.ts).
 export * from './backoff.js';
-export * from './channel/client.js';
-export * from './channel/port.js';
-export * from './channel/protocol.js';
-export * from './channel/server.js';
-export * from './channel/spawn.js';
-export * from './channel/webhookCommands.js';
 export * from './compat.js';
 export * from './errors.js';
-export * from './hash.js';
 export * from './health.js';
 export * from './limits.js';
 export * from './logger.js';

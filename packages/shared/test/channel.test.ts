@@ -1,13 +1,7 @@
 import type { Worker } from 'node:worker_threads';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import {
-  ChannelClient,
-  ErrorCode,
-  type Logger,
-  PollMastersError,
-  spawnWorker,
-  WORKER_CHANNEL,
-} from '../src/index.js';
+import { ErrorCode, type Logger, PollMastersError } from '../src/index.js';
+import { ChannelClient, spawnWorker, WORKER_CHANNEL } from '../src/node/index.js';
 
 const fixture = new URL('./fixtures/echo-worker.ts', import.meta.url);
 const workers: Worker[] = [];

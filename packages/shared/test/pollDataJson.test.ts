@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { expect, it } from 'vitest';
 import { toPollData } from '../src/compat.js';
-import { optionHash } from '../src/hash.js';
+import { optionHash } from '../src/node/hash.js';
 import type { Poll } from '../src/poll.js';
 import { allPollDataJson, pollDataJson, pollUpdateJson } from '../src/pollDataJson.js';
 import { Selections } from '../src/selections.js';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { optionHash } from '../src/hash.js';
+import { optionHash } from '../src/node/hash.js';
 import { Selections } from '../src/selections.js';
 
 const [A, B, C] = ['A', 'B', 'C'].map(optionHash) as [string, string, string];

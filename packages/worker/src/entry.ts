@@ -1,5 +1,6 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { ChannelServer, errors } from '@pollmasters/shared';
+import { errors } from '@pollmasters/shared';
+import { ChannelServer } from '@pollmasters/shared/node';
 import { pino } from 'pino';
 import { WorkerConfig } from './config.js';
 import { type HostedSession, openHostedSession } from './hostedSession.js';

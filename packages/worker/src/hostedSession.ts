@@ -1,4 +1,4 @@
-import type { SessionOpen, WorkerEvent } from '@pollmasters/shared';
+import type { SessionOpen, WorkerEvent } from '@pollmasters/shared/node';
 import type { Logger } from 'pino';
 import { WhatsAppSession } from './session.js';
 import type { MakePollSocket } from './socket.js';

@@ -6,11 +6,10 @@ import {
   type PollTracking,
   type SendPollInput,
   type SessionState,
-  SNAPSHOT_PAGE_VOTERS,
   type VotePollInput,
   type VotePollResult,
-  type WorkerEvent,
 } from '@pollmasters/shared';
+import { SNAPSHOT_PAGE_VOTERS, type WorkerEvent } from '@pollmasters/shared/node';
 import { DisconnectReason, type WAMessage } from '@whiskeysockets/baileys';
 import type { Logger as PinoLogger } from 'pino';
 import { ChatList } from './chatList.js';

@@ -1,4 +1,5 @@
-import type { Logger, Poll, PollTracking, VoteRejection, WorkerEvent } from '@pollmasters/shared';
+import type { Logger, Poll, PollTracking, VoteRejection } from '@pollmasters/shared';
+import type { WorkerEvent } from '@pollmasters/shared/node';
 import { proto, type WAMessage } from '@whiskeysockets/baileys';
 import { EarlyVoteKeeper } from './earlyVoteKeeper.js';
 import type { ChatStore } from './store/chatStore.js';

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { optionHash, silentLogger, type VoteChange, type VoteRejection } from '@pollmasters/shared';
+import { silentLogger, type VoteChange, type VoteRejection } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import {
   type AuthenticationState,
   initAuthCreds,

@@ -1,12 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  optionHash,
-  PollTracking,
-  type VotePollInput,
-  type WorkerEvent,
-} from '@pollmasters/shared';
+import { PollTracking, type VotePollInput } from '@pollmasters/shared';
+import { optionHash, type WorkerEvent } from '@pollmasters/shared/node';
 import type { MessageRelayOptions, proto, WAMessage } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';

@@ -1,4 +1,4 @@
-import { optionHash } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import type { proto } from '@whiskeysockets/baileys';
 import { describe, expect, it } from 'vitest';
 import { parsePollCreation } from '../src/votes/pollMessage.js';

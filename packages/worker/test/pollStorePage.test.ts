@@ -1,4 +1,4 @@
-import { optionHash } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { expect, it } from 'vitest';
 import { openDatabase } from '../src/store/database.js';
 import { PollStore } from '../src/store/pollStore.js';

@@ -1,13 +1,8 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import {
-  PollTracking,
-  type PollTrackingInput,
-  silentLogger,
-  type WorkerEvent,
-  type WorkerEventOf,
-} from '@pollmasters/shared';
+import { PollTracking, type PollTrackingInput, silentLogger } from '@pollmasters/shared';
+import type { WorkerEvent, WorkerEventOf } from '@pollmasters/shared/node';
 import type { WAMessage } from '@whiskeysockets/baileys';
 import { SessionPolls } from '../src/sessionPolls.js';
 import { ChatStore } from '../src/store/chatStore.js';

@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { WorkerEvent } from '@pollmasters/shared';
-import { Backoff, optionHash, PollTracking } from '@pollmasters/shared';
+import { Backoff, PollTracking } from '@pollmasters/shared';
+import type { WorkerEvent } from '@pollmasters/shared/node';
+import { optionHash } from '@pollmasters/shared/node';
 import { DisconnectReason, makeEventBuffer } from '@whiskeysockets/baileys';
 import { pino } from 'pino';
 import { afterEach, describe, expect, it, vi } from 'vitest';

@@ -1,4 +1,4 @@
-import { optionHash } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { describe, expect, it } from 'vitest';
 import { decide } from '../src/store/voteDecision.js';
 

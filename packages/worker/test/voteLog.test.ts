@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { optionHash } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
 import { type Db, migrations, openDatabase } from '../src/store/database.js';

@@ -1,4 +1,5 @@
-import { optionHash, Selections } from '@pollmasters/shared';
+import { Selections } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { describe, expect, it } from 'vitest';
 import type { StoredPoll } from '../src/store/storedPoll.js';
 import { VoteTally } from '../src/webhooks/voteTally.js';

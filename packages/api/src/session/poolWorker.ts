@@ -1,12 +1,6 @@
 import type { Worker } from 'node:worker_threads';
-import {
-  Backoff,
-  ChannelClient,
-  errors,
-  type Logger,
-  spawnWorker,
-  WORKER_CHANNEL,
-} from '@pollmasters/shared';
+import { Backoff, errors, type Logger } from '@pollmasters/shared';
+import { ChannelClient, spawnWorker, WORKER_CHANNEL } from '@pollmasters/shared/node';
 import { type WorkerConfig, workerEntry } from '@pollmasters/worker';
 
 export const workerStates = ['starting', 'running', 'restarting', 'stopped'] as const;

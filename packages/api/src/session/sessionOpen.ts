@@ -1,4 +1,5 @@
-import { DEFAULT_SESSION, type SessionOpenInput, type SessionRecord } from '@pollmasters/shared';
+import { DEFAULT_SESSION, type SessionRecord } from '@pollmasters/shared';
+import type { SessionOpenInput } from '@pollmasters/shared/node';
 import { dataLayout } from '@pollmasters/worker';
 import { SandboxOptions } from '@pollmasters/worker/sandbox/remote';
 import type { Config } from '../config.js';

@@ -1,11 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import {
-  ChannelClient,
   type Chat,
-  type CommandOf,
-  type CommandResult,
-  type CommandType,
   type EarlyVoteReport,
   type ErrorCode,
   errors,
@@ -14,15 +10,21 @@ import {
   PollMastersError,
   type PollPage,
   type SendPollInput,
-  SessionOpen,
-  type SessionOpenInput,
   type SessionState,
   type VotePollInput,
   type VotePollResult,
   type VoteRejection,
+} from '@pollmasters/shared';
+import {
+  ChannelClient,
+  type CommandOf,
+  type CommandResult,
+  type CommandType,
+  SessionOpen,
+  type SessionOpenInput,
   type WebhookCommandType,
   type WorkerEventOf,
-} from '@pollmasters/shared';
+} from '@pollmasters/shared/node';
 import type { PageRequest } from './pollPage.js';
 import type { PoolWorker, WorkerExit, WorkerState, WorkerTenant } from './poolWorker.js';
 import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { optionHash } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { proto, type WAMessage } from '@whiskeysockets/baileys';
 import type { LedgerVote } from './ledger.js';
 import { memberKey, ownKey } from './messages.js';

@@ -1,4 +1,4 @@
-import { optionHash } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { decryptPollVote, type proto, toNumber } from '@whiskeysockets/baileys';
 import type { LedgerVote } from './ledger.js';
 import type { SentPoll } from './store.js';

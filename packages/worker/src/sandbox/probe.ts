@@ -29,7 +29,7 @@ export class SandboxProbe {
   constructor(name: string) {
     this.channel = new BroadcastChannel(name);
     this.channel.onmessage = (event) => {
-      const parsed = SandboxEvent.safeParse((event as MessageEvent).data);
+      const parsed = SandboxEvent.safeParse((event as unknown as MessageEvent).data);
       if (!parsed.success) return;
       const e = parsed.data;
       if (e.type === 'cast') this.casts.push(e.vote);

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { optionHash } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { aesEncryptGCM, hmacSign, proto } from '@whiskeysockets/baileys';
 
 /** What binds an encrypted vote to one poll and one voter; the inputs of `decryptPollVote`. */

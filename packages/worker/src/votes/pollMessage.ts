@@ -1,4 +1,4 @@
-import { optionHash } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import {
   isLidUser,
   isPnUser,

@@ -1,4 +1,4 @@
-import type { WebhookSettings } from '@pollmasters/shared';
+import type { WebhookSettings } from '@pollmasters/shared/node';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import type {

@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type CommandOf,
-  type CommandResult,
-  errors,
-  type WebhookEndpoint,
-  type WebhookEndpointWithSecret,
-} from '@pollmasters/shared';
+import { errors, type WebhookEndpoint, type WebhookEndpointWithSecret } from '@pollmasters/shared';
+import type { CommandOf, CommandResult } from '@pollmasters/shared/node';
 import type { StoredEndpoint, WebhookStore } from '../store/webhookStore.js';
 import type { AddressPolicy } from './addressPolicy.js';
 import type { WebhookDispatcher } from './dispatcher.js';

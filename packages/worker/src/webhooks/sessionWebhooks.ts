@@ -1,4 +1,4 @@
-import type { WebhookSettings, WorkerEvent } from '@pollmasters/shared';
+import type { WebhookSettings, WorkerEvent } from '@pollmasters/shared/node';
 import type { Logger } from 'pino';
 import type { Db } from '../store/database.js';
 import { WebhookStore } from '../store/webhookStore.js';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { OptionHash, type VoteChange } from '../poll.js';
+import { OptionHash, type VoteChange } from '../../poll.js';
 
 /**
  * A batch of vote changes as it crosses the worker channel: columns instead of one object per

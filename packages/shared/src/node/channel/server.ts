@@ -1,6 +1,6 @@
-import { ErrorCode, errors, PollMastersError } from '../errors.js';
-import { type Logger, silentLogger } from '../logger.js';
-import { describeIssues } from '../validation.js';
+import { ErrorCode, errors, PollMastersError } from '../../errors.js';
+import { type Logger, silentLogger } from '../../logger.js';
+import { describeIssues } from '../../validation.js';
 import type { Port } from './port.js';
 import {
   ChannelMessage,

@@ -8,7 +8,7 @@ import {
   WebhookEndpointWithSecret,
   WebhookReplayResult,
   WebhookUpdateBody,
-} from '../webhooks.js';
+} from '../../webhooks.js';
 
 /** How a session delivers its webhooks (the server's flags; short delays in tests). */
 export const WebhookSettings = z.object({

@@ -1,10 +1,10 @@
 import { z } from 'zod';
-import { ErrorPayload } from '../errors.js';
-import { Poll, SendPollInput, VoteRejection } from '../poll.js';
-import { VotePollInput, VotePollResult } from '../pollVote.js';
-import { Chat, PhoneNumber, SessionState, SessionStatus, WhatsAppUser } from '../session.js';
-import { SessionId } from '../sessions.js';
-import { EarlyVoteReport, PollTracking } from '../tracking.js';
+import { ErrorPayload } from '../../errors.js';
+import { Poll, SendPollInput, VoteRejection } from '../../poll.js';
+import { VotePollInput, VotePollResult } from '../../pollVote.js';
+import { Chat, PhoneNumber, SessionState, SessionStatus, WhatsAppUser } from '../../session.js';
+import { SessionId } from '../../sessions.js';
+import { EarlyVoteReport, PollTracking } from '../../tracking.js';
 import { PackedVotes, packVotes } from './voteBatch.js';
 import {
   WebhookSettings,
