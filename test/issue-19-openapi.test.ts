@@ -18,6 +18,7 @@ const undocumented = [
   /^USE \/trpc$/, // tRPC, with its typed client: not an OpenAPI API
   /^(GET|POST) \/sandbox\//, // the simulated network's instruments, only with --sandbox
   /^GET \/docs\/.+$/, // the reference page's own files
+  /^GET \/(index\.html|assets\/\{name\})$/, // the dashboard's own files (its page is at /)
 ];
 
 let server: TestServer;

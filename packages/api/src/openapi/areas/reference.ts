@@ -1,11 +1,14 @@
 import { z } from 'zod';
 import type { ApiArea } from '../area.js';
 
-/** This document and its page (../serve.ts): public, as they are the same for every server. */
+/**
+ * This document and its page (../serve.ts), and the web dashboard's page (../../web/webApp.ts):
+ * public, as they are the same for every server.
+ */
 export const referenceArea: ApiArea = {
   tag: 'reference',
   description:
-    'This document and its reference page. No key needed: they describe the API every PollMasters server has, and nothing of this one (no session, status, poll or key).',
+    'This document, its reference page and the web dashboard. No key needed: they are the same on every PollMasters server and show nothing of this one (no session, status, poll or key); the dashboard asks for the key itself.',
   routes: [
     {
       method: 'get',
@@ -28,6 +31,17 @@ export const referenceArea: ApiArea = {
       public: true,
       responses: {
         '200': { description: 'The HTML page.', schema: z.string(), contentType: 'text/html' },
+      },
+    },
+    {
+      method: 'get',
+      path: '/',
+      operationId: 'getDashboard',
+      summary:
+        'The web dashboard (packages/web, built by `pnpm build`; its files are under /assets/)',
+      public: true,
+      responses: {
+        '200': { description: 'The dashboard page.', schema: z.string(), contentType: 'text/html' },
       },
     },
   ],
