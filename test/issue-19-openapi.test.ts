@@ -12,6 +12,8 @@ import { WebhookReceiver } from './helpers/webhookReceiver.js';
 // the server has is in it.
 
 const KEY = 'openapi-test-server-key-0123';
+/** A JSON body over the 64 KiB limit. */
+const tooLarge = `"${'x'.repeat(70_000)}"`;
 
 /** Routes the server has that the document leaves out on purpose (see its description). */
 const undocumented = [
@@ -105,7 +107,11 @@ describe('every documented route answers as the document says', () => {
       ...post,
       body: { ...multi, chatId: '999999999@g.us' },
     });
-    await call('sendPoll', '/send-poll', 413, { ...post, rawBody: `"${'x'.repeat(70_000)}"` });
+    await call('sendPoll', '/send-poll', 413, { ...post, rawBody: tooLarge });
+    // The compat logout reads a JSON body too (and does nothing with a bad one).
+    await call('logout', '/logout', 400, { ...post, rawBody: '{"x":' });
+    await call('logout', '/logout', 413, { ...post, rawBody: tooLarge });
+    expect(server.session.sessionState.status).toBe('ready');
     const all = await call('getAllPollData', '/get-all-poll-data', 200);
     expect(Object.keys((all.body as { polls: object }).polls)).toContain(pollId);
 
@@ -162,10 +168,20 @@ describe('every documented route answers as the document says', () => {
       ...post,
       body: { phoneNumber: 'abc' },
     });
+    // Not the object the document says (it was read as {0: ...} and answered with the QR).
+    await call('loginSession', '/api/sessions/s2/login', 400, { ...post, body: ['491701234567'] });
     await call('logoutSession', '/api/sessions/s2/logout', 200, post);
     await call('stopSession', '/api/sessions/s2/stop', 200, post);
     await call('startSession', '/api/sessions/s2/start', 200, post);
     await call('startSession', '/api/sessions/nope/start', 404, post);
+    // Every POST and DELETE under /api reads a JSON body, even one that takes none.
+    await call('stopSession', '/api/sessions/s2/stop', 400, { ...post, rawBody: '{"x":' });
+    await call('stopSession', '/api/sessions/s2/stop', 413, { ...post, rawBody: tooLarge });
+    await call('startSession', '/api/sessions/s2/start', 413, { ...post, rawBody: tooLarge });
+    await call('logoutSession', '/api/sessions/s2/logout', 413, { ...post, rawBody: tooLarge });
+    await call('rotateSessionKey', '/api/sessions/s2/key', 413, { ...post, rawBody: tooLarge });
+    await call('deleteSession', '/api/sessions/s2', 413, { method: 'DELETE', rawBody: tooLarge });
+    await call('createSession', '/api/sessions', 400, { ...post, rawBody: '{"id":' });
     const rotated = await call('rotateSessionKey', '/api/sessions/s2/key', 200, post);
     expect((rotated.body as { apiKey: string }).apiKey).not.toBe(s2Key);
     await call('listSessions', '/api/sessions', 401, { key: s2Key });

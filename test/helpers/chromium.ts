@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import WebSocket from 'ws';
+import { eventually } from './wait.js';
 
 /** A Chromium to drive, if this machine has one (`CHROMIUM` names another). */
 export const chromiumPath: string | undefined = [
@@ -95,18 +96,20 @@ export const visitPage = async (
     await send('Network.enable', {}, sessionId);
     await send('Log.enable', {}, sessionId);
     await send('Page.navigate', { url }, sessionId);
-    const deadline = Date.now() + timeoutMs;
-    while (Date.now() < deadline) {
-      const { result } = (await send(
-        'Runtime.evaluate',
-        { expression: until, returnByValue: true },
-        sessionId,
-      )) as { result?: { value?: unknown } };
-      visit.value = result?.value;
-      if (visit.value) return visit;
-      await delay(100);
-    }
-    throw new Error(`${until} not true within ${timeoutMs} ms; requests: ${visit.requests}`);
+    visit.value = await eventually(
+      `${until} in ${url}`,
+      async () => {
+        const { result } = (await send(
+          'Runtime.evaluate',
+          { expression: until, returnByValue: true },
+          sessionId,
+        )) as { result?: { value?: unknown } };
+        return result?.value;
+      },
+      timeoutMs,
+      100,
+    );
+    return visit;
   } finally {
     // Closed as a user closes it, then whatever is left of its group (a helper that outlived it).
     if (ws?.readyState === WebSocket.OPEN) {

@@ -21,7 +21,7 @@ const unauthorized = 'No API key, or a wrong one (only when the server has a key
 const forbiddenCompat =
   "A session's own key other than `default`'s: this route serves the session `default`.";
 const serverSide =
-  'A failure on the server side: 502 WhatsApp refused or failed the send, 503 the worker restarted during the call, 504 it did not answer in time, 500 anything else.';
+  'A failure on the server side: 502 WhatsApp refused or failed the send, 503 the session is stopped or its worker restarted during the call, 504 it did not answer in time, 500 anything else.';
 const tooLarge = `The body is over ${Limits.bodyMaxBytes} bytes; it was not read.`;
 
 /** What every compat-shaped route may answer besides its own. */

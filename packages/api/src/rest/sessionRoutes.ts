@@ -1,4 +1,10 @@
-import { ErrorCode, type Logger, PollMastersError, type SessionList } from '@pollmasters/shared';
+import {
+  ErrorCode,
+  errors,
+  type Logger,
+  PollMastersError,
+  type SessionList,
+} from '@pollmasters/shared';
 import { Router } from 'express';
 import { principalOfRequest } from '../access.js';
 import type { SessionControl } from '../session/sessionControl.js';
@@ -46,6 +52,8 @@ export const sessionRoutes = (control: SessionControl, logger: Logger): Router =
     res.json(await control.logout(principalOfRequest(req), req.params.id));
   });
   router.post('/sessions/:id/login', async (req, res) => {
+    // Spread into the input below, a JSON array would become an object of its indexes.
+    if (Array.isArray(req.body)) throw errors.badInput('the body must be a JSON object');
     res.json(
       await control.login(principalOfRequest(req), { ...(req.body ?? {}), id: req.params.id }),
     );

@@ -294,6 +294,8 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
     }
     channel?.close(errors.workerGone('the session is stopped'));
     this.channel = null;
+    // Not connected to WhatsApp any more: what needs the connection is refused as not ready.
+    this.setState({ ...this.current, status: 'disconnected', qr: null });
   }
 
   private async call<T extends CommandType>(command: CommandOf<T>): Promise<CommandResult<T>> {

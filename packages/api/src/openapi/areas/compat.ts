@@ -89,7 +89,8 @@ export const compatArea: ApiArea = {
       description: 'Its login is wiped; a fresh QR follows (`GET /status`).',
       responses: {
         '200': { description: 'Logged out.', schema: LogoutResponse },
-        ...compatFailures,
+        '400': compatFailure('A body was sent and is not valid JSON; nothing was done.'),
+        ...compatBodyFailures,
       },
     },
     {

@@ -30,6 +30,16 @@ const onOneSession = {
   ...apiFailures,
 } satisfies Record<string, ResponseDoc>;
 
+/** `/api` reads a JSON body on every POST and DELETE, even one that takes none. */
+const notJson = 'a body that is not valid JSON';
+
+/** And those of a POST or DELETE on one session. */
+const onOneSessionPosted = {
+  ...onOneSession,
+  '400': apiFailure(`Not a session id, or ${notJson}.`),
+  '413': apiBodyFailures['413'],
+} satisfies Record<string, ResponseDoc>;
+
 const described: ResponseDoc = { description: 'The session as it is now.', schema: SessionInfo };
 
 /** `POST /api/sessions/{id}/<action>`: an act on one session that answers it. */
@@ -45,7 +55,7 @@ const act = (
   summary,
   description,
   parameters: [sessionId],
-  responses: { '200': described, ...onOneSession },
+  responses: { '200': described, ...onOneSessionPosted },
 });
 
 /** The sessions (WhatsApp accounts) over JSON HTTP (../../rest/sessionRoutes.ts), as tRPC's `sessions.*`. */
@@ -84,7 +94,7 @@ export const sessionsArea: ApiArea = {
       responses: {
         '201': { description: 'Created.', schema: CreatedSession },
         '400': apiFailure(
-          'A bad id or setting, or `scopedKey` on a server without a key; nothing was created.',
+          `A bad id or setting, ${notJson}, or \`scopedKey\` on a server without a key; nothing was created.`,
         ),
         '403': apiForbidden,
         '409': apiFailure('A session with this id exists already.'),
@@ -129,9 +139,8 @@ export const sessionsArea: ApiArea = {
       body: { schema: SessionLoginInput.omit({ id: true }), required: false },
       responses: {
         '200': { description: 'The QR or the pairing code.', schema: SessionLoginResult },
-        ...onOneSession,
-        '400': apiFailure('Not a session id, or not a phone number with country code.'),
-        '413': apiBodyFailures['413'],
+        ...onOneSessionPosted,
+        '400': apiFailure(`Not a session id, ${notJson}, or not a phone number with country code.`),
       },
     },
     {
@@ -143,8 +152,10 @@ export const sessionsArea: ApiArea = {
       parameters: [sessionId],
       responses: {
         '200': { description: 'The new key.', schema: RotatedKey },
-        ...onOneSession,
-        '400': apiFailure('Not a session id, or the server has no key (session keys need one).'),
+        ...onOneSessionPosted,
+        '400': apiFailure(
+          `Not a session id, ${notJson}, or the server has no key (session keys need one).`,
+        ),
       },
     },
     {
@@ -164,8 +175,8 @@ export const sessionsArea: ApiArea = {
       ],
       responses: {
         '200': { description: 'Deleted.', schema: DeletedSession },
-        ...onOneSession,
-        '400': apiFailure('Not a session id, or `purge` not true or false.'),
+        ...onOneSessionPosted,
+        '400': apiFailure(`Not a session id, ${notJson}, or \`purge\` not true or false.`),
         '409': apiFailure('The session `default` cannot be deleted (log it out instead).'),
       },
     },
