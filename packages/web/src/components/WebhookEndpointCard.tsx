@@ -27,9 +27,15 @@ export const WebhookEndpointCard = ({ endpoint: ep }: { endpoint: WebhookEndpoin
       onSuccess: (rotated) => setSecret(rotated.secret),
     }),
   );
-  const remove = useMutation(trpc.webhooks.delete.mutationOptions({ onSuccess: refresh }));
+  // Only the list is asked again: this card (and its deliveries' queries) is gone at once.
+  const remove = useMutation(
+    trpc.webhooks.delete.mutationOptions({
+      onSuccess: () => queryClient.invalidateQueries({ queryKey: trpc.webhooks.list.queryKey() }),
+    }),
+  );
   const failed = [update, rotate, remove].find((m) => m.error)?.error;
   const target = { sessionId: ep.sessionId, endpointId: ep.id };
+  if (remove.isSuccess) return null;
   return (
     <li className="card" data-endpoint={ep.id} data-paused={ep.paused}>
       <div className="card-head">
