@@ -190,3 +190,24 @@ it('manages a webhook from the page: secret once, deliveries, failures replayed'
   expect(await endpoints()).toEqual([]);
   expect(browser.errors).toHaveLength(1);
 }, 120_000);
+
+it('says why a stopped session shows no webhooks, and starts it from the page', async () => {
+  const { server, browser } = suite;
+  const { page } = browser;
+  suite.watch('webhooks-stopped');
+  const created = await fetch(`${server.url}/api/sessions`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ id: 'off', start: false }),
+  });
+  expect(created.status).toBe(201);
+  await page.goto(`${server.url}/#/webhooks?session=off`);
+  await page.getByRole('alert').filter({ hasText: 'the session is stopped' }).waitFor();
+  const errorsBefore = browser.errors.length;
+  await page.getByRole('button', { name: 'Start off' }).click();
+  await page.getByText('No webhooks yet.').waitFor({ timeout: 15_000 });
+  expect(await page.getByRole('alert').count()).toBe(0);
+  // The only console errors: Chromium's own lines for the refused (503) reads before the start.
+  expect(browser.errors.slice(errorsBefore)).toEqual([]);
+  expect(browser.errors.every((e) => /status of (400|503)/.test(e))).toBe(true);
+}, 60_000);

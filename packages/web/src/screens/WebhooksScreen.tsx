@@ -27,6 +27,18 @@ export const WebhooksScreen = ({ sessionId }: ScreenProps) => {
       },
     }),
   );
+  // A stopped session's worker, which keeps its webhooks, is not running: offer to start it.
+  const sessions = useQuery(trpc.sessions.list.queryOptions());
+  const stopped = sessions.data?.find((s) => s.id === sessionId)?.run === 'stopped';
+  const start = useMutation(
+    trpc.sessions.start.mutationOptions({
+      onSuccess: () =>
+        Promise.all([
+          queryClient.invalidateQueries({ queryKey: trpc.sessions.list.queryKey() }),
+          queryClient.invalidateQueries({ queryKey: trpc.webhooks.pathKey() }),
+        ]),
+    }),
+  );
   const endpoints = list.data?.endpoints ?? [];
   return (
     <section aria-labelledby="webhooks-title">
@@ -48,6 +60,16 @@ export const WebhooksScreen = ({ sessionId }: ScreenProps) => {
       <ErrorAlert error={create.error} prefix="Not added: " />
       {secret ? <SecretOnce secret={secret} onDone={() => setSecret(null)} /> : null}
       <ErrorAlert error={list.error} />
+      {list.error && stopped ? (
+        <button
+          type="button"
+          disabled={start.isPending}
+          onClick={() => start.mutate({ id: sessionId })}
+        >
+          Start {sessionId}
+        </button>
+      ) : null}
+      <ErrorAlert error={start.error} />
       {list.isPending ? <p className="muted">Loading…</p> : null}
       {list.data && endpoints.length === 0 ? <p>No webhooks yet.</p> : null}
       <ul className="cards">
