@@ -19,14 +19,9 @@ export const WebhookEndpointCard = ({ endpoint: ep }: { endpoint: WebhookEndpoin
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState(false);
   const [showDeliveries, setShowDeliveries] = useState(false);
-  const [secret, setSecret] = useState<string | null>(null);
   const refresh = () => queryClient.invalidateQueries({ queryKey: trpc.webhooks.pathKey() });
   const update = useMutation(trpc.webhooks.update.mutationOptions({ onSuccess: refresh }));
-  const rotate = useMutation(
-    trpc.webhooks.rotateSecret.mutationOptions({
-      onSuccess: (rotated) => setSecret(rotated.secret),
-    }),
-  );
+  const rotate = useMutation(trpc.webhooks.rotateSecret.mutationOptions());
   // Only the list is asked again: this card (and its deliveries' queries) is gone at once.
   const remove = useMutation(
     trpc.webhooks.delete.mutationOptions({
@@ -89,7 +84,7 @@ export const WebhookEndpointCard = ({ endpoint: ep }: { endpoint: WebhookEndpoin
         </button>
       </div>
       <ErrorAlert error={failed} />
-      {secret ? <SecretOnce secret={secret} onDone={() => setSecret(null)} /> : null}
+      {rotate.data ? <SecretOnce secret={rotate.data.secret} onDone={rotate.reset} /> : null}
       {editing ? (
         <WebhookForm
           label={`Edit ${ep.url}`}

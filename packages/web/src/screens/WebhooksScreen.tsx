@@ -15,13 +15,11 @@ export const WebhooksScreen = ({ sessionId }: ScreenProps) => {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const list = useQuery(trpc.webhooks.list.queryOptions({ sessionId }));
-  const [secret, setSecret] = useState<string | null>(null);
   /** Bumped after each endpoint made: a fresh, empty form. */
   const [formKey, setFormKey] = useState(0);
   const create = useMutation(
     trpc.webhooks.create.mutationOptions({
-      onSuccess: (created) => {
-        setSecret(created.secret);
+      onSuccess: () => {
         setFormKey((k) => k + 1);
         return queryClient.invalidateQueries({ queryKey: trpc.webhooks.pathKey() });
       },
@@ -52,13 +50,11 @@ export const WebhooksScreen = ({ sessionId }: ScreenProps) => {
         label="New webhook"
         submitText="Add webhook"
         pending={create.isPending}
-        onSubmit={(value) => {
-          setSecret(null);
-          create.mutate({ sessionId, ...value });
-        }}
+        onSubmit={(value) => create.mutate({ sessionId, ...value })}
       />
       <ErrorAlert error={create.error} prefix="Not added: " />
-      {secret ? <SecretOnce secret={secret} onDone={() => setSecret(null)} /> : null}
+      {/* The secret lives in the mutation's answer alone: dismissed, it is forgotten. */}
+      {create.data ? <SecretOnce secret={create.data.secret} onDone={create.reset} /> : null}
       <ErrorAlert error={list.error} />
       {list.error && stopped ? (
         <button
