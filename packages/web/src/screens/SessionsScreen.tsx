@@ -126,7 +126,8 @@ const SessionCard = ({ session: s, loginOpen, onLogin, onCloseLogin }: CardProps
       <p className="muted">
         {s.user ? `${s.user.name ?? ''} ${describeJid(s.user.id)}` : 'not logged in'} · {s.polls}{' '}
         polls · <a href={href({ screen: 'polls', sessionId: s.id })}>polls</a> ·{' '}
-        <a href={href({ screen: 'chats', sessionId: s.id })}>chats</a>
+        <a href={href({ screen: 'chats', sessionId: s.id })}>chats</a> ·{' '}
+        <a href={href({ screen: 'webhooks', sessionId: s.id })}>webhooks</a>
       </p>
       <div className="actions">
         {running ? (
