@@ -20,7 +20,8 @@ const earlyCauses = ['age', 'limit'] as const;
 /**
  * The server's Prometheus metrics, in a registry of its own (several servers in one process
  * do not clash). Every per-session series has a `session` label; counters are fed by each
- * session's events, gauges read at each scrape. A deleted session's series go away.
+ * session's events (votes accepted: the session's own count, read at each scrape, as
+ * /healthz reads it), gauges read at each scrape. A deleted session's series go away.
  */
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -55,11 +56,17 @@ export class ServerMetrics {
         },
       });
 
-    const accepted = new Counter({
+    // The session's own count, the one /healthz reports as `votesCounted`: read at each
+    // scrape, so that the two never disagree (it is never counted a second time here).
+    new Counter({
       name: 'pollmasters_votes_accepted_total',
       help: 'Votes decrypted and counted (changed and withdrawn votes included).',
       labelNames: ['session'],
       registers,
+      collect() {
+        this.reset();
+        for (const s of services()) this.inc({ session: s.sessionId }, s.votesCounted);
+      },
     });
     const rejected = new Counter({
       name: 'pollmasters_votes_rejected_total',
@@ -158,18 +165,13 @@ export class ServerMetrics {
     });
 
     const attachWebhooks = webhookMetrics(registers, perSession);
-    const counters = [accepted, pollsSent, sendFailures, restarts];
+    const counters = [pollsSent, sendFailures, restarts];
     this.detach = eachSession(sessions, (service) => {
       const session = service.sessionId;
       // Zero from the start, so that a rate() sees the first vote.
       for (const c of counters) c.inc({ session }, 0);
       for (const reason of VoteRejectionReason.options) rejected.inc({ session, reason }, 0);
       for (const cause of earlyCauses) earlyExpired.inc({ session, cause }, 0);
-      const onUpdated = (updates: readonly { changes: readonly unknown[] }[]) => {
-        let changes = 0;
-        for (const update of updates) changes += update.changes.length;
-        accepted.inc({ session }, changes);
-      };
       const onRejected = ({ reason }: { reason: string }) => rejected.inc({ session, reason });
       const onSent = () => pollsSent.inc({ session });
       const onSendFailed = () => sendFailures.inc({ session });
@@ -177,7 +179,6 @@ export class ServerMetrics {
       const onEarlyVotes = ({ expired }: EarlyVoteReport) => {
         for (const cause of earlyCauses) earlyExpired.inc({ session, cause }, expired[cause]);
       };
-      service.on('pollsUpdated', onUpdated);
       service.on('voteRejected', onRejected);
       service.on('pollSent', onSent);
       service.on('sendFailed', onSendFailed);
@@ -186,7 +187,6 @@ export class ServerMetrics {
       const detachWebhooks = attachWebhooks(service);
       return () => {
         detachWebhooks();
-        service.off('pollsUpdated', onUpdated);
         service.off('voteRejected', onRejected);
         service.off('pollSent', onSent);
         service.off('sendFailed', onSendFailed);
