@@ -68,36 +68,40 @@ export class ServerMetrics {
         for (const s of services()) this.inc({ session: s.sessionId }, s.votesCounted);
       },
     });
-    const rejected = new Counter({
-      name: 'pollmasters_votes_rejected_total',
-      help: 'Votes that could not be used, by reason.',
-      labelNames: ['session', 'reason'],
-      registers,
-    });
-    const pollsSent = new Counter({
-      name: 'pollmasters_polls_sent_total',
-      help: 'Polls stored: sent through the API, or come from WhatsApp (phone, history sync, members).',
-      labelNames: ['session'],
-      registers,
-    });
-    const sendFailures = new Counter({
-      name: 'pollmasters_send_failures_total',
-      help: 'Poll sends that WhatsApp or the worker failed (not an unknown chat, bad input, or a send while not connected).',
-      labelNames: ['session'],
-      registers,
-    });
-    const earlyExpired = new Counter({
-      name: 'pollmasters_early_votes_expired_total',
-      help: 'Early votes given up (rejected as unknown_poll): waited too long (age), or pushed out as the oldest (limit).',
-      labelNames: ['session', 'cause'],
-      registers,
-    });
-    const restarts = new Counter({
-      name: 'pollmasters_worker_restarts_total',
-      help: "Restarts of the session's worker thread after an unexpected exit.",
-      labelNames: ['session'],
-      registers,
-    });
+    /** A counter with a `session` label (and these others), fed by the sessions' events. */
+    const perSessionCounter = <L extends string = never>(
+      name: string,
+      help: string,
+      extraLabels: readonly L[] = [],
+    ) =>
+      new Counter<'session' | L>({
+        name,
+        help,
+        labelNames: ['session', ...extraLabels],
+        registers,
+      });
+    const rejected = perSessionCounter(
+      'pollmasters_votes_rejected_total',
+      'Votes that could not be used, by reason.',
+      ['reason'],
+    );
+    const pollsSent = perSessionCounter(
+      'pollmasters_polls_sent_total',
+      'Polls stored: sent through the API, or come from WhatsApp (phone, history sync, members).',
+    );
+    const sendFailures = perSessionCounter(
+      'pollmasters_send_failures_total',
+      'Poll sends that WhatsApp or the worker failed (not an unknown chat, bad input, or a send while not connected).',
+    );
+    const earlyExpired = perSessionCounter(
+      'pollmasters_early_votes_expired_total',
+      'Early votes given up (rejected as unknown_poll): waited too long (age), or pushed out as the oldest (limit).',
+      ['cause'],
+    );
+    const restarts = perSessionCounter(
+      'pollmasters_worker_restarts_total',
+      "Restarts of the session's worker thread after an unexpected exit.",
+    );
     perSession(
       'pollmasters_early_votes_waiting',
       'Votes kept until their poll arrives (their poll is not known yet).',
