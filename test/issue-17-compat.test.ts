@@ -2,10 +2,11 @@ import { AllPollDataResponse, CompatServerEvents, type PollData } from '@pollmas
 import { optionHash } from '@pollmasters/shared/node';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, expect, it } from 'vitest';
+import { countedAsLedger } from './helpers/ledger.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer } from './helpers/server.js';
 import { Recorder } from './helpers/socketRecorder.js';
-import { countedAsLedger, worldOf } from './helpers/tracked.js';
+import { worldOf } from './helpers/tracked.js';
 import { sessionStatus } from './helpers/wait.js';
 
 // Issue 17: the GUI's API carries the tracked polls of the session, whoever created them,
@@ -60,7 +61,7 @@ it("carries the history's, the phone's and the members' polls in poll data and e
   );
   await sessionStatus(server.session, 'ready', 15_000);
   const history = Object.keys((await probe.ledger()).creators);
-  for (const id of history) await countedAsLedger(server, probe, id);
+  await countedAsLedger(server.session, probe, history);
 
   const socket: Socket = connect(server.url, { transports: ['websocket'], forceNew: true });
   cleanups.push(() => socket.disconnect());
@@ -90,7 +91,7 @@ it("carries the history's, the phone's and the members' polls in poll data and e
       options: poll.options,
       chatId: group.id,
     });
-    await countedAsLedger(server, probe, poll.id);
+    await countedAsLedger(server.session, probe, [poll.id]);
   }
 
   const ledger = await probe.ledger();
@@ -166,10 +167,10 @@ it('lets HTTP clients make polls in the sandbox, and refuses bad requests clearl
   expect(made.status).toBe(200);
   const pollId = (made.body.poll as { id: string }).id;
   expect((await post(`/sandbox/polls/${pollId}/release`)).body).toEqual({ success: true, pollId });
-  const { creator } = await countedAsLedger(
-    server,
+  const [{ creator }] = await countedAsLedger(
+    server.session,
     new SandboxProbe(server.sandboxChannel),
-    pollId,
+    [pollId],
   );
   const ledger = (await (await fetch(`${server.url}/sandbox/ledger`)).json()) as {
     creators: Record<string, unknown>;

@@ -1,10 +1,11 @@
 import type { EarlyVoteReport, PollTrackingInput } from '@pollmasters/shared';
 import { expectedFrom } from '@pollmasters/worker/sandbox';
 import { afterEach, expect, it } from 'vitest';
+import { countedAsLedger } from './helpers/ledger.js';
 import { metricsOf, sample } from './helpers/metrics.js';
 import { normalizeExpected, SandboxProbe, votersByName } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { countedAsLedger, worldOf } from './helpers/tracked.js';
+import { worldOf } from './helpers/tracked.js';
 import { eventually, sessionStatus, until } from './helpers/wait.js';
 
 // Issue 17: votes that come before their poll wait for it (in SQLite), bounded in number and
@@ -75,7 +76,7 @@ it('wait for their poll, and are counted once it arrives', async () => {
   expect(server.session.getPoll(sent.id)).toBeUndefined();
 
   await probe.releasePoll(sent.id);
-  const { poll } = await countedAsLedger(server, probe, sent.id);
+  const [{ poll }] = await countedAsLedger(server.session, probe, [sent.id]);
   expect(poll.voters.length).toBeGreaterThan(0);
   const text = await metricsOf(server);
   expect(sample(text, 'pollmasters_early_votes_waiting{session="default"}')).toBe(0);
@@ -114,7 +115,7 @@ it('survive a crash of the worker and a restart of the server before their poll 
   expect(server.session.getPoll(sent.id)).toBeUndefined();
 
   await probe.releasePoll(sent.id);
-  await countedAsLedger(server, probe, sent.id);
+  await countedAsLedger(server.session, probe, [sent.id]);
   expect(await waiting(server)).toBe(0);
 });
 

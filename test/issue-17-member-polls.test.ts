@@ -1,10 +1,11 @@
 import { createPollMastersClient, listAllPolls } from '@pollmasters/client';
 import type { PollTrackingInput } from '@pollmasters/shared';
 import { afterEach, describe, expect, it } from 'vitest';
+import { countedAsLedger } from './helpers/ledger.js';
 import { metricsOf, sample } from './helpers/metrics.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer } from './helpers/server.js';
-import { countedAsLedger, worldOf } from './helpers/tracked.js';
+import { worldOf } from './helpers/tracked.js';
 import { sessionStatus, until } from './helpers/wait.js';
 
 // Issue 17: polls created by the other members of the account's chats.
@@ -51,7 +52,7 @@ describe("other members' polls", () => {
         name: `${creator.name} asks`,
         options: ['Red', 'Green', 'Blue'],
       });
-      const { poll, creator: expected } = await countedAsLedger(server, probe, sent.id);
+      const [{ poll, creator: expected }] = await countedAsLedger(server.session, probe, [sent.id]);
       const jid = by === 'pn' ? creator.pn : creator.lid;
       expect(expected).toEqual({ jid, fromMe: false });
       expect(poll.creator).toEqual({ jid, fromMe: false });

@@ -2,9 +2,10 @@ import type { PollTrackingInput } from '@pollmasters/shared';
 import { createSandbox } from '@pollmasters/worker/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sessionPaths } from './helpers/dataDir.js';
+import { countedAsLedger } from './helpers/ledger.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer } from './helpers/server.js';
-import { countedAsLedger, worldOf } from './helpers/tracked.js';
+import { worldOf } from './helpers/tracked.js';
 import { sessionStatus, until } from './helpers/wait.js';
 
 // Issue 17: the polls the account creates on its phone (or another linked device), live, while
@@ -50,7 +51,7 @@ describe('polls created on the phone', () => {
         options: ['Yes', 'No', 'Later'],
         selectableCount: 1,
       });
-      const { poll, creator } = await countedAsLedger(server, probe, sent.id);
+      const [{ poll, creator }] = await countedAsLedger(server.session, probe, [sent.id]);
       expect(poll).toMatchObject({ chatId: chat.id, question: sent.name, selectableCount: 1 });
       expect(poll.creator).toEqual(own);
       expect(creator).toEqual(own);
@@ -89,7 +90,7 @@ describe('polls created on the phone', () => {
     const [a, b] = lidGroup.members;
     await probe.vote(sent.id, a!.pn, ['A']);
     await probe.vote(sent.id, b!.lid, ['B']);
-    const { poll } = await countedAsLedger(server, probe, sent.id);
+    const [{ poll }] = await countedAsLedger(server.session, probe, [sent.id]);
     expect(poll.voters).toHaveLength(2);
   });
 });
@@ -105,7 +106,7 @@ describe('the history sync of the first login', () => {
     expect(ids).toHaveLength(4);
     expect(Object.values(creators).filter((c) => c.fromMe)).toHaveLength(2);
     for (const id of ids) {
-      const { poll, creator } = await countedAsLedger(server, probe, id);
+      const [{ poll, creator }] = await countedAsLedger(server.session, probe, [id]);
       expect(poll.creator).toEqual(creator);
     }
     // Not an empty past: the ledger's votes were there to count.
@@ -121,7 +122,7 @@ describe('the history sync of the first login', () => {
     const first = await start({ sandbox: { historyPolls: 4 } });
     const { creators } = await first.probe.ledger();
     const mine = Object.keys(creators).filter((id) => creators[id]!.fromMe);
-    for (const id of mine) await countedAsLedger(first.server, first.probe, id);
+    await countedAsLedger(first.server.session, first.probe, mine);
     const listed = () =>
       first.server.session
         .listPolls()
@@ -132,7 +133,7 @@ describe('the history sync of the first login', () => {
     const { dataDir } = first.server;
     await first.server.stop();
     const again = await start({ dataDir, sandbox: { historyPolls: 4 } });
-    for (const id of mine) await countedAsLedger(again.server, again.probe, id);
+    await countedAsLedger(again.server.session, again.probe, mine);
     expect(
       again.server.session
         .listPolls()

@@ -12,9 +12,9 @@ import {
 import { optionHash } from '@pollmasters/shared/node';
 import { createSandbox, OWN_ACCOUNT, type WorldChat } from '@pollmasters/worker/sandbox';
 import { afterEach, describe, expect, it } from 'vitest';
+import { countedAsLedger } from './helpers/ledger.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { countedAsLedger } from './helpers/tracked.js';
 import { clientReady, sessionStatus } from './helpers/wait.js';
 
 // Issue #17: the account votes from the API (tRPC `polls.vote`, `POST /api/polls/:id/vote`).
@@ -99,7 +99,7 @@ describe('issue #17: voting from the API', () => {
     // The members decrypted it, signed as our LID (creator and voter) in a LID group; what
     // the account counted is what the network cast, its own vote and the members' alike.
     // Settled means delivered; counted as the ledger says is what the server did with it.
-    await countedAsLedger(server!, probe!, pollId);
+    await countedAsLedger(server!.session, probe!, [pollId]);
     expect((await probe!.ledger()).polls[pollId]?.[ME]).toEqual(['Tue']);
     expect(ownVotes(pollId)).toEqual([
       expect.objectContaining({
@@ -119,7 +119,7 @@ describe('issue #17: voting from the API', () => {
     expect((await compatVoters(pollId))?.[ME]).toBeUndefined();
 
     // Everyone's votes, ours included, as the network cast them.
-    await countedAsLedger(server!, probe!, pollId);
+    await countedAsLedger(server!.session, probe!, [pollId]);
     expect(ownVotes(pollId).map((v) => v.selectedOptions)).toEqual([['Tue'], ['Wed'], []]);
   });
 
@@ -155,7 +155,7 @@ describe('issue #17: voting from the API', () => {
     const { client, sendPoll } = await start();
     const pollId = await sendPoll(chatOf('group', 'lid'), 1);
     await client.polls.vote.mutate({ pollId, options: ['Mon'] });
-    await countedAsLedger(server!, probe!, pollId);
+    await countedAsLedger(server!.session, probe!, [pollId]);
     const before = await client.polls.get.query({ id: pollId });
     const casts = probe!.casts.length;
 

@@ -104,7 +104,7 @@ describe('sessions over tRPC', () => {
     const full = registryOf(running);
     await expect(client.sessions.create.mutate({ id: 'fourth' })).rejects.toMatchObject({
       message: expect.stringMatching(/maximum of 3 sessions/),
-      data: { code: 'TOO_MANY_REQUESTS' },
+      data: { code: 'TOO_MANY_REQUESTS', pollmastersCode: 'QUOTA_EXCEEDED' },
     });
     expect(registryOf(running)).toBe(full);
     expect((await client.sessions.list.query()).map((s) => s.id).sort()).toEqual([
@@ -232,7 +232,7 @@ describe('sessions over HTTP', () => {
     expect((await api(running, 'POST', '/sessions', { id: 'one' })).status).toBe(409);
     expect((await api(running, 'POST', '/sessions', { id: 'UPPER' })).status).toBe(400);
     expect((await api(running, 'POST', '/sessions', { id: 'three' })).body).toMatchObject({
-      error: { code: 'LIMIT_EXCEEDED' },
+      error: { code: 'QUOTA_EXCEEDED' },
     });
     expect((await api(running, 'POST', '/sessions', { id: 'three' })).status).toBe(429);
     expect((await api(running, 'GET', '/sessions/three')).status).toBe(404);

@@ -31,7 +31,8 @@ let call: ReturnType<ReturnType<typeof documentedCalls>['at']>;
 
 beforeAll(async () => {
   server = await startTestServer({
-    config: { apiKey: KEY, webhookAllow: '127.0.0.1' },
+    // Two sessions at most: `default` and the one the sessions test creates.
+    config: { apiKey: KEY, webhookAllow: '127.0.0.1', maxSessions: 2 },
     sandbox: { autoVote: false },
   });
   await sessionStatus(server.session, 'ready', 15_000);
@@ -153,6 +154,7 @@ describe('every documented route answers as the document says', () => {
     await call('createSession', '/api/sessions', 409, { ...post, body: { id: 's2' } });
     await call('createSession', '/api/sessions', 400, { ...post, body: { id: 'Not an id' } });
     await call('createSession', '/api/sessions', 403, { ...post, key: s2Key, body: { id: 's3' } });
+    await call('createSession', '/api/sessions', 429, { ...post, body: { id: 's3' } });
     await sessionStatus(server.sessions.require('s2').service, 'ready', 15_000);
 
     await call('getSession', '/api/sessions/s2', 200);

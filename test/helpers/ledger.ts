@@ -1,35 +1,39 @@
 import type { SessionService } from '@pollmasters/api';
-import { expect } from 'vitest';
+import type { Poll, PollCreator } from '@pollmasters/shared';
 import { normalizeExpected, type SandboxProbe, votersByName } from './sandbox.js';
-import { until } from './wait.js';
+import { eventually } from './wait.js';
+
+/** A poll counted as the ledger says, and its creator as the ledger names it. */
+export interface Counted {
+  poll: Poll;
+  creator: PollCreator | undefined;
+}
 
 /**
- * Waits until the session's results equal what its sandbox network cast on these polls, then
- * asserts them poll by poll (a clear diff when they never do) and returns the polls.
+ * Waits until the session's sandbox network has cast and delivered everything for these polls
+ * and the session counts each exactly as the ledger says (the ledger is read afresh each time);
+ * returns them in the order asked. On a timeout the error shows the last difference.
  */
-export const expectCountedExactly = async (
-  session: SessionService,
+export const countedAsLedger = <const Ids extends readonly string[]>(
+  session: Pick<SessionService, 'getPoll'>,
   probe: SandboxProbe,
-  ids: string[],
+  ids: Ids,
   timeoutMs = 15_000,
-) => {
-  const expected = await probe.settled(ids, timeoutMs);
-  const matches = (id: string) => {
-    const p = session.getPoll(id);
-    return (
-      !!p &&
-      JSON.stringify(votersByName(p)) === JSON.stringify(normalizeExpected(p, expected[id] ?? {}))
-    );
-  };
-  await until(
-    session,
-    'pollsUpdated',
-    () => ids.every(matches) || undefined,
-    'results to match the ledger',
+): Promise<{ -readonly [K in keyof Ids]: Counted }> =>
+  eventually(
+    `polls ${ids.join(', ')} counted as the ledger says`,
+    async () => {
+      const ledger = await probe.ledger();
+      return ids.map((id) => {
+        const poll = session.getPoll(id);
+        if (!poll) throw new Error(`the server does not have poll ${id}`);
+        if (ledger.pending[id] !== 0) throw new Error(`${id} pending: ${ledger.pending[id]}`);
+        const counted = JSON.stringify(votersByName(poll));
+        const expected = JSON.stringify(normalizeExpected(poll, ledger.polls[id] ?? {}));
+        if (counted !== expected) throw new Error(`${id} counted ${counted}, ledger ${expected}`);
+        return { poll, creator: ledger.creators[id] };
+      }) as { -readonly [K in keyof Ids]: Counted };
+    },
     timeoutMs,
-  ).catch(() => {});
-  const polls = ids.map((id) => session.getPoll(id)!);
-  for (const poll of polls)
-    expect(votersByName(poll)).toEqual(normalizeExpected(poll, expected[poll.id] ?? {}));
-  return polls;
-};
+    50,
+  );

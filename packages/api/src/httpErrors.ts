@@ -3,7 +3,7 @@ import { type ErrorCode, errors, PollMastersError } from '@pollmasters/shared';
 /**
  * The HTTP status of each domain error code: the one place where codes become statuses, for
  * every HTTP edge. `LIMIT_EXCEEDED` is 413 because the limit an HTTP client can hit is the
- * body size.
+ * body size; a quota used up (`QUOTA_EXCEEDED`: as many sessions as the server may have) is 429.
  */
 export const httpStatusByCode = {
   BAD_INPUT: 400,
@@ -13,6 +13,7 @@ export const httpStatusByCode = {
   NOT_READY: 409,
   CONFLICT: 409,
   LIMIT_EXCEEDED: 413,
+  QUOTA_EXCEEDED: 429,
   INTERNAL: 500,
   INVALID_MESSAGE: 500,
   SEND_FAILED: 502,

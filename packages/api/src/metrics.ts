@@ -20,7 +20,8 @@ const earlyCauses = ['age', 'limit'] as const;
 /**
  * The server's Prometheus metrics, in a registry of its own (several servers in one process
  * do not clash). Every per-session series has a `session` label; counters are fed by each
- * session's events, gauges read at each scrape. A deleted session's series go away.
+ * session's events (votes accepted: the session's own count, read at each scrape, as
+ * /healthz reads it), gauges read at each scrape. A deleted session's series go away.
  */
 export class ServerMetrics {
   readonly registry = new Registry();
@@ -55,42 +56,52 @@ export class ServerMetrics {
         },
       });
 
-    const accepted = new Counter({
+    // The session's own count, the one /healthz reports as `votesCounted`: read at each
+    // scrape, so that the two never disagree (it is never counted a second time here).
+    new Counter({
       name: 'pollmasters_votes_accepted_total',
       help: 'Votes decrypted and counted (changed and withdrawn votes included).',
       labelNames: ['session'],
       registers,
+      collect() {
+        this.reset();
+        for (const s of services()) this.inc({ session: s.sessionId }, s.votesCounted);
+      },
     });
-    const rejected = new Counter({
-      name: 'pollmasters_votes_rejected_total',
-      help: 'Votes that could not be used, by reason.',
-      labelNames: ['session', 'reason'],
-      registers,
-    });
-    const pollsSent = new Counter({
-      name: 'pollmasters_polls_sent_total',
-      help: 'Polls stored: sent through the API, or come from WhatsApp (phone, history sync, members).',
-      labelNames: ['session'],
-      registers,
-    });
-    const sendFailures = new Counter({
-      name: 'pollmasters_send_failures_total',
-      help: 'Poll sends that WhatsApp or the worker failed (not an unknown chat, bad input, or a send while not connected).',
-      labelNames: ['session'],
-      registers,
-    });
-    const earlyExpired = new Counter({
-      name: 'pollmasters_early_votes_expired_total',
-      help: 'Early votes given up (rejected as unknown_poll): waited too long (age), or pushed out as the oldest (limit).',
-      labelNames: ['session', 'cause'],
-      registers,
-    });
-    const restarts = new Counter({
-      name: 'pollmasters_worker_restarts_total',
-      help: "Restarts of the session's worker thread after an unexpected exit.",
-      labelNames: ['session'],
-      registers,
-    });
+    /** A counter with a `session` label (and these others), fed by the sessions' events. */
+    const perSessionCounter = <L extends string = never>(
+      name: string,
+      help: string,
+      extraLabels: readonly L[] = [],
+    ) =>
+      new Counter<'session' | L>({
+        name,
+        help,
+        labelNames: ['session', ...extraLabels],
+        registers,
+      });
+    const rejected = perSessionCounter(
+      'pollmasters_votes_rejected_total',
+      'Votes that could not be used, by reason.',
+      ['reason'],
+    );
+    const pollsSent = perSessionCounter(
+      'pollmasters_polls_sent_total',
+      'Polls stored: sent through the API, or come from WhatsApp (phone, history sync, members).',
+    );
+    const sendFailures = perSessionCounter(
+      'pollmasters_send_failures_total',
+      'Poll sends that WhatsApp or the worker failed (not an unknown chat, bad input, or a send while not connected).',
+    );
+    const earlyExpired = perSessionCounter(
+      'pollmasters_early_votes_expired_total',
+      'Early votes given up (rejected as unknown_poll): waited too long (age), or pushed out as the oldest (limit).',
+      ['cause'],
+    );
+    const restarts = perSessionCounter(
+      'pollmasters_worker_restarts_total',
+      "Restarts of the session's worker thread after an unexpected exit.",
+    );
     perSession(
       'pollmasters_early_votes_waiting',
       'Votes kept until their poll arrives (their poll is not known yet).',
@@ -158,18 +169,13 @@ export class ServerMetrics {
     });
 
     const attachWebhooks = webhookMetrics(registers, perSession);
-    const counters = [accepted, pollsSent, sendFailures, restarts];
+    const counters = [pollsSent, sendFailures, restarts];
     this.detach = eachSession(sessions, (service) => {
       const session = service.sessionId;
       // Zero from the start, so that a rate() sees the first vote.
       for (const c of counters) c.inc({ session }, 0);
       for (const reason of VoteRejectionReason.options) rejected.inc({ session, reason }, 0);
       for (const cause of earlyCauses) earlyExpired.inc({ session, cause }, 0);
-      const onUpdated = (updates: readonly { changes: readonly unknown[] }[]) => {
-        let changes = 0;
-        for (const update of updates) changes += update.changes.length;
-        accepted.inc({ session }, changes);
-      };
       const onRejected = ({ reason }: { reason: string }) => rejected.inc({ session, reason });
       const onSent = () => pollsSent.inc({ session });
       const onSendFailed = () => sendFailures.inc({ session });
@@ -177,7 +183,6 @@ export class ServerMetrics {
       const onEarlyVotes = ({ expired }: EarlyVoteReport) => {
         for (const cause of earlyCauses) earlyExpired.inc({ session, cause }, expired[cause]);
       };
-      service.on('pollsUpdated', onUpdated);
       service.on('voteRejected', onRejected);
       service.on('pollSent', onSent);
       service.on('sendFailed', onSendFailed);
@@ -186,7 +191,6 @@ export class ServerMetrics {
       const detachWebhooks = attachWebhooks(service);
       return () => {
         detachWebhooks();
-        service.off('pollsUpdated', onUpdated);
         service.off('voteRejected', onRejected);
         service.off('pollSent', onSent);
         service.off('sendFailed', onSendFailed);

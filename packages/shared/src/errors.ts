@@ -21,8 +21,10 @@ export const ErrorCode = {
   WORKER_GONE: 'WORKER_GONE',
   /** A message on the worker channel did not match the protocol. */
   INVALID_MESSAGE: 'INVALID_MESSAGE',
-  /** A limit (size, count, rate) was exceeded. */
+  /** A limit of size or pace was exceeded (a body too large, a subscriber that falls behind). */
   LIMIT_EXCEEDED: 'LIMIT_EXCEEDED',
+  /** A quota is used up: the server holds as many as it may (sessions, subscriptions). */
+  QUOTA_EXCEEDED: 'QUOTA_EXCEEDED',
   /** Missing or wrong API key. */
   UNAUTHORIZED: 'UNAUTHORIZED',
   /** The key is right but may not touch this: a session's key and another session. */
@@ -87,6 +89,7 @@ export const errors = {
   workerGone: (why: string) => new PollMastersError(ErrorCode.WORKER_GONE, why),
   invalidMessage: (why: string) => new PollMastersError(ErrorCode.INVALID_MESSAGE, why),
   limit: (message: string) => new PollMastersError(ErrorCode.LIMIT_EXCEEDED, message),
+  quota: (message: string) => new PollMastersError(ErrorCode.QUOTA_EXCEEDED, message),
   /** The one refusal of an oversized body, on the compat API and tRPC alike. */
   bodyTooLarge: () =>
     new PollMastersError(

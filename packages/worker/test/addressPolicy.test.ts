@@ -19,7 +19,7 @@ const resolve = async (host: string) => {
   if (!found) throw new Error(`getaddrinfo ENOTFOUND ${host}`);
   return found;
 };
-const policy = (allow: string[] = []) => new AddressPolicy(allow, resolve);
+const policy = (allow: string[] = []) => new AddressPolicy(allow, 5_000, resolve);
 const refusal = async (p: AddressPolicy, url: string) =>
   p.target(url).then(
     () => 'allowed',
@@ -58,6 +58,20 @@ describe('AddressPolicy', () => {
     );
     expect(await refusal(policy(), 'ftp://hooks.example.com/')).toMatch(/only http/);
     expect(await refusal(policy(), 'http://a:b@hooks.example.com/')).toMatch(/user name/);
+  });
+
+  it('gives up on a lookup that never answers, with the timeout given or its own', async () => {
+    const silent = () => new Promise<never>(() => {});
+    const stuck = new AddressPolicy([], 40, silent);
+    expect(await refusal(stuck, 'https://hooks.example.com/')).toBe(
+      'BAD_INPUT: url: hooks.example.com does not resolve (no answer within 40 ms)',
+    );
+    // A delivery passes what is left of its connect timeout.
+    await expect(stuck.target('https://hooks.example.com/', 25)).rejects.toThrow(
+      /no answer within 25 ms/,
+    );
+    // An address needs no lookup.
+    expect(await refusal(stuck, 'https://93.184.215.14/')).toBe('allowed');
   });
 
   it('allows what the list names: a host by name, or a CIDR holding every address', async () => {

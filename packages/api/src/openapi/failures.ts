@@ -1,4 +1,11 @@
-import { ApiErrorResponse, FailureResponse, Limits } from '@pollmasters/shared';
+import {
+  ApiErrorResponse,
+  type ErrorCode,
+  ErrorInfo,
+  FailureResponse,
+  Limits,
+} from '@pollmasters/shared';
+import { z } from 'zod';
 import type { ResponseDoc } from './area.js';
 
 /**
@@ -12,9 +19,12 @@ export const compatFailure = (description: string): ResponseDoc => ({
   schema: FailureResponse,
 });
 
-export const apiFailure = (description: string): ResponseDoc => ({
+/** `code`: the one error code this answer carries, where only one can. */
+export const apiFailure = (description: string, code?: ErrorCode): ResponseDoc => ({
   description,
-  schema: ApiErrorResponse,
+  schema: code
+    ? ApiErrorResponse.extend({ error: ErrorInfo.extend({ code: z.literal(code) }) })
+    : ApiErrorResponse,
 });
 
 const unauthorized = 'No API key, or a wrong one (only when the server has a key).';

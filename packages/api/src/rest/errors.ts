@@ -11,15 +11,9 @@ import { domainErrorOf, httpStatusByCode } from '../httpErrors.js';
  * Answers a failure as `{error: {code, message}}` with the HTTP status of its domain code
  * (`BAD_INPUT` 400, `NOT_FOUND` 404, `NOT_READY` 409, ...). Server-side failures are logged.
  */
-export const sendApiFailure = (
-  res: Response,
-  logger: Logger,
-  err: unknown,
-  /** For a route whose failure means something else than the code's usual status. */
-  usualStatusOr?: number,
-): void => {
+export const sendApiFailure = (res: Response, logger: Logger, err: unknown): void => {
   const cause = domainErrorOf(err);
-  const status = usualStatusOr ?? httpStatusByCode[cause.code];
+  const status = httpStatusByCode[cause.code];
   const log = { err: cause, status, code: cause.code };
   if (status >= 500) logger.error(log, 'API request failed');
   else logger.debug(log, 'API request rejected');

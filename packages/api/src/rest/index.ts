@@ -50,7 +50,7 @@ export const mountRestApi = ({
   };
   api.use(pollRoutes(sessionOf));
   api.use(webhookRoutes(sessionOf));
-  if (sessions) api.use(sessionRoutes(new SessionControl(sessions), log));
+  if (sessions) api.use(sessionRoutes(new SessionControl(sessions)));
   api.use(apiNotFound(log));
   app.use(restPath, api, apiErrorHandler(log));
 };

@@ -1,14 +1,7 @@
-import {
-  ErrorCode,
-  errors,
-  type Logger,
-  PollMastersError,
-  type SessionList,
-} from '@pollmasters/shared';
+import { ErrorCode, errors, PollMastersError, type SessionList } from '@pollmasters/shared';
 import { Router } from 'express';
 import { principalOfRequest } from '../access.js';
 import type { SessionControl } from '../session/sessionControl.js';
-import { sendApiFailure } from './errors.js';
 
 /** The one flag of `DELETE /sessions/:id`, as a query string carries it. */
 const purgeOf = (value: unknown): boolean => {
@@ -22,22 +15,16 @@ const purgeOf = (value: unknown): boolean => {
  * `GET /sessions`, `POST /sessions` `{id, settings?, start?}`, `GET /sessions/:id`,
  * `POST /sessions/:id/start|stop|logout`, `POST /sessions/:id/login` `{phoneNumber?}`,
  * `POST /sessions/:id/key` (a new own key), `DELETE /sessions/:id?purge=true`.
- * Over `POLLMASTERS_MAX_SESSIONS`, a create is 429.
+ * Over `POLLMASTERS_MAX_SESSIONS`, a create is 429 (`QUOTA_EXCEEDED`, as every quota).
  */
-export const sessionRoutes = (control: SessionControl, logger: Logger): Router => {
+export const sessionRoutes = (control: SessionControl): Router => {
   const router = Router();
   router.get('/sessions', (req, res) => {
     const body: SessionList = { sessions: control.list(principalOfRequest(req)) };
     res.json(body);
   });
   router.post('/sessions', async (req, res) => {
-    try {
-      res.status(201).json(await control.create(principalOfRequest(req), req.body ?? {}));
-    } catch (err) {
-      // 413, LIMIT_EXCEEDED's usual status, would say the body was too large.
-      if (!(err instanceof PollMastersError && err.code === ErrorCode.LIMIT_EXCEEDED)) throw err;
-      sendApiFailure(res, logger, err, 429);
-    }
+    res.status(201).json(await control.create(principalOfRequest(req), req.body ?? {}));
   });
   router.get('/sessions/:id', (req, res) => {
     res.json(control.get(principalOfRequest(req), req.params.id));

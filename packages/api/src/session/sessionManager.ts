@@ -108,7 +108,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
       if (this.sessions.has(id)) throw errors.conflict(`session ${id} exists already`);
       const { maxSessions } = this.options.config;
       if (this.sessions.size >= maxSessions) {
-        throw errors.limit(
+        throw errors.quota(
           `this server has its maximum of ${maxSessions} sessions (POLLMASTERS_MAX_SESSIONS)`,
         );
       }

@@ -20,11 +20,11 @@ export class SubscriptionSlots {
 
   /**
    * Takes a slot; returns the function that gives it back (idempotent).
-   * @throws LIMIT_EXCEEDED when every slot is taken.
+   * @throws QUOTA_EXCEEDED when every slot is taken.
    */
   acquire(): () => void {
     if (this.used >= this.limit) {
-      throw errors.limit(
+      throw errors.quota(
         `at most ${this.limit} subscriptions ${this.scope}: stop one before starting another`,
       );
     }

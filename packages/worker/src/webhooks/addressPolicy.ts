@@ -51,6 +51,20 @@ subnets(forbidden, 'ipv6', [
 
 const familyOf = (address: string): 'ipv4' | 'ipv6' => (isIP(address) === 6 ? 'ipv6' : 'ipv4');
 
+type Resolve = (host: string) => Promise<{ address: string; family: number }[]>;
+
+/**
+ * A lookup that gives up after `ms`: a resolver that never answers must not hold a delivery
+ * (or a create) for ever. getaddrinfo cannot be cancelled; its late answer is ignored.
+ */
+const resolveWithin = (resolve: Resolve, host: string, ms: number) => {
+  let timer: NodeJS.Timeout | undefined;
+  const timedOut = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([resolve(host), timedOut]).finally(() => clearTimeout(timer));
+};
+
 /** The allow list (`POLLMASTERS_WEBHOOK_ALLOW`): host names, and addresses or CIDRs. */
 export interface AllowList {
   hosts: ReadonlySet<string>;
@@ -92,22 +106,23 @@ export const parseAllowList = (entries: readonly string[]): AllowList => {
 /**
  * Checks webhook URLs, before they are stored and before every request: `http:`/`https:` only,
  * no credentials, and every address the host resolves to must be public unless allowed. The
- * request then goes to the address checked here (no second lookup: DNS rebinding).
+ * request then goes to the address checked here (no second lookup: DNS rebinding). The lookup
+ * has a timeout of its own: `lookupTimeoutMs`, or what the caller has left of its connect
+ * timeout.
  */
 export class AddressPolicy {
   private readonly allow: AllowList;
 
   constructor(
     allow: readonly string[],
-    private readonly resolve: (host: string) => Promise<{ address: string; family: number }[]> = (
-      host,
-    ) => lookup(host, { all: true, verbatim: true }),
+    private readonly lookupTimeoutMs: number,
+    private readonly resolve: Resolve = (host) => lookup(host, { all: true, verbatim: true }),
   ) {
     this.allow = parseAllowList(allow);
   }
 
   /** The checked target of a URL; BAD_INPUT saying why when it may not be used. */
-  async target(raw: string): Promise<WebhookTarget> {
+  async target(raw: string, timeoutMs = this.lookupTimeoutMs): Promise<WebhookTarget> {
     let url: URL;
     try {
       url = new URL(raw);
@@ -126,7 +141,7 @@ export class AddressPolicy {
     if (isIP(host)) found = [{ address: host, family: isIP(host) }];
     else {
       try {
-        found = await this.resolve(host);
+        found = await resolveWithin(this.resolve, host, timeoutMs);
       } catch (err) {
         throw errors.badInput(`url: ${host} does not resolve (${(err as Error).message})`);
       }

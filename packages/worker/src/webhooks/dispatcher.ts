@@ -114,8 +114,12 @@ export class WebhookDispatcher {
     const { settings, policy } = this.deps;
     let result: PostResult;
     try {
-      const target = await policy.target(endpoint.url);
+      // The lookup counts against the connect timeout (and the whole exchange's): what it
+      // took is not given again to the connection.
+      const started = Date.now();
+      const target = await policy.target(endpoint.url, settings.connectTimeoutMs);
       if (controller.signal.aborted) throw new Error('stopped');
+      const spent = Date.now() - started;
       // Signed at send time with the endpoint's secret now (a rotation applies to retries).
       const signature = new Webhook(endpoint.secret).sign(due.eventId, new Date(), due.body);
       result = await postWebhook(target, {
@@ -125,8 +129,8 @@ export class WebhookDispatcher {
           'webhook-signature': signature,
         },
         body: due.body,
-        connectTimeoutMs: settings.connectTimeoutMs,
-        responseTimeoutMs: settings.responseTimeoutMs,
+        connectTimeoutMs: Math.max(1, settings.connectTimeoutMs - spent),
+        responseTimeoutMs: Math.max(1, settings.responseTimeoutMs - spent),
         signal: controller.signal,
       });
     } catch (err) {

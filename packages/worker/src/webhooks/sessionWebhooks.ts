@@ -23,7 +23,7 @@ export const openWebhooks = (
   logger: Logger,
 ): SessionWebhooks => {
   const store = new WebhookStore(db);
-  const policy = new AddressPolicy(settings.allow);
+  const policy = new AddressPolicy(settings.allow, settings.connectTimeoutMs);
   let dispatcher: WebhookDispatcher | undefined;
   const outbox = new WebhookOutbox(store, sessionId, () => dispatcher?.wake());
   dispatcher = new WebhookDispatcher({

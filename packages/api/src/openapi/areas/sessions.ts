@@ -98,7 +98,10 @@ export const sessionsArea: ApiArea = {
         ),
         '403': apiForbidden,
         '409': apiFailure('A session with this id exists already.'),
-        '429': apiFailure('The server has `--max-sessions` sessions already.'),
+        '429': apiFailure(
+          'The server has `--max-sessions` sessions already (`QUOTA_EXCEEDED`); nothing was created.',
+          'QUOTA_EXCEEDED',
+        ),
         ...apiBodyFailures,
       },
     },
