@@ -34,6 +34,9 @@ export type FromServer =
       peakRssBytes: number;
       rssBytes: number;
       heapUsedBytes: number;
+      /** The main (API) thread's V8 heap as reserved, and memory outside it (Buffers). */
+      heapTotalBytes: number;
+      externalBytes: number;
       /** process.cpuUsage() of the server process (all its threads), microseconds. */
       cpuUs: number;
       /** Time the worker thread's event loop was busy since it started, ms. */

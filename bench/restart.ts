@@ -105,6 +105,8 @@ export const restartBench = async (): Promise<string[]> => {
       const ready = await server.request({ type: 'usage' }, 'usage');
       clients = new Clients(server.url);
       await clients.connect();
+      // Apart: the Socket.IO client's `initial_poll_data` (every poll in one event) and the pages.
+      const connected = await server.request({ type: 'usage' }, 'usage');
       const seen = await countsOverTrpc(clients);
       const afterRead = await server.request({ type: 'usage' }, 'usage');
       let wrong = 0;
@@ -139,9 +141,21 @@ export const restartBench = async (): Promise<string[]> => {
         target(mb(ready.peakRssBytes) <= TARGETS.rssMb, `<= ${TARGETS.rssMb} MB`),
       ]);
       rows.push([
+        '  peak RSS once Socket.IO has its initial_poll_data',
+        `${fmt(mb(connected.peakRssBytes), 0)} MB`,
+        '',
+      ]);
+      rows.push([
         '  peak RSS once polls.list has read every page',
         `${fmt(mb(afterRead.peakRssBytes), 0)} MB`,
         target(mb(afterRead.peakRssBytes) <= TARGETS.rssMb, `<= ${TARGETS.rssMb} MB`),
+      ]);
+      const heap = (u: typeof ready) =>
+        `${fmt(mb(u.heapUsedBytes), 0)} / ${fmt(mb(u.heapTotalBytes), 0)} / ${fmt(mb(u.externalBytes), 0)}`;
+      rows.push([
+        '  API thread heap used / total / external MB, at ready; after',
+        `${heap(ready)}; ${heap(afterRead)}`,
+        '',
       ]);
     }
     rows.push(['counts exact after each restart (polls.list)', failures.length ? 'NO' : 'yes', '']);

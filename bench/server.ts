@@ -117,6 +117,8 @@ async function handle(message: ToServer): Promise<void> {
         peakRssBytes: process.resourceUsage().maxRSS * 1024,
         rssBytes: usage.rss,
         heapUsedBytes: usage.heapUsed,
+        heapTotalBytes: usage.heapTotal,
+        externalBytes: usage.external,
         cpuUs: cpu.user + cpu.system,
         workerActiveMs: session.workerBusyMs(),
         workerCpuUs: await session.workerCpuUs(),

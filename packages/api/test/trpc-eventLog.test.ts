@@ -124,6 +124,25 @@ describe('PollEventLog', () => {
     expect(log.after({ epoch: 'e1', seq: 2 })).toBeNull();
   });
 
+  it("weighs a whole state by its voters: a snapshot's states keep no copy of every voter", () => {
+    const log = new PollEventLog({ epoch: 'e1', maxChanges: 5 });
+    const voters = (n: number) =>
+      Array.from({ length: n }, (_, i) => ({
+        voter: `${i}@lid`,
+        selected: [optionHash('Yes')],
+        timestampMs: i,
+      }));
+    // A restart's snapshot: every poll's whole state, one pollState each.
+    log.pollsUpdated([pollUpdateOf(poll('a', 3, voters(3)))]);
+    log.pollSent(poll('b', 2, voters(2)));
+    expect(log.oldest).toBe(1);
+    log.pollsUpdated([pollUpdateOf(poll('c', 3, voters(3)))]);
+    expect(log.oldest).toBe(2);
+    // Resuming from before the states dropped is a resync, not a replay that misses one.
+    expect(log.after({ epoch: 'e1', seq: 0 })).toBeNull();
+    expect(log.after({ epoch: 'e1', seq: 1 })?.map((e) => e.seq)).toEqual([2, 3]);
+  });
+
   it('logs polls changed together as one votes event, and full states as pollState', () => {
     const log = new PollEventLog({ epoch: 'e1' });
     const a = vote(poll('a'), 'x', 'Yes');

@@ -18,4 +18,5 @@ export * from './tracking.js';
 export * from './transformer.js';
 export * from './trpc.js';
 export * from './validation.js';
+export * from './voterTable.js';
 export * from './webhooks.js';

@@ -1,4 +1,4 @@
-import { Selections } from '@pollmasters/shared';
+import { Selections, StringPool, VoterTable } from '@pollmasters/shared';
 import { optionHash } from '@pollmasters/shared/node';
 import { describe, expect, it } from 'vitest';
 import type { StoredPoll } from '../src/store/storedPoll.js';
@@ -11,7 +11,7 @@ const poll = (): StoredPoll =>
   ({
     id: 'p',
     options: [A, B, C].map((hash, i) => ({ name: 'ABC'[i]!, hash })),
-    voters: new Map(),
+    voters: new VoterTable(new StringPool()),
     version: 0,
     selections: new Selections([A, B, C]),
   }) as unknown as StoredPoll;
@@ -23,7 +23,7 @@ const vote = (p: StoredPoll, voter: string, selected: string[], aliases: string[
     .map((v) => p.voters.get(v)?.selected)
     .filter((s): s is readonly string[] => s !== undefined);
   for (const a of aliases) if (p.voters.delete(a)) p.version += 1;
-  p.voters.set(voter, { voter, selected, timestampMs: 0 });
+  p.voters.set(voter, { selected, timestampMs: 0 });
   p.version += 1;
   return { versionBefore, version: p.version, replaced, selected };
 };

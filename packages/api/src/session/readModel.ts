@@ -6,9 +6,10 @@ import {
   type PollPage,
   type PollVotes,
   Selections,
+  StringPool,
   type VoteChange,
   type VoterSelection,
-  voterSelection,
+  VoterTable,
 } from '@pollmasters/shared';
 import { type PageRequest, pageOf } from './pollPage.js';
 
@@ -39,14 +40,21 @@ export const pollUpdateOf = (poll: Poll, changes: VoteChange[] = []): PollUpdate
 
 interface Entry {
   poll: Omit<Poll, 'voters'>;
-  voters: Map<string, VoterSelection>;
+  /** Its voters in columns (the worker holds every voter too: this is the second copy). */
+  voters: VoterTable;
   /** Voters per option hash (options of the poll only), kept up to date by `apply`. */
   counts: Map<string, number>;
   /** The poll's own strings and one shared array per selection, for what arrives. */
   selections: Selections;
-  /** The materialised Poll, rebuilt only when read after a change. */
+  /**
+   * The materialised Poll, rebuilt only when read after a change, and kept only while it is
+   * among the recently read (`CACHED_VOTERS`): a read of every poll keeps no copy of them all.
+   */
   cached: Poll | null;
 }
+
+/** Voters of the materialised polls kept, over all polls (about 5 MB of objects). */
+const CACHED_VOTERS = 50_000;
 
 const countsOf = (entry: Entry): PollVotes['counts'] =>
   entry.poll.options.map((o) => ({
@@ -73,12 +81,6 @@ const ownStrings = (entry: Entry, change: VoteChange, before: VoterSelection | u
   change.selected = entry.selections.split(change.selected).selected;
 };
 
-/** The materialised state of an entry (cached until its next change). */
-const materialise = (entry: Entry): Poll => {
-  entry.cached ??= { ...entry.poll, voters: [...entry.voters.values()].sort(byVoter) };
-  return entry.cached;
-};
-
 /**
  * The API's copy of every poll: filled from the worker's snapshot, kept current by its
  * events. Reads never wait on the worker. Changes are applied by version, so a replayed or
@@ -86,6 +88,11 @@ const materialise = (entry: Entry): Poll => {
  */
 export class PollReadModel {
   private readonly entries = new Map<string, Entry>();
+  /** The voters' ids and names of every poll, each kept once. */
+  private readonly pool = new StringPool();
+  /** The entries whose `cached` is set, least recently read first, with their voter counts. */
+  private readonly cachedEntries = new Map<Entry, number>();
+  private cachedVoters = 0;
 
   /**
    * Replaces everything with a snapshot; returns the polls that are new or changed, as this
@@ -114,7 +121,12 @@ export class PollReadModel {
 
   /** Forgets these polls (gone from the worker: the end of a snapshot read page by page). */
   forget(ids: Iterable<string>): void {
-    for (const id of ids) this.entries.delete(id);
+    for (const id of ids) {
+      const entry = this.entries.get(id);
+      if (!entry) continue;
+      this.uncache(entry);
+      this.entries.delete(id);
+    }
   }
 
   /** The ids of the polls it holds. */
@@ -129,10 +141,12 @@ export class PollReadModel {
   put(poll: Poll): Poll {
     const { voters, ...rest } = poll;
     const selections = new Selections(poll.options.map((o) => o.hash));
-    const kept = new Map<string, VoterSelection>();
+    const kept = new VoterTable(this.pool);
     for (const v of voters) {
       const { selected } = selections.split(v.selected);
-      if (selected.length > 0) kept.set(v.voter, { ...v, selected });
+      if (selected.length > 0) {
+        kept.set(v.voter, { name: v.name, selected, timestampMs: v.timestampMs });
+      }
     }
     const entry: Entry = {
       poll: rest,
@@ -141,7 +155,9 @@ export class PollReadModel {
       selections,
       cached: null,
     };
-    const state = materialise(entry);
+    const before = this.entries.get(poll.id);
+    if (before) this.uncache(before);
+    const state = this.materialise(entry);
     for (const c of countVotes(state)) entry.counts.set(c.hash, c.count);
     this.entries.set(poll.id, entry);
     return state;
@@ -163,17 +179,18 @@ export class PollReadModel {
       if (before) addSelection(entry, before.selected, -1);
       if (change.selected.length === 0) entry.voters.delete(change.voter);
       else {
-        entry.voters.set(change.voter, voterSelection(change));
+        entry.voters.set(change.voter, change);
         addSelection(entry, change.selected, 1);
       }
       entry.poll.version = change.version;
       entry.poll.unknownOptionVotes += change.unknownHashes;
-      entry.cached = null;
+      this.uncache(entry);
       const list = touched.get(change.pollId);
       if (list) list.changes.push(change);
       else touched.set(change.pollId, { entry, changes: [change] });
     }
     const result = new Map<string, PollUpdate>();
+    const materialise = (entry: Entry) => this.materialise(entry);
     for (const [id, { entry, changes: list }] of touched) {
       result.set(id, {
         pollId: id,
@@ -193,7 +210,7 @@ export class PollReadModel {
 
   get(id: string): Poll | undefined {
     const entry = this.entries.get(id);
-    return entry ? materialise(entry) : undefined;
+    return entry ? this.materialise(entry) : undefined;
   }
 
   /** One page of polls, newest first (./pollPage.ts): only its polls are materialised. */
@@ -213,5 +230,33 @@ export class PollReadModel {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /** The materialised state of an entry: cached until its next change or until read long ago. */
+  private materialise(entry: Entry): Poll {
+    if (entry.cached) {
+      // Most recently read: to the end of the order.
+      this.cachedEntries.delete(entry);
+      this.cachedEntries.set(entry, entry.cached.voters.length);
+      return entry.cached;
+    }
+    const voters = [...entry.voters.values()].sort(byVoter);
+    const poll: Poll = { ...entry.poll, voters };
+    entry.cached = poll;
+    this.cachedEntries.set(entry, voters.length);
+    this.cachedVoters += voters.length;
+    for (const [oldest] of this.cachedEntries) {
+      if (this.cachedVoters <= CACHED_VOTERS || oldest === entry) break;
+      this.uncache(oldest);
+    }
+    return poll;
+  }
+
+  private uncache(entry: Entry): void {
+    const voters = this.cachedEntries.get(entry);
+    if (voters === undefined) return;
+    this.cachedEntries.delete(entry);
+    this.cachedVoters -= voters;
+    entry.cached = null;
   }
 }

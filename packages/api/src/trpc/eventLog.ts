@@ -33,7 +33,8 @@ export interface PollEventLogOptions {
   capacity?: number;
   /**
    * Vote changes kept for resuming, over all kept events (a `votes` event holds a whole batch,
-   * up to thousands): older events are dropped once the kept ones hold more.
+   * up to thousands; a poll's whole state counts its voters): older events are dropped once
+   * the kept ones hold more.
    */
   maxChanges?: number;
   /** Identifies this process's run in event ids; random by default. */
@@ -174,5 +175,11 @@ export class PollEventLog {
   }
 }
 
+/**
+ * What an entry weighs against `maxChanges`: its vote changes, or the voters of the whole state
+ * it carries (a snapshot's states must not keep a copy of every voter of the session).
+ */
 const changesIn = ({ event }: LogEntry): number =>
-  event.type === 'votes' ? event.polls.reduce((n, p) => n + p.changes.length, 0) : 0;
+  event.type === 'votes'
+    ? event.polls.reduce((n, p) => n + p.changes.length, 0)
+    : event.poll.voters.length;

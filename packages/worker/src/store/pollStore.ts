@@ -3,8 +3,9 @@ import {
   newestFirst,
   type Poll,
   Selections,
+  StringPool,
   type VoteChange,
-  voterSelection,
+  VoterTable,
 } from '@pollmasters/shared';
 import type { Db } from './database.js';
 import {
@@ -40,6 +41,8 @@ export type VoteOutcome =
  */
 export class PollStore {
   private readonly polls = new Map<string, StoredPoll>();
+  /** The voters' ids and names of every poll, each kept once. */
+  private readonly pool = new StringPool();
   /** Rows for the vote log, in the order they happened. */
   private readonly queuedRows: VoteLogEntry[] = [];
   private readonly touched = new Set<string>();
@@ -53,7 +56,7 @@ export class PollStore {
 
   constructor(db: Db) {
     for (const row of db.prepare<[], PollRow>('SELECT * FROM polls').iterate()) {
-      this.polls.set(row.id, storedPollOf(row));
+      this.polls.set(row.id, storedPollOf(row, this.pool));
     }
     const log = new VoteLog(db);
     log.replay(
@@ -65,7 +68,6 @@ export class PollStore {
           return;
         }
         poll.voters.set(row.voter, {
-          voter: row.voter,
           name: row.name ?? undefined,
           selected: poll.selections.split(row.selected).selected,
           timestampMs: row.timestampMs,
@@ -121,7 +123,7 @@ export class PollStore {
       ...poll,
       unknownOptionVotes: 0,
       version: 0,
-      voters: new Map(),
+      voters: new VoterTable(this.pool),
       selections: new Selections(poll.options.map((o) => o.hash)),
     };
     if (alongside) {
@@ -250,7 +252,7 @@ export class PollStore {
     const voters = [];
     for (const v of p.voters.values()) {
       if (v.selected.length === 0) continue;
-      voters.push(voterSelection(v));
+      voters.push(v);
     }
     voters.sort(byVoter);
     return {

@@ -1,5 +1,10 @@
-import { type Poll, type PollOption, Selections } from '@pollmasters/shared';
-import type { StoredVote } from './voteDecision.js';
+import {
+  type Poll,
+  type PollOption,
+  Selections,
+  type StringPool,
+  VoterTable,
+} from '@pollmasters/shared';
 
 /** A poll as the worker keeps it: the public fields plus what decryption needs. */
 export type StoredPoll = Omit<Poll, 'voters'> & {
@@ -9,8 +14,8 @@ export type StoredPoll = Omit<Poll, 'voters'> & {
   creatorJids: string[];
   /** The creation message (proto WebMessageInfo bytes), for Baileys' `getMessage`. */
   message: Uint8Array;
-  /** Every voter's newest vote, withdrawn ones included. */
-  voters: Map<string, StoredVote>;
+  /** Every voter's newest vote, withdrawn ones included (in columns: a poll may hold many). */
+  voters: VoterTable;
   /** Its options as votes are counted against them (one shared array per selection). */
   selections: Selections;
 };
@@ -35,8 +40,11 @@ export interface PollRow {
   creator_from_me: number;
 }
 
-/** A poll as its row stores it, before its votes are replayed. */
-export const storedPollOf = (row: PollRow): StoredPoll => {
+/**
+ * A poll as its row stores it, before its votes are replayed; its voters' ids and names are
+ * kept in `pool` (the session's: the same people vote in many polls).
+ */
+export const storedPollOf = (row: PollRow, pool: StringPool): StoredPoll => {
   const options = JSON.parse(row.options) as PollOption[];
   return {
     id: row.id,
@@ -51,7 +59,7 @@ export const storedPollOf = (row: PollRow): StoredPoll => {
     message: new Uint8Array(row.message),
     unknownOptionVotes: row.unknown_option_votes,
     version: row.version,
-    voters: new Map(),
+    voters: new VoterTable(pool),
     selections: new Selections(options.map((o) => o.hash)),
   };
 };
