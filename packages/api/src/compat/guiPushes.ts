@@ -4,7 +4,10 @@ import { JsonText } from './jsonText.js';
 import { ReadAcks } from './readAcks.js';
 import { bufferedBytes, dropIfSlow, writeBufferOf } from './slowClients.js';
 
-/** Queued bytes from which a client is skipped as busy (at most a quarter of the drop bound). */
+/**
+ * Bytes queued, or sent and not read, from which a client is skipped as busy (at most a
+ * quarter of the drop bound).
+ */
 export const BUSY_BYTES = 1024 * 1024;
 
 /** What one push did. */
