@@ -1,9 +1,13 @@
 import { type Poll, pollUpdateJson } from '@pollmasters/shared';
-import type { Server } from 'socket.io';
+import type { Server, Socket } from 'socket.io';
 import { JsonText } from './jsonText.js';
+import { ReadAcks } from './readAcks.js';
 import { bufferedBytes, dropIfSlow, writeBufferOf } from './slowClients.js';
 
-/** Queued bytes from which a client is skipped as busy (at most a quarter of the drop bound). */
+/**
+ * Bytes queued, or sent and not read, from which a client is skipped as busy (at most a
+ * quarter of the drop bound).
+ */
 export const BUSY_BYTES = 1024 * 1024;
 
 /** What one push did. */
@@ -16,12 +20,14 @@ export interface PushResult {
 
 /**
  * Sends `poll_update_to_gui` (a poll's full state) to every Socket.IO client that has taken
- * what it was sent before, encoded once for all of them (one broadcast). A client whose write
- * buffer has not drained is skipped instead of queued behind: it is owed the poll, and the
- * caller pushes the poll again later (within its budget, ./coalescer.ts) to the clients owed
- * it, by then with the newest state. So a slow client holds at most about one state in the
- * server's memory however many it missed, and never gets an older state after a newer one.
- * One whose buffer still exceeds `maxBytes` (other events queued) is disconnected as
+ * what it was sent before, encoded once for all of them (one broadcast). A client that is
+ * behind (its write buffer has not drained, or it has not read what it was sent: ./readAcks.ts)
+ * is skipped instead of queued behind: it is owed the poll, and the caller pushes the poll
+ * again later (within its budget, ./coalescer.ts) to the clients owed it, by then with the
+ * newest state, as soon as they caught up. So a slow client holds at most about one state in
+ * the server's memory however many it missed, never gets an older state after a newer one,
+ * and its heartbeat never waits behind more than about `busyBytes`. One whose buffer still
+ * exceeds `maxBytes` (other events queued; its initial data not counted) is disconnected as
  * ./slowClients.ts does; one that stopped reading altogether is ended by engine.io's heartbeat.
  * Either gets the whole state in `initial_poll_data` when it reconnects.
  */
@@ -32,23 +38,55 @@ export class GuiPushes {
   private readonly owed = new Map<string, Set<string>>();
 
   /**
-   * A client counts as busy from this many bytes queued. Not from the first byte: while one
-   * write is on its way to the kernel, engine.io queues every later packet, so a client that
-   * reads at once would still be skipped by all but the first push or two of each round.
+   * A client counts as busy from this many bytes queued, or sent and not read yet. Not from
+   * the first byte: while one write is on its way to the kernel, engine.io queues every later
+   * packet, so a client that reads at once would still be skipped by all but the first push or
+   * two of each round.
    */
   private readonly busyBytes: number;
 
-  /** Busy clients whose next drain we listen for. */
-  private readonly awaitingDrain = new Set<string>();
+  /** Busy clients that were skipped: when one catches up, what it is owed can go. */
+  private readonly skipped = new Set<string>();
+
+  /** What each client has read (./readAcks.ts). */
+  private readonly acks: ReadAcks;
 
   constructor(
     private readonly io: Server,
     private readonly maxBytes: number,
     private readonly onSlowClient: (id: string, bytes: number) => void,
-    /** A busy client's queue went to its connection: what it is owed can go now. */
+    /** A busy client caught up (its queue went out, or it read what it was sent). */
     private readonly onDrain: () => void = () => {},
   ) {
     this.busyBytes = Math.min(BUSY_BYTES, maxBytes / 4);
+    this.acks = new ReadAcks((id) => this.caughtUp(id));
+  }
+
+  /** Follows a new client; call on connection, before anything is sent to it. */
+  track(socket: Socket): void {
+    this.acks.track(socket);
+    const { id } = socket;
+    // engine.io emits `drain` whenever its write buffer is handed to the transport.
+    const onDrain = () => this.caughtUp(id);
+    socket.conn.on('drain', onDrain);
+    socket.once('disconnect', () => {
+      socket.conn.off('drain', onDrain);
+      this.skipped.delete(id);
+    });
+  }
+
+  /**
+   * The connection's initial data (`initial_poll_data`) went to a client: it counts as unread
+   * (no push queues behind it) but not as slow while the client has not read it (a client
+   * that connects during a flood of votes is not dropped for the state it is being given).
+   */
+  sentInitial(socket: Socket, bytes: number): void {
+    this.acks.sent(socket, bytes, true);
+  }
+
+  /** Bytes queued for a client beyond what it may hold (its initial data), for the drop bound. */
+  excess(socket: Socket, queued: number): number {
+    return queued - this.acks.initialUnread(socket.id);
   }
 
   /**
@@ -66,26 +104,22 @@ export class GuiPushes {
     } else {
       targets = this.owed.get(pollId) ?? [];
     }
-    const ready: string[] = [];
+    const ready: Socket[] = [];
     const busy = new Set<string>();
     for (const id of targets) {
       const socket = sockets.get(id);
       if (!socket) continue;
       const queue = writeBufferOf(socket);
       const queued = queue.length === 0 ? 0 : bufferedBytes(queue);
-      if (queued < this.busyBytes) {
-        ready.push(id);
+      if (queued < this.busyBytes && this.acks.unread(id) < this.busyBytes) {
+        ready.push(socket);
         continue;
       }
-      if (dropIfSlow(socket, queued, this.maxBytes, this.onSlowClient)) continue;
-      busy.add(id);
-      if (!this.awaitingDrain.has(id)) {
-        this.awaitingDrain.add(id);
-        // engine.io emits `drain` once its write buffer is handed to the transport.
-        socket.conn.once('drain', () => {
-          if (this.awaitingDrain.delete(id)) this.onDrain();
-        });
+      if (dropIfSlow(socket, this.excess(socket, queued), this.maxBytes, this.onSlowClient)) {
+        continue;
       }
+      busy.add(id);
+      this.skipped.add(id);
     }
     if (busy.size > 0) this.owed.set(pollId, busy);
     else this.owed.delete(pollId);
@@ -99,17 +133,23 @@ export class GuiPushes {
       if (fresh && busy.size === 0 && ready.length === sockets.size) {
         this.io.emit('poll_update_to_gui', payload);
       } else {
-        this.io.to(ready).emit('poll_update_to_gui', payload);
+        this.io.to(ready.map((s) => s.id)).emit('poll_update_to_gui', payload);
       }
       bytes = json.length;
+      for (const socket of ready) this.acks.sent(socket, bytes);
     }
     return { bytes, owed: busy.size > 0 };
   }
 
-  /** Forgets every poll. Idempotent. */
+  /** Forgets every poll and client. Idempotent. */
   close(): void {
     this.versions.clear();
     this.owed.clear();
-    this.awaitingDrain.clear();
+    this.skipped.clear();
+    this.acks.close();
+  }
+
+  private caughtUp(id: string): void {
+    if (this.skipped.delete(id)) this.onDrain();
   }
 }

@@ -33,11 +33,16 @@ export const dropSlowClients = (
   io: Server,
   maxBytes: number,
   onDrop: (id: string, bytes: number) => void = () => {},
+  /** The queued bytes that count: less what a client may hold (its initial data). */
+  counted: (socket: Socket, queued: number) => number = (_socket, queued) => queued,
 ): number => {
   let dropped = 0;
   for (const socket of io.of('/').sockets.values()) {
     const buffer = writeBufferOf(socket);
-    if (buffer.length > 0 && dropIfSlow(socket, bufferedBytes(buffer), maxBytes, onDrop)) {
+    if (
+      buffer.length > 0 &&
+      dropIfSlow(socket, counted(socket, bufferedBytes(buffer)), maxBytes, onDrop)
+    ) {
       dropped += 1;
     }
   }

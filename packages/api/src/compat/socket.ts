@@ -69,15 +69,17 @@ export const mountCompatSocket = (
   },
 ): (() => void) => {
   /** Broadcasts, after dropping the clients that stopped reading (./slowClients.ts). */
-  const broadcast: Emitter = {
-    emit: (event, payload) => {
-      dropSlowClients(io, maxBufferedBytes, onSlowClient);
-      return io.emit(event, payload);
-    },
-  };
   // Full states go only to clients that took the previous ones, within one byte budget for
   // all polls together (./guiPushes.ts, ./coalescer.ts).
   const pushes = new GuiPushes(io, maxBufferedBytes, onSlowClient, () => coalescer.kick());
+  const broadcast: Emitter = {
+    emit: (event, payload) => {
+      dropSlowClients(io, maxBufferedBytes, onSlowClient, (socket, queued) =>
+        pushes.excess(socket, queued),
+      );
+      return io.emit(event, payload);
+    },
+  };
   type Pending = { id: string; version: number; update: PollUpdate };
   const coalescer: PollCoalescer<Pending> = new PollCoalescer<Pending>(
     coalesceMs,
@@ -95,9 +97,12 @@ export const mountCompatSocket = (
   let last: SessionState = session.sessionState;
 
   const onConnection = (socket: Socket) => {
+    pushes.track(socket);
     sendState(socket, session.sessionState, null);
     // Every poll as JSON text, written once (no object of every voter built first).
-    socket.emit('initial_poll_data', new JsonText(allPollDataJson(session.listPolls())));
+    const initial = allPollDataJson(session.listPolls());
+    socket.emit('initial_poll_data', new JsonText(initial));
+    pushes.sentInitial(socket, initial.length);
   };
   const onState = (state: SessionState) => {
     sendState(broadcast, state, last);
