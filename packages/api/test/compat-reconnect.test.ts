@@ -1,4 +1,5 @@
-import { optionHash, type Poll } from '@pollmasters/shared';
+import type { Poll } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
 import { io as connect, type Socket } from 'socket.io-client';
 import { afterEach, expect, it } from 'vitest';
 import { pollUpdateOf } from '../src/session/readModel.js';
