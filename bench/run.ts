@@ -23,7 +23,7 @@ import { fmt, mb, printTable } from './table.js';
 const LATENCY_POLLS = 10;
 const LATENCY_RATE = 2_000;
 const LOAD_POLLS = Number(process.env.BENCH_LOAD_POLLS ?? 100);
-const TARGETS = { rawRatio: 0.75, threadCpuUs: 30, p99Ms: 20, socketP99Ms: 100, peakRssMb: 250 };
+const TARGETS = { rawRatio: 0.75, serverCpuUs: 30, p99Ms: 20, socketP99Ms: 100, peakRssMb: 250 };
 const ARGS = process.argv.slice(2).filter((a) => a !== '--');
 /** `--profile`: V8 CPU profiles of the server's threads, summarised after the table. */
 const PROFILE = ARGS.includes('--profile');
@@ -308,19 +308,19 @@ async function main(): Promise<void> {
       `${fmt(endToEnd / raw, 2)}x`,
       verdict(endToEnd / raw >= TARGETS.rawRatio, `>= ${TARGETS.rawRatio}x`),
     );
-    const cpuVerdict = (us: number) =>
-      verdict(us <= TARGETS.threadCpuUs, `<= ${TARGETS.threadCpuUs} us`);
+    // Issue 21's target is the server's CPU per vote, all its threads together; the threads'
+    // own shares are printed below it.
     row(
-      'CPU per vote, worker thread',
-      `${fmt(cpuPerVote.worker, 1)} us`,
-      cpuVerdict(cpuPerVote.worker),
+      'CPU per vote, server process in all',
+      `${fmt(cpuPerVote.server, 1)} us`,
+      verdict(cpuPerVote.server <= TARGETS.serverCpuUs, `<= ${TARGETS.serverCpuUs} us`),
     );
+    row('  worker thread', `${fmt(cpuPerVote.worker, 1)} us`);
+    row('  API (main) thread', `${fmt(cpuPerVote.api, 1)} us`);
     row(
-      'CPU per vote, API (main) thread',
-      `${fmt(cpuPerVote.api, 1)} us`,
-      cpuVerdict(cpuPerVote.api),
+      '  the other threads (GC helpers, checkpoints ...)',
+      `${fmt(cpuPerVote.server - cpuPerVote.worker - cpuPerVote.api, 1)} us`,
     );
-    row('  server process in all (GC helpers, checkpoints ...)', `${fmt(cpuPerVote.server, 1)} us`);
     row('  worker event loop busy (CPU + waiting for one)', `${fmt(cpuPerVote.workerBusy, 1)} us`);
     row("  the bench's two clients", `${fmt(cpuPerVote.clients, 1)} us`);
     row(
