@@ -99,6 +99,11 @@ it('encodes a JsonText event as the default parser encodes its value', () => {
       );
     }
   }
+  // Given in parts, the text is written as their concatenation.
+  const text = JSON.stringify(value);
+  const parts = [text.slice(0, 7), '', text.slice(7, 300), text.slice(300)];
+  expect(compat.encode(packetOf(new JsonText(parts)))).toEqual(stock.encode(packetOf(value)));
+  expect(new JsonText(parts).length).toBe(text.length);
   // Anything else goes through the default encoder unchanged.
   const plain: Packet = { type: PacketType.EVENT, nsp: '/', data: ['client_status', 'ready'] };
   expect(compat.encode(plain)).toEqual(stock.encode(plain));
@@ -112,4 +117,27 @@ const packetOf = (data: unknown): Packet => ({
   type: PacketType.EVENT,
   nsp: '/',
   data: ['initial_poll_data', data],
+});
+
+it('sends initial_poll_data as the bytes of the whole object, read one poll at a time', async () => {
+  // An id like an array index comes first in the object, whatever the order of the polls.
+  const polls = [bigPoll(1, 300), { ...bigPoll(2, 10), id: '42' }, bigPoll(3, 0), bigPoll(4, 700)];
+  const session = new FakeSession({ status: 'ready', qr: null, user: USER });
+  for (const poll of polls) session.polls.set(poll.id, poll);
+  // Never every poll with its voters at once: each is read by itself.
+  session.listPolls = () => {
+    throw new Error('every poll read whole at once');
+  };
+  const server = await startCompatServer(session);
+  cleanups.push(server.close);
+  const frames: string[] = [];
+  await server.client('initial_poll_data', (socket) =>
+    socket.io.on('open', () =>
+      socket.io.engine.on('data', (data) => {
+        if (typeof data === 'string' && data.includes('initial_poll_data')) frames.push(data);
+      }),
+    ),
+  );
+  const all = Object.fromEntries(polls.map((p) => [p.id, toPollData(p)]));
+  expect(frames).toEqual([`2${JSON.stringify(['initial_poll_data', all])}`]);
 });

@@ -55,6 +55,11 @@ export class FakeSession extends EventEmitter<SessionEvents> {
     return [...this.polls.values()];
   }
 
+  /** Every poll, in the order of `listPolls` (a whole poll stands for its head). */
+  listPollHeads(): Omit<Poll, 'voters'>[] {
+    return [...this.polls.values()];
+  }
+
   pollPage(request: PageRequest): PollPage {
     const { items, nextCursor } = pageOf(this.polls.values(), request, (p) => p.voters.length);
     return { polls: items, nextCursor };

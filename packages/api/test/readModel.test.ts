@@ -112,4 +112,19 @@ describe('PollReadModel', () => {
     expect(new Set(update.poll.voters.map((v) => v.selected)).size).toBe(1);
     expect(update.counts.map((c) => c.count)).toEqual([3, 3, 0]);
   });
+
+  it('gives every poll without its voters, newest first, in the order of a full list', () => {
+    const model = new PollReadModel();
+    const stamps = [5, 9, 1, 9, 3];
+    stamps.forEach((createdAt, n) => {
+      const voters = [
+        { voter: `${n}@s.whatsapp.net`, selected: [OPTIONS[0]!.hash], timestampMs: 1 },
+      ];
+      model.put({ ...poll(`p${n}`), createdAt, voters });
+    });
+    const heads = model.heads();
+    expect(heads.map((h) => h.id)).toEqual(model.list().map((p) => p.id));
+    expect(heads.map((h) => h.createdAt)).toEqual([9, 9, 5, 3, 1]);
+    for (const head of heads) expect(head).not.toHaveProperty('voters');
+  });
 });

@@ -69,7 +69,7 @@ const isArrayIndex = (key: string): boolean =>
  * first, ascending, then the others as given. (WhatsApp's message ids are not numbers; this
  * keeps the text equal to the object's JSON whatever they are.)
  */
-const inKeyOrder = (polls: readonly Poll[]): readonly Poll[] => {
+const inKeyOrder = <T extends { readonly id: string }>(polls: readonly T[]): readonly T[] => {
   const indexed = polls.filter((p) => isArrayIndex(p.id));
   if (indexed.length === 0) return polls;
   indexed.sort((a, b) => Number(a.id) - Number(b.id));
@@ -80,15 +80,25 @@ const inKeyOrder = (polls: readonly Poll[]): readonly Poll[] => {
  * `JSON.stringify(allPollData(polls))` (pollMsgId -> poll data) in pieces, one poll at a time,
  * for an answer that is streamed instead of built whole: at most one poll's text is held at
  * once. A later poll with an id already given replaces it in the object, so only the last of
- * each id is written, where the first one stood.
+ * each id is written, where the first one stood. With `full`, the items are only what stands
+ * for a poll (its id, say) and each full Poll is made by `full` just before its text, so no
+ * more than one poll's voters need exist at a time.
  */
-export function* allPollDataJsonParts(polls: readonly Poll[]): Generator<string> {
-  const last = new Map<string, Poll>();
+export function allPollDataJsonParts(polls: readonly Poll[]): Generator<string>;
+export function allPollDataJsonParts<T extends { readonly id: string }>(
+  polls: readonly T[],
+  full: (item: T) => Poll,
+): Generator<string>;
+export function* allPollDataJsonParts(
+  polls: readonly { readonly id: string }[],
+  full: (item: { readonly id: string }) => Poll = (poll) => poll as Poll,
+): Generator<string> {
+  const last = new Map<string, { readonly id: string }>();
   for (const poll of polls) last.set(poll.id, poll);
   let first = true;
   yield '{';
-  for (const poll of inKeyOrder([...last.values()])) {
-    yield `${first ? '' : ','}${JSON.stringify(poll.id)}:${pollDataJson(poll)}`;
+  for (const item of inKeyOrder([...last.values()])) {
+    yield `${first ? '' : ','}${JSON.stringify(item.id)}:${pollDataJson(full(item))}`;
     first = false;
   }
   yield '}';

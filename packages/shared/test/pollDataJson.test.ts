@@ -3,7 +3,12 @@ import { expect, it } from 'vitest';
 import { toPollData } from '../src/compat.js';
 import { optionHash } from '../src/node/hash.js';
 import type { Poll } from '../src/poll.js';
-import { allPollDataJson, pollDataJson, pollUpdateJson } from '../src/pollDataJson.js';
+import {
+  allPollDataJson,
+  allPollDataJsonParts,
+  pollDataJson,
+  pollUpdateJson,
+} from '../src/pollDataJson.js';
 import { Selections } from '../src/selections.js';
 
 // Option names as people write them, and the ones JSON treats specially: array-index-like
@@ -82,6 +87,15 @@ it('writes every poll as JSON.stringify of the pollMsgId -> poll data object', (
     fc.property(polls, (list) => {
       const object = Object.fromEntries(list.map((p) => [p.id, toPollData(p)]));
       expect(allPollDataJson(list)).toBe(JSON.stringify(object));
+      // From what stands for each poll, made whole one at a time, only when written.
+      const made: string[] = [];
+      const byIndex = list.map((p, n) => ({ id: p.id, n }));
+      const parts = allPollDataJsonParts(byIndex, ({ n }) => {
+        made.push(list[n]!.id);
+        return list[n]!;
+      });
+      expect([...parts].join('')).toBe(JSON.stringify(object));
+      expect(made).toEqual(Object.keys(object));
     }),
     { numRuns: 300 },
   );

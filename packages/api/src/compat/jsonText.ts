@@ -4,14 +4,25 @@ import { Decoder, Encoder, type Packet, PacketType, protocol } from 'socket.io-p
  * A Socket.IO event payload that is already JSON text: the compat encoder below writes it into
  * the packet as it is, instead of walking the value for binary parts and stringifying it. A
  * full poll state is built as text once per push (`pollUpdateJson`), and a broadcast encodes
- * its packet once for every client, so each push is serialised exactly once.
+ * its packet once for every client, so each push is serialised exactly once. The text may be
+ * given in parts (one per poll, for `initial_poll_data`): the encoder writes them into the
+ * packet's string without first joining them into a whole text of their own.
  */
 export class JsonText {
-  constructor(readonly text: string) {}
+  readonly parts: readonly string[];
+  /** Its length in UTF-16 code units, as `text.length`. */
+  readonly length: number;
+
+  constructor(text: string | readonly string[]) {
+    this.parts = typeof text === 'string' ? [text] : text;
+    let length = 0;
+    for (const part of this.parts) length += part.length;
+    this.length = length;
+  }
 
   /** Any other encoder (another adapter's, say) gets the value itself. */
   toJSON(): unknown {
-    return JSON.parse(this.text);
+    return JSON.parse(this.parts.join(''));
   }
 }
 
@@ -32,7 +43,12 @@ class CompatEncoder extends Encoder {
       let head = String(PacketType.EVENT);
       if (packet.nsp && packet.nsp !== '/') head += `${packet.nsp},`;
       if (packet.id != null) head += packet.id;
-      return [`${head}[${JSON.stringify(data[0])},${data[1].text}]`];
+      // Concatenated, not joined: V8 keeps the result as a rope over the parts, and the one
+      // flat copy of the packet is made where it is written (engine.io prefixes it, ws takes
+      // its byte length). A join here would be a second whole copy, held while that is made.
+      let text = `${head}[${JSON.stringify(data[0])},`;
+      for (const part of data[1].parts) text += part;
+      return [`${text}]`];
     }
     return super.encode(packet);
   }

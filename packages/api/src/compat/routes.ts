@@ -5,6 +5,7 @@ import {
   Limits,
   type Logger,
   type LogoutResponse,
+  type Poll,
   parseInput,
   SendPollRequest,
   type SendPollResponse,
@@ -26,7 +27,7 @@ export const sendFailure = (res: Response, logger: Logger, err: unknown, action?
 };
 
 /** The parts of `GET /get-all-poll-data`'s answer, made one at a time as they are written. */
-function* answer(polls: Parameters<typeof allPollDataJsonParts>[0]): Generator<string> {
+function* answer(polls: readonly Poll[]): Generator<string> {
   yield '{"success":true,"polls":';
   yield* allPollDataJsonParts(polls);
   yield '}';

@@ -1,5 +1,5 @@
 import {
-  allPollDataJson,
+  allPollDataJsonParts,
   type CompatServerEvents,
   type Poll,
   type SessionState,
@@ -26,6 +26,13 @@ interface Emitter {
 /** Emits a compat event with its contract payload type. */
 const send = <E extends EventName>(to: Emitter, event: E, payload: Payload<E>): void => {
   to.emit(event, payload);
+};
+
+/** A poll of the read model, whole. It is there: the caller read its id in the same turn. */
+const wholePoll = (session: CompatSession, id: string): Poll => {
+  const poll = session.getPoll(id);
+  if (!poll) throw new Error(`poll ${id} left the read model while it was read`);
+  return poll;
 };
 
 /** What a client must see for a session state, in the order the GUI expects. */
@@ -99,9 +106,13 @@ export const mountCompatSocket = (
   const onConnection = (socket: Socket) => {
     pushes.track(socket);
     sendState(socket, session.sessionState, null);
-    // Every poll as JSON text, written once (no object of every voter built first).
-    const initial = allPollDataJson(session.listPolls());
-    socket.emit('initial_poll_data', new JsonText(initial));
+    // Every poll as JSON text, in one part per poll: one poll's voter objects at a time (the
+    // read model's cache keeps only the recently read), and the parts are copied into one
+    // text only once, where the packet is written (./jsonText.ts).
+    const initial = new JsonText([
+      ...allPollDataJsonParts(session.listPollHeads(), (head) => wholePoll(session, head.id)),
+    ]);
+    socket.emit('initial_poll_data', initial);
     pushes.sentInitial(socket, initial.length);
   };
   const onState = (state: SessionState) => {

@@ -228,6 +228,14 @@ export class PollReadModel {
     return [...this.entries.keys()].map((id) => this.get(id)!).sort(newestFirst);
   }
 
+  /**
+   * Every poll without its voters, newest first: what stands for them in a read of all polls
+   * that materialises one at a time (`get`), instead of holding every voter object at once.
+   */
+  heads(): Omit<Poll, 'voters'>[] {
+    return [...this.entries.values()].map((e) => e.poll).sort(newestFirst);
+  }
+
   get size(): number {
     return this.entries.size;
   }

@@ -166,6 +166,11 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
     return this.polls.list();
   }
 
+  /** Every poll without its voters, newest first (`getPoll` makes one whole). */
+  listPollHeads(): Omit<Poll, 'voters'>[] {
+    return this.polls.heads();
+  }
+
   /** One page of polls (`polls.list`). @throws BAD_INPUT for a cursor it did not make */
   pollPage(request: PageRequest): PollPage {
     return this.polls.page(request);
