@@ -1,17 +1,11 @@
 import type { AppRouter } from '@pollmasters/api/router';
-import { Limits, transformer } from '@pollmasters/shared';
-import {
-  createTRPCClient,
-  createWSClient,
-  httpBatchLink,
-  splitLink,
-  type TRPCClient,
-  wsLink,
-} from '@trpc/client';
+import { createTRPCClient, createWSClient, type TRPCClient } from '@trpc/client';
 import { WebSocket as NodeWebSocket } from 'ws';
+import { pollMastersLinks, trpcEndpoints, wsKeyParams } from './links.js';
 
 export type * from '@pollmasters/shared';
 export { TRPCClientError } from '@trpc/client';
+export { pollMastersLinks, trpcEndpoints } from './links.js';
 export { listAllPolls, type PollPagesOptions, pollPages } from './pollPages.js';
 export type { AppRouter };
 
@@ -57,36 +51,19 @@ const defaultWebSocket = (): typeof globalThis.WebSocket =>
  * ```
  */
 export const createPollMastersClient = (options: PollMastersClientOptions): PollMastersClient => {
-  const base = new URL(options.url);
-  if (!base.pathname.endsWith('/')) base.pathname += '/';
-  const httpUrl = new URL('trpc', base).toString();
-  const wsBase = new URL('trpc', base);
-  wsBase.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
   const { apiKey } = options;
-
+  const endpoints = trpcEndpoints(options.url);
   const wsClient = createWSClient({
-    url: wsBase.toString(),
+    url: endpoints.ws,
     WebSocket: options.WebSocket ?? defaultWebSocket(),
     lazy: { enabled: true, closeMs: 5_000 },
-    ...(apiKey ? { connectionParams: { apiKey } } : {}),
+    ...wsKeyParams(apiKey),
     onOpen: () => options.onConnectionChange?.('open'),
     onClose: () => options.onConnectionChange?.('closed'),
     onError: () => options.onConnectionChange?.('error'),
   });
   const client = createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        true: wsLink<AppRouter>({ client: wsClient, transformer }),
-        false: httpBatchLink<AppRouter>({
-          url: httpUrl,
-          transformer,
-          // The server takes no more calls in one request.
-          maxItems: Limits.batchMaxCalls,
-          ...(apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {}),
-        }),
-      }),
-    ],
+    links: pollMastersLinks({ wsClient, httpUrl: endpoints.http, apiKey }),
   });
   const close = async () => {
     await wsClient.close();

@@ -1,14 +1,7 @@
 import type { AppRouter } from '@pollmasters/api/router';
-import { Limits, transformer } from '@pollmasters/shared';
+import { pollMastersLinks, trpcEndpoints, wsKeyParams } from '@pollmasters/client/links';
 import { QueryClient } from '@tanstack/react-query';
-import {
-  createTRPCClient,
-  createWSClient,
-  httpBatchLink,
-  splitLink,
-  TRPCClientError,
-  wsLink,
-} from '@trpc/client';
+import { createTRPCClient, createWSClient, TRPCClientError } from '@trpc/client';
 import { createTRPCContext } from '@trpc/tanstack-react-query';
 import { setConnectionState } from './connection';
 
@@ -17,35 +10,22 @@ export type { AppRouter };
 export const { TRPCProvider, useTRPC, useTRPCClient } = createTRPCContext<AppRouter>();
 
 /**
- * The typed client on the page's own server, as @pollmasters/client makes it: queries and
+ * The typed client on the page's own server, with @pollmasters/client's links: queries and
  * mutations over batched HTTP, subscriptions over one WebSocket that reconnects with backoff
  * and resumes each subscription from its last tracked event id. The key goes as
  * `Authorization: Bearer` over HTTP and `connectionParams.apiKey` over the WebSocket.
  */
 export const createClients = (apiKey: string | null) => {
-  const base = new URL('/trpc', window.location.href);
-  const wsUrl = new URL(base);
-  wsUrl.protocol = base.protocol === 'https:' ? 'wss:' : 'ws:';
+  const endpoints = trpcEndpoints(window.location.origin);
   setConnectionState('connecting');
   const wsClient = createWSClient({
-    url: wsUrl.toString(),
-    ...(apiKey ? { connectionParams: { apiKey } } : {}),
+    url: endpoints.ws,
+    ...wsKeyParams(apiKey),
     onOpen: () => setConnectionState('open'),
     onClose: () => setConnectionState('closed'),
   });
   const trpcClient = createTRPCClient<AppRouter>({
-    links: [
-      splitLink({
-        condition: (op) => op.type === 'subscription',
-        true: wsLink<AppRouter>({ client: wsClient, transformer }),
-        false: httpBatchLink<AppRouter>({
-          url: base.toString(),
-          transformer,
-          maxItems: Limits.batchMaxCalls,
-          ...(apiKey ? { headers: { authorization: `Bearer ${apiKey}` } } : {}),
-        }),
-      }),
-    ],
+    links: pollMastersLinks({ wsClient, httpUrl: endpoints.http, apiKey }),
   });
   const queryClient = new QueryClient({
     defaultOptions: {
