@@ -121,11 +121,14 @@ export class WebhookDispatcher {
       if (controller.signal.aborted) throw new Error('stopped');
       const spent = Date.now() - started;
       // Signed at send time with the endpoint's secret now (a rotation applies to retries).
-      const signature = new Webhook(endpoint.secret).sign(due.eventId, new Date(), due.body);
+      // One instant for the signature and its header: the library signs the whole second, and
+      // two clock reads could fall on either side of one, a signature no receiver accepts.
+      const at = new Date();
+      const signature = new Webhook(endpoint.secret).sign(due.eventId, at, due.body);
       result = await postWebhook(target, {
         headers: {
           'webhook-id': due.eventId,
-          'webhook-timestamp': String(Math.floor(Date.now() / 1000)),
+          'webhook-timestamp': String(Math.floor(at.getTime() / 1000)),
           'webhook-signature': signature,
         },
         body: due.body,
