@@ -291,11 +291,7 @@ export class WhatsAppSession {
     this.state = next;
     if (next.status === previous) return;
     this.deps.emit({ type: 'status', status: next.status });
-    try {
-      this.deps.webhooks?.writeNow('session.status', { status: next.status, previous });
-    } catch (err) {
-      this.logger.error({ err }, 'could not store the session.status webhook event');
-    }
+    this.deps.webhooks?.writeNow('session.status', { status: next.status, previous });
   }
 
   private requireReady(): PollSocket {

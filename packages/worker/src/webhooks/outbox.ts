@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import type { WebhookEventOf, WebhookEventType } from '@pollmasters/shared';
+import type { Logger, WebhookEventOf, WebhookEventType } from '@pollmasters/shared';
 import type { StoredEndpoint, WebhookStore } from '../store/webhookStore.js';
 
 /**
@@ -29,6 +29,7 @@ export class WebhookOutbox {
     private readonly sessionId: string,
     /** Called after an event was written (the dispatcher looks for work once it is committed). */
     private readonly written: () => void,
+    private readonly logger: Logger,
   ) {
     for (const e of store.endpoints()) this.endpoints.set(e.id, e);
     this.index();
@@ -69,10 +70,17 @@ export class WebhookOutbox {
     this.written();
   }
 
-  /** Writes an event in a transaction of its own (a rejection, a status change). */
+  /**
+   * Writes an event in a transaction of its own (a rejection, a status change). A failed write
+   * is logged, not thrown: what reported it (a vote batch, a status change) goes on.
+   */
   writeNow<T extends WebhookEventType>(type: T, data: WebhookEventOf<T>['data']) {
     if (!this.wants(type)) return;
-    this.store.transaction(() => this.write<T>(type, data));
+    try {
+      this.store.transaction(() => this.write<T>(type, data));
+    } catch (err) {
+      this.logger.error({ err, type }, 'could not store a webhook event');
+    }
   }
 
   private index(): void {

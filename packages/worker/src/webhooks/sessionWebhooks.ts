@@ -24,15 +24,16 @@ export const openWebhooks = (
 ): SessionWebhooks => {
   const store = new WebhookStore(db);
   const policy = new AddressPolicy(settings.allow, settings.connectTimeoutMs);
+  const log = logger.child({ component: 'webhooks' });
   let dispatcher: WebhookDispatcher | undefined;
-  const outbox = new WebhookOutbox(store, sessionId, () => dispatcher?.wake());
+  const outbox = new WebhookOutbox(store, sessionId, () => dispatcher?.wake(), log);
   dispatcher = new WebhookDispatcher({
     store,
     outbox,
     policy,
     settings,
     report: (stats) => emit({ type: 'webhookStats', ...stats }),
-    logger: logger.child({ component: 'webhooks' }),
+    logger: log,
   });
   const endpoints = new WebhookEndpoints(sessionId, store, outbox, dispatcher, policy);
   return { outbox, endpoints, close: () => dispatcher.close() };
