@@ -9,8 +9,8 @@ import {
 } from '@pollmasters/shared';
 import { tracked } from '@trpc/server';
 import { maySee } from '../access.js';
+import { eachSession } from '../session/eachSession.js';
 import { describeSession } from '../session/sessionControl.js';
-import type { SessionService } from '../session/sessionService.js';
 import type { Context, TrpcSessions } from './context.js';
 import { toTRPCError } from './errors.js';
 import { EventQueue } from './eventQueue.js';
@@ -73,25 +73,19 @@ export const sessionsRouter = router({
       const managed = manager.get(id);
       if (managed) queue.push({ type: 'session', session: describeSession(managed) });
     };
-    const watched = new Map<SessionService, () => void>();
-    const watch = (service: SessionService) => {
-      const onState = () => changed(service.sessionId);
+    // Each session's state changes while it exists; its deletion ends them (not the end of
+    // this subscription, which stops every follower without announcing anything).
+    let ending = false;
+    const stopFollowing = eachSession(manager, (service) => {
+      const id = service.sessionId;
+      const onState = () => changed(id);
       service.on('state', onState);
-      watched.set(service, () => service.off('state', onState));
-    };
-    for (const s of manager.list()) {
-      watch(s.service);
-      changed(s.record.id);
-    }
-    const onCreated = (service: SessionService) => {
-      watch(service);
-      changed(service.sessionId);
-    };
-    const onDeleted = (id: string) => {
-      if (maySee(ctx.principal, id)) queue.push({ type: 'deleted', id });
-    };
-    manager.on('created', onCreated);
-    manager.on('deleted', onDeleted);
+      changed(id);
+      return () => {
+        service.off('state', onState);
+        if (!ending && maySee(ctx.principal, id)) queue.push({ type: 'deleted', id });
+      };
+    });
     const epoch = Date.now().toString(36);
     let seq = 0;
     try {
@@ -102,9 +96,8 @@ export const sessionsRouter = router({
     } catch (err) {
       throw toTRPCError(err);
     } finally {
-      manager.off('created', onCreated);
-      manager.off('deleted', onDeleted);
-      for (const stop of watched.values()) stop();
+      ending = true;
+      stopFollowing();
       release();
     }
   }),
