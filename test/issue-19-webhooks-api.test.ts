@@ -125,6 +125,9 @@ describe('webhook endpoints', () => {
     );
     // An update that names nothing, or a bad URL, leaves the endpoint as it was.
     expect((await rest('PATCH', `/${kept.id}`, {})).status).toBe(400);
+    expect(await trpcCode(client.webhooks.update.mutate({ endpointId: kept.id }))).toBe(
+      'BAD_REQUEST',
+    );
     expect(
       await trpcCode(client.webhooks.update.mutate({ endpointId: kept.id, url: 'gopher://x/' })),
     ).toBe('BAD_REQUEST');

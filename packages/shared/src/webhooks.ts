@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { OptionHash, Poll, VoteRejectionReason } from './poll.js';
 import { SessionStatus } from './session.js';
-import { SessionId } from './sessions.js';
+import { SessionId, SessionInput } from './sessions.js';
 
 /**
  * Webhooks: the events PollMasters sends to a session's endpoints (each a zod schema, so that a
@@ -149,16 +149,18 @@ export const WebhookCreateBody = z.strictObject({
 });
 export type WebhookCreateBody = z.input<typeof WebhookCreateBody>;
 
-export const WebhookUpdateBody = z
-  .strictObject({
-    url: WebhookUrl.optional(),
-    events: WebhookEventTypes.optional(),
-    paused: z.boolean().optional(),
-  })
-  .refine(
-    (b) => b.url !== undefined || b.events !== undefined || b.paused !== undefined,
-    'give url, events or paused',
-  );
+/** What an update may change; at least one of them (`changesSomething`). */
+const WebhookUpdateFields = z.strictObject({
+  url: WebhookUrl.optional(),
+  events: WebhookEventTypes.optional(),
+  paused: z.boolean().optional(),
+});
+const changesSomething = [
+  (b: z.infer<typeof WebhookUpdateFields>) =>
+    b.url !== undefined || b.events !== undefined || b.paused !== undefined,
+  'give url, events or paused',
+] as const;
+export const WebhookUpdateBody = WebhookUpdateFields.refine(...changesSomething);
 export type WebhookUpdateBody = z.input<typeof WebhookUpdateBody>;
 
 export const WebhookDeliveryStatus = z.enum(['pending', 'delivered', 'failed']);
@@ -208,15 +210,13 @@ export const WebhookReplayResult = z.object({ requeued: z.number().int().nonnega
 export type WebhookReplayResult = z.infer<typeof WebhookReplayResult>;
 
 // --- tRPC inputs (`webhooks.*`): the session (default `default`) and the endpoint
-const inSession = z.object({ sessionId: SessionId.default('default') });
+const inSession = SessionInput;
 const onEndpoint = inSession.extend({ endpointId: WebhookEndpointId });
 export const WebhookListInput = inSession;
 export const WebhookEndpointInput = onEndpoint;
 export const WebhookCreateInput = inSession.extend(WebhookCreateBody.shape);
-export const WebhookUpdateInput = onEndpoint.extend({
-  url: WebhookUrl.optional(),
-  events: WebhookEventTypes.optional(),
-  paused: z.boolean().optional(),
-});
+export const WebhookUpdateInput = onEndpoint
+  .extend(WebhookUpdateFields.shape)
+  .refine(...changesSomething);
 export const WebhookDeliveriesInput = onEndpoint.extend(WebhookDeliveriesQuery.shape);
 export const WebhookReplayInput = onEndpoint.extend(WebhookReplayBody.shape);
