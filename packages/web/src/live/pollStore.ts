@@ -1,4 +1,11 @@
-import type { OptionCount, Poll, PollEvent, PollVotes } from '@pollmasters/shared';
+import {
+  byVoter,
+  newestFirst,
+  type OptionCount,
+  type Poll,
+  type PollEvent,
+  type PollVotes,
+} from '@pollmasters/shared';
 
 /** One vote as it arrived: a first vote, a changed one, or a withdrawal (empty selection). */
 export interface TimelineEntry {
@@ -83,9 +90,7 @@ export class PollStore {
     }
     if (timeline.length > TIMELINE_MAX) timeline.splice(0, timeline.length - TIMELINE_MAX);
     this.timelines.set(votes.pollId, timeline);
-    const sorted = [...voters.values()].sort((a, b) =>
-      a.voter < b.voter ? -1 : a.voter > b.voter ? 1 : 0,
-    );
+    const sorted = [...voters.values()].sort(byVoter);
     this.polls.set(votes.pollId, {
       poll: {
         ...held.poll,
@@ -99,10 +104,6 @@ export class PollStore {
 
   /** Newest first, as every list of polls is. */
   list(): LivePoll[] {
-    return [...this.polls.values()].sort(
-      (a, b) =>
-        b.poll.createdAt - a.poll.createdAt ||
-        (a.poll.id < b.poll.id ? -1 : a.poll.id > b.poll.id ? 1 : 0),
-    );
+    return [...this.polls.values()].sort((a, b) => newestFirst(a.poll, b.poll));
   }
 }
