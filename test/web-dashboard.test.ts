@@ -43,24 +43,6 @@ beforeAll(async () => {
 
 afterAll(() => probe?.close());
 
-/** What the sandbox's members cast: per poll, voter -> option names (their final choice). */
-const ledgerOf = async (session: string) => {
-  const res = await fetch(`${server.url}/sandbox/ledger?session=${session}`);
-  return (await res.json()) as {
-    polls: Record<string, Record<string, string[]>>;
-    pending: Record<string, number>;
-  };
-};
-
-/** Waits until the members cast every vote they planned on these polls; returns the ledger. */
-const settledLedger = async (session: string, pollIds: string[]) => {
-  for (;;) {
-    const ledger = await ledgerOf(session);
-    if (pollIds.every((id) => ledger.pending[id] === 0)) return ledger.polls;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-};
-
 const countsOf = (voters: Record<string, string[]>) =>
   Object.fromEntries(
     OPTIONS.map((o) => [o, Object.values(voters).filter((chosen) => chosen.includes(o)).length]),
@@ -155,7 +137,7 @@ describe('web dashboard', () => {
     await page.getByText('Disconnected from the server').waitFor();
     await browser.screenshot('4-disconnected');
     const [first] = pollIds as [string];
-    const before = await settledLedger('e2e', pollIds);
+    const before = await probe.settled(pollIds);
     const [voter, chosen] = Object.entries(before[first]!).find(([, c]) => c.length > 0)!;
     const changedTo = chosen.includes('Soup') ? ['Pizza'] : ['Soup'];
     await probe.vote(first, voter, changedTo);
@@ -173,7 +155,7 @@ describe('web dashboard', () => {
       },
       'the server to count the vote cast while the page was cut off',
     );
-    const cast = await settledLedger('e2e', pollIds);
+    const cast = await probe.settled(pollIds);
     expect(cast[first]![voter]).toEqual(changedTo);
     await page.evaluate('window.__offline = false');
     await page
@@ -226,13 +208,13 @@ describe('web dashboard', () => {
 
     // At a phone's width every screen still fits: nothing wider than the screen.
     await page.setViewportSize({ width: 390, height: 844 });
-    const screens = { poll: null, sessions: 'sessions', chats: 'chats' };
+    const screens = { poll: null, polls: 'polls', sessions: 'sessions', chats: 'chats' };
     for (const [name, screen] of Object.entries(screens)) {
       if (screen) {
         await page.goto(`${server.url}/#/${screen}?session=e2e`);
         await page
           .locator('main h1')
-          .filter({ hasText: /Sessions|Chats of e2e/ })
+          .filter({ hasText: /Sessions|Chats of e2e|Polls of e2e/ })
           .waitFor();
       }
       const width = await page.evaluate<number>('document.documentElement.scrollWidth');
