@@ -1,4 +1,4 @@
-import { errors, Limits, newestFirst, type Poll } from '@pollmasters/shared';
+import { errors, Limits, newestFirst, type Poll, type PollListInput } from '@pollmasters/shared';
 
 /** Where a poll stands in the list (newest first, ties by id): what a cursor names. */
 type Position = Pick<Poll, 'createdAt' | 'id'>;
@@ -16,12 +16,8 @@ const positionOf = (cursor: string): Position => {
   return { createdAt, id: cursor.slice(colon + 1) };
 };
 
-export interface PageRequest {
-  /** The previous page's `nextCursor`; null or absent: from the newest poll. */
-  cursor?: string | null | undefined;
-  /** Polls at most (default `Limits.pollPageDefault`). */
-  limit?: number | undefined;
-}
+/** `polls.list`'s cursor and limit (the shared input's): from the newest poll without one. */
+export type PageRequest = Pick<NonNullable<PollListInput>, 'cursor' | 'limit'>;
 
 /**
  * One page of `items` (in any order): those after the cursor, newest first, at most `limit`,

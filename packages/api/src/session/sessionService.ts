@@ -32,6 +32,8 @@ import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';
 export type { WorkerExit, WorkerState } from './poolWorker.js';
 export type { PollUpdate } from './readModel.js';
 
+/** What waits in the session's webhook outbox, as its worker last reported. */
+type Outbox = Pick<WorkerEventOf<'webhookStats'>, 'pending' | 'oldestPendingAt'>;
 /** Events of a session, for the API's edges (compat, tRPC, metrics). */
 export interface SessionEvents {
   /** Status, QR or user changed. */
@@ -98,7 +100,7 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
   private readonly polls = new PollReadModel();
   private current: SessionState = { status: 'disconnected', qr: null, user: null };
   private waitingVotes = 0;
-  private outbox: { pending: number; oldestPendingAt: number | null } = {
+  private outbox: Outbox = {
     pending: 0,
     oldestPendingAt: null,
   };
@@ -143,7 +145,7 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
   }
 
   /** Its webhook deliveries waiting to be sent, as its worker last reported. */
-  get webhookOutbox(): { pending: number; oldestPendingAt: number | null } {
+  get webhookOutbox(): Outbox {
     return this.outbox;
   }
 

@@ -1,4 +1,4 @@
-import type { WebhookSettings } from '@pollmasters/shared/node';
+import type { WebhookSettings, WorkerEventOf } from '@pollmasters/shared/node';
 import type { Logger } from 'pino';
 import { Webhook } from 'standardwebhooks';
 import type {
@@ -12,13 +12,7 @@ import type { WebhookOutbox } from './outbox.js';
 import { type PostResult, postWebhook } from './post.js';
 
 /** What the deliveries did since the last report, and what waits. */
-export interface DeliveryStats {
-  delivered: number;
-  retried: number;
-  failed: number;
-  pending: number;
-  oldestPendingAt: number | null;
-}
+export type DeliveryStats = Omit<WorkerEventOf<'webhookStats'>, 'type'>;
 
 export interface DispatcherDeps {
   store: WebhookStore;
