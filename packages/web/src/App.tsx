@@ -2,11 +2,12 @@ import { QueryClientProvider, useQuery } from '@tanstack/react-query';
 import { useEffect, useMemo, useRef, useState } from 'react';
 import { readApiKey, storeApiKey } from './apiKey';
 import { ConnectionBanner } from './components/ConnectionBanner';
+import { ErrorAlert } from './components/ErrorAlert';
 import { KeyPrompt } from './components/KeyPrompt';
 import { SessionPicker } from './components/SessionPicker';
 import { href, useRoute } from './route';
 import { screens } from './screens';
-import { createClients, errorMessage, isUnauthorized, TRPCProvider, useTRPC } from './trpc';
+import { createClients, isUnauthorized, TRPCProvider, useTRPC } from './trpc';
 
 /** The page: one set of clients per API key (a new key, new clients), then the shell. */
 export const App = () => {
@@ -85,11 +86,10 @@ const Shell = ({ apiKey, refused, onRefused, onKey }: ShellProps) => {
       </header>
       <ConnectionBanner />
       <main>
-        {sessions.error && !unauthorized ? (
-          <p role="alert" className="error">
-            The server did not answer: {errorMessage(sessions.error)}
-          </p>
-        ) : null}
+        <ErrorAlert
+          error={unauthorized ? null : sessions.error}
+          prefix="The server did not answer: "
+        />
         <screen.Component key={route.sessionId} sessionId={route.sessionId} rest={route.rest} />
       </main>
     </>

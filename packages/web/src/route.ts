@@ -1,3 +1,4 @@
+import { DEFAULT_SESSION } from '@pollmasters/shared';
 import { useSyncExternalStore } from 'react';
 
 /**
@@ -16,14 +17,14 @@ export interface Route {
 const parse = (hash: string): Route => {
   const [path = '', query = ''] = hash.replace(/^#\/?/, '').split('?');
   const [screen = '', ...rest] = path.split('/').map((part) => decodeURIComponent(part));
-  const sessionId = new URLSearchParams(query).get('session') || 'default';
+  const sessionId = new URLSearchParams(query).get('session') || DEFAULT_SESSION;
   return { screen, rest, sessionId };
 };
 
 /** The hash for a place: `href(route)` for links, `navigate(route)` to go there. */
 export const href = ({ screen, rest = [], sessionId }: Partial<Route> & { screen: string }) => {
   const path = [screen, ...rest].map(encodeURIComponent).join('/');
-  const query = sessionId && sessionId !== 'default' ? `?session=${sessionId}` : '';
+  const query = sessionId && sessionId !== DEFAULT_SESSION ? `?session=${sessionId}` : '';
   return `#/${path}${query}`;
 };
 

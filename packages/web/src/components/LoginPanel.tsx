@@ -2,7 +2,8 @@ import type { SessionInfo } from '@pollmasters/shared';
 import { useMutation } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { type FormEvent, useState } from 'react';
-import { errorMessage, useTRPC } from '../trpc';
+import { useTRPC } from '../trpc';
+import { ErrorAlert } from './ErrorAlert';
 import { QrImage } from './QrImage';
 
 /**
@@ -73,11 +74,7 @@ export const LoginPanel = ({ session, onClose }: { session: SessionInfo; onClose
           with phone number instead.
         </p>
       ) : null}
-      {pair.error || start.error ? (
-        <p role="alert" className="error">
-          {errorMessage(pair.error ?? start.error)}
-        </p>
-      ) : null}
+      <ErrorAlert error={pair.error ?? start.error} />
     </section>
   );
 };

@@ -4,7 +4,8 @@ import { useMutation } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { type FormEvent, useState } from 'react';
 import { href } from '../route';
-import { errorMessage, useTRPC } from '../trpc';
+import { useTRPC } from '../trpc';
+import { ErrorAlert } from './ErrorAlert';
 
 interface Props {
   sessionId: string;
@@ -95,11 +96,7 @@ export const SendPollForm = ({ sessionId, chatIds, chatName }: Props) => {
           ? 'Pick chats to send to'
           : `Send to ${chatIds.length} ${chatIds.length === 1 ? 'chat' : 'chats'}`}
       </button>
-      {send.error ? (
-        <p role="alert" className="error">
-          Not sent: {errorMessage(send.error)}
-        </p>
-      ) : null}
+      <ErrorAlert error={send.error} prefix="Not sent: " />
       {sentTo.length > 0 && !send.error ? (
         <ol className="progress" aria-label="Send progress" aria-live="polite">
           {sentTo.map((chatId) => {

@@ -1,9 +1,10 @@
 import { useQuery } from '@tanstack/react-query';
 import { useMemo, useState } from 'react';
+import { ErrorAlert } from '../components/ErrorAlert';
 import { SendPollForm } from '../components/SendPollForm';
 import { describeJid } from '../format';
 import type { ScreenProps } from '../screenProps';
-import { errorMessage, useTRPC } from '../trpc';
+import { useTRPC } from '../trpc';
 
 /** The session's chats and groups, searchable; pick several and send them one poll. */
 export const ChatsScreen = ({ sessionId }: ScreenProps) => {
@@ -35,11 +36,7 @@ export const ChatsScreen = ({ sessionId }: ScreenProps) => {
           />
         </label>
         {chats.isPending ? <p>Loading…</p> : null}
-        {chats.error ? (
-          <p role="alert" className="error">
-            {errorMessage(chats.error)}
-          </p>
-        ) : null}
+        <ErrorAlert error={chats.error} />
         <p className="muted">
           {shown.length} of {chats.data?.length ?? 0} chats · {picked.length} picked
         </p>

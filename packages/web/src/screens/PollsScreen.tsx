@@ -1,11 +1,12 @@
 import { useQuery } from '@tanstack/react-query';
 import { Bars } from '../components/Bars';
+import { ErrorAlert } from '../components/ErrorAlert';
 import { PollDetail } from '../components/PollDetail';
 import { formatTime } from '../format';
 import { useLivePolls } from '../live/useLivePolls';
 import { href } from '../route';
 import type { ScreenProps } from '../screenProps';
-import { errorMessage, useTRPC } from '../trpc';
+import { useTRPC } from '../trpc';
 
 /** The session's polls with their results, moving as votes arrive; one poll in detail. */
 export const PollsScreen = ({ sessionId, rest }: ScreenProps) => {
@@ -18,11 +19,7 @@ export const PollsScreen = ({ sessionId, rest }: ScreenProps) => {
   return (
     <section aria-labelledby="polls-title">
       <h1 id="polls-title">Polls of {sessionId}</h1>
-      {error ? (
-        <p role="alert" className="error">
-          Live results stopped: {errorMessage(error)}
-        </p>
-      ) : null}
+      <ErrorAlert error={error} prefix="Live results stopped: " />
       {openId ? (
         open ? (
           <PollDetail

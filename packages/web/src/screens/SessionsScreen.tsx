@@ -1,12 +1,13 @@
-import type { SessionInfo } from '@pollmasters/shared';
+import { DEFAULT_SESSION, type SessionInfo } from '@pollmasters/shared';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useSubscription } from '@trpc/tanstack-react-query';
 import { type FormEvent, useState } from 'react';
+import { ErrorAlert } from '../components/ErrorAlert';
 import { LoginPanel } from '../components/LoginPanel';
 import { describeJid } from '../format';
 import { href } from '../route';
 import type { ScreenProps } from '../screenProps';
-import { errorMessage, useTRPC } from '../trpc';
+import { useTRPC } from '../trpc';
 
 /** The server's sessions (WhatsApp accounts), live: create, start, stop, log in, log out, delete. */
 export const SessionsScreen = (_props: ScreenProps) => {
@@ -89,11 +90,7 @@ const CreateSession = ({ onCreated }: { onCreated: (id: string, start: boolean) 
       <button type="submit" disabled={create.isPending}>
         Create session
       </button>
-      {create.error ? (
-        <p role="alert" className="error">
-          {errorMessage(create.error)}
-        </p>
-      ) : null}
+      <ErrorAlert error={create.error} />
     </form>
   );
 };
@@ -154,7 +151,7 @@ const SessionCard = ({ session: s, loginOpen, onLogin, onCloseLogin }: CardProps
             Log out
           </button>
         ) : null}
-        {s.id !== 'default' ? (
+        {s.id !== DEFAULT_SESSION ? (
           <>
             <button
               type="button"
@@ -173,11 +170,7 @@ const SessionCard = ({ session: s, loginOpen, onLogin, onCloseLogin }: CardProps
           </>
         ) : null}
       </div>
-      {failed ? (
-        <p role="alert" className="error">
-          {errorMessage(failed)}
-        </p>
-      ) : null}
+      <ErrorAlert error={failed} />
       {loginOpen ? <LoginPanel session={s} onClose={onCloseLogin} /> : null}
     </li>
   );
