@@ -1,6 +1,5 @@
 import {
   DEFAULT_SESSION,
-  errors,
   type Principal,
   parseInput,
   SessionId,
@@ -11,6 +10,7 @@ import { Router } from 'express';
 import { z } from 'zod';
 import { principalOfRequest } from '../access.js';
 import type { SessionView } from '../session/sessionService.js';
+import { jsonBodyOf } from './body.js';
 
 /** `?session=<id>`: the session a route acts on (`default` without it). */
 const SessionQuery = z.object({ session: SessionId.default(DEFAULT_SESSION) });
@@ -29,10 +29,7 @@ export const pollRoutes = (
   const router = Router();
   router.post('/polls/:id/vote', async (req, res) => {
     const session = sessionOf(principalOfRequest(req), parseInput(SessionQuery, req.query).session);
-    if (req.body === undefined) {
-      throw errors.badInput('send a JSON body with Content-Type: application/json');
-    }
-    const { options } = parseInput(VoteSelection, req.body);
+    const { options } = jsonBodyOf(req, VoteSelection);
     res.json(await session.votePoll(parseInput(VotePollInput, { pollId: req.params.id, options })));
   });
   return router;

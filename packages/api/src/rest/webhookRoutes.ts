@@ -1,5 +1,4 @@
 import {
-  errors,
   type Principal,
   parseInput,
   WebhookCreateBody,
@@ -11,16 +10,10 @@ import {
 import { type Request, Router } from 'express';
 import { principalOfRequest } from '../access.js';
 import type { SessionView } from '../session/sessionService.js';
+import { jsonBodyOf } from './body.js';
 
 /** What the webhook routes need of a session. */
 export type RestWebhookSession = SessionView<'webhook'>;
-
-const bodyOf = (req: Request): unknown => {
-  if (req.body === undefined) {
-    throw errors.badInput('send a JSON body with Content-Type: application/json');
-  }
-  return req.body;
-};
 
 const endpointOf = (req: Request): string => parseInput(WebhookEndpointId, req.params.endpointId);
 
@@ -41,7 +34,7 @@ export const webhookRoutes = (
     res.json(await session(req).webhook({ type: 'webhookList' }));
   });
   router.post(base, async (req, res) => {
-    const body = parseInput(WebhookCreateBody, bodyOf(req));
+    const body = jsonBodyOf(req, WebhookCreateBody);
     res.status(201).json(await session(req).webhook({ type: 'webhookCreate', body }));
   });
   router.get(`${base}/:endpointId`, async (req, res) => {
@@ -49,7 +42,7 @@ export const webhookRoutes = (
   });
   router.patch(`${base}/:endpointId`, async (req, res) => {
     const endpointId = endpointOf(req);
-    const body = parseInput(WebhookUpdateBody, bodyOf(req));
+    const body = jsonBodyOf(req, WebhookUpdateBody);
     res.json(await session(req).webhook({ type: 'webhookUpdate', endpointId, body }));
   });
   router.delete(`${base}/:endpointId`, async (req, res) => {
