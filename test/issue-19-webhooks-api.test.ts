@@ -135,6 +135,19 @@ describe('webhook endpoints', () => {
     expect((await rest('GET', '/not-an-id')).status).toBe(400);
     expect((await rest('POST', `/${kept.id}/replay`, { deliveryId: 'x' })).status).toBe(400);
     expect((await rest('GET', `/${kept.id}/deliveries?limit=0`)).status).toBe(400);
+    // A body not sent as JSON is refused with what to send, not read as empty.
+    const asText = await fetch(`${server!.url}/api/sessions/default/webhooks`, {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: JSON.stringify({ url: 'http://127.0.0.1:9/text' }),
+    });
+    expect(asText.status).toBe(400);
+    expect(await asText.json()).toEqual({
+      error: {
+        code: 'BAD_INPUT',
+        message: 'send a JSON body with Content-Type: application/json',
+      },
+    });
 
     expect(await client.webhooks.list.query({})).toEqual(before);
   });
