@@ -1,0 +1,275 @@
+import { EventEmitter } from 'node:events';
+import type { Logger } from 'pino';
+import { planBalance } from './balance.js';
+import { ClusterNudges } from './clusterNudges.js';
+import {
+  LeaseKeeper,
+  type LeaseLossReason,
+  type LeaseTimings,
+  leaseTimings,
+} from './leaseKeeper.js';
+import { LeaseStore } from './leaseStore.js';
+import { Membership, randomNodeId } from './membership.js';
+import type { RedisConnection } from './redisConnection.js';
+
+/** Why a session stops here: handed to another node, lease lost, no longer wanted, shutdown. */
+export type LocalStopReason = 'handover' | 'lost' | 'unwanted' | 'shutdown';
+
+export interface ClusterTimings extends LeaseTimings {
+  /** How long a node's heartbeat lives; default ttl / 2, so a dead node stops being counted
+   * before its leases expire and the survivors' shares already include its sessions. */
+  heartbeatTtlMs: number;
+  /** How often the node decides what to claim and release; default 1.5 s (jittered ±20 %). */
+  scanEveryMs: number;
+  /** How long a session that failed to start here is left to the other nodes; default 30 s. */
+  coolDownMs: number;
+}
+
+export interface ClusterNodeOptions {
+  /** Leases, heartbeats and nudges go through it; the caller closes it after `close()`. */
+  conn: RedisConnection;
+  /** Default: random (`<host>-<8 hex>`). */
+  nodeId?: string;
+  logger: Logger;
+  /** The ids of the sessions that should run, cluster-wide (the registry's). */
+  sessions: () => readonly string[] | Promise<readonly string[]>;
+  /** Opens the session here with its fencing token; resolves once it runs. */
+  startLocal: (sessionId: string, fencingToken: number) => Promise<void>;
+  /** Stops the session here; resolves once it writes nothing more. Must not throw when it
+   * does not run. */
+  stopLocal: (sessionId: string, reason: LocalStopReason) => Promise<void>;
+  timings?: Partial<ClusterTimings>;
+}
+
+export interface ClusterNodeEvents {
+  /** This node acquired the session's lease and started it. */
+  claimed: [sessionId: string, fencingToken: number];
+  /** This node stopped the session and released its lease. */
+  released: [sessionId: string, reason: LocalStopReason];
+  /** The lease was lost (the session was told to stop at once). */
+  lost: [sessionId: string, fencingToken: number, reason: LeaseLossReason];
+}
+
+/**
+ * One server node of the cluster: joins, keeps its share of the sessions (planBalance) by
+ * claiming free leases and handing surplus over, takes over sessions whose owner died once
+ * their leases expire, and on close hands every session over at once. Each session's changes
+ * here run one at a time, and a session is always stopped before its lease is released.
+ * @see docs/cluster.md
+ */
+export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
+  readonly nodeId: string;
+  private readonly timings: ClusterTimings;
+  private readonly store: LeaseStore;
+  private readonly keeper: LeaseKeeper;
+  private readonly membership: Membership;
+  private nudges: ClusterNudges | undefined;
+  private readonly queues = new Map<string, Promise<unknown>>();
+  private readonly cooling = new Map<string, number>();
+  private staleFree = new Set<string>();
+  private scanTimer: NodeJS.Timeout | undefined;
+  private round: Promise<void> | undefined;
+  private again = false;
+  private failing = false;
+  private closing: Promise<void> | undefined;
+
+  private constructor(private readonly options: ClusterNodeOptions) {
+    super();
+    const ttlMs = options.timings?.ttlMs ?? 10_000;
+    this.timings = {
+      ...leaseTimings(ttlMs, options.timings),
+      heartbeatTtlMs: Math.round(ttlMs / 2),
+      scanEveryMs: 1_500,
+      coolDownMs: 30_000,
+      ...options.timings,
+    };
+    this.nodeId = options.nodeId ?? randomNodeId();
+    const logger = options.logger.child({ component: 'cluster', nodeId: this.nodeId });
+    this.options = { ...options, logger };
+    this.membership = new Membership({
+      conn: options.conn,
+      nodeId: this.nodeId,
+      ttlMs: this.timings.heartbeatTtlMs,
+      logger,
+    });
+    this.store = new LeaseStore(options.conn, this.nodeId, this.timings.ttlMs);
+    this.keeper = new LeaseKeeper({
+      store: this.store,
+      timings: this.timings,
+      logger,
+      onLost: (id, token, reason) => this.lost(id, token, reason),
+    });
+  }
+
+  /** Joins the cluster and starts claiming. @throws when Redis refuses or the node id is taken. */
+  static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
+    const node = new ClusterNode(options);
+    await node.membership.join();
+    node.nudges = await ClusterNudges.listen(options.conn, node.nodeId, node.log, () =>
+      node.wake(),
+    );
+    node.keeper.start();
+    node.log.info({ timings: node.timings }, 'joined the cluster');
+    void node.nudges.send(node.nodeId);
+    node.wake();
+    return node;
+  }
+
+  private get log(): Logger {
+    return this.options.logger;
+  }
+
+  /** The sessions this node holds a lease for, with their fencing tokens. */
+  owned(): Map<string, number> {
+    return this.keeper.heldLeases();
+  }
+
+  /** Every node decides again now: call after a session was created, started, stopped or deleted. */
+  sessionsChanged(): void {
+    this.wake();
+    void this.nudges?.send(this.nodeId);
+  }
+
+  /**
+   * Hands every session over and leaves: stops taking sessions, leaves the node list (the others
+   * stop counting this node), then stops and releases each session, telling the others at once.
+   * Idempotent.
+   */
+  close(): Promise<void> {
+    this.closing ??= this.handOverAll();
+    return this.closing;
+  }
+
+  private async handOverAll(): Promise<void> {
+    clearTimeout(this.scanTimer);
+    await this.round;
+    await this.membership.leave().catch((err) => this.log.warn({ err }, 'leave failed'));
+    const ids = [...this.keeper.heldLeases().keys()];
+    await Promise.all(ids.map((id) => this.handOver(id, 'shutdown')));
+    this.keeper.stop();
+    await this.nudges?.close();
+    this.log.info({ handedOver: ids.length }, 'left the cluster');
+  }
+
+  /** Runs a decision round now, or right after the one under way. */
+  private wake(): void {
+    if (this.closing) return;
+    if (this.round) {
+      this.again = true;
+      return;
+    }
+    clearTimeout(this.scanTimer);
+    this.round = this.decide().finally(() => {
+      this.round = undefined;
+      if (this.closing) return;
+      if (this.again) {
+        this.again = false;
+        this.wake();
+        return;
+      }
+      const jitter = 0.8 + Math.random() * 0.4;
+      this.scanTimer = setTimeout(() => this.wake(), this.timings.scanEveryMs * jitter);
+      this.scanTimer.unref();
+    });
+  }
+
+  private async decide(): Promise<void> {
+    try {
+      const wanted = [...(await this.options.sessions())];
+      const [liveNodes, owners] = await Promise.all([
+        this.membership.liveNodes(),
+        this.store.owners(wanted),
+      ]);
+      const now = Date.now();
+      for (const [id, until] of this.cooling) if (until <= now) this.cooling.delete(id);
+      const plan = planBalance({
+        nodeId: this.nodeId,
+        liveNodes,
+        wanted,
+        owners,
+        held: new Set(this.keeper.heldLeases().keys()),
+        staleFree: this.staleFree,
+        cooling: new Set(this.cooling.keys()),
+      });
+      this.staleFree = new Set(wanted.filter((id) => owners.get(id) === null));
+      const wantedSet = new Set(wanted);
+      await Promise.all([
+        ...plan.release.map((id) => this.handOver(id, wantedSet.has(id) ? 'handover' : 'unwanted')),
+        ...plan.claim.map((id) => this.claim(id)),
+        ...plan.dropStale.map((id) => this.store.release(id)),
+      ]);
+      if (plan.dropStale.length > 0) void this.nudges?.send(this.nodeId);
+      if (this.failing) this.log.info('cluster decisions get through again');
+      this.failing = false;
+    } catch (err) {
+      if (!this.failing) this.log.warn({ err: (err as Error).message }, 'cluster decision failed');
+      this.failing = true;
+    }
+  }
+
+  private claim(sessionId: string): Promise<void> {
+    return this.exclusive(sessionId, async () => {
+      if (this.closing || this.keeper.tokenOf(sessionId) !== undefined) return;
+      const token = await this.keeper.acquire(sessionId);
+      if (token === null) return;
+      try {
+        await this.options.startLocal(sessionId, token);
+      } catch (err) {
+        this.log.error({ err, sessionId }, 'session failed to start here; leaving it to others');
+        this.cooling.set(sessionId, Date.now() + this.timings.coolDownMs);
+        await this.options.stopLocal(sessionId, 'handover').catch(() => {});
+        await this.keeper.release(sessionId).catch(() => {});
+        void this.nudges?.send(this.nodeId);
+        return;
+      }
+      if (this.keeper.tokenOf(sessionId) !== token) {
+        // Lost while starting: the stop `lost()` sent may have come before the start finished.
+        await this.options.stopLocal(sessionId, 'lost');
+        return;
+      }
+      this.log.info({ sessionId, fencingToken: token }, 'session claimed');
+      this.emit('claimed', sessionId, token);
+    });
+  }
+
+  private handOver(sessionId: string, reason: LocalStopReason): Promise<void> {
+    return this.exclusive(sessionId, async () => {
+      if (this.keeper.tokenOf(sessionId) === undefined) return;
+      try {
+        await this.options.stopLocal(sessionId, reason);
+      } catch (err) {
+        // Released anyway: the next owner's newer fencing token refuses any late write.
+        this.log.error({ err, sessionId }, 'session did not stop cleanly; releasing it anyway');
+      }
+      await this.keeper
+        .release(sessionId)
+        .catch((err) =>
+          this.log.warn({ err: (err as Error).message, sessionId }, 'release failed'),
+        );
+      void this.nudges?.send(this.nodeId);
+      this.log.info({ sessionId, reason }, 'session released');
+      this.emit('released', sessionId, reason);
+    });
+  }
+
+  private lost(sessionId: string, token: number, reason: LeaseLossReason): void {
+    this.emit('lost', sessionId, token, reason);
+    // Straight away, not behind the queue: the session must stop writing before the lease ends.
+    this.options.stopLocal(sessionId, 'lost').catch((err) => {
+      this.log.error({ err, sessionId }, 'session did not stop after its lease was lost');
+    });
+  }
+
+  /** Runs one change of a session after the ones before it. */
+  private exclusive(id: string, change: () => Promise<void>): Promise<void> {
+    const run = (this.queues.get(id) ?? Promise.resolve()).then(change, change);
+    const settled = run.catch((err) =>
+      this.log.error({ err, sessionId: id }, 'cluster change failed'),
+    );
+    this.queues.set(id, settled);
+    void settled.then(() => {
+      if (this.queues.get(id) === settled) this.queues.delete(id);
+    });
+    return settled;
+  }
+}
