@@ -10,6 +10,7 @@ const input = (over: Partial<BalanceInput>): BalanceInput => ({
   held: new Set(),
   staleFree: new Set(),
   cooling: new Set(),
+  hungry: new Set(),
   ...over,
 });
 
@@ -19,6 +20,7 @@ const input = (over: Partial<BalanceInput>): BalanceInput => ({
  */
 const settle = (nodes: string[], wanted: string[], start = new Map<string, string>()) => {
   const owners = new Map(start);
+  const hungry = new Set<string>();
   for (let round = 0; round < 20; round++) {
     let changed = false;
     for (const nodeId of nodes) {
@@ -30,6 +32,7 @@ const settle = (nodes: string[], wanted: string[], start = new Map<string, strin
           wanted,
           owners: new Map(wanted.map((id) => [id, owners.get(id) ?? null])),
           held,
+          hungry,
         }),
       );
       for (const id of plan.release) owners.delete(id);
@@ -37,7 +40,9 @@ const settle = (nodes: string[], wanted: string[], start = new Map<string, strin
         expect(owners.has(id)).toBe(false);
         owners.set(id, nodeId);
       }
-      changed ||= plan.release.length + plan.claim.length > 0;
+      changed ||= plan.release.length + plan.claim.length > 0 || plan.hungry !== hungry.has(nodeId);
+      if (plan.hungry) hungry.add(nodeId);
+      else hungry.delete(nodeId);
     }
     if (!changed) return owners;
   }
@@ -95,18 +100,30 @@ describe('planBalance', () => {
     expect(plan.release).toEqual([]);
   });
 
-  it('releases sessions no longer wanted, and surplus above its target', () => {
-    const plan = planBalance(
-      input({
-        liveNodes: ['a', 'b'],
-        wanted: ids(4),
-        owners: new Map(ids(4).map((id) => [id, 'a'])),
-        held: new Set([...ids(4), 'gone']),
-      }),
-    );
-    expect(plan.target).toBe(2);
-    expect(plan.release).toEqual(['gone', 's2', 's3']);
-    expect(plan.claim).toEqual([]);
+  it('releases sessions no longer wanted, and surplus above its target when a node is hungry', () => {
+    const over = {
+      liveNodes: ['a', 'b'],
+      wanted: ids(4),
+      owners: new Map(ids(4).map((id) => [id, 'a'])),
+      held: new Set([...ids(4), 'gone']),
+    };
+    const plan = planBalance(input({ ...over, hungry: new Set(['b']) }));
+    expect(plan).toMatchObject({ target: 2, release: ['gone', 's2', 's3'], claim: [] });
+    // Nobody asks (b is starting, or cannot run them): the surplus stays where it runs.
+    expect(planBalance(input(over)).release).toEqual(['gone']);
+    // Its own hunger does not count.
+    expect(planBalance(input({ ...over, hungry: new Set(['a']) })).release).toEqual(['gone']);
+  });
+
+  it('is hungry only below target with every free session claimed and none cooling', () => {
+    const owners = new Map<string, string | null>(ids(4).map((id) => [id, 'a']));
+    const b = { nodeId: 'b', liveNodes: ['a', 'b'], wanted: ids(4), owners };
+    expect(planBalance(input(b)).hungry).toBe(true);
+    expect(planBalance(input({ ...b, cooling: new Set(['x']) })).hungry).toBe(false);
+    owners.set('s0', null);
+    expect(planBalance(input(b))).toMatchObject({ claim: ['s0'], hungry: true });
+    owners.set('s1', null);
+    expect(planBalance(input(b)).hungry).toBe(false);
   });
 
   it('counts itself even when its own heartbeat is missing from the list', () => {
@@ -114,10 +131,11 @@ describe('planBalance', () => {
     expect(plan.target).toBe(2);
   });
 
-  it('takes a session still free since the last decision past its target, up to ceil', () => {
+  it('takes a session still free since the last decision past its target, up to its part', () => {
     // A dead node `c` is still counted: 7 sessions, targets a 3, b 2, c 2; a and b hold theirs
     // and c's two expired sessions are free. Fresh, they wait for their claimant (c, dead);
-    // still free at b's next decision, b takes one more (ceil(7 / 3) = 3), not both.
+    // still free at b's next decision, b takes one more: ceil(7 / 2) = 4 over the two nodes
+    // that hold leases, not both.
     const wanted = ids(7);
     const owners = new Map<string, string | null>(
       wanted.map((id, i) => [id, i < 3 ? 'a' : i < 5 ? 'b' : null]),
@@ -127,8 +145,14 @@ describe('planBalance', () => {
     const fresh = planBalance(input({ ...b, held }));
     expect(fresh).toMatchObject({ target: 2, claim: [], release: [] });
     const stale = planBalance(input({ ...b, held, staleFree: new Set(['s5', 's6']) }));
-    expect(stale.claim).toHaveLength(1);
-    expect(['s5', 's6']).toContain(stale.claim[0]);
+    expect(stale.claim).toHaveLength(2);
+    const third = { ...b, held: new Set(['s3']), staleFree: new Set(['s4', 's5', 's6']) };
+    owners.set('s4', null);
+    expect(planBalance(input(third)).claim).toHaveLength(3);
+    // With a also holding nothing: only b runs anything, and it may take all 7.
+    for (const id of ['s0', 's1', 's2']) owners.set(id, null);
+    const all = { ...third, staleFree: new Set(ids(7).filter((id) => id !== 's3')) };
+    expect(planBalance(input(all)).claim).toHaveLength(6);
   });
 
   it('leaves a cooling session to the others, and drops a stale own lease it does not claim', () => {

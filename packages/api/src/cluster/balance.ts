@@ -13,6 +13,8 @@ export interface BalanceInput {
   staleFree: ReadonlySet<string>;
   /** Sessions this node must not claim for now (their start just failed here). */
   cooling: ReadonlySet<string>;
+  /** Live nodes that asked for sessions (below their target with nothing free to claim). */
+  hungry: ReadonlySet<string>;
 }
 
 export interface BalancePlan {
@@ -24,6 +26,8 @@ export interface BalancePlan {
   release: string[];
   /** Leases Redis still has under this node's id though it runs nothing of them: delete them. */
   dropStale: string[];
+  /** Whether to ask the others for sessions: below target, nothing to claim, nothing cooling. */
+  hungry: boolean;
 }
 
 /** FNV-1a, so that nodes try free sessions in different orders and collide less. */
@@ -35,12 +39,13 @@ const hash = (text: string): number => {
 
 /**
  * The fair share: with S sessions over N live nodes (sorted by id), the first S mod N nodes run
- * ceil(S / N) and the others floor(S / N), so the targets add up to exactly S and a node that
- * joins a balanced cluster gets its share from the others. A node claims free sessions up to its
- * target and gives up what is above it (only ever above it, so two nodes never trade a session
- * back and forth). A session still free at the next decision (its rightful claimant did not
- * take it, e.g. a dead node is still counted until its heartbeat ends) may be claimed by any node
- * up to ceil(S / N): nothing stays unowned because of a count that is briefly out of date.
+ * ceil(S / N) and the others floor(S / N), so the targets add up to exactly S. A node claims
+ * free sessions up to its target. A session still free at the next decision (its rightful
+ * claimant did not take it: a dead node is still counted until its heartbeat ends, or its start
+ * failed there) may be claimed by any node up to ceil(S / H), H the nodes that hold a lease, so
+ * nothing stays unowned because a node is counted that cannot run it. A node below its target with nothing left to claim
+ * (one that just joined) says it is hungry, and only then do the nodes above their targets hand
+ * their surplus over: without a hungry node nothing moves, so sessions never trade back and forth.
  */
 export const planBalance = (input: BalanceInput): BalancePlan => {
   const { nodeId, wanted, owners, held } = input;
@@ -48,13 +53,17 @@ export const planBalance = (input: BalanceInput): BalancePlan => {
   const total = wanted.length;
   const rank = nodes.indexOf(nodeId);
   const target = Math.floor(total / nodes.length) + (rank < total % nodes.length ? 1 : 0);
-  const ceiling = Math.ceil(total / nodes.length);
+  // Over the nodes that run something: a dead node (its leases expired) or one that cannot
+  // start sessions holds none, and the others cover its part.
+  const holders = new Set([...owners.values()].filter((o) => o !== null && nodes.includes(o)));
+  const ceiling = Math.ceil(total / holders.add(nodeId).size);
 
   const wantedSet = new Set(wanted);
   const release = [...held].filter((id) => !wantedSet.has(id)).sort();
   const mine = wanted.filter((id) => held.has(id)).sort();
-  if (mine.length > target) release.push(...mine.slice(target));
-  let running = Math.min(mine.length, target);
+  const someoneHungry = [...input.hungry].some((id) => id !== nodeId && nodes.includes(id));
+  if (mine.length > target && someoneHungry) release.push(...mine.slice(target));
+  let running = someoneHungry ? Math.min(mine.length, target) : mine.length;
 
   const free = wanted
     .filter((id) => !held.has(id) && !input.cooling.has(id))
@@ -76,5 +85,6 @@ export const planBalance = (input: BalanceInput): BalancePlan => {
     running++;
   }
   const dropStale = free.filter((id) => owners.get(id) === nodeId && !claim.includes(id));
-  return { target, claim, release, dropStale };
+  const hungry = running < target && claim.length === free.length && input.cooling.size === 0;
+  return { target, claim, release, dropStale, hungry };
 };

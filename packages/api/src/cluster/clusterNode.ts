@@ -71,6 +71,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   private round: Promise<void> | undefined;
   private again = false;
   private failing = false;
+  private hungry = false;
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly options: ClusterNodeOptions) {
@@ -111,7 +112,10 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     node.keeper.start();
     node.log.info({ timings: node.timings }, 'joined the cluster');
     void node.nudges.send(node.nodeId);
-    node.wake();
+    // The first decision waits one scan, so that nodes started together see each other first
+    // instead of the first one taking everything and handing most of it on.
+    node.scanTimer = setTimeout(() => node.wake(), node.timings.scanEveryMs);
+    node.scanTimer.unref();
     return node;
   }
 
@@ -176,7 +180,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   private async decide(): Promise<void> {
     try {
       const wanted = [...(await this.options.sessions())];
-      const [liveNodes, owners] = await Promise.all([
+      const [live, owners] = await Promise.all([
         this.membership.liveNodes(),
         this.store.owners(wanted),
       ]);
@@ -184,7 +188,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       for (const [id, until] of this.cooling) if (until <= now) this.cooling.delete(id);
       const plan = planBalance({
         nodeId: this.nodeId,
-        liveNodes,
+        liveNodes: live.nodes,
+        hungry: live.hungry,
         wanted,
         owners,
         held: new Set(this.keeper.heldLeases().keys()),
@@ -198,6 +203,12 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         ...plan.claim.map((id) => this.claim(id)),
         ...plan.dropStale.map((id) => this.store.release(id)),
       ]);
+      if (plan.hungry !== this.hungry || plan.hungry) {
+        // Kept for three scans: it ends on its own if this node dies while asking.
+        await this.membership.setHungry(plan.hungry, this.timings.scanEveryMs * 3);
+        if (plan.hungry && !this.hungry) void this.nudges?.send(this.nodeId);
+        this.hungry = plan.hungry;
+      }
       if (plan.dropStale.length > 0) void this.nudges?.send(this.nodeId);
       if (this.failing) this.log.info('cluster decisions get through again');
       this.failing = false;

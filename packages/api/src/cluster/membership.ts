@@ -39,18 +39,28 @@ return 1`,
 );
 
 /**
- * The listed nodes whose heartbeat is alive; forgets the others.
- * KEYS: node set. ARGV: the prefix of node keys.
+ * The listed nodes whose heartbeat is alive, each followed by 1 if it asks for sessions (0 if
+ * not); forgets the others. KEYS: node set. ARGV: the prefixes of node keys and hungry keys.
  */
 const live = new RedisScript(
   'live nodes',
   `local alive = {}
 for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
-  if redis.call('EXISTS', ARGV[1] .. id) == 1 then table.insert(alive, id)
+  if redis.call('EXISTS', ARGV[1] .. id) == 1 then
+    table.insert(alive, id)
+    table.insert(alive, redis.call('EXISTS', ARGV[2] .. id))
   else redis.call('SREM', KEYS[1], id) end
 end
 return alive`,
 );
+
+/** Who is in the cluster now. */
+export interface LiveNodes {
+  /** Node ids with a live heartbeat, sorted. */
+  nodes: string[];
+  /** Those of them that ask for sessions (see planBalance). */
+  hungry: Set<string>;
+}
 
 /** Deletes the heartbeat if it is this process's. KEYS: node key, node set. ARGV: id, instance. */
 const leave = new RedisScript(
@@ -109,21 +119,38 @@ export class Membership {
     this.timer.unref();
   }
 
-  /** The ids of the nodes with a live heartbeat, sorted. */
-  async liveNodes(): Promise<string[]> {
-    const ids = await live.run(
-      this.options.conn.redis,
-      [this.options.conn.key('nodes')],
-      [this.options.conn.key('node', '')],
+  async liveNodes(): Promise<LiveNodes> {
+    const { conn } = this.options;
+    const flat = await live.run(
+      conn.redis,
+      [conn.key('nodes')],
+      [conn.key('node', ''), conn.key('hungry', '')],
     );
-    if (!Array.isArray(ids)) throw new Error(`live nodes: Redis answered ${JSON.stringify(ids)}`);
-    return ids.map(String).sort();
+    if (!Array.isArray(flat)) throw new Error(`live nodes: Redis answered ${JSON.stringify(flat)}`);
+    const nodes: string[] = [];
+    const hungry = new Set<string>();
+    for (let i = 0; i + 1 < flat.length; i += 2) {
+      nodes.push(String(flat[i]));
+      if (Number(flat[i + 1]) === 1) hungry.add(String(flat[i]));
+    }
+    return { nodes: nodes.sort(), hungry };
+  }
+
+  /**
+   * Asks the others for sessions (for `forMs`, renewed by each decision that still wants them)
+   * or stops asking.
+   */
+  async setHungry(hungry: boolean, forMs: number): Promise<void> {
+    const key = this.options.conn.key('hungry', this.nodeId);
+    if (hungry) await this.options.conn.redis.set(key, '1', 'PX', forMs);
+    else await this.options.conn.redis.del(key);
   }
 
   /** Stops beating and removes the heartbeat, so the others stop counting this node at once. */
   async leave(): Promise<void> {
     this.stop();
     await leave.run(this.options.conn.redis, this.keys, [this.nodeId, this.instance]);
+    await this.options.conn.redis.del(this.options.conn.key('hungry', this.nodeId));
   }
 
   /** Stops beating; the heartbeat expires on its own. */

@@ -1,0 +1,98 @@
+import { EventEmitter } from 'node:events';
+import { pino } from 'pino';
+import { testRedisUrl } from '../../../test/helpers/services.js';
+import { ClusterNode, type ClusterTimings } from '../src/cluster/clusterNode.js';
+import { connectRedis, type RedisConnection } from '../src/cluster/redisConnection.js';
+
+export const silent = pino({ level: 'silent' });
+
+/**
+ * Where each session runs, as the nodes' startLocal/stopLocal report it, checking on every start
+ * what the cluster promises: a session never runs on two nodes at once, and each start carries a
+ * fencing token larger than every one before it.
+ */
+export class Ledger extends EventEmitter<{ change: [] }> {
+  readonly running = new Map<string, { node: string; token: number }>();
+  readonly lastToken = new Map<string, number>();
+  readonly violations: string[] = [];
+  starts = 0;
+
+  start(node: string, sessionId: string, token: number): void {
+    const now = this.running.get(sessionId);
+    if (now) this.violations.push(`${sessionId} started on ${node} while on ${now.node}`);
+    const last = this.lastToken.get(sessionId) ?? 0;
+    if (token <= last) this.violations.push(`${sessionId}: token ${token} after ${last}`);
+    this.lastToken.set(sessionId, token);
+    this.running.set(sessionId, { node, token });
+    this.starts++;
+    this.emit('change');
+  }
+
+  stop(node: string, sessionId: string): void {
+    if (this.running.get(sessionId)?.node === node) this.running.delete(sessionId);
+    this.emit('change');
+  }
+
+  /** How many sessions each node runs, in the order given. */
+  counts(nodes: readonly string[]): number[] {
+    const all = [...this.running.values()];
+    return nodes.map((n) => all.filter((r) => r.node === n).length);
+  }
+
+  sessionsOn(node: string): string[] {
+    return [...this.running].filter(([, r]) => r.node === node).map(([id]) => id);
+  }
+}
+
+export interface TestNode {
+  node: ClusterNode;
+  conn: RedisConnection;
+  close(): Promise<void>;
+}
+
+/** A ClusterNode on the test Redis whose sessions run in `ledger`. */
+export const startTestNode = async (options: {
+  prefix: string;
+  nodeId: string;
+  ledger: Ledger;
+  sessions: () => readonly string[];
+  timings?: Partial<ClusterTimings>;
+  /** Sessions whose start fails on this node. */
+  failing?: ReadonlySet<string>;
+}): Promise<TestNode> => {
+  const { ledger, nodeId } = options;
+  const conn = await connectRedis({
+    url: testRedisUrl,
+    prefix: options.prefix,
+    name: `test-${nodeId}`,
+    logger: silent,
+    commandTimeoutMs: 1_000,
+  });
+  const node = await ClusterNode.start({
+    conn,
+    nodeId,
+    logger: silent,
+    sessions: options.sessions,
+    timings: options.timings,
+    startLocal: async (sessionId, token) => {
+      if (options.failing?.has(sessionId)) throw new Error('cannot start here');
+      ledger.start(nodeId, sessionId, token);
+    },
+    stopLocal: async (sessionId) => ledger.stop(nodeId, sessionId),
+  });
+  return {
+    node,
+    conn,
+    close: async () => {
+      await node.close();
+      await conn.close();
+    },
+  };
+};
+
+/** Fast timings for tests that are not about the production bound. */
+export const quick: Partial<ClusterTimings> = {
+  ttlMs: 1_500,
+  heartbeatTtlMs: 750,
+  scanEveryMs: 150,
+};
