@@ -1,13 +1,12 @@
-import { createServer } from 'node:net';
-import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshRedisPrefix, testRedisUrl } from '../../../test/helpers/services.js';
 import { eventually } from '../../../test/helpers/wait.js';
 import { LeaseKeeper, type LeaseLossReason, leaseTimings } from '../src/cluster/leaseKeeper.js';
 import { LeaseStore } from '../src/cluster/leaseStore.js';
 import { connectRedis, type RedisConnection } from '../src/cluster/redisConnection.js';
+import { freePort, silent } from './clusterHarness.js';
 
-const logger = pino({ level: 'silent' });
+const logger = silent;
 const space = freshRedisPrefix('cluster_leases');
 const conns: RedisConnection[] = [];
 const connect = async (name: string) => {
@@ -25,15 +24,6 @@ afterAll(async () => {
   await Promise.all(conns.map((c) => c.close()));
 });
 
-/** A loopback port nothing listens on. */
-const closedPort = () =>
-  new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-
 describe('connectRedis', () => {
   it('refuses a URL that is not redis:// and a bad prefix, saying what is wrong', async () => {
     await expect(connectRedis({ url: 'http://x', name: 't', logger })).rejects.toThrow(
@@ -46,7 +36,7 @@ describe('connectRedis', () => {
   });
 
   it('names the server it cannot reach, without its password', async () => {
-    const port = await closedPort();
+    const port = await freePort();
     const error = await connectRedis({
       url: `redis://user:s3cret@127.0.0.1:${port}`,
       name: 't',

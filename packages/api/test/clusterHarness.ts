@@ -1,4 +1,5 @@
 import { EventEmitter } from 'node:events';
+import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { testRedisUrl } from '../../../test/helpers/services.js';
 import { ClusterNode, type ClusterTimings } from '../src/cluster/clusterNode.js';
@@ -96,3 +97,12 @@ export const quick: Partial<ClusterTimings> = {
   heartbeatTtlMs: 750,
   scanEveryMs: 150,
 };
+
+/** A loopback port that nothing listens on (now). */
+export const freePort = () =>
+  new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
