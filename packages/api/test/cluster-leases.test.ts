@@ -1,7 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { freshRedisPrefix, testRedisUrl } from '../../../test/helpers/services.js';
 import { eventually } from '../../../test/helpers/wait.js';
-import { LeaseKeeper, type LeaseLossReason, leaseTimings } from '../src/cluster/leaseKeeper.js';
+import { leaseTimings } from '../src/cluster/clusterTimings.js';
+import { LeaseKeeper, type LeaseLossReason } from '../src/cluster/leaseKeeper.js';
 import { LeaseStore } from '../src/cluster/leaseStore.js';
 import { connectRedis, type RedisConnection } from '../src/cluster/redisConnection.js';
 import { freePort, silent } from './clusterHarness.js';

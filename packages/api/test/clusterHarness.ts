@@ -2,7 +2,8 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { testRedisUrl } from '../../../test/helpers/services.js';
-import { ClusterNode, type ClusterTimings } from '../src/cluster/clusterNode.js';
+import { ClusterNode } from '../src/cluster/clusterNode.js';
+import type { ClusterTimings } from '../src/cluster/clusterTimings.js';
 import { connectRedis, type RedisConnection } from '../src/cluster/redisConnection.js';
 
 export const silent = pino({ level: 'silent' });

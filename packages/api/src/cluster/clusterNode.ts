@@ -2,28 +2,14 @@ import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { planBalance } from './balance.js';
 import { ClusterNudges } from './clusterNudges.js';
-import {
-  LeaseKeeper,
-  type LeaseLossReason,
-  type LeaseTimings,
-  leaseTimings,
-} from './leaseKeeper.js';
+import { type ClusterTimings, clusterTimings } from './clusterTimings.js';
+import { LeaseKeeper, type LeaseLossReason } from './leaseKeeper.js';
 import { LeaseStore } from './leaseStore.js';
 import { Membership, randomNodeId } from './membership.js';
 import type { RedisConnection } from './redisConnection.js';
 
 /** Why a session stops here: handed to another node, lease lost, no longer wanted, shutdown. */
 export type LocalStopReason = 'handover' | 'lost' | 'unwanted' | 'shutdown';
-
-export interface ClusterTimings extends LeaseTimings {
-  /** How long a node's heartbeat lives; default ttl / 2, so a dead node stops being counted
-   * before its leases expire and the survivors' shares already include its sessions. */
-  heartbeatTtlMs: number;
-  /** How often the node decides what to claim and release; default 1.5 s (jittered ±20 %). */
-  scanEveryMs: number;
-  /** How long a session that failed to start here is left to the other nodes; default 30 s. */
-  coolDownMs: number;
-}
 
 export interface ClusterNodeOptions {
   /** Leases, heartbeats and nudges go through it; the caller closes it after `close()`. */
@@ -72,18 +58,13 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   private again = false;
   private failing = false;
   private hungry = false;
+  /** When the first lease of a dead owner expires, from the last decision (ms from then). */
+  private orphansFreeInMs = Number.POSITIVE_INFINITY;
   private closing: Promise<void> | undefined;
 
   private constructor(private readonly options: ClusterNodeOptions) {
     super();
-    const ttlMs = options.timings?.ttlMs ?? 10_000;
-    this.timings = {
-      ...leaseTimings(ttlMs, options.timings),
-      heartbeatTtlMs: Math.round(ttlMs / 2),
-      scanEveryMs: 1_500,
-      coolDownMs: 30_000,
-      ...options.timings,
-    };
+    this.timings = clusterTimings(options.timings);
     this.nodeId = options.nodeId ?? randomNodeId();
     const logger = options.logger.child({ component: 'cluster', nodeId: this.nodeId });
     this.options = { ...options, logger };
@@ -106,9 +87,14 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   static async start(options: ClusterNodeOptions): Promise<ClusterNode> {
     const node = new ClusterNode(options);
     await node.membership.join();
-    node.nudges = await ClusterNudges.listen(options.conn, node.nodeId, node.log, () =>
-      node.wake(),
-    );
+    try {
+      node.nudges = await ClusterNudges.listen(options.conn, node.nodeId, node.log, () =>
+        node.wake(),
+      );
+    } catch (err) {
+      await node.membership.leave().catch(() => {});
+      throw err;
+    }
     node.keeper.start();
     node.log.info({ timings: node.timings }, 'joined the cluster');
     void node.nudges.send(node.nodeId);
@@ -172,7 +158,8 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         return;
       }
       const jitter = 0.8 + Math.random() * 0.4;
-      this.scanTimer = setTimeout(() => this.wake(), this.timings.scanEveryMs * jitter);
+      const next = Math.min(this.timings.scanEveryMs * jitter, this.orphansFreeInMs);
+      this.scanTimer = setTimeout(() => this.wake(), next);
       this.scanTimer.unref();
     });
   }
@@ -197,6 +184,7 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
         cooling: new Set(this.cooling.keys()),
       });
       this.staleFree = new Set(wanted.filter((id) => owners.get(id) === null));
+      await this.watchOrphans(wanted, owners, live.nodes);
       const wantedSet = new Set(wanted);
       await Promise.all([
         ...plan.release.map((id) => this.handOver(id, wantedSet.has(id) ? 'handover' : 'unwanted')),
@@ -216,6 +204,25 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       if (!this.failing) this.log.warn({ err: (err as Error).message }, 'cluster decision failed');
       this.failing = true;
     }
+  }
+
+  /**
+   * Sessions whose owner is no longer live (killed) are free the moment their leases expire:
+   * the next decision is then, not up to a scan later, so takeover takes the ttl and no more.
+   */
+  private async watchOrphans(
+    wanted: readonly string[],
+    owners: ReadonlyMap<string, string | null>,
+    liveNodes: readonly string[],
+  ): Promise<void> {
+    this.orphansFreeInMs = Number.POSITIVE_INFINITY;
+    const orphans = wanted.filter((id) => {
+      const owner = owners.get(id);
+      return owner && owner !== this.nodeId && !liveNodes.includes(owner);
+    });
+    if (orphans.length === 0) return;
+    const expiries = (await this.store.expiresIn(orphans)).filter((ms) => ms >= 0);
+    if (expiries.length > 0) this.orphansFreeInMs = Math.min(...expiries) + 20;
   }
 
   private claim(sessionId: string): Promise<void> {

@@ -1,5 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import type { Logger } from 'pino';
+import type { LeaseTimings } from './clusterTimings.js';
 import type { LeaseStore } from './leaseStore.js';
 
 /**
@@ -7,38 +8,6 @@ import type { LeaseStore } from './leaseStore.js';
  * have a new owner); `unreachable`, no renewal got through in time, so it may expire any moment.
  */
 export type LeaseLossReason = 'taken' | 'unreachable';
-
-export interface LeaseTimings {
-  /** How long a lease lasts without renewal (PX); default 10 s. */
-  ttlMs: number;
-  /** How often held leases are renewed; default ttl / 3, so one lost renewal is survived. */
-  renewEveryMs: number;
-  /**
-   * How long before the lease can expire in Redis this node gives it up on its own when no
-   * renewal got through; default ttl / 5. It covers stopping the session and clock drift.
-   */
-  marginMs: number;
-}
-
-/** The defaults of docs/cluster.md, scaled to `ttlMs`. */
-export const leaseTimings = (ttlMs = 10_000, overrides: Partial<LeaseTimings> = {}) => {
-  const timings: LeaseTimings = {
-    ttlMs,
-    renewEveryMs: Math.round(ttlMs / 3),
-    marginMs: Math.round(ttlMs / 5),
-    ...overrides,
-  };
-  if (timings.renewEveryMs <= 0 || timings.marginMs <= 0) {
-    throw new Error('lease timings: renewEveryMs and marginMs must be positive');
-  }
-  if (timings.renewEveryMs >= timings.ttlMs - timings.marginMs) {
-    throw new Error(
-      `lease timings: renewing every ${timings.renewEveryMs} ms cannot keep a lease of ` +
-        `${timings.ttlMs} ms given up ${timings.marginMs} ms early`,
-    );
-  }
-  return timings;
-};
 
 export interface LeaseKeeperOptions {
   store: LeaseStore;

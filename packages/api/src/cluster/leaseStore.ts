@@ -96,6 +96,17 @@ export class LeaseStore {
     );
   }
 
+  /** Per session: ms until its lease expires (-2: no lease), in one round trip. */
+  async expiresIn(sessionIds: string[]): Promise<number[]> {
+    const pipeline = this.conn.redis.pipeline();
+    for (const id of sessionIds) pipeline.pttl(this.leaseKey(id));
+    const replies = (await pipeline.exec()) ?? [];
+    return replies.map(([err, ms]) => {
+      if (err) throw err;
+      return Number(ms);
+    });
+  }
+
   /** Who holds each session's lease now (null: nobody), in one round trip. */
   async owners(sessionIds: string[]): Promise<Map<string, string | null>> {
     if (sessionIds.length === 0) return new Map();
