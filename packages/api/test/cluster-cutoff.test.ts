@@ -77,13 +77,13 @@ describe('a node cut off from Redis', () => {
       });
       const ledger = new Ledger();
       const stoppedAt = new Map<string, number>();
-      const ttlMs = 3_000;
+      const ttlMs = 5_000;
       const node = await ClusterNode.start({
         conn,
         nodeId: 'alone',
         logger: silent,
         sessions: () => ['s0', 's1', 's2', 's3'],
-        timings: { ttlMs, heartbeatTtlMs: 1_500, scanEveryMs: 200 },
+        timings: { ttlMs, heartbeatTtlMs: 2_500, scanEveryMs: 200 },
         startLocal: async (id, token) => ledger.start('alone', id, token),
         stopLocal: async (id, reason) => {
           if (reason === 'lost') stoppedAt.set(id, Date.now());
@@ -98,7 +98,7 @@ describe('a node cut off from Redis', () => {
       node.on('lost', (id, _token, reason) => lost.push(`${id} ${reason}`));
       await eventually('all 4 sessions running', () => ledger.running.size === 4, 10_000);
       // Let a few renewals pass, so the expiry checked below is a renewal's, not the first.
-      await new Promise((r) => setTimeout(r, 1_500));
+      await new Promise((r) => setTimeout(r, 2_500));
 
       server.kill(cut);
       const cutAt = Date.now();

@@ -94,8 +94,8 @@ export const startTestNode = async (options: {
 
 /** Fast timings for tests that are not about the production bound. */
 export const quick: Partial<ClusterTimings> = {
-  ttlMs: 1_500,
-  heartbeatTtlMs: 750,
+  ttlMs: 3_000,
+  heartbeatTtlMs: 1_500,
   scanEveryMs: 150,
 };
 

@@ -5,6 +5,11 @@ import { RedisScript } from './redisScript.js';
  * Takes the lease when it is free (or is this node's own, left from before a restart or a lost
  * renewal) and, in the same atomic step, the next fencing token of the session: no other node
  * can ever get a token between this node's acquisition and its token.
+ * The token is the counter plus one, but at least Redis' clock in ms: a Redis that restarted
+ * empty (no persistence) still hands out tokens above those the store has seen, where a bare
+ * INCR would start again at 1 and every session would be refused by its own fence. (A token
+ * runs ahead of the clock only by the acquisitions of one session within the same ms, far less
+ * than a restart takes.)
  * KEYS: lease, fence. ARGV: nodeId, ttlMs. Returns the token, or 0 when another node holds it.
  */
 const acquire = new RedisScript(
@@ -12,7 +17,11 @@ const acquire = new RedisScript(
   `local holder = redis.call('GET', KEYS[1])
 if holder and holder ~= ARGV[1] then return 0 end
 redis.call('SET', KEYS[1], ARGV[1], 'PX', ARGV[2])
-return redis.call('INCR', KEYS[2])`,
+local now = redis.call('TIME')
+local floor = tonumber(now[1]) * 1000 + math.floor(tonumber(now[2]) / 1000)
+local token = math.max(tonumber(redis.call('GET', KEYS[2]) or '0') + 1, floor)
+redis.call('SET', KEYS[2], string.format('%.0f', token))
+return token`,
 );
 
 /**
@@ -42,8 +51,8 @@ return 0`,
 
 /**
  * The leases of sessions in Redis: `<prefix>lease:<sessionId>` holds the owner's node id with a
- * PX ttl; `<prefix>fence:<sessionId>` counts the session's fencing tokens (never reset, so a
- * token is larger than every token handed out before it). Stateless: LeaseKeeper keeps time.
+ * PX ttl; `<prefix>fence:<sessionId>` the session's last fencing token (each one larger than
+ * every token handed out before it). Stateless: LeaseKeeper keeps time.
  */
 export class LeaseStore {
   constructor(
