@@ -3,8 +3,7 @@ import { once } from 'node:events';
 import { Redis } from 'ioredis';
 import { afterEach, describe, expect, it } from 'vitest';
 import { eventually } from '../../../test/helpers/wait.js';
-import { ClusterNode } from '../src/cluster/clusterNode.js';
-import { connectRedis, type RedisConnection } from '../src/cluster/redisConnection.js';
+import { joinCluster } from '../src/cluster/joinCluster.js';
 import { freePort, Ledger, silent } from './clusterHarness.js';
 
 const cleanups: (() => Promise<void> | void)[] = [];
@@ -68,18 +67,12 @@ describe('a node cut off from Redis', () => {
       const { url, server } = await ownRedis();
       const prefix = 'cutoff:';
       const extended = await watchExtensions(url, `${prefix}lease:`);
-      const conn: RedisConnection = await connectRedis({
-        url,
-        prefix,
-        name: 'cut-off',
-        logger: silent,
-        commandTimeoutMs: 500,
-      });
       const ledger = new Ledger();
       const stoppedAt = new Map<string, number>();
       const ttlMs = 5_000;
-      const node = await ClusterNode.start({
-        conn,
+      const { node, close } = await joinCluster({
+        url,
+        prefix,
         nodeId: 'alone',
         logger: silent,
         sessions: () => ['s0', 's1', 's2', 's3'],
@@ -90,10 +83,7 @@ describe('a node cut off from Redis', () => {
           ledger.stop('alone', id);
         },
       });
-      cleanups.push(async () => {
-        await node.close();
-        await conn.close();
-      });
+      cleanups.push(close);
       const lost: string[] = [];
       node.on('lost', (id, _token, reason) => lost.push(`${id} ${reason}`));
       await eventually('all 4 sessions running', () => ledger.running.size === 4, 10_000);

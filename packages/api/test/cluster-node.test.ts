@@ -1,10 +1,11 @@
 import { afterAll, afterEach, describe, expect, it } from 'vitest';
 import { freshRedisPrefix } from '../../../test/helpers/services.js';
 import { until } from '../../../test/helpers/wait.js';
-import { Ledger, quick, startTestNode, type TestNode } from './clusterHarness.js';
+import type { ClusterMember } from '../src/cluster/joinCluster.js';
+import { Ledger, quick, startTestNode } from './clusterHarness.js';
 
 const space = freshRedisPrefix('cluster_node');
-let nodes: TestNode[] = [];
+let nodes: ClusterMember[] = [];
 let ledger: Ledger;
 let run = 0;
 

@@ -2,9 +2,8 @@ import { EventEmitter } from 'node:events';
 import { createServer } from 'node:net';
 import { pino } from 'pino';
 import { testRedisUrl } from '../../../test/helpers/services.js';
-import { ClusterNode } from '../src/cluster/clusterNode.js';
 import type { ClusterTimings } from '../src/cluster/clusterTimings.js';
-import { connectRedis, type RedisConnection } from '../src/cluster/redisConnection.js';
+import { type ClusterMember, joinCluster } from '../src/cluster/joinCluster.js';
 
 export const silent = pino({ level: 'silent' });
 
@@ -46,12 +45,6 @@ export class Ledger extends EventEmitter<{ change: [] }> {
   }
 }
 
-export interface TestNode {
-  node: ClusterNode;
-  conn: RedisConnection;
-  close(): Promise<void>;
-}
-
 /** A ClusterNode on the test Redis whose sessions run in `ledger`. */
 export const startTestNode = async (options: {
   prefix: string;
@@ -61,17 +54,11 @@ export const startTestNode = async (options: {
   timings?: Partial<ClusterTimings>;
   /** Sessions whose start fails on this node. */
   failing?: ReadonlySet<string>;
-}): Promise<TestNode> => {
+}): Promise<ClusterMember> => {
   const { ledger, nodeId } = options;
-  const conn = await connectRedis({
+  return joinCluster({
     url: testRedisUrl,
     prefix: options.prefix,
-    name: `test-${nodeId}`,
-    logger: silent,
-    commandTimeoutMs: 1_000,
-  });
-  const node = await ClusterNode.start({
-    conn,
     nodeId,
     logger: silent,
     sessions: options.sessions,
@@ -82,14 +69,6 @@ export const startTestNode = async (options: {
     },
     stopLocal: async (sessionId) => ledger.stop(nodeId, sessionId),
   });
-  return {
-    node,
-    conn,
-    close: async () => {
-      await node.close();
-      await conn.close();
-    },
-  };
 };
 
 /** Fast timings for tests that are not about the production bound. */

@@ -1,7 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { pino } from 'pino';
-import { ClusterNode } from '../src/cluster/clusterNode.js';
-import { connectRedis } from '../src/cluster/redisConnection.js';
+import { joinCluster } from '../src/cluster/joinCluster.js';
 
 // One cluster node as a process of its own, for the tests that kill one (cluster-takeover.test.ts):
 // it runs the sessions of CLUSTER_SESSIONS that it wins and prints one JSON line per start and
@@ -20,15 +19,9 @@ const print = (line: object) =>
   );
 const logger = pino({ level: 'warn' }, pino.destination(2));
 
-const conn = await connectRedis({
+const member = await joinCluster({
   url: env('CLUSTER_REDIS_URL'),
   prefix: env('CLUSTER_PREFIX'),
-  name: `test-${nodeId}`,
-  logger,
-  commandTimeoutMs: 2_000,
-});
-const node = await ClusterNode.start({
-  conn,
   nodeId,
   logger,
   sessions: () => sessions,
@@ -41,11 +34,8 @@ const node = await ClusterNode.start({
 });
 print({ event: 'joined', nodeId });
 process.on('SIGTERM', () => {
-  void node
-    .close()
-    .then(() => conn.close())
-    .then(() => {
-      print({ event: 'left', nodeId });
-      process.exit(0);
-    });
+  void member.close().then(() => {
+    print({ event: 'left', nodeId });
+    process.exit(0);
+  });
 });
