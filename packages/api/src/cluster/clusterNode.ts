@@ -1,40 +1,17 @@
 import { EventEmitter } from 'node:events';
 import type { Logger } from 'pino';
 import { planBalance } from './balance.js';
+import type {
+  ClusterNodeEvents,
+  ClusterNodeOptions,
+  LocalStopReason,
+} from './clusterNodeOptions.js';
 import { ClusterNudges } from './clusterNudges.js';
 import { type ClusterTimings, clusterTimings } from './clusterTimings.js';
+import { KeyedQueue } from './keyedQueue.js';
 import { LeaseKeeper, type LeaseLossReason } from './leaseKeeper.js';
 import { LeaseStore } from './leaseStore.js';
 import { Membership, randomNodeId } from './membership.js';
-import type { RedisConnection } from './redisConnection.js';
-
-/** Why a session stops here: handed to another node, lease lost, no longer wanted, shutdown. */
-export type LocalStopReason = 'handover' | 'lost' | 'unwanted' | 'shutdown';
-
-export interface ClusterNodeOptions {
-  /** Leases, heartbeats and nudges go through it; the caller closes it after `close()`. */
-  conn: RedisConnection;
-  /** Default: random (`<host>-<8 hex>`). */
-  nodeId?: string;
-  logger: Logger;
-  /** The ids of the sessions that should run, cluster-wide (the registry's). */
-  sessions: () => readonly string[] | Promise<readonly string[]>;
-  /** Opens the session here with its fencing token; resolves once it runs. */
-  startLocal: (sessionId: string, fencingToken: number) => Promise<void>;
-  /** Stops the session here; resolves once it writes nothing more. Must not throw when it
-   * does not run. */
-  stopLocal: (sessionId: string, reason: LocalStopReason) => Promise<void>;
-  timings?: Partial<ClusterTimings>;
-}
-
-export interface ClusterNodeEvents {
-  /** This node acquired the session's lease and started it. */
-  claimed: [sessionId: string, fencingToken: number];
-  /** This node stopped the session and released its lease. */
-  released: [sessionId: string, reason: LocalStopReason];
-  /** The lease was lost (the session was told to stop at once). */
-  lost: [sessionId: string, fencingToken: number, reason: LeaseLossReason];
-}
 
 /**
  * One server node of the cluster: joins, keeps its share of the sessions (planBalance) by
@@ -50,7 +27,10 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   private readonly keeper: LeaseKeeper;
   private readonly membership: Membership;
   private nudges: ClusterNudges | undefined;
-  private readonly queues = new Map<string, Promise<unknown>>();
+  /** Each session's changes here, one at a time. */
+  private readonly queue = new KeyedQueue((err, sessionId) =>
+    this.log.error({ err, sessionId }, 'cluster change failed'),
+  );
   private readonly cooling = new Map<string, number>();
   private staleFree = new Set<string>();
   private scanTimer: NodeJS.Timeout | undefined;
@@ -186,11 +166,15 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       this.staleFree = new Set(wanted.filter((id) => owners.get(id) === null));
       await this.watchOrphans(wanted, owners, live.nodes);
       const wantedSet = new Set(wanted);
-      await Promise.all([
-        ...plan.release.map((id) => this.handOver(id, wantedSet.has(id) ? 'handover' : 'unwanted')),
-        ...plan.claim.map((id) => this.claim(id)),
-        ...plan.dropStale.map((id) => this.store.release(id)),
+      const [, claimed] = await Promise.all([
+        Promise.all(
+          plan.release.map((id) => this.handOver(id, wantedSet.has(id) ? 'handover' : 'unwanted')),
+        ),
+        Promise.all(plan.claim.map((id) => this.claim(id))),
+        Promise.all(plan.dropStale.map((id) => this.store.release(id))),
       ]);
+      // Another node took one first: decide again now, the next free one may still be there.
+      if (claimed.includes('taken')) this.again = true;
       if (plan.hungry !== this.hungry || plan.hungry) {
         // Kept for three scans: it ends on its own if this node dies while asking.
         await this.membership.setHungry(plan.hungry, this.timings.scanEveryMs * 3);
@@ -215,20 +199,20 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
     owners: ReadonlyMap<string, string | null>,
     liveNodes: readonly string[],
   ): Promise<void> {
-    this.orphansFreeInMs = Number.POSITIVE_INFINITY;
     const orphans = wanted.filter((id) => {
       const owner = owners.get(id);
       return owner && owner !== this.nodeId && !liveNodes.includes(owner);
     });
-    if (orphans.length === 0) return;
-    const expiries = (await this.store.expiresIn(orphans)).filter((ms) => ms >= 0);
-    if (expiries.length > 0) this.orphansFreeInMs = Math.min(...expiries) + 20;
+    this.orphansFreeInMs = (await this.store.firstExpiryIn(orphans)) + 20;
   }
 
-  private claim(sessionId: string): Promise<void> {
-    return this.exclusive(sessionId, async () => {
+  /** Resolves with 'taken' when another node held the lease first. */
+  private async claim(sessionId: string): Promise<'taken' | undefined> {
+    let taken = false;
+    await this.queue.run(sessionId, async () => {
       if (this.closing || this.keeper.tokenOf(sessionId) !== undefined) return;
       const token = await this.keeper.acquire(sessionId);
+      taken = token === null;
       if (token === null) return;
       try {
         await this.options.startLocal(sessionId, token);
@@ -248,10 +232,11 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
       this.log.info({ sessionId, fencingToken: token }, 'session claimed');
       this.emit('claimed', sessionId, token);
     });
+    return taken ? 'taken' : undefined;
   }
 
   private handOver(sessionId: string, reason: LocalStopReason): Promise<void> {
-    return this.exclusive(sessionId, async () => {
+    return this.queue.run(sessionId, async () => {
       if (this.keeper.tokenOf(sessionId) === undefined) return;
       try {
         await this.options.stopLocal(sessionId, reason);
@@ -271,23 +256,15 @@ export class ClusterNode extends EventEmitter<ClusterNodeEvents> {
   }
 
   private lost(sessionId: string, token: number, reason: LeaseLossReason): void {
-    this.emit('lost', sessionId, token, reason);
-    // Straight away, not behind the queue: the session must stop writing before the lease ends.
-    this.options.stopLocal(sessionId, 'lost').catch((err) => {
+    // Straight away, not behind the queue, and before any listener runs: the session must stop
+    // writing before the lease can end.
+    const failed = (err: unknown) =>
       this.log.error({ err, sessionId }, 'session did not stop after its lease was lost');
-    });
-  }
-
-  /** Runs one change of a session after the ones before it. */
-  private exclusive(id: string, change: () => Promise<void>): Promise<void> {
-    const run = (this.queues.get(id) ?? Promise.resolve()).then(change, change);
-    const settled = run.catch((err) =>
-      this.log.error({ err, sessionId: id }, 'cluster change failed'),
-    );
-    this.queues.set(id, settled);
-    void settled.then(() => {
-      if (this.queues.get(id) === settled) this.queues.delete(id);
-    });
-    return settled;
+    try {
+      this.options.stopLocal(sessionId, 'lost').catch(failed);
+    } catch (err) {
+      failed(err);
+    }
+    this.emit('lost', sessionId, token, reason);
   }
 }

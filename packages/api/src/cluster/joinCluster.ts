@@ -1,4 +1,5 @@
-import { ClusterNode, type ClusterNodeOptions } from './clusterNode.js';
+import { ClusterNode } from './clusterNode.js';
+import type { ClusterNodeOptions } from './clusterNodeOptions.js';
 import { connectRedis } from './redisConnection.js';
 
 export interface JoinClusterOptions extends Omit<ClusterNodeOptions, 'conn'> {

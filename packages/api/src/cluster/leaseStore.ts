@@ -105,15 +105,17 @@ export class LeaseStore {
     );
   }
 
-  /** Per session: ms until its lease expires (-2: no lease), in one round trip. */
-  async expiresIn(sessionIds: string[]): Promise<number[]> {
+  /** Ms until the first of these sessions' leases expires (Infinity: none), in one round trip. */
+  async firstExpiryIn(sessionIds: string[]): Promise<number> {
+    if (sessionIds.length === 0) return Number.POSITIVE_INFINITY;
     const pipeline = this.conn.redis.pipeline();
     for (const id of sessionIds) pipeline.pttl(this.leaseKey(id));
-    const replies = (await pipeline.exec()) ?? [];
-    return replies.map(([err, ms]) => {
+    const expiries = ((await pipeline.exec()) ?? []).map(([err, ms]) => {
       if (err) throw err;
       return Number(ms);
     });
+    // PTTL is -2 for a key that is gone (expired already) and -1 for one without expiry.
+    return Math.min(...expiries.map((ms) => (ms === -2 ? 0 : ms < 0 ? Infinity : ms)));
   }
 
   /** Who holds each session's lease now (null: nobody), in one round trip. */
