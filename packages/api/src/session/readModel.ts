@@ -208,6 +208,11 @@ export class PollReadModel {
     return result;
   }
 
+  /** The version it holds of a poll, without materialising it. */
+  versionOf(id: string): number | undefined {
+    return this.entries.get(id)?.poll.version;
+  }
+
   get(id: string): Poll | undefined {
     const entry = this.entries.get(id);
     return entry ? this.materialise(entry) : undefined;

@@ -28,24 +28,34 @@ import {
 import type { PageRequest } from './pollPage.js';
 import type { PoolWorker, WorkerExit, WorkerState, WorkerTenant } from './poolWorker.js';
 import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';
+import type {
+  EventPosition,
+  ResyncReport,
+  SessionBackend,
+  SessionReport,
+} from './sessionReport.js';
 
 export type { WorkerExit, WorkerState } from './poolWorker.js';
 export type { PollUpdate } from './readModel.js';
+export type { EventPosition, SessionBackend, SessionReport } from './sessionReport.js';
 
 /** What waits in the session's webhook outbox, as its worker last reported. */
 type Outbox = Pick<WorkerEventOf<'webhookStats'>, 'pending' | 'oldestPendingAt'>;
-/** Events of a session, for the API's edges (compat, tRPC, metrics). */
+/**
+ * Events of a session, for the API's edges (compat, tRPC, metrics). On a node of a cluster the
+ * state and poll events carry their place in the session's stream, the same on every node.
+ */
 export interface SessionEvents {
   /** Status, QR or user changed. */
-  state: [SessionState];
+  state: [SessionState, EventPosition?];
   /** A poll was sent and stored. */
-  pollSent: [Poll];
+  pollSent: [Poll, EventPosition?];
   /**
    * Polls changed together (one stored batch of votes, or a resync), one update per poll: the
    * vote changes behind it (empty on a resync) and its counts after them; its full state is
    * built only when a listener reads `poll` (./readModel.ts).
    */
-  pollsUpdated: [readonly PollUpdate[]];
+  pollsUpdated: [readonly PollUpdate[], EventPosition?];
   /** A vote could not be used. */
   voteRejected: [VoteRejection];
   /** The worker's early votes (waiting for their poll) changed. */
@@ -59,6 +69,11 @@ export interface SessionEvents {
   webhookStats: [Omit<WorkerEventOf<'webhookStats'>, 'type'>];
   /** The worker thread exited unexpectedly and will be restarted. */
   workerExit: [WorkerExit];
+  /**
+   * A cluster node (re)built its read model: from now on its events carry positions of this
+   * epoch, and every event after `seq` will be emitted (a tRPC log restarts here).
+   */
+  positioned: [EventPosition];
 }
 
 /**
@@ -76,6 +91,9 @@ export interface SessionServiceOptions {
   placeOn: () => PoolWorker;
   logger: Logger;
 }
+
+/** How long a clustered command's caller waits for the poll it changed to reach the read model. */
+const SETTLE_MS = 5_000;
 
 /** The errors of a send that WhatsApp or the worker failed: the ones `sendFailed` reports. */
 const sendFailures: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -111,6 +129,10 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
   private channel: ChannelClient | null = null;
   private attaching: { thread: Worker; done: Promise<void> } | null = null;
   private stopping: Promise<void> | null = null;
+  private backend: SessionBackend = {};
+  /** The polls a resync in progress has not named yet: gone from the worker when it ends. */
+  private resyncStale: Set<string> | null = null;
+  private lastPosition: EventPosition | null = null;
 
   constructor(options: SessionServiceOptions) {
     super();
@@ -182,6 +204,33 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
     return this.polls.get(id);
   }
 
+  /**
+   * Where its reports go and its commands run in a cluster (./sessionReport.ts); `{}` for a
+   * session of its own worker. A backend that publishes takes effect for what the worker
+   * reports next: `resync()` republishes the whole state.
+   */
+  setBackend(backend: SessionBackend): void {
+    this.backend = backend;
+  }
+
+  /** The place in its cluster stream of the last report applied; null outside a cluster. */
+  get position(): EventPosition | null {
+    return this.lastPosition;
+  }
+
+  /** A cluster node rebuilt its read model up to `at`: see the `positioned` event. */
+  positionAt(at: EventPosition): void {
+    this.lastPosition = at;
+    this.emit('positioned', at);
+  }
+
+  /** Reads its worker's whole state again and reports it (a resync). */
+  async resync(): Promise<void> {
+    const channel = this.channel;
+    if (!channel?.ready || this.hosting !== 'running') throw errors.workerGone('not running');
+    await this.load(channel);
+  }
+
   /** Opens the session on its worker; resolves once the read model is filled. */
   async start(): Promise<void> {
     if (this.hosting !== 'stopped' || this.stopping) {
@@ -226,8 +275,7 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
       throw error;
     });
     // The worker's pollSent event may arrive after this reply: the read model has it either way.
-    this.addPoll(result.poll);
-    return this.polls.get(result.poll.id) ?? result.poll;
+    return this.settle(result.poll);
   }
 
   /**
@@ -236,8 +284,7 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
    */
   async votePoll(vote: VotePollInput): Promise<VotePollResult> {
     const result = await this.call({ type: 'votePoll', vote });
-    this.addPoll(result.poll);
-    return { vote: result.vote, poll: this.polls.get(result.poll.id) ?? result.poll };
+    return { vote: result.vote, poll: await this.settle(result.poll) };
   }
 
   async listChats(): Promise<Chat[]> {
@@ -305,7 +352,39 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
     this.setState({ ...this.current, status: 'disconnected', qr: null });
   }
 
+  /**
+   * The read model's copy of a poll a command changed (or the command's, if newer). In a
+   * cluster the change comes back through the stream: waited for, briefly.
+   */
+  private async settle(poll: Poll): Promise<Poll> {
+    if (this.backend.publish || this.backend.forward) await this.reached(poll.id, poll.version);
+    else this.addPoll(poll);
+    const known = this.polls.get(poll.id);
+    return known && known.version >= poll.version ? known : poll;
+  }
+
+  private reached(pollId: string, version: number): Promise<void> {
+    const there = () => (this.polls.versionOf(pollId) ?? -1) >= version;
+    if (there()) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => {
+        if (!there()) return;
+        done();
+      };
+      const done = () => {
+        clearTimeout(timer);
+        this.off('pollSent', check);
+        this.off('pollsUpdated', check);
+        resolve();
+      };
+      const timer = setTimeout(done, SETTLE_MS);
+      this.on('pollSent', check);
+      this.on('pollsUpdated', check);
+    });
+  }
+
   private async call<T extends CommandType>(command: CommandOf<T>): Promise<CommandResult<T>> {
+    if (this.backend.forward) return this.backend.forward(command);
     const channel = this.channel;
     if (!channel?.ready || this.hosting !== 'running') {
       throw errors.workerGone(
@@ -341,94 +420,137 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
   }
 
   /**
-   * A ready worker's snapshot: the session's state and the read model start over from it. The
-   * polls come a page at a time (a large account is never one message, nor one validation);
-   * votes announced between two pages are applied to the polls already loaded, and the later
-   * pages hold them too (by version, nothing is counted twice or goes back).
+   * A ready worker's snapshot, reported as a resync: the session's state and the read model
+   * start over from it. The polls come a page at a time (a large account is never one message,
+   * nor one validation); votes announced between two pages are applied to the polls already
+   * loaded, and the later pages hold them too (by version, nothing is counted twice or goes back).
    */
   private async load(channel: ChannelClient): Promise<void> {
-    // What it held before: those the snapshot does not name are gone from the worker (polls
-    // announced while the pages come, by `pollSent`, are not in this set and stay).
-    const stale = new Set(this.polls.ids());
     let page = await channel.call({ type: 'snapshot' });
-    this.setState({ status: page.status, qr: page.qr, user: page.user });
+    let first = true;
     for (;;) {
-      for (const poll of page.polls) stale.delete(poll.id);
-      const changed = this.polls.merge(page.polls).map((poll) => pollUpdateOf(poll));
-      if (changed.length > 0) this.emit('pollsUpdated', changed);
-      if (page.next === null) break;
-      page = await channel.call({ type: 'snapshot', after: page.next });
+      const { polls, next, ...state } = page;
+      const last = next === null;
+      if (polls.length === 0 && last) {
+        this.report({ type: 'resync', ...state, poll: null, first, last });
+      }
+      for (let i = 0; i < polls.length; i++) {
+        const end = last && i === polls.length - 1;
+        this.report({ type: 'resync', ...state, poll: polls[i]!, first, last: end });
+        first = false;
+      }
+      if (last) break;
+      page = await channel.call({ type: 'snapshot', after: next });
     }
-    this.polls.forget(stale);
-    this.logger.info({ polls: this.polls.size, status: page.status }, 'worker ready');
+    this.logger.info({ status: page.status }, 'worker ready');
   }
 
   private wire(channel: ChannelClient): void {
-    // Any event shows the session is alive: /healthz and /metrics report the last one's time.
-    const seen =
-      <A extends unknown[]>(handle: (...args: A) => void) =>
-      (...args: A) => {
-        this.lastEventMs = Date.now();
-        handle(...args);
-      };
-    channel.on(
+    const report = (event: SessionReport) => this.report(event);
+    for (const type of [
       'status',
-      seen((e) =>
-        this.setState({
-          ...this.current,
-          status: e.status,
-          ...(e.status === 'ready' ? { qr: null } : {}),
-        }),
-      ),
-    );
-    channel.on(
       'qr',
-      seen((e) => this.setState({ ...this.current, status: 'qr_pending', qr: e.qr })),
-    );
-    channel.on(
       'user',
-      seen((e) => this.setState({ ...this.current, user: e.user })),
-    );
-    channel.on(
       'pollSent',
-      seen((e) => this.addPoll(e.poll)),
-    );
-    channel.on(
       'votes',
-      seen((e) => {
-        this.votesCountedSinceStart += e.changes.length;
-        const updates = [...this.polls.apply(e.changes).values()];
-        if (updates.length > 0) this.emit('pollsUpdated', updates);
-      }),
-    );
-    channel.on(
       'voteRejected',
-      seen((e) => this.emit('voteRejected', e.rejection)),
-    );
-    channel.on('webhookStats', ({ type: _type, ...stats }) => {
-      this.outbox = { pending: stats.pending, oldestPendingAt: stats.oldestPendingAt };
-      this.emit('webhookStats', stats);
-    });
-    channel.on('earlyVotes', ({ waiting, expired }) => {
-      this.waitingVotes = waiting;
-      this.emit('earlyVotes', { waiting, expired });
-    });
+      'webhookStats',
+      'earlyVotes',
+    ] as const) {
+      channel.on(type, report);
+    }
   }
 
-  private addPoll(poll: Poll): void {
-    const known = this.polls.get(poll.id);
-    if (known && known.version >= poll.version) return;
+  /** What its worker reports: to the stream of its cluster if it publishes, else applied. */
+  private report(event: SessionReport): void {
+    if (this.backend.publish) this.backend.publish(event);
+    else this.applyReport(event);
+  }
+
+  /**
+   * Applies what its worker reported (here, or on the node that owns it: `at` is then the
+   * report's place in the session's stream) to its state and read model, and emits it.
+   */
+  applyReport(event: SessionReport, at?: EventPosition): void {
+    if (at) this.lastPosition = at;
+    // Any event but the webhook and early-vote reports shows the session is alive: /healthz
+    // and /metrics report the last one's time.
+    if (event.type !== 'webhookStats' && event.type !== 'earlyVotes') this.lastEventMs = Date.now();
+    switch (event.type) {
+      case 'status':
+        this.setState(
+          {
+            ...this.current,
+            status: event.status,
+            ...(event.status === 'ready' ? { qr: null } : {}),
+          },
+          at,
+        );
+        return;
+      case 'qr':
+        this.setState({ ...this.current, status: 'qr_pending', qr: event.qr }, at);
+        return;
+      case 'user':
+        this.setState({ ...this.current, user: event.user }, at);
+        return;
+      case 'pollSent':
+        this.addPoll(event.poll, at);
+        return;
+      case 'votes': {
+        this.votesCountedSinceStart += event.changes.length;
+        const updates = [...this.polls.apply(event.changes).values()];
+        if (updates.length > 0) this.emit('pollsUpdated', updates, at);
+        return;
+      }
+      case 'voteRejected':
+        this.emit('voteRejected', event.rejection);
+        return;
+      case 'webhookStats': {
+        const { type: _type, ...stats } = event;
+        this.outbox = { pending: stats.pending, oldestPendingAt: stats.oldestPendingAt };
+        this.emit('webhookStats', stats);
+        return;
+      }
+      case 'earlyVotes':
+        this.waitingVotes = event.waiting;
+        this.emit('earlyVotes', { waiting: event.waiting, expired: event.expired });
+        return;
+      case 'resync':
+        this.applyResync(event, at);
+    }
+  }
+
+  private applyResync(event: ResyncReport, at: EventPosition | undefined): void {
+    // What it held before: those the resync does not name are gone from the worker (polls
+    // announced while its pages come, by `pollSent`, are not in this set and stay).
+    if (event.first) this.resyncStale = new Set(this.polls.ids());
+    this.setState({ status: event.status, qr: event.qr, user: event.user }, at);
+    if (event.poll) {
+      this.resyncStale?.delete(event.poll.id);
+      const [changed] = this.polls.merge([event.poll]);
+      if (changed) this.emit('pollsUpdated', [pollUpdateOf(changed)], at);
+    }
+    if (event.last) {
+      if (this.resyncStale) this.polls.forget(this.resyncStale);
+      this.resyncStale = null;
+      this.logger.debug({ polls: this.polls.size }, 'read model resynced');
+    }
+  }
+
+  private addPoll(poll: Poll, at?: EventPosition): void {
+    const version = this.polls.versionOf(poll.id);
+    if (version !== undefined && version >= poll.version) return;
     const kept = this.polls.put(poll);
-    if (!known) this.emit('pollSent', kept);
-    else this.emit('pollsUpdated', [pollUpdateOf(kept)]);
+    if (version === undefined) this.emit('pollSent', kept, at);
+    else this.emit('pollsUpdated', [pollUpdateOf(kept)], at);
   }
 
-  private setState(next: SessionState): void {
+  private setState(next: SessionState, at?: EventPosition): void {
     const prev = this.current;
     if (prev.status === next.status && prev.qr === next.qr && prev.user?.id === next.user?.id) {
       return;
     }
     this.current = next;
-    this.emit('state', next);
+    this.emit('state', next, at);
   }
 }
