@@ -1,4 +1,4 @@
-import { errors, PollMastersError } from '@pollmasters/shared';
+import { errors } from '@pollmasters/shared';
 import type { CommandOf, CommandResult, CommandType } from '@pollmasters/shared/node';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
@@ -6,15 +6,16 @@ import { newEpoch } from '../session/sessionReport.js';
 import type { SessionService } from '../session/sessionService.js';
 import { CallsChannel } from './callsChannel.js';
 import {
-  ReadModelPage,
+  copyReadModel,
   RemoteRequest,
   readModelPage,
   resultOf,
   runCommand,
 } from './remoteCommands.js';
 import { StreamAppender } from './streamAppender.js';
-import { StreamFollower } from './streamFollower.js';
+import { entryFields, StreamFollower } from './streamFollower.js';
 import { streamKeys } from './streamKeys.js';
+import { StreamPublisher } from './streamPublisher.js';
 
 export interface EventsBusOptions {
   /** A connection for commands; the bus makes its own copies for blocking reads and pub/sub. */
@@ -34,15 +35,9 @@ type Role = 'follower' | 'owner' | 'remote';
 interface Joined {
   service: SessionService;
   role: Role;
-  /** An append failed since the last resync: the stream misses something. */
-  dirty: boolean;
-  /** A resync after a failed append is running. */
-  resyncing: boolean;
-  /** The newest append, settled or not. */
-  lastAppend: Promise<unknown>;
+  /** Its publishing, while this node owns it. */
+  publisher: StreamPublisher | null;
 }
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * A node's part of the cluster's events and commands (docs/cluster.md). Every session the node
@@ -102,20 +97,20 @@ export class EventsBus {
     this.joined.set(sessionId, {
       service,
       role: this.joined.get(sessionId)?.role ?? 'follower',
-      dirty: false,
-      resyncing: false,
-      lastAppend: Promise.resolve(),
+      publisher: this.joined.get(sessionId)?.publisher ?? null,
     });
     const made = newEpoch();
     const known = (await redis.call('SET', keys.epoch, made, 'NX', 'GET')) as string | null;
     let epoch = known ?? made;
     const [newest] = await redis.xrevrange(keys.stream, '+', '-', 'COUNT', 1);
-    let floor = newest ? seqOf(newest[1]) : 0;
+    let floor = (newest && entryFields(newest[1])?.seq) ?? 0;
     let fromId = '0';
     const owner = await this.ownerOf(sessionId);
     if (owner && owner !== nodeId) {
       try {
-        const page = await this.copyReadModel(owner, service);
+        const page = await copyReadModel(service, (request) =>
+          this.calls.call(owner, sessionId, request),
+        );
         fromId = page.streamId;
         epoch = page.epoch;
         floor = Math.max(floor, page.seq);
@@ -145,13 +140,10 @@ export class EventsBus {
       nodeId: this.options.nodeId,
       ...(this.options.maxLen ? { maxLen: this.options.maxLen } : {}),
     });
-    service.setBackend({
-      publish: (report) => {
-        joined.lastAppend = appender
-          .append(report)
-          .catch((err: unknown) => this.appendFailed(joined, err));
-      },
-    });
+    joined.publisher?.stop();
+    const publisher = new StreamPublisher(service, appender, this.logger);
+    joined.publisher = publisher;
+    service.setBackend({ publish: (report) => publisher.publish(report) });
     if (service.workerState === 'running') await service.resync();
   }
 
@@ -162,6 +154,8 @@ export class EventsBus {
   becomeRemote(service: SessionService): void {
     const joined = this.require(service);
     joined.role = 'remote';
+    joined.publisher?.stop();
+    joined.publisher = null;
     service.setBackend({
       forward: <T extends CommandType>(command: CommandOf<T>) => this.forward(service, command),
     });
@@ -172,12 +166,14 @@ export class EventsBus {
     const joined = this.joined.get(sessionId);
     if (!joined) return;
     this.joined.delete(sessionId);
+    joined.publisher?.stop();
     this.follower.unfollow(sessionId);
     joined.service.setBackend({});
   }
 
   /** Stops reading streams and answering calls; calls waiting fail. Idempotent. */
   async close(): Promise<void> {
+    for (const joined of this.joined.values()) joined.publisher?.stop();
     await this.calls.close();
     await this.follower.close();
   }
@@ -226,79 +222,4 @@ export class EventsBus {
     }
     return runCommand(joined.service, request);
   }
-
-  /**
-   * Builds a session's read model from another node's, page by page (as a resync); returns the
-   * first page's place in the stream (later pages may be newer: replaying from there is
-   * idempotent) with the newest seq any page was at.
-   */
-  private async copyReadModel(owner: string, service: SessionService): Promise<ReadModelPage> {
-    let page = ReadModelPage.parse(
-      await this.calls.call(owner, service.sessionId, { type: 'readModel' }),
-    );
-    const first = page;
-    let seq = page.seq;
-    let firstReport = true;
-    for (;;) {
-      const { polls, next, streamId: _id, epoch: _epoch, seq: _seq, ...state } = page;
-      const last = next === null;
-      if (polls.length === 0 && last) {
-        service.applyReport({ type: 'resync', ...state, poll: null, first: firstReport, last });
-      }
-      for (let i = 0; i < polls.length; i++) {
-        const end = last && i === polls.length - 1;
-        service.applyReport({
-          type: 'resync',
-          ...state,
-          poll: polls[i]!,
-          first: firstReport,
-          last: end,
-        });
-        firstReport = false;
-      }
-      if (last) break;
-      page = ReadModelPage.parse(
-        await this.calls.call(owner, service.sessionId, { type: 'readModel', after: next }),
-      );
-      seq = Math.max(seq, page.seq);
-    }
-    return { ...first, seq };
-  }
-
-  private appendFailed(joined: Joined, err: unknown): void {
-    const { sessionId } = joined.service;
-    if (PollMastersError.from(err).code === 'CONFLICT') {
-      this.logger.warn({ sessionId }, 'lease lost: events of the session are no longer published');
-      return;
-    }
-    if (!joined.dirty) {
-      this.logger.error({ err, sessionId }, 'appending to the event stream failed; resyncing');
-    }
-    joined.dirty = true;
-    if (joined.resyncing) return;
-    joined.resyncing = true;
-    void (async () => {
-      // Until a whole resync went into the stream: then every node has the whole state again.
-      while (joined.dirty && this.joined.get(sessionId) === joined && joined.role === 'owner') {
-        await delay(1_000);
-        joined.dirty = false;
-        try {
-          await joined.service.resync();
-          await joined.lastAppend;
-        } catch (resyncErr) {
-          joined.dirty = true;
-          this.logger.warn({ err: resyncErr, sessionId }, 'resync failed; retrying');
-        }
-      }
-      joined.resyncing = false;
-    })();
-  }
 }
-
-/** The seq field (`q`) of a stream entry. */
-const seqOf = (fields: string[]): number => {
-  for (let i = 0; i + 1 < fields.length; i += 2) {
-    if (fields[i] === 'q') return Number(fields[i + 1]);
-  }
-  return 0;
-};

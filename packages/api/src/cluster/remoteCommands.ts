@@ -9,6 +9,7 @@ import {
   webhookCommands,
 } from '@pollmasters/shared/node';
 import { z } from 'zod';
+import { resyncReports } from '../session/sessionReport.js';
 import type { SessionService } from '../session/sessionService.js';
 
 /** The commands a node forwards to a session's owner: what a client can ask of a session. */
@@ -105,4 +106,31 @@ export const readModelPage = (
     epoch: at.epoch,
     seq: at.seq,
   };
+};
+
+/**
+ * Builds a session's read model from another node's, page by page (as a resync: polls it
+ * held and the other node does not are gone); returns the first page's place in the stream
+ * (later pages may be newer: replaying the stream from there is idempotent) with the newest
+ * seq any page was at.
+ */
+export const copyReadModel = async (
+  service: SessionService,
+  call: (request: z.input<typeof ReadModelRequest>) => Promise<unknown>,
+): Promise<ReadModelPage> => {
+  let page = ReadModelPage.parse(await call({ type: 'readModel' }));
+  const first = page;
+  let seq = page.seq;
+  let firstReport = true;
+  for (;;) {
+    const { polls, next, streamId: _id, epoch: _epoch, seq: _seq, ...state } = page;
+    for (const report of resyncReports(state, polls, firstReport, next === null)) {
+      service.applyReport(report);
+      firstReport = false;
+    }
+    if (next === null) break;
+    page = ReadModelPage.parse(await call({ type: 'readModel', after: next }));
+    seq = Math.max(seq, page.seq);
+  }
+  return { ...first, seq };
 };

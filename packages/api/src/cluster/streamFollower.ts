@@ -33,8 +33,10 @@ export interface StreamFollowerOptions {
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
-/** The fields of a stream entry (`q`, `e`, `d`: ./streamAppender.ts). */
-const fieldsOf = (fields: string[]): { seq: number; epoch: string; data: string } | null => {
+/** The fields of a stream entry (`q`, `e`, `d`: ./streamAppender.ts); null if one is missing. */
+export const entryFields = (
+  fields: string[],
+): { seq: number; epoch: string; data: string } | null => {
   let seq: number | undefined;
   let epoch: string | undefined;
   let data: string | undefined;
@@ -174,7 +176,7 @@ export class StreamFollower {
   private apply(followed: Followed, id: string, fields: string[]): void {
     const { logger } = this.options;
     const { sessionId } = followed.session;
-    const entry = fieldsOf(fields);
+    const entry = entryFields(fields);
     if (!entry) {
       logger.warn({ sessionId, id }, 'skipped a stream entry without seq, epoch or event');
       return;

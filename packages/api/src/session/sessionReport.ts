@@ -57,3 +57,24 @@ export interface SessionBackend {
     | (<T extends CommandType>(command: CommandOf<T>) => Promise<CommandResult<T>>)
     | undefined;
 }
+
+/**
+ * The reports of one page of a resync (a worker's snapshot, or another node's read model): one
+ * per poll, or one without a poll for an empty last page. `first`: no report of this resync
+ * was made before.
+ */
+export function* resyncReports(
+  state: SessionState,
+  polls: readonly Poll[],
+  first: boolean,
+  last: boolean,
+): Generator<ResyncReport> {
+  if (polls.length === 0) {
+    if (last) yield { type: 'resync', ...state, poll: null, first, last };
+    return;
+  }
+  for (let i = 0; i < polls.length; i++) {
+    const end = last && i === polls.length - 1;
+    yield { type: 'resync', ...state, poll: polls[i]!, first: first && i === 0, last: end };
+  }
+}

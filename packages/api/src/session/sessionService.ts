@@ -22,7 +22,7 @@ import {
 } from '@pollmasters/shared/node';
 import type { PoolWorker, WorkerExit, WorkerState, WorkerTenant } from './poolWorker.js';
 import { type SessionEvents, SessionMirror } from './sessionMirror.js';
-import type { SessionBackend, SessionReport } from './sessionReport.js';
+import { resyncReports, type SessionBackend, type SessionReport } from './sessionReport.js';
 
 export type { WorkerExit, WorkerState } from './poolWorker.js';
 export type { PollUpdate } from './readModel.js';
@@ -288,16 +288,11 @@ export class SessionService extends SessionMirror implements WorkerTenant {
     let first = true;
     for (;;) {
       const { polls, next, ...state } = page;
-      const last = next === null;
-      if (polls.length === 0 && last) {
-        this.report({ type: 'resync', ...state, poll: null, first, last });
-      }
-      for (let i = 0; i < polls.length; i++) {
-        const end = last && i === polls.length - 1;
-        this.report({ type: 'resync', ...state, poll: polls[i]!, first, last: end });
+      for (const report of resyncReports(state, polls, first, next === null)) {
+        this.report(report);
         first = false;
       }
-      if (last) break;
+      if (next === null) break;
       page = await channel.call({ type: 'snapshot', after: next });
     }
     this.logger.info({ status: page.status }, 'worker ready');
