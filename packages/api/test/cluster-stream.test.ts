@@ -164,4 +164,28 @@ describe('the event stream', () => {
     await until('two events', () => node.applied.length === 2);
     expect(node.applied.map((x) => x.at?.seq)).toEqual([1, 3]);
   });
+
+  it('blocks on a connection of its own, whatever the command timeout of the one it copies', async () => {
+    const short = new Redis(testRedisUrl, { commandTimeout: 100 });
+    closers.push(async () => short.disconnect());
+    const warnings: string[] = [];
+    const f = new StreamFollower({
+      redis: short,
+      prefix: space.prefix,
+      logger: pino({ level: 'warn' }, { write: (line: string) => warnings.push(line) }),
+      blockMs: 600,
+    });
+    f.start();
+    closers.push(() => f.close());
+    const node = recorder('s5');
+    f.follow(node.session, { fromId: '0', epoch: null });
+    // Two reads block past the copied connection's 100 ms command timeout, then one event.
+    await new Promise((r) => setTimeout(r, 1_300));
+    await new StreamAppender({ redis, prefix: space.prefix, sessionId: 's5' }).append({
+      type: 'status',
+      status: 'ready',
+    });
+    await until('the event', () => node.applied.length === 1);
+    expect(warnings).toEqual([]);
+  });
 });

@@ -31,6 +31,8 @@ export interface StreamFollowerOptions {
   count?: number;
 }
 
+const BLOCK_MS = 2_000;
+
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** The fields of a stream entry (`q`, `e`, `d`: ./streamAppender.ts); null if one is missing. */
@@ -66,7 +68,11 @@ export class StreamFollower {
   private loop: Promise<void> | null = null;
 
   constructor(private readonly options: StreamFollowerOptions) {
-    this.reader = options.redis.duplicate();
+    // Not the copied connection's command timeout: a read blocks for `blockMs` on purpose.
+    this.reader = options.redis.duplicate({
+      commandTimeout: undefined,
+      blockingTimeout: (options.blockMs ?? BLOCK_MS) + 5_000,
+    });
     this.reader.on('ready', () => {
       this.reader.client('ID').then(
         (id) => {
@@ -133,7 +139,7 @@ export class StreamFollower {
   }
 
   private async run(): Promise<void> {
-    const { blockMs = 2_000, count = 512, logger } = this.options;
+    const { blockMs = BLOCK_MS, count = 512, logger } = this.options;
     while (!this.closed) {
       if (this.followed.size === 0) {
         await new Promise<void>((resolve) => {
