@@ -76,33 +76,40 @@ const versionsOf = (events: readonly Received[], pollId: string) =>
       : [],
   );
 
+/**
+ * A tRPC client of `node`, ready, subscribed to `polls.updates` (from `synced`), and a group
+ * to send to (its chats come from the owner's worker).
+ */
+const subscribed = async (node: TestServer) => {
+  const client = connect(node);
+  await clientReady(client);
+  const group = (await client.chats.list.query()).find((c) => c.isGroup);
+  expect(group).toBeDefined();
+  const received: Received[] = [];
+  const failures: unknown[] = [];
+  const sub = client.polls.updates.subscribe(
+    { snapshot: false },
+    { onData: (e) => received.push(e), onError: (err) => failures.push(err) },
+  );
+  await vi.waitFor(() => expect(received.at(0)?.data.type).toBe('synced'));
+  const send = async (question: string, options: string[]) => {
+    const sent = await client.polls.send.mutate({ chatIds: [group!.id], question, options });
+    expect(sent).toMatchObject({ sent: 1, failed: 0 });
+    return sent.results[0]!.pollId!;
+  };
+  return { received, failures, sub, send };
+};
+
 describe('two nodes on one Redis', () => {
   it('a poll sent through node-b reaches WhatsApp through node-a; node-b sees every vote', async () => {
-    const client = connect(nodeB);
-    await clientReady(client);
-    // Forwarded to node-a's worker.
-    const group = (await client.chats.list.query()).find((c) => c.isGroup);
-    expect(group).toBeDefined();
-
-    const received: Received[] = [];
-    const failures: unknown[] = [];
-    const sub = client.polls.updates.subscribe(
-      { snapshot: false },
-      { onData: (e) => received.push(e), onError: (err) => failures.push(err) },
-    );
-    await vi.waitFor(() => expect(received.at(0)?.data.type).toBe('synced'));
+    // Its chats and the send are forwarded to node-a's worker.
+    const { received, failures, sub, send } = await subscribed(nodeB);
     const socket = connectSocket(nodeB.url, { transports: ['websocket'], reconnection: false });
     sockets.push(socket);
     const gui = new Recorder(socket);
     await gui.until(() => gui.names().includes('initial_poll_data'), 'initial_poll_data');
 
-    const sent = await client.polls.send.mutate({
-      chatIds: [group!.id],
-      question: 'Which node?',
-      options: ['A', 'B', 'C'],
-    });
-    expect(sent).toMatchObject({ sent: 1, failed: 0 });
-    const pollId = sent.results[0]!.pollId!;
+    const pollId = await send('Which node?', ['A', 'B', 'C']);
     // node-b has it as soon as the send returns (its read model got it from the stream).
     expect(nodeB.session.getPoll(pollId)?.question).toBe('Which node?');
 
@@ -147,18 +154,8 @@ describe('two nodes on one Redis', () => {
   });
 
   it('a tRPC client that leaves node-a resumes on node-b with its last id: nothing lost, nothing twice', async () => {
-    const onA = connect(nodeA);
-    await clientReady(onA);
-    const group = (await onA.chats.list.query()).find((c) => c.isGroup)!;
-    const first: Received[] = [];
-    const subA = onA.polls.updates.subscribe({ snapshot: false }, { onData: (e) => first.push(e) });
-    await vi.waitFor(() => expect(first.at(0)?.data.type).toBe('synced'));
-    const sent = await onA.polls.send.mutate({
-      chatIds: [group.id],
-      question: 'Resume where?',
-      options: ['Here', 'There'],
-    });
-    const pollId = sent.results[0]!.pollId!;
+    const { received: first, sub: subA, send } = await subscribed(nodeA);
+    const pollId = await send('Resume where?', ['Here', 'There']);
     // Some votes on node-a, then the client goes.
     await vi.waitFor(() => expect(versionsOf(first, pollId).length).toBeGreaterThanOrEqual(3), {
       timeout: 15_000,
@@ -190,5 +187,45 @@ describe('two nodes on one Redis', () => {
     expect(replayedVoters(all, pollId)).toEqual(
       Object.fromEntries(counted.poll.voters.map((v) => [v.voter, v.selected])),
     );
+  });
+
+  it('what failed to reach the stream reaches every node by the owner resyncing', {
+    timeout: 60_000,
+  }, async () => {
+    const { received, sub, send } = await subscribed(nodeB);
+    const pollId = await send('Lost and found?', ['Yes', 'No']);
+    await vi.waitFor(() => expect(versionsOf(received, pollId).length).toBeGreaterThan(0), {
+      timeout: 15_000,
+    });
+    // The stream's key turns into a string: every append fails (as with Redis unreachable)
+    // while the members go on voting.
+    const stream = `${space.prefix}events:default`;
+    await redis.rename(stream, `${stream}:kept`);
+    await redis.set(stream, 'not a stream');
+    await vi.waitFor(
+      async () => {
+        const ledger = await probe.ledger();
+        const cast = Object.keys(ledger.polls[pollId] ?? {}).length;
+        expect(cast).toBeGreaterThan(nodeB.session.getPoll(pollId)!.voters.length);
+      },
+      { timeout: 10_000 },
+    );
+    await new Promise((r) => setTimeout(r, 1_200));
+    await redis.del(stream);
+    // Both nodes get the whole state again, and the subscriber on node-b with them.
+    const [counted] = await countedAsLedger(nodeB.session, probe, [pollId], 30_000);
+    expect(nodeA.session.getPoll(pollId)).toEqual(counted.poll);
+    const want = Object.fromEntries(counted.poll.voters.map((v) => [v.voter, v.selected]));
+    const seen = () => {
+      const last = received
+        .filter((e) => e.data.type === 'pollState' && e.data.poll.id === pollId)
+        .at(-1);
+      if (last?.data.type !== 'pollState') return null;
+      const after = received.slice(received.indexOf(last) + 1);
+      const state = Object.fromEntries(last.data.poll.voters.map((v) => [v.voter, v.selected]));
+      return replayedVoters(after, pollId, state);
+    };
+    await vi.waitFor(() => expect(seen()).toEqual(want), { timeout: 10_000 });
+    sub.unsubscribe();
   });
 });

@@ -6,12 +6,16 @@ export interface Received {
   data: PollEvent;
 }
 
-/** The vote changes of a poll's `votes` events replayed: each voter's selection after them. */
+/**
+ * The vote changes of a poll's `votes` events replayed on `from` (no voters by default): each
+ * voter's selection after them.
+ */
 export const replayedVoters = (
   events: readonly Received[],
   pollId: string,
+  from: Record<string, readonly string[]> = {},
 ): Record<string, readonly string[]> => {
-  const voters = new Map<string, readonly string[]>();
+  const voters = new Map<string, readonly string[]>(Object.entries(from));
   for (const e of events) {
     if (e.data.type !== 'votes') continue;
     for (const p of e.data.polls) {

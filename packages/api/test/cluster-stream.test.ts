@@ -165,6 +165,30 @@ describe('the event stream', () => {
     expect(node.applied.map((x) => x.at?.seq)).toEqual([1, 3]);
   });
 
+  it('tells when seqs are missing (an append that failed half way, or entries trimmed)', async () => {
+    const gaps: unknown[] = [];
+    const f = new StreamFollower({
+      redis,
+      prefix: space.prefix,
+      logger,
+      blockMs: 200,
+      onGap: (sessionId, missing) => gaps.push({ sessionId, missing }),
+    });
+    f.start();
+    closers.push(() => f.close());
+    const node = recorder('s6');
+    f.follow(node.session, { fromId: '0', epoch: null });
+    const appender = new StreamAppender({ redis, prefix: space.prefix, sessionId: 's6' });
+    await appender.append({ type: 'status', status: 'disconnected' });
+    // Two seqs taken by appends whose entries never went in.
+    await redis.incrby(streamKeys(space.prefix, 's6').seq, 2);
+    await appender.append({ type: 'status', status: 'ready' });
+    await appender.append({ type: 'status', status: 'qr_pending' });
+    await until('three events', () => node.applied.length === 3);
+    expect(node.applied.map((x) => x.at?.seq)).toEqual([1, 4, 5]);
+    expect(gaps).toEqual([{ sessionId: 's6', missing: { from: 2, to: 3 } }]);
+  });
+
   it('blocks on a connection of its own, whatever the command timeout of the one it copies', async () => {
     const short = new Redis(testRedisUrl, { commandTimeout: 100 });
     closers.push(async () => short.disconnect());

@@ -37,6 +37,8 @@ interface Joined {
   role: Role;
   /** Its publishing, while this node owns it. */
   publisher: StreamPublisher | null;
+  /** It is joining again after a gap. */
+  rejoining: boolean;
 }
 
 /**
@@ -58,6 +60,7 @@ export class EventsBus {
       redis: options.redis,
       prefix: options.prefix,
       logger: this.logger,
+      onGap: (sessionId) => this.gap(sessionId),
     });
     this.calls = new CallsChannel({
       redis: options.redis,
@@ -94,14 +97,13 @@ export class EventsBus {
     const { redis, prefix, nodeId } = this.options;
     const { sessionId } = service;
     const keys = streamKeys(prefix, sessionId);
-    this.joined.set(sessionId, {
-      service,
-      role: this.joined.get(sessionId)?.role ?? 'follower',
-      publisher: this.joined.get(sessionId)?.publisher ?? null,
-    });
+    const known = this.joined.get(sessionId);
+    if (known) known.service = service;
+    else
+      this.joined.set(sessionId, { service, role: 'follower', publisher: null, rejoining: false });
     const made = newEpoch();
-    const known = (await redis.call('SET', keys.epoch, made, 'NX', 'GET')) as string | null;
-    let epoch = known ?? made;
+    const kept = (await redis.call('SET', keys.epoch, made, 'NX', 'GET')) as string | null;
+    let epoch = kept ?? made;
     const [newest] = await redis.xrevrange(keys.stream, '+', '-', 'COUNT', 1);
     let floor = (newest && entryFields(newest[1])?.seq) ?? 0;
     let fromId = '0';
@@ -176,6 +178,21 @@ export class EventsBus {
     for (const joined of this.joined.values()) joined.publisher?.stop();
     await this.calls.close();
     await this.follower.close();
+  }
+
+  /**
+   * Events are missing from a session's stream. Its owner's own publishing failed (it resyncs
+   * with `replace`), or this node read too late: it copies the owner's read model again.
+   */
+  private gap(sessionId: string): void {
+    const joined = this.joined.get(sessionId);
+    if (!joined || joined.role === 'owner' || joined.rejoining) return;
+    joined.rejoining = true;
+    this.join(joined.service)
+      .catch((err: unknown) => this.logger.warn({ err, sessionId }, 'rejoining failed'))
+      .finally(() => {
+        joined.rejoining = false;
+      });
   }
 
   private require(service: SessionService): Joined {

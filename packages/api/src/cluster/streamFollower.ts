@@ -18,6 +18,8 @@ interface Followed {
   lastId: string;
   /** The epoch the session is positioned in. */
   epoch: string | null;
+  /** The seq of the last entry read; null before the first. */
+  lastSeq: number | null;
 }
 
 export interface StreamFollowerOptions {
@@ -29,6 +31,11 @@ export interface StreamFollowerOptions {
   blockMs?: number;
   /** Entries read at a time, over all sessions. */
   count?: number;
+  /**
+   * Seqs were skipped: events that never reached the stream (an append failed) or that were
+   * trimmed before this node read them. The session's read model may miss them.
+   */
+  onGap?: (sessionId: string, missing: { from: number; to: number }) => void;
 }
 
 const BLOCK_MS = 2_000;
@@ -100,6 +107,7 @@ export class StreamFollower {
       key: streamKeys(this.options.prefix, session.sessionId).stream,
       lastId: from.fromId,
       epoch: from.epoch,
+      lastSeq: null,
     };
     this.followed.set(session.sessionId, followed);
     this.byKey.set(followed.key, followed);
@@ -192,7 +200,15 @@ export class StreamFollower {
       if (followed.epoch !== entry.epoch) {
         // A new stream (its keys were lost): ids start over in its epoch.
         followed.epoch = entry.epoch;
+        followed.lastSeq = null;
         followed.session.positionAt({ epoch: entry.epoch, seq: entry.seq - 1 });
+      }
+      const before = followed.lastSeq;
+      followed.lastSeq = entry.seq;
+      if (before !== null && entry.seq > before + 1) {
+        const missing = { from: before + 1, to: entry.seq - 1 };
+        logger.warn({ sessionId, missing }, 'events of the session are missing from its stream');
+        this.options.onGap?.(sessionId, missing);
       }
       followed.session.applyReport(decodeReport(entry.data), at);
     } catch (err) {

@@ -51,7 +51,7 @@ export class StreamPublisher {
         await delay(1_000);
         this.dirty = false;
         try {
-          await this.service.resync();
+          await this.service.resync(true);
           // A failure of one of its appends marks it dirty again.
           await this.lastAppend;
         } catch (resyncErr) {

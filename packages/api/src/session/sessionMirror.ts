@@ -194,7 +194,9 @@ export class SessionMirror extends EventEmitter<SessionEvents> {
     this.setState({ status: event.status, qr: event.qr, user: event.user }, at);
     if (event.poll) {
       this.resyncStale?.delete(event.poll.id);
-      const [changed] = this.polls.merge([event.poll]);
+      const [changed] = event.replace
+        ? this.polls.replace(event.poll)
+        : this.polls.merge([event.poll]);
       if (changed) this.emit('pollsUpdated', [pollUpdateOf(changed)], at);
     }
     if (event.last) {

@@ -20,6 +20,12 @@ export const ResyncReport = SessionState.extend({
   poll: Poll.nullable(),
   first: z.boolean(),
   last: z.boolean(),
+  /**
+   * The poll replaces what a node holds at its version too: a resync after events were lost
+   * (a node may have applied a change after the hole, and holds its version without the
+   * changes before it).
+   */
+  replace: z.boolean().optional(),
 });
 export type ResyncReport = z.infer<typeof ResyncReport>;
 
@@ -68,13 +74,16 @@ export function* resyncReports(
   polls: readonly Poll[],
   first: boolean,
   last: boolean,
+  replace = false,
 ): Generator<ResyncReport> {
+  const how = replace ? { replace } : {};
   if (polls.length === 0) {
-    if (last) yield { type: 'resync', ...state, poll: null, first, last };
+    if (last) yield { type: 'resync', ...state, poll: null, first, last, ...how };
     return;
   }
   for (let i = 0; i < polls.length; i++) {
     const end = last && i === polls.length - 1;
-    yield { type: 'resync', ...state, poll: polls[i]!, first: first && i === 0, last: end };
+    const poll = polls[i]!;
+    yield { type: 'resync', ...state, poll, first: first && i === 0, last: end, ...how };
   }
 }

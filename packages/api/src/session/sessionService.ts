@@ -102,11 +102,14 @@ export class SessionService extends SessionMirror implements WorkerTenant {
     this.backend = backend;
   }
 
-  /** Reads its worker's whole state again and reports it (a resync). */
-  async resync(): Promise<void> {
+  /**
+   * Reads its worker's whole state again and reports it (a resync); with `replace`, each poll
+   * replaces a node's copy at the same version too (events were lost on their way).
+   */
+  async resync(replace = false): Promise<void> {
     const channel = this.channel;
     if (!channel?.ready || this.hosting !== 'running') throw errors.workerGone('not running');
-    await this.load(channel);
+    await this.load(channel, replace);
   }
 
   /** Opens the session on its worker; resolves once the read model is filled. */
@@ -283,12 +286,12 @@ export class SessionService extends SessionMirror implements WorkerTenant {
    * nor one validation); votes announced between two pages are applied to the polls already
    * loaded, and the later pages hold them too (by version, nothing is counted twice or goes back).
    */
-  private async load(channel: ChannelClient): Promise<void> {
+  private async load(channel: ChannelClient, replace = false): Promise<void> {
     let page = await channel.call({ type: 'snapshot' });
     let first = true;
     for (;;) {
       const { polls, next, ...state } = page;
-      for (const report of resyncReports(state, polls, first, next === null)) {
+      for (const report of resyncReports(state, polls, first, next === null, replace)) {
         this.report(report);
         first = false;
       }
