@@ -1,5 +1,7 @@
 import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
-import { CompatServerEvents, toPollData } from '@pollmasters/shared';
+import { CompatServerEvents, type Poll, toPollData } from '@pollmasters/shared';
+import { optionHash } from '@pollmasters/shared/node';
+import { OWN_ACCOUNT } from '@pollmasters/worker/sandbox';
 import { Redis } from 'ioredis';
 import { pino } from 'pino';
 import { io as connectSocket, type Socket } from 'socket.io-client';
@@ -97,13 +99,13 @@ const subscribed = async (node: TestServer) => {
     expect(sent).toMatchObject({ sent: 1, failed: 0 });
     return sent.results[0]!.pollId!;
   };
-  return { received, failures, sub, send };
+  return { client, received, failures, sub, send };
 };
 
 describe('two nodes on one Redis', () => {
   it('a poll sent through node-b reaches WhatsApp through node-a; node-b sees every vote', async () => {
     // Its chats and the send are forwarded to node-a's worker.
-    const { received, failures, sub, send } = await subscribed(nodeB);
+    const { client, received, failures, sub, send } = await subscribed(nodeB);
     const socket = connectSocket(nodeB.url, { transports: ['websocket'], reconnection: false });
     sockets.push(socket);
     const gui = new Recorder(socket);
@@ -151,6 +153,16 @@ describe('two nodes on one Redis', () => {
         JSON.stringify(last.results) === JSON.stringify(want.results)
       );
     }, 'the pushed state to equal the counted one');
+
+    // The account votes through node-b: node-a's worker casts it, node-b answers with it.
+    const voted = await client.polls.vote.mutate({ pollId, options: ['B'] });
+    expect(voted.vote).toMatchObject({ voter: OWN_ACCOUNT.pn, selected: [optionHash('B')] });
+    const own = (poll: Poll | undefined) =>
+      poll?.voters.find((v) => v.voter === OWN_ACCOUNT.pn)?.selected;
+    expect(own(voted.poll)).toEqual([optionHash('B')]);
+    expect(own(nodeB.session.getPoll(pollId))).toEqual([optionHash('B')]);
+    const [withOwn] = await countedAsLedger(nodeB.session, probe, [pollId], 30_000);
+    expect(own(withOwn.poll)).toEqual([optionHash('B')]);
   });
 
   it('a tRPC client that leaves node-a resumes on node-b with its last id: nothing lost, nothing twice', async () => {

@@ -103,6 +103,30 @@ describe('the event stream', () => {
     }
   });
 
+  it('carries vote batches from the owner to a node fast', async () => {
+    const appender = new StreamAppender({ redis, prefix: space.prefix, sessionId: 's7' });
+    const node = recorder('s7');
+    follower().follow(node.session, { fromId: '0', epoch: null });
+    const batches = 50;
+    const size = 1_000;
+    const started = process.hrtime.bigint();
+    const appends: Promise<unknown>[] = [];
+    for (let b = 0; b < batches; b++) {
+      appends.push(appender.append({ type: 'votes', changes: votes('P7', 1 + b * size, size) }));
+    }
+    await Promise.all(appends);
+    await until('every batch applied', () => node.applied.length === batches, 20_000);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    const perSecond = (batches * size) / seconds;
+    console.log(
+      `stream: ${Math.round(perSecond)} votes/s appended, read and decoded (batches of ${size})`,
+    );
+    const last = node.applied.at(-1)!.report;
+    expect(last.type === 'votes' && last.changes.at(-1)?.version).toBe(batches * size);
+    // A node counts far more than a WhatsApp account receives; generous for a busy machine.
+    expect(perSecond).toBeGreaterThan(20_000);
+  });
+
   it('refuses the append of a node that does not hold the lease, and adds nothing', async () => {
     const keys = streamKeys(space.prefix, 's2');
     await redis.set(keys.lease, 'node-b');
