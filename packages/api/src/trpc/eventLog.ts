@@ -55,7 +55,7 @@ export class PollEventLog {
   private currentEpoch: string;
   readonly capacity: number;
   readonly maxChanges: number;
-  /** The kept entries, oldest first from `first`: their seqs are consecutive. */
+  /** The kept entries, oldest first from `first`: their seqs increase (with gaps on a cluster node). */
   private entries: (LogEntry | undefined)[] = [];
   private first = 0;
   private changesKept = 0;
