@@ -5,14 +5,10 @@ import {
   type PollMastersClient,
 } from '@pollmasters/client';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { Received } from './helpers/pollUpdates.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { clientReady } from './helpers/wait.js';
-
-interface Received {
-  id: string;
-  data: PollEvent;
-}
 
 /** Asks the sandbox network how many votes it has yet to cast per poll. */
 const pendingVotes = (channelName: string): Promise<Record<string, number>> =>

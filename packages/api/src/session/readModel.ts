@@ -119,6 +119,16 @@ export class PollReadModel {
     return changed;
   }
 
+  /**
+   * Puts a poll unless it holds a newer version (the same version is replaced: a resync after
+   * lost events); returns it as this model holds it, in a list like `merge`.
+   */
+  replace(poll: Poll): Poll[] {
+    const before = this.entries.get(poll.id);
+    if (before && before.poll.version > poll.version) return [];
+    return [this.put(poll)];
+  }
+
   /** Forgets these polls (gone from the worker: the end of a snapshot read page by page). */
   forget(ids: Iterable<string>): void {
     for (const id of ids) {
@@ -206,6 +216,11 @@ export class PollReadModel {
       });
     }
     return result;
+  }
+
+  /** The version it holds of a poll, without materialising it. */
+  versionOf(id: string): number | undefined {
+    return this.entries.get(id)?.poll.version;
   }
 
   get(id: string): Poll | undefined {

@@ -1,19 +1,15 @@
-import { EventEmitter } from 'node:events';
+import type { EventEmitter } from 'node:events';
 import type { Worker } from 'node:worker_threads';
 import {
   type Chat,
-  type EarlyVoteReport,
   type ErrorCode,
   errors,
   type Logger,
   type Poll,
   PollMastersError,
-  type PollPage,
   type SendPollInput,
-  type SessionState,
   type VotePollInput,
   type VotePollResult,
-  type VoteRejection,
 } from '@pollmasters/shared';
 import {
   ChannelClient,
@@ -23,43 +19,15 @@ import {
   SessionOpen,
   type SessionOpenInput,
   type WebhookCommandType,
-  type WorkerEventOf,
 } from '@pollmasters/shared/node';
-import type { PageRequest } from './pollPage.js';
 import type { PoolWorker, WorkerExit, WorkerState, WorkerTenant } from './poolWorker.js';
-import { PollReadModel, type PollUpdate, pollUpdateOf } from './readModel.js';
+import { type SessionEvents, SessionMirror } from './sessionMirror.js';
+import { resyncReports, type SessionBackend, type SessionReport } from './sessionReport.js';
 
 export type { WorkerExit, WorkerState } from './poolWorker.js';
 export type { PollUpdate } from './readModel.js';
-
-/** What waits in the session's webhook outbox, as its worker last reported. */
-type Outbox = Pick<WorkerEventOf<'webhookStats'>, 'pending' | 'oldestPendingAt'>;
-/** Events of a session, for the API's edges (compat, tRPC, metrics). */
-export interface SessionEvents {
-  /** Status, QR or user changed. */
-  state: [SessionState];
-  /** A poll was sent and stored. */
-  pollSent: [Poll];
-  /**
-   * Polls changed together (one stored batch of votes, or a resync), one update per poll: the
-   * vote changes behind it (empty on a resync) and its counts after them; its full state is
-   * built only when a listener reads `poll` (./readModel.ts).
-   */
-  pollsUpdated: [readonly PollUpdate[]];
-  /** A vote could not be used. */
-  voteRejected: [VoteRejection];
-  /** The worker's early votes (waiting for their poll) changed. */
-  earlyVotes: [EarlyVoteReport];
-  /**
-   * WhatsApp or the worker failed to send a poll (for the metrics; the caller gets the error).
-   * Not for the caller's mistakes (an unknown chat, bad input) nor a session not connected.
-   */
-  sendFailed: [{ chatId: string; error: unknown }];
-  /** The session's webhook deliveries since the last report, and its outbox depth. */
-  webhookStats: [Omit<WorkerEventOf<'webhookStats'>, 'type'>];
-  /** The worker thread exited unexpectedly and will be restarted. */
-  workerExit: [WorkerExit];
-}
+export type { Outbox, SessionEvents } from './sessionMirror.js';
+export type { EventPosition, SessionBackend, SessionReport } from './sessionReport.js';
 
 /**
  * Some members of a session with its typed events: what an edge needs of it, so that its
@@ -91,37 +59,23 @@ const sendFailures: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
  * from its worker's snapshot and events, and the commands forwarded to the worker of the pool
  * that hosts it (./poolWorker.ts). Reads never wait on the worker.
  */
-export class SessionService extends EventEmitter<SessionEvents> implements WorkerTenant {
+export class SessionService extends SessionMirror implements WorkerTenant {
   readonly sessionId: string;
-  private readonly logger: Logger;
   private readonly open: SessionOpen;
   private readonly placeOn: () => PoolWorker;
   private worker: PoolWorker | null = null;
-  private readonly polls = new PollReadModel();
-  private current: SessionState = { status: 'disconnected', qr: null, user: null };
-  private waitingVotes = 0;
-  private outbox: Outbox = {
-    pending: 0,
-    oldestPendingAt: null,
-  };
-  private votesCountedSinceStart = 0;
-  private lastEventMs: number | null = null;
   private hosting: WorkerState = 'stopped';
   private restartCount = 0;
   private channel: ChannelClient | null = null;
   private attaching: { thread: Worker; done: Promise<void> } | null = null;
   private stopping: Promise<void> | null = null;
+  private backend: SessionBackend = {};
 
   constructor(options: SessionServiceOptions) {
-    super();
+    super(options.logger);
     this.sessionId = options.sessionId;
-    this.logger = options.logger;
     this.open = SessionOpen.parse(options.open);
     this.placeOn = options.placeOn;
-  }
-
-  get sessionState(): SessionState {
-    return this.current;
   }
 
   /** The worker of the pool it was placed on (when it last started). */
@@ -139,47 +93,23 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
     return this.restartCount;
   }
 
-  /** Votes that wait for their poll in the worker, as it last reported. */
-  get earlyVotesWaiting(): number {
-    return this.waitingVotes;
+  /**
+   * Where its reports go and its commands run in a cluster (./sessionReport.ts); `{}` for a
+   * session of its own worker. A backend that publishes takes effect for what the worker
+   * reports next: `resync()` republishes the whole state.
+   */
+  setBackend(backend: SessionBackend): void {
+    this.backend = backend;
   }
 
-  /** Its webhook deliveries waiting to be sent, as its worker last reported. */
-  get webhookOutbox(): Outbox {
-    return this.outbox;
-  }
-
-  /** Votes its worker counted (changed and withdrawn ones included) since the server started. */
-  get votesCounted(): number {
-    return this.votesCountedSinceStart;
-  }
-
-  /** When its worker last reported something (status, QR, poll, vote), in ms since the epoch. */
-  get lastEventAt(): number | null {
-    return this.lastEventMs;
-  }
-
-  /** How many polls the read model holds (cheaper than `listPolls().length`). */
-  get pollCount(): number {
-    return this.polls.size;
-  }
-
-  listPolls(): Poll[] {
-    return this.polls.list();
-  }
-
-  /** Every poll without its voters, newest first (`getPoll` makes one whole). */
-  listPollHeads(): Omit<Poll, 'voters'>[] {
-    return this.polls.heads();
-  }
-
-  /** One page of polls (`polls.list`). @throws BAD_INPUT for a cursor it did not make */
-  pollPage(request: PageRequest): PollPage {
-    return this.polls.page(request);
-  }
-
-  getPoll(id: string): Poll | undefined {
-    return this.polls.get(id);
+  /**
+   * Reads its worker's whole state again and reports it (a resync); with `replace`, each poll
+   * replaces a node's copy at the same version too (events were lost on their way).
+   */
+  async resync(replace = false): Promise<void> {
+    const channel = this.channel;
+    if (!channel?.ready || this.hosting !== 'running') throw errors.workerGone('not running');
+    await this.load(channel, replace);
   }
 
   /** Opens the session on its worker; resolves once the read model is filled. */
@@ -214,7 +144,7 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
     this.attaching = null;
     this.restartCount += 1;
     this.hosting = 'restarting';
-    this.setState({ ...this.current, status: 'disconnected', qr: null });
+    this.setState({ ...this.sessionState, status: 'disconnected', qr: null });
     this.emit('workerExit', { ...exit, restarts: this.restartCount });
   }
 
@@ -226,8 +156,7 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
       throw error;
     });
     // The worker's pollSent event may arrive after this reply: the read model has it either way.
-    this.addPoll(result.poll);
-    return this.polls.get(result.poll.id) ?? result.poll;
+    return this.settle(result.poll);
   }
 
   /**
@@ -236,8 +165,7 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
    */
   async votePoll(vote: VotePollInput): Promise<VotePollResult> {
     const result = await this.call({ type: 'votePoll', vote });
-    this.addPoll(result.poll);
-    return { vote: result.vote, poll: this.polls.get(result.poll.id) ?? result.poll };
+    return { vote: result.vote, poll: await this.settle(result.poll) };
   }
 
   async listChats(): Promise<Chat[]> {
@@ -302,10 +230,22 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
     channel?.close(errors.workerGone('the session is stopped'));
     this.channel = null;
     // Not connected to WhatsApp any more: what needs the connection is refused as not ready.
-    this.setState({ ...this.current, status: 'disconnected', qr: null });
+    this.setState({ ...this.sessionState, status: 'disconnected', qr: null });
+  }
+
+  /**
+   * The read model's copy of a poll a command changed (or the command's, if newer). In a
+   * cluster the change comes back through the stream: waited for, briefly.
+   */
+  private async settle(poll: Poll): Promise<Poll> {
+    if (this.backend.publish || this.backend.forward) await this.reached(poll.id, poll.version);
+    else this.addPoll(poll);
+    const known = this.polls.get(poll.id);
+    return known && known.version >= poll.version ? known : poll;
   }
 
   private async call<T extends CommandType>(command: CommandOf<T>): Promise<CommandResult<T>> {
+    if (this.backend.forward) return this.backend.forward(command);
     const channel = this.channel;
     if (!channel?.ready || this.hosting !== 'running') {
       throw errors.workerGone(
@@ -341,94 +281,45 @@ export class SessionService extends EventEmitter<SessionEvents> implements Worke
   }
 
   /**
-   * A ready worker's snapshot: the session's state and the read model start over from it. The
-   * polls come a page at a time (a large account is never one message, nor one validation);
-   * votes announced between two pages are applied to the polls already loaded, and the later
-   * pages hold them too (by version, nothing is counted twice or goes back).
+   * A ready worker's snapshot, reported as a resync: the session's state and the read model
+   * start over from it. The polls come a page at a time (a large account is never one message,
+   * nor one validation); votes announced between two pages are applied to the polls already
+   * loaded, and the later pages hold them too (by version, nothing is counted twice or goes back).
    */
-  private async load(channel: ChannelClient): Promise<void> {
-    // What it held before: those the snapshot does not name are gone from the worker (polls
-    // announced while the pages come, by `pollSent`, are not in this set and stay).
-    const stale = new Set(this.polls.ids());
+  private async load(channel: ChannelClient, replace = false): Promise<void> {
     let page = await channel.call({ type: 'snapshot' });
-    this.setState({ status: page.status, qr: page.qr, user: page.user });
+    let first = true;
     for (;;) {
-      for (const poll of page.polls) stale.delete(poll.id);
-      const changed = this.polls.merge(page.polls).map((poll) => pollUpdateOf(poll));
-      if (changed.length > 0) this.emit('pollsUpdated', changed);
-      if (page.next === null) break;
-      page = await channel.call({ type: 'snapshot', after: page.next });
+      const { polls, next, ...state } = page;
+      for (const report of resyncReports(state, polls, first, next === null, replace)) {
+        this.report(report);
+        first = false;
+      }
+      if (next === null) break;
+      page = await channel.call({ type: 'snapshot', after: next });
     }
-    this.polls.forget(stale);
-    this.logger.info({ polls: this.polls.size, status: page.status }, 'worker ready');
+    this.logger.info({ status: page.status }, 'worker ready');
   }
 
   private wire(channel: ChannelClient): void {
-    // Any event shows the session is alive: /healthz and /metrics report the last one's time.
-    const seen =
-      <A extends unknown[]>(handle: (...args: A) => void) =>
-      (...args: A) => {
-        this.lastEventMs = Date.now();
-        handle(...args);
-      };
-    channel.on(
+    const report = (event: SessionReport) => this.report(event);
+    for (const type of [
       'status',
-      seen((e) =>
-        this.setState({
-          ...this.current,
-          status: e.status,
-          ...(e.status === 'ready' ? { qr: null } : {}),
-        }),
-      ),
-    );
-    channel.on(
       'qr',
-      seen((e) => this.setState({ ...this.current, status: 'qr_pending', qr: e.qr })),
-    );
-    channel.on(
       'user',
-      seen((e) => this.setState({ ...this.current, user: e.user })),
-    );
-    channel.on(
       'pollSent',
-      seen((e) => this.addPoll(e.poll)),
-    );
-    channel.on(
       'votes',
-      seen((e) => {
-        this.votesCountedSinceStart += e.changes.length;
-        const updates = [...this.polls.apply(e.changes).values()];
-        if (updates.length > 0) this.emit('pollsUpdated', updates);
-      }),
-    );
-    channel.on(
       'voteRejected',
-      seen((e) => this.emit('voteRejected', e.rejection)),
-    );
-    channel.on('webhookStats', ({ type: _type, ...stats }) => {
-      this.outbox = { pending: stats.pending, oldestPendingAt: stats.oldestPendingAt };
-      this.emit('webhookStats', stats);
-    });
-    channel.on('earlyVotes', ({ waiting, expired }) => {
-      this.waitingVotes = waiting;
-      this.emit('earlyVotes', { waiting, expired });
-    });
-  }
-
-  private addPoll(poll: Poll): void {
-    const known = this.polls.get(poll.id);
-    if (known && known.version >= poll.version) return;
-    const kept = this.polls.put(poll);
-    if (!known) this.emit('pollSent', kept);
-    else this.emit('pollsUpdated', [pollUpdateOf(kept)]);
-  }
-
-  private setState(next: SessionState): void {
-    const prev = this.current;
-    if (prev.status === next.status && prev.qr === next.qr && prev.user?.id === next.user?.id) {
-      return;
+      'webhookStats',
+      'earlyVotes',
+    ] as const) {
+      channel.on(type, report);
     }
-    this.current = next;
-    this.emit('state', next);
+  }
+
+  /** What its worker reports: to the stream of its cluster if it publishes, else applied. */
+  private report(event: SessionReport): void {
+    if (this.backend.publish) this.backend.publish(event);
+    else this.applyReport(event);
   }
 }

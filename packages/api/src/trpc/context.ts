@@ -6,7 +6,7 @@ import { principalOfRequest } from '../access.js';
 import type { Config } from '../config.js';
 import type { SessionControl } from '../session/sessionControl.js';
 import type { SessionManager } from '../session/sessionManager.js';
-import type { SessionView } from '../session/sessionService.js';
+import type { SessionService, SessionView } from '../session/sessionService.js';
 import type { PollEventLog } from './eventLog.js';
 import type { PollSender } from './pollSender.js';
 import type { SessionFeed } from './sessionFeed.js';
@@ -24,7 +24,9 @@ export type TrpcSession = SessionView<
   | 'logout'
   | 'requestPairingCode'
   | 'webhook'
->;
+> &
+  // A cluster node's session tells where its read model is in the session's stream.
+  Partial<Pick<SessionService, 'position'>>;
 
 /** The server's sessions, for `sessions.*` and for procedures that name a session. */
 export interface TrpcSessions {

@@ -1,10 +1,13 @@
-import { randomBytes } from 'node:crypto';
 import { countVotes, type Poll, type PollEvent, type PollVotes } from '@pollmasters/shared';
 import type { PollUpdate } from '../session/readModel.js';
+import { type EventPosition, isEpoch, newEpoch } from '../session/sessionReport.js';
 
 /** A poll event with its place in the log. */
 export interface LogEntry {
-  /** 1, 2, 3, ... within this process (this epoch). */
+  /**
+   * 1, 2, 3, ... within this process (this epoch); in a cluster, the event's place in its
+   * session's stream (increasing, with gaps where a stream event is not a poll event).
+   */
   seq: number;
   event: PollEvent & { type: 'pollSent' | 'votes' | 'pollState' };
   /** The polls it is about: one, or for `votes` every poll of its batch. */
@@ -45,17 +48,22 @@ export interface PollEventLogOptions {
  * The in-process log of poll events behind `polls.updates`: a bounded queue (by events and by
  * the vote changes they hold) whose entries have ids `${epoch}-${seq}`. The epoch changes with
  * every process, so an id from an earlier run is recognised as such and answered with a resync
- * instead of a wrong replay.
+ * instead of a wrong replay. On a cluster node the ids are those of the session's stream
+ * (`restartAt`, and events with their position), so that they mean the same on every node.
  */
 export class PollEventLog {
-  readonly epoch: string;
+  private currentEpoch: string;
   readonly capacity: number;
   readonly maxChanges: number;
-  /** The kept entries, oldest first from `first`: their seqs are consecutive. */
+  /** The kept entries, oldest first from `first`: their seqs increase (with gaps on a cluster node). */
   private entries: (LogEntry | undefined)[] = [];
   private first = 0;
   private changesKept = 0;
   private seq = 0;
+  /** The log holds every event after this seq (older ones were dropped or are another node's). */
+  private floor = 0;
+  /** Whether events come with their stream positions (a cluster node): others are not logged. */
+  private positioned = false;
   private readonly listeners = new Set<(entry: LogEntry) => void>();
 
   constructor(options: PollEventLogOptions = {}) {
@@ -69,8 +77,28 @@ export class PollEventLog {
         throw new RangeError(`${name} must be a positive integer`);
       }
     }
-    this.epoch = options.epoch ?? `${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
-    if (!/^[a-z0-9]+$/.test(this.epoch)) throw new RangeError('epoch must be [a-z0-9]+');
+    this.currentEpoch = options.epoch ?? newEpoch();
+    if (!isEpoch(this.currentEpoch)) throw new RangeError('epoch must be [a-z0-9]+');
+  }
+
+  get epoch(): string {
+    return this.currentEpoch;
+  }
+
+  /**
+   * From now on ids are the session stream's (`epoch`) and the log holds every event after
+   * `seq`: what it held is dropped (an id of it gets a resync), and only events that carry a
+   * position after `seq` are logged.
+   */
+  restartAt(at: EventPosition): void {
+    if (!isEpoch(at.epoch)) throw new RangeError('epoch must be [a-z0-9]+');
+    this.currentEpoch = at.epoch;
+    this.positioned = true;
+    this.entries = [];
+    this.first = 0;
+    this.changesKept = 0;
+    this.seq = at.seq;
+    this.floor = at.seq;
   }
 
   /** The seq of the newest event; 0 before the first. */
@@ -84,7 +112,7 @@ export class PollEventLog {
   }
 
   idOf(seq: number): string {
-    return `${this.epoch}-${seq}`;
+    return `${this.currentEpoch}-${seq}`;
   }
 
   /** Parses an id of this log's form (any epoch); null for anything else. */
@@ -93,22 +121,28 @@ export class PollEventLog {
     return match ? { epoch: match[1]!, seq: Number(match[2]) } : null;
   }
 
-  /** A new poll. */
-  pollSent(poll: Poll): LogEntry {
-    return this.append({ type: 'pollSent', poll, counts: countVotes(poll) }, [poll.id]);
+  /** A new poll (`at`: its place in the session's stream, on a cluster node). */
+  pollSent(poll: Poll, at?: EventPosition): LogEntry | null {
+    if (!this.takes(at)) return null;
+    return this.append({ type: 'pollSent', poll, counts: countVotes(poll) }, [poll.id], at);
   }
 
   /**
    * Polls changed together (one batch of the worker, or a resync): a `pollState` for each
    * update without changes (its whole state was replaced), one `votes` event for the rest.
    */
-  pollsUpdated(updates: readonly PollUpdate[]): LogEntry[] {
+  pollsUpdated(updates: readonly PollUpdate[], at?: EventPosition): LogEntry[] {
     const added: LogEntry[] = [];
+    if (!this.takes(at)) return added;
+    // A stream event makes at most one entry (a resync reports one poll per event).
+    if (at && updates.length > 1 && updates.some((u) => u.changes.length === 0)) {
+      throw new RangeError('a positioned update carries one whole state at most');
+    }
     const polls: PollVotes[] = [];
     for (const update of updates) {
       if (update.changes.length === 0) {
         const { poll, counts } = update;
-        added.push(this.append({ type: 'pollState', poll, counts }, [update.pollId]));
+        added.push(this.append({ type: 'pollState', poll, counts }, [update.pollId], at));
         continue;
       }
       polls.push({
@@ -126,6 +160,7 @@ export class PollEventLog {
         this.append(
           { type: 'votes', polls },
           polls.map((p) => p.pollId),
+          at,
         ),
       );
     }
@@ -137,11 +172,18 @@ export class PollEventLog {
    * this log never issued, or events already dropped from the log.
    */
   after(cursor: Cursor): LogEntry[] | null {
-    if (cursor.epoch !== this.epoch || cursor.seq > this.seq || cursor.seq + 1 < this.oldest) {
+    if (cursor.epoch !== this.currentEpoch || cursor.seq > this.seq || cursor.seq < this.floor) {
       return null;
     }
-    const from = this.first + (cursor.seq + 1 - this.oldest);
-    return this.entries.slice(from) as LogEntry[];
+    // The first kept entry after the cursor (seqs increase, with gaps on a cluster node).
+    let lo = this.first;
+    let hi = this.entries.length;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (this.entries[mid]!.seq <= cursor.seq) lo = mid + 1;
+      else hi = mid;
+    }
+    return this.entries.slice(lo) as LogEntry[];
   }
 
   /** Calls `listener` with every event appended from now on, synchronously; returns the off switch. */
@@ -152,8 +194,18 @@ export class PollEventLog {
     };
   }
 
-  private append(event: LogEntry['event'], pollIds: readonly string[]): LogEntry {
-    this.seq += 1;
+  /** Whether an event goes in: positioned ones (after the head) once restarted, others before. */
+  private takes(at: EventPosition | undefined): boolean {
+    if (!at) return !this.positioned;
+    return this.positioned && at.epoch === this.currentEpoch && at.seq > this.seq;
+  }
+
+  private append(
+    event: LogEntry['event'],
+    pollIds: readonly string[],
+    at?: EventPosition,
+  ): LogEntry {
+    this.seq = at ? at.seq : this.seq + 1;
     const entry: LogEntry = { seq: this.seq, event, pollIds };
     this.entries.push(entry);
     this.changesKept += changesIn(entry);
@@ -162,7 +214,9 @@ export class PollEventLog {
       this.entries.length - this.first > 1 &&
       (this.entries.length - this.first > this.capacity || this.changesKept > this.maxChanges)
     ) {
-      this.changesKept -= changesIn(this.entries[this.first]!);
+      const dropped = this.entries[this.first]!;
+      this.changesKept -= changesIn(dropped);
+      this.floor = dropped.seq;
       this.entries[this.first] = undefined;
       this.first += 1;
     }

@@ -1,5 +1,6 @@
 import type { Poll, SessionState } from '@pollmasters/shared';
 import type { PollUpdate } from '../session/readModel.js';
+import type { EventPosition } from '../session/sessionReport.js';
 import type { SessionTrpcState, TrpcSession } from './context.js';
 import { PollEventLog } from './eventLog.js';
 import { PollSender } from './pollSender.js';
@@ -18,14 +19,22 @@ export interface SessionStreams extends SessionTrpcState {
 export const openSessionStreams = (session: TrpcSession, sendDelayMs: number): SessionStreams => {
   const log = new PollEventLog();
   const sessionFeed = new SessionFeed(log.epoch, session.sessionState);
+  // A cluster node: ids become the session stream's (../cluster), the same on every node.
+  const onPositioned = (at: EventPosition) => {
+    log.restartAt(at);
+    sessionFeed.restartAt(at);
+  };
+  const position = session.position;
+  if (position) onPositioned(position);
   const sender = new PollSender({ session, delayMs: sendDelayMs });
-  const onPollSent = (poll: Poll) => {
-    log.pollSent(poll);
+  const onPollSent = (poll: Poll, at?: EventPosition) => {
+    log.pollSent(poll, at);
   };
-  const onPollsUpdated = (updates: readonly PollUpdate[]) => {
-    log.pollsUpdated(updates);
+  const onPollsUpdated = (updates: readonly PollUpdate[], at?: EventPosition) => {
+    log.pollsUpdated(updates, at);
   };
-  const onState = (state: SessionState) => sessionFeed.update(state);
+  const onState = (state: SessionState, at?: EventPosition) => sessionFeed.update(state, at);
+  session.on('positioned', onPositioned);
   session.on('pollSent', onPollSent);
   session.on('pollsUpdated', onPollsUpdated);
   session.on('state', onState);
@@ -36,6 +45,7 @@ export const openSessionStreams = (session: TrpcSession, sendDelayMs: number): S
     sender,
     close: () => {
       sender.close();
+      session.off('positioned', onPositioned);
       session.off('pollSent', onPollSent);
       session.off('pollsUpdated', onPollsUpdated);
       session.off('state', onState);
