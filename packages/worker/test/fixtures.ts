@@ -13,7 +13,7 @@ import {
 } from '@whiskeysockets/baileys';
 import { afterEach } from 'vitest';
 import { encryptPollVote } from '../src/sandbox/votes.js';
-import { ChatStore } from '../src/store/chatStore.js';
+import { SqliteChatStore } from '../src/store/chatStore.js';
 import { type Db, openDatabase } from '../src/store/database.js';
 import { PollStore } from '../src/store/pollStore.js';
 import type { Identity, OwnJids } from '../src/votes/identity.js';
@@ -42,8 +42,8 @@ export const mappingIdentity = (me: OwnJids, lidToPn: Map<string, string>): Iden
 export const makeHarness = (mapping: Record<string, string> = {}, me: OwnJids = ME) => {
   const dir = mkdtempSync(join(tmpdir(), 'pollmasters-worker-'));
   let db: Db = openDatabase(dir, 'test');
-  let polls = new PollStore(db);
-  let chats = new ChatStore(db);
+  let polls = PollStore.sqlite(db);
+  let chats = new SqliteChatStore(db);
   const accepted: VoteChange[] = [];
   const rejected: VoteRejection[] = [];
   const lidToPn = new Map(Object.entries(mapping));
@@ -105,8 +105,8 @@ export const makeHarness = (mapping: Record<string, string> = {}, me: OwnJids = 
       processor.flush();
       db.close();
       db = openDatabase(dir, 'test');
-      polls = new PollStore(db);
-      chats = new ChatStore(db);
+      polls = PollStore.sqlite(db);
+      chats = new SqliteChatStore(db);
       processor = makeProcessor();
     },
     close() {

@@ -5,9 +5,9 @@ import { PollTracking, type PollTrackingInput, silentLogger } from '@pollmasters
 import type { WorkerEvent, WorkerEventOf } from '@pollmasters/shared/node';
 import type { WAMessage } from '@whiskeysockets/baileys';
 import { SessionPolls } from '../src/sessionPolls.js';
-import { ChatStore } from '../src/store/chatStore.js';
+import { SqliteChatStore } from '../src/store/chatStore.js';
 import { type Db, openDatabase } from '../src/store/database.js';
-import { EarlyVoteStore } from '../src/store/earlyVotes.js';
+import { SqliteEarlyVoteStore } from '../src/store/earlyVotes.js';
 import { PollStore } from '../src/store/pollStore.js';
 import { ME, mappingIdentity } from './fixtures.js';
 
@@ -28,11 +28,11 @@ export const makePollsHarness = (
   let sessionPolls: SessionPolls;
   const open = () => {
     db = openDatabase(dir, 'test');
-    polls = new PollStore(db);
+    polls = PollStore.sqlite(db);
     sessionPolls = new SessionPolls({
       polls,
-      chats: new ChatStore(db),
-      earlyVotes: new EarlyVoteStore(db),
+      chats: new SqliteChatStore(db),
+      earlyVotes: new SqliteEarlyVoteStore(db),
       tracking: PollTracking.parse(tracking),
       identity,
       emit: (e) => events.push(e),

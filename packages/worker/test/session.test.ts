@@ -10,9 +10,9 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WhatsAppSession } from '../src/session.js';
 import type { PollSocket, PollSocketConfig } from '../src/socket.js';
 import { useSqliteAuthState } from '../src/store/authState.js';
-import { ChatStore } from '../src/store/chatStore.js';
+import { SqliteChatStore } from '../src/store/chatStore.js';
 import { openDatabase } from '../src/store/database.js';
-import { EarlyVoteStore } from '../src/store/earlyVotes.js';
+import { SqliteEarlyVoteStore } from '../src/store/earlyVotes.js';
 import { PollStore } from '../src/store/pollStore.js';
 import { ALICE, BOB, GROUP, groupKey, ME, voteMessage } from './fixtures.js';
 
@@ -54,13 +54,13 @@ const makeSession = (
   const db = openDatabase(dir, 's');
   const auth = useSqliteAuthState(db);
   const events: WorkerEvent[] = [];
-  const polls = new PollStore(db);
+  const polls = PollStore.sqlite(db);
   const session = new WhatsAppSession({
     makeSocket: double.makeSocket,
     auth,
     polls,
-    chats: new ChatStore(db),
-    earlyVotes: new EarlyVoteStore(db),
+    chats: new SqliteChatStore(db),
+    earlyVotes: new SqliteEarlyVoteStore(db),
     tracking: PollTracking.parse({}),
     emit: (e) => events.push(e),
     logger,

@@ -37,7 +37,7 @@ const logRows = (db: Db) =>
 /** The store as a process start opens it: the database in `dir`, migrated and replayed. */
 const open = (dir: string) => {
   const db = openDatabase(dir, 'test');
-  return { db, polls: new PollStore(db) };
+  return { db, polls: PollStore.sqlite(db) };
 };
 
 it('migrates a version 1 database: every stored vote is kept, and `votes` still lists them', () => {

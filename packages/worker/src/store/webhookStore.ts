@@ -12,7 +12,7 @@ export interface StoredEndpoint {
   updatedAt: number;
 }
 
-interface EndpointRow {
+export interface EndpointRow {
   id: string;
   url: string;
   events: string;
@@ -31,7 +31,7 @@ export interface DueDelivery {
   body: string;
 }
 
-interface DeliveryRow {
+export interface DeliveryRow {
   id: number;
   endpoint_id: string;
   event_id: string;
@@ -55,7 +55,7 @@ export type AttemptOutcome =
       nextAttemptAt: number | null;
     };
 
-const endpointOf = (r: EndpointRow): StoredEndpoint => ({
+export const endpointOf = (r: EndpointRow): StoredEndpoint => ({
   id: r.id,
   url: r.url,
   events: JSON.parse(r.events) as WebhookEventType[],
@@ -65,7 +65,7 @@ const endpointOf = (r: EndpointRow): StoredEndpoint => ({
   updatedAt: r.updated_at,
 });
 
-const deliveryOf = (r: DeliveryRow): WebhookDelivery => ({
+export const deliveryOf = (r: DeliveryRow): WebhookDelivery => ({
   id: r.id,
   endpointId: r.endpoint_id,
   eventId: r.event_id,
@@ -79,11 +79,50 @@ const deliveryOf = (r: DeliveryRow): WebhookDelivery => ({
   deliveredAt: r.delivered_at,
 });
 
+export type Awaitable<T> = T | Promise<T>;
+
 /**
- * The webhook tables of a session's database (migration 4 in ./database.ts): endpoints, the
- * outbox of events, and each event's delivery to each endpoint subscribed to it.
+ * A session's webhook endpoints, outbox of events, and each event's delivery to each endpoint
+ * subscribed to it (one implementation per engine: answers now on SQLite, through promises on
+ * PostgreSQL). `addEvent` writes inside the caller's `transaction` (of what the event reports).
  */
-export class WebhookStore {
+export interface WebhookStore {
+  endpoints(): Awaitable<StoredEndpoint[]>;
+  insertEndpoint(e: StoredEndpoint): Awaitable<void>;
+  updateEndpoint(e: StoredEndpoint): Awaitable<void>;
+  /** Removes an endpoint and its deliveries (their events go with the next prune). */
+  deleteEndpoint(id: string): Awaitable<void>;
+  /** Runs `write` in one transaction. */
+  transaction(write: () => void): Awaitable<void>;
+  /** Stores an event and a pending delivery of it to each endpoint (inside a transaction). */
+  addEvent(
+    eventId: string,
+    type: WebhookEventType,
+    createdAt: number,
+    body: string,
+    endpointIds: readonly string[],
+  ): void;
+  /** The endpoint's oldest pending delivery: the one to send next (in order). */
+  due(endpointId: string): Awaitable<DueDelivery | undefined>;
+  attempted(id: number, outcome: AttemptOutcome): Awaitable<void>;
+  /** Deliveries waiting to be sent, and when the oldest one's event was stored. */
+  pending(): Awaitable<{ count: number; oldestAt: number | null }>;
+  /** An endpoint's deliveries, newest first. */
+  deliveries(endpointId: string, query: DeliveryQuery): Awaitable<WebhookDelivery[]>;
+  /** Puts failed deliveries back in the queue (one, or all of the endpoint's); how many. */
+  requeue(endpointId: string, deliveryId: number | undefined, now: number): Awaitable<number>;
+  /** Forgets deliveries delivered before `before`, and events no delivery needs any more. */
+  prune(before: number): Awaitable<void>;
+}
+
+export interface DeliveryQuery {
+  status?: WebhookDeliveryStatus | undefined;
+  limit: number;
+  before?: number | undefined;
+}
+
+/** The webhook tables of a session's SQLite database (migration 4 in ./database.ts). */
+export class SqliteWebhookStore implements WebhookStore {
   private readonly q;
 
   constructor(private readonly db: Db) {
@@ -207,14 +246,7 @@ export class WebhookStore {
   }
 
   /** An endpoint's deliveries, newest first. */
-  deliveries(
-    endpointId: string,
-    query: {
-      status?: WebhookDeliveryStatus | undefined;
-      limit: number;
-      before?: number | undefined;
-    },
-  ): WebhookDelivery[] {
+  deliveries(endpointId: string, query: DeliveryQuery): WebhookDelivery[] {
     const rows = this.db
       .prepare<unknown[], DeliveryRow>(
         `SELECT d.id, d.endpoint_id, e.id AS event_id, e.type, d.status, d.attempts, d.last_code,
