@@ -23,14 +23,19 @@ export interface SessionStore {
   readonly earlyVotes: EarlyVoteStore;
   readonly auth: AuthStore;
   readonly webhooks: WebhookStore;
+  /** Settles once the writes made so far are committed (or failed). */
+  settled(): Promise<void>;
   /** Waits for the writes made so far, then lets the database go. */
   close(): Promise<void>;
 }
 
-/** The session's SQLite database in its folder, its WAL checkpoints on the worker's thread. */
-export const openSqliteStore = (dir: string, checkpointer: Checkpointer): SessionStore => {
+/**
+ * The session's SQLite database in its folder, its WAL checkpoints on the worker's thread
+ * (without one, SQLite checkpoints as it commits).
+ */
+export const openSqliteStore = (dir: string, checkpointer?: Checkpointer): SessionStore => {
   const db = openDatabase(dir, dataLayout.databaseName);
-  const checkpoints = checkpointer.add(db);
+  const checkpoints = checkpointer?.add(db);
   return {
     engine: 'sqlite',
     polls: PollStore.sqlite(db),
@@ -38,10 +43,12 @@ export const openSqliteStore = (dir: string, checkpointer: Checkpointer): Sessio
     earlyVotes: new SqliteEarlyVoteStore(db),
     auth: useSqliteAuthState(db),
     webhooks: new SqliteWebhookStore(db),
+    // SQLite commits as it writes.
+    settled: () => Promise.resolve(),
     close: async () => {
       // The checkpoint thread's connection closes first: then ours is the last, and closing
       // it folds the WAL into the database file.
-      await checkpoints.close();
+      await checkpoints?.close();
       db.close();
     },
   };
@@ -78,6 +85,8 @@ export const openPgStore = async (
     earlyVotes,
     auth,
     webhooks: new PgWebhookStore(pg),
+    settled: () => pg.settled(),
+    // The pool is the worker's: it stays for the other sessions.
     close: () => pg.settled(),
   };
 };
