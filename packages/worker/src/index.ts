@@ -12,5 +12,6 @@ export const workerEntry = new URL(
 export * from './store/forgetLogin.js';
 export * from './store/layout.js';
 export * from './store/legacyDataDir.js';
+export { forgetPgSession } from './store/pg/forgetSession.js';
 export * from './threadCpu.js';
 export * from './webhooks/addressPolicy.js';

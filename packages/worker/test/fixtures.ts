@@ -224,3 +224,27 @@ export const pollCreation = (o: {
     },
     o.extra,
   );
+
+/** Stores poll `id` ("Lunch?", OPTIONS, one choice) as the account's own, without votes. */
+export const lunchPoll = (polls: PollStore, id = 'P') =>
+  polls.add({
+    id,
+    chatId: GROUP,
+    creator: { jid: '', fromMe: true },
+    question: 'Lunch?',
+    options: OPTIONS.map((name) => ({ name, hash: optionHash(name) })),
+    selectableCount: 1,
+    createdAt: 1_700_000_000_000,
+    secret: new Uint8Array(32),
+    creatorJids: [],
+    message: new Uint8Array([1]),
+  });
+
+/** A decrypted vote for one option, as PollStore.applyVote takes it. */
+export const storedVote = (voter: string, option: string, timestampMs: number) => ({
+  voter,
+  name: undefined,
+  selected: [optionHash(option)],
+  timestampMs,
+  messageId: `M${timestampMs}`,
+});

@@ -92,4 +92,4 @@ export const makePollsHarness = async (
     },
   };
 };
-export type PollsHarness = ReturnType<typeof makePollsHarness>;
+export type PollsHarness = Awaited<ReturnType<typeof makePollsHarness>>;

@@ -18,8 +18,10 @@ export type Engine = (typeof engines)[number];
 export interface StoreHome {
   readonly engine: Engine;
   open(): Promise<SessionStore>;
-  /** Rows of a table that belong to this session, once the store's writes are committed. */
+  /** How many rows of a table belong to this session (call once the writes are settled). */
   rows(table: string): Promise<number>;
+  /** This session's rows of a table: the columns named, in `order`. */
+  select(table: string, columns: string, order: string): Promise<Record<string, unknown>[]>;
   remove(): void;
 }
 
@@ -51,6 +53,17 @@ export const storeHomes = (engine: Engine, label: string) => {
             db.close();
           }
         },
+        select: async (table, columns, order) => {
+          const db = new Database(join(dir, `${dataLayout.databaseName}.sqlite`));
+          try {
+            return db.prepare(`SELECT ${columns} FROM ${table} ORDER BY ${order}`).all() as Record<
+              string,
+              unknown
+            >[];
+          } finally {
+            db.close();
+          }
+        },
         remove: () => rmSync(dir, { recursive: true, force: true }),
       };
     }
@@ -65,6 +78,11 @@ export const storeHomes = (engine: Engine, label: string) => {
           [sessionId],
         );
         return rows[0]!.n;
+      },
+      select: async (table, columns, order) => {
+        const pool = await pools.get(database!.url);
+        const sql = `SELECT ${columns} FROM ${table} WHERE session_id = $1 ORDER BY ${order}`;
+        return (await pool.query(sql, [sessionId])).rows;
       },
       remove: () => {},
     };

@@ -7,7 +7,7 @@ import {
   type SessionRecord,
   type SessionSettings,
 } from '@pollmasters/shared';
-import { dataLayout, forgetLogin } from '@pollmasters/worker';
+import { dataLayout, forgetLogin, forgetPgSession } from '@pollmasters/worker';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { SessionRegistry } from './registry.js';
@@ -173,8 +173,10 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     return this.exclusive(id, async () => {
       await session.service.stop();
       const dir = dataLayout.sessionDir(this.options.dataDir, id);
+      const { databaseUrl } = this.options.config;
+      if (databaseUrl) await forgetPgSession(databaseUrl, id, { purge });
       if (purge) rmSync(dir, { recursive: true, force: true });
-      else forgetLogin(dir);
+      else if (!databaseUrl) forgetLogin(dir);
       this.options.registry.remove(id);
       this.sessions.delete(id);
       this.scopedKeys.forget(id);

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { withTransaction } from './pgSession.js';
 import { pgMigrations } from './schema.js';
 
 /** The advisory lock that serialises migrations of nodes that start together ("pollmasters"). */
@@ -14,45 +15,34 @@ export const migratePostgres = async (
   pool: pg.Pool,
   migrations = pgMigrations,
 ): Promise<number> => {
-  const client = await pool.connect();
   try {
-    await client.query(
+    await pool.query(
       'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
     );
   } catch (err) {
     // Two nodes creating it at once: one wins, the other finds it there.
     if ((err as { code?: string }).code !== '23505') throw err;
   }
-  try {
-    for (;;) {
-      await client.query('BEGIN');
-      try {
-        await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
-        const { rows } = await client.query<{ v: number | null }>(
-          'SELECT max(version) AS v FROM schema_migrations',
+  for (;;) {
+    const done = await withTransaction(pool, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      const { rows } = await client.query<{ v: number | null }>(
+        'SELECT max(version) AS v FROM schema_migrations',
+      );
+      const current = rows[0]?.v ?? 0;
+      if (current > migrations.length) {
+        throw new Error(
+          `database schema version ${current} is newer than this PollMasters (${migrations.length})`,
         );
-        const current = rows[0]?.v ?? 0;
-        if (current > migrations.length) {
-          throw new Error(
-            `database schema version ${current} is newer than this PollMasters (${migrations.length})`,
-          );
-        }
-        if (current === migrations.length) {
-          await client.query('COMMIT');
-          return current;
-        }
-        await client.query(migrations[current]!);
-        await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
-          current + 1,
-          Date.now(),
-        ]);
-        await client.query('COMMIT');
-      } catch (err) {
-        await client.query('ROLLBACK').catch(() => {});
-        throw err;
       }
-    }
-  } finally {
-    client.release();
+      if (current === migrations.length) return current;
+      await client.query(migrations[current]!);
+      await client.query('INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)', [
+        current + 1,
+        Date.now(),
+      ]);
+      return undefined;
+    });
+    if (done !== undefined) return done;
   }
 };

@@ -22,6 +22,25 @@ const types = {
       : pg.types.getTypeParser(oid, format as 'text')) as typeof pg.types.getTypeParser,
 };
 
+/** Runs `work` in a transaction on a client of the pool: committed, or rolled back on a throw. */
+export const withTransaction = async <T>(
+  pool: pg.Pool,
+  work: (client: pg.PoolClient) => Promise<T>,
+): Promise<T> => {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await work(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (err) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw err;
+  } finally {
+    client.release();
+  }
+};
+
 /** A small pool for one worker thread, shared by the sessions it hosts. */
 export const createPool = (url: string, max = 4): pg.Pool =>
   new pg.Pool({ connectionString: url, max, types, idleTimeoutMillis: 30_000 });
@@ -120,29 +139,21 @@ export class PgSession {
   /** One transaction; the rows of its last statement. */
   private async run(statements: readonly Statement[]): Promise<pg.QueryResultRow[]> {
     if (this.fencedError) throw this.fencedError;
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return withTransaction(this.pool, async (client) => {
       if (this.fence !== undefined) {
         const { rowCount } = await client.query(
           'UPDATE session_fences SET token = token WHERE session_id = $1 AND token = $2',
           [this.sessionId, this.fence],
         );
         if (rowCount === 0) {
-          this.fencedError = new FencedError(this.sessionId);
+          this.fencedError ??= new FencedError(this.sessionId);
           this.onFenced(this.fencedError);
           throw this.fencedError;
         }
       }
       let rows: pg.QueryResultRow[] = [];
       for (const s of statements) rows = (await client.query(s.text, s.values)).rows;
-      await client.query('COMMIT');
       return rows;
-    } catch (err) {
-      await client.query('ROLLBACK').catch(() => {});
-      throw err;
-    } finally {
-      client.release();
-    }
+    });
   }
 }
