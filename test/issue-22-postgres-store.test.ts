@@ -1,0 +1,93 @@
+import { existsSync, readdirSync } from 'node:fs';
+import pg from 'pg';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { sessionPaths } from './helpers/dataDir.js';
+import { countedAsLedger } from './helpers/ledger.js';
+import { SandboxProbe } from './helpers/sandbox.js';
+import { startTestServer } from './helpers/server.js';
+import { type FreshDatabase, freshDatabase } from './helpers/services.js';
+import { worldOf } from './helpers/tracked.js';
+import { sessionStatus } from './helpers/wait.js';
+
+// Issue #22: POLLMASTERS_DATABASE_URL puts the store in PostgreSQL: the sandbox's votes are
+// counted exactly, kept across a restart, and no SQLite database is written in the data dir.
+
+const SANDBOX = { voteDelayMs: { min: 5, max: 40 }, seed: 22, membersPerGroup: 8 };
+const world = worldOf(SANDBOX);
+const groups = world.chats.filter((c) => c.kind === 'group');
+
+let database: FreshDatabase;
+let db: pg.Pool;
+beforeAll(async () => {
+  database = await freshDatabase('issue22store');
+  db = new pg.Pool({ connectionString: database.url, max: 1 });
+  db.on('error', () => {});
+});
+afterAll(async () => {
+  await db.end();
+  await database.drop();
+});
+
+const rowsOf = async (table: string) =>
+  (
+    await db.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM ${table} WHERE session_id = 'default'`,
+    )
+  ).rows[0]!.n;
+
+it('counts the sandbox votes exactly in PostgreSQL, keeps them across a restart, writes no SQLite', async () => {
+  const start = async (dataDir?: string) => {
+    const server = await startTestServer({
+      sandbox: SANDBOX,
+      config: { databaseUrl: database.url },
+      ...(dataDir ? { dataDir } : {}),
+    });
+    await sessionStatus(server.session, 'ready', 15_000);
+    return { server, probe: new SandboxProbe(server.sandboxChannel) };
+  };
+
+  const first = await start();
+  const { dataDir } = first.server;
+  const ids: string[] = [];
+  try {
+    // Polls from the phone (the poll arrives, then its members vote) in two groups.
+    for (const group of groups.slice(0, 2)) {
+      const sent = await first.probe.createPoll({
+        chatId: group.id,
+        name: `Where to, ${group.id}?`,
+        options: ['Lake', 'Hills', 'Town'],
+      });
+      ids.push(sent.id);
+    }
+    await first.probe.settled(ids);
+    const counted = await countedAsLedger(first.server.session, first.probe, ids);
+    const votes = counted.reduce((n, c) => n + c.poll.voters.length, 0);
+    expect(votes).toBeGreaterThan(4);
+
+    // Stored in PostgreSQL: the polls, their votes and the login.
+    expect(await rowsOf('polls')).toBe(ids.length);
+    expect(await rowsOf('vote_log')).toBeGreaterThanOrEqual(votes);
+    expect(await rowsOf('auth_creds')).toBe(1);
+  } finally {
+    first.probe.close();
+    await first.server.stop();
+  }
+  // Nothing of the store went to the data dir's SQLite.
+  const paths = sessionPaths(dataDir);
+  expect(existsSync(paths.database)).toBe(false);
+  const sqliteFiles = readdirSync(dataDir, { recursive: true, encoding: 'utf8' }).filter((f) =>
+    /\.sqlite(-wal|-shm)?$/.test(f),
+  );
+  expect(sqliteFiles).toEqual([]);
+
+  // Started again: the same login (no new QR scan needed) and every vote, as the ledger says.
+  const second = await start(dataDir);
+  try {
+    const again = await countedAsLedger(second.server.session, second.probe, ids);
+    expect(again.map((c) => c.poll.id)).toEqual(ids);
+    expect(existsSync(paths.database)).toBe(false);
+  } finally {
+    second.probe.close();
+    await second.server.destroy();
+  }
+});
