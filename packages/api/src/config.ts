@@ -14,7 +14,7 @@ export const Config = z
      */
     databaseUrl: z
       .string()
-      .regex(/^postgres(ql)?:\/\//, 'POLLMASTERS_DATABASE_URL must be a postgres:// URL')
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
     apiKey: z.string().min(16, 'POLLMASTERS_API_KEY must be at least 16 characters').optional(),
     baileysModule: z.string().min(1).default('@whiskeysockets/baileys'),
