@@ -1,4 +1,5 @@
 import { existsSync, readdirSync } from 'node:fs';
+import { dataLayout } from '@pollmasters/worker';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { sessionPaths } from './helpers/dataDir.js';
@@ -35,7 +36,7 @@ const rowsOf = async (table: string) =>
     )
   ).rows[0]!.n;
 
-it('counts the sandbox votes exactly in PostgreSQL, keeps them across a restart, writes no SQLite', async () => {
+it('counts the sandbox votes exactly in PostgreSQL, keeps them and the registry across a restart, writes no SQLite', async () => {
   const start = async (dataDir?: string) => {
     const server = await startTestServer({
       sandbox: SANDBOX,
@@ -72,6 +73,10 @@ it('counts the sandbox votes exactly in PostgreSQL, keeps them across a restart,
     first.probe.close();
     await first.server.stop();
   }
+  // The registry of sessions is the `sessions` table, not sessions.json.
+  const registered = await db.query<{ id: string }>('SELECT id FROM sessions ORDER BY position');
+  expect(registered.rows).toEqual([{ id: 'default' }]);
+  expect(existsSync(dataLayout.registryFile(dataDir))).toBe(false);
   // Nothing of the store went to the data dir's SQLite.
   const paths = sessionPaths(dataDir);
   expect(existsSync(paths.database)).toBe(false);
@@ -86,6 +91,7 @@ it('counts the sandbox votes exactly in PostgreSQL, keeps them across a restart,
     const again = await countedAsLedger(second.server.session, second.probe, ids);
     expect(again.map((c) => c.poll.id)).toEqual(ids);
     expect(existsSync(paths.database)).toBe(false);
+    expect(second.server.sessions.list().map((s) => s.record.id)).toEqual(['default']);
   } finally {
     second.probe.close();
     await second.server.destroy();

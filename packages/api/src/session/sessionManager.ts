@@ -119,7 +119,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
         shouldRun: false,
         ...(input.keyHash ? { keyHash: input.keyHash } : {}),
       };
-      this.options.registry.put(record);
+      await this.options.registry.put(record);
       const session = this.add(record);
       this.options.logger.info({ sessionId: id }, 'session created');
       this.emit('created', session.service);
@@ -132,7 +132,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     const session = this.require(id);
     return this.exclusive(id, async () => {
       const record = { ...session.record, keyHash };
-      this.options.registry.put(record);
+      await this.options.registry.put(record);
       session.record = record;
       this.scopedKeys.track(record);
       this.options.logger.info({ sessionId: id }, 'session key rotated');
@@ -144,7 +144,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
   start(id: string): Promise<ManagedSession> {
     const session = this.require(id);
     return this.exclusive(id, async () => {
-      this.setShouldRun(session, true);
+      await this.setShouldRun(session, true);
       if (session.service.workerState === 'stopped') await session.service.start();
       return session;
     });
@@ -154,7 +154,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
   stop(id: string): Promise<ManagedSession> {
     const session = this.require(id);
     return this.exclusive(id, async () => {
-      this.setShouldRun(session, false);
+      await this.setShouldRun(session, false);
       await session.service.stop();
       return session;
     });
@@ -177,7 +177,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
       if (databaseUrl) await forgetPgSession(databaseUrl, id, { purge });
       if (purge) rmSync(dir, { recursive: true, force: true });
       else if (!databaseUrl) forgetLogin(dir);
-      this.options.registry.remove(id);
+      await this.options.registry.remove(id);
       this.sessions.delete(id);
       this.scopedKeys.forget(id);
       this.options.logger.info({ sessionId: id, purge }, 'session deleted');
@@ -195,6 +195,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     const sessionsMs = Math.max(1, timeoutMs - poolShareMs);
     await Promise.all(this.list().map((s) => s.service.stop(sessionsMs)));
     await this.options.pool.stop(Math.max(1, deadline - Date.now()));
+    await this.options.registry.close();
   }
 
   private add(record: SessionRecord): ManagedSession {
@@ -213,10 +214,10 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     return managed;
   }
 
-  private setShouldRun(session: ManagedSession, shouldRun: boolean): void {
+  private async setShouldRun(session: ManagedSession, shouldRun: boolean): Promise<void> {
     if (session.record.shouldRun === shouldRun) return;
     const record = { ...session.record, shouldRun };
-    this.options.registry.put(record);
+    await this.options.registry.put(record);
     session.record = record;
   }
 
