@@ -1,5 +1,4 @@
 import {
-  byVoter,
   newestFirst,
   type Poll,
   Selections,
@@ -9,6 +8,7 @@ import {
 } from '@pollmasters/shared';
 import type { Db } from './database.js';
 import { type Awaitable, type PollBackend, sqlitePollBackend } from './pollBackend.js';
+import { pageOf, publicPoll } from './pollPage.js';
 import { type NewPoll, type PollRow, type StoredPoll, storedPollOf } from './storedPoll.js';
 import { decide, type IncomingVote, type StoredVote } from './voteDecision.js';
 import type { VoteLogEntry } from './voteLog.js';
@@ -276,45 +276,16 @@ export class PollStore {
 
   /** The public view of a poll: voters with a non-empty selection. */
   toPoll(p: StoredPoll): Poll {
-    const voters = [];
-    for (const v of p.voters.values()) {
-      if (v.selected.length === 0) continue;
-      voters.push(v);
-    }
-    voters.sort(byVoter);
-    return {
-      id: p.id,
-      chatId: p.chatId,
-      creator: p.creator,
-      question: p.question,
-      options: p.options,
-      selectableCount: p.selectableCount,
-      createdAt: p.createdAt,
-      voters,
-      unknownOptionVotes: p.unknownOptionVotes,
-      version: p.version,
-    };
+    return publicPoll(p);
   }
 
-  /**
-   * A page of polls by id, after `after` (from the first when null), up to the one that
-   * reaches `maxVoters` voters; `next` is its last id, or null when no poll follows.
-   */
+  /** See `pageOf` (./pollPage.ts). */
   page(after: string | null, maxVoters: number): { polls: Poll[]; next: string | null } {
-    const ids = [...this.polls.keys()].filter((id) => after === null || id > after).sort();
-    const polls: Poll[] = [];
-    let voters = 0;
-    for (const id of ids) {
-      if (polls.length > 0 && voters >= maxVoters) break;
-      const poll = this.toPoll(this.polls.get(id)!);
-      polls.push(poll);
-      voters += poll.voters.length;
-    }
-    return { polls, next: polls.length < ids.length ? polls.at(-1)!.id : null };
+    return pageOf(this.polls, after, maxVoters);
   }
 
   all(): Poll[] {
-    return [...this.polls.values()].map((p) => this.toPoll(p)).sort(newestFirst);
+    return [...this.polls.values()].map(publicPoll).sort(newestFirst);
   }
 }
 
