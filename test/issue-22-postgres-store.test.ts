@@ -1,7 +1,10 @@
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dataLayout } from '@pollmasters/worker';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { spawnServer } from './helpers/childServer.js';
 import { sessionPaths } from './helpers/dataDir.js';
 import { countedAsLedger } from './helpers/ledger.js';
 import { SandboxProbe } from './helpers/sandbox.js';
@@ -95,5 +98,28 @@ it('counts the sandbox votes exactly in PostgreSQL, keeps them and the registry 
   } finally {
     second.probe.close();
     await second.server.destroy();
+  }
+});
+
+it('does not start when PostgreSQL cannot be reached: one line naming where, without the password', async () => {
+  const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-nodb-'));
+  try {
+    // Port 1 on loopback: nothing listens there.
+    const url = 'postgres://pollmasters:s3cret-pw@127.0.0.1:1/pollmasters';
+    const error = await spawnServer(['--sandbox', '--data-dir', dataDir], {
+      POLLMASTERS_DATABASE_URL: url,
+      LOG_LEVEL: 'silent',
+    }).then(
+      () => new Error('the server started'),
+      (err: Error) => err,
+    );
+    expect(error.message).toMatch(/the server exited \(1\)/);
+    expect(error.message).toContain(
+      'could not start: PostgreSQL at 127.0.0.1:1/pollmasters (POLLMASTERS_DATABASE_URL): connect ECONNREFUSED',
+    );
+    expect(error.message).not.toContain('s3cret-pw');
+    expect(existsSync(dataLayout.registryFile(dataDir))).toBe(false);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
   }
 });

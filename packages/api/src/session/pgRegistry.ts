@@ -1,5 +1,5 @@
 import { type SessionRecord, SessionRecord as SessionRecordSchema } from '@pollmasters/shared';
-import { createPool, migratePostgres } from '@pollmasters/worker';
+import { createPool, databaseName, migratePostgres } from '@pollmasters/worker';
 import type { SessionRegistry } from './registry.js';
 
 type Pool = ReturnType<typeof createPool>;
@@ -25,7 +25,10 @@ export class PgSessionRegistry implements SessionRegistry {
       return registry;
     } catch (err) {
       await pool.end().catch(() => {});
-      throw err;
+      throw new Error(
+        `PostgreSQL at ${databaseName(url)} (POLLMASTERS_DATABASE_URL): ${(err as Error).message}`,
+        { cause: err },
+      );
     }
   }
 

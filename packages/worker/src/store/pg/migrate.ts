@@ -46,3 +46,13 @@ export const migratePostgres = async (
     if (done !== undefined) return done;
   }
 };
+
+/** Where a database URL points, without its user or password: `host:port/database`. */
+export const databaseName = (url: string): string => {
+  try {
+    const u = new URL(url);
+    return `${u.hostname}:${u.port || '5432'}${u.pathname}`;
+  } catch {
+    return '(an unparsable URL)';
+  }
+};
