@@ -1,6 +1,7 @@
 import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { createPollMastersClient } from '@pollmasters/client';
 import { dataLayout } from '@pollmasters/worker';
 import pg from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -98,6 +99,51 @@ it('counts the sandbox votes exactly in PostgreSQL, keeps them and the registry 
   } finally {
     second.probe.close();
     await second.server.destroy();
+  }
+});
+
+it('keeps named sessions in PostgreSQL; deleting one drops its login, with purge all of its rows', async () => {
+  const server = await startTestServer({ sandbox: SANDBOX, config: { databaseUrl: database.url } });
+  const client = createPollMastersClient({ url: server.url });
+  const rowsOfSession = async (table: string, id: string) =>
+    (
+      await db.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${table} WHERE session_id = $1`,
+        [id],
+      )
+    ).rows[0]!.n;
+  try {
+    for (const id of ['kept', 'purged']) {
+      await client.sessions.create.mutate({ id, start: true });
+      await sessionStatus(server.sessions.require(id).service, 'ready', 15_000);
+      const [chat] = await client.chats.list.query({ sessionId: id });
+      await client.polls.send.mutate({
+        sessionId: id,
+        chatIds: [chat!.id],
+        question: `Poll of ${id}`,
+        options: ['Yes', 'No'],
+      });
+      expect(await rowsOfSession('polls', id)).toBe(1);
+    }
+    const registered = await db.query<{ id: string }>('SELECT id FROM sessions ORDER BY position');
+    expect(registered.rows.map((r) => r.id)).toEqual(['default', 'kept', 'purged']);
+
+    await client.sessions.delete.mutate({ id: 'kept' });
+    expect(await rowsOfSession('auth_creds', 'kept')).toBe(0);
+    expect(await rowsOfSession('auth_keys', 'kept')).toBe(0);
+    expect(await rowsOfSession('polls', 'kept')).toBe(1);
+
+    await client.sessions.delete.mutate({ id: 'purged', purge: true });
+    for (const table of ['auth_creds', 'auth_keys', 'polls', 'vote_log', 'chats']) {
+      expect(await rowsOfSession(table, 'purged')).toBe(0);
+    }
+    const left = await db.query<{ id: string }>('SELECT id FROM sessions ORDER BY position');
+    expect(left.rows.map((r) => r.id)).toEqual(['default']);
+    // The default session's data is untouched.
+    expect(await rowsOfSession('auth_creds', 'default')).toBe(1);
+  } finally {
+    await client.close();
+    await server.destroy();
   }
 });
 
