@@ -137,3 +137,19 @@ it('refuses a database of a newer PollMasters, changing nothing', () => {
   ).toEqual({ n: 0 });
   after.close();
 });
+
+it('builds a fresh database at the latest version, and opening it again changes nothing', () => {
+  const dir = tempDir();
+  const { db, polls } = open(dir);
+  expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+  addPoll(polls);
+  const before = db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY type, name').all();
+  db.close();
+  const again = open(dir);
+  expect(again.db.pragma('user_version', { simple: true })).toBe(migrations.length);
+  expect(
+    again.db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY type, name').all(),
+  ).toEqual(before);
+  expect(again.polls.get('P')?.question).toBe('Lunch?');
+  again.db.close();
+});
