@@ -49,7 +49,7 @@ export const openHostedSession = async (
           // Another node owns the session now: stop before anything else is tried.
           onFenced: (err) => {
             deps.logger.error({ err: err.message, fence: open.fence }, 'lease lost; session stops');
-            session?.close();
+            void session?.close('lease lost');
           },
         })
       : openSqliteStore(open.dataDir, deps.checkpointer);

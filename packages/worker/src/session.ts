@@ -158,10 +158,17 @@ export class WhatsAppSession {
     this.loggedOut('logged out by request');
   }
 
-  /** Stores pending votes (resolves once stored), ends the socket. Idempotent. */
-  async close(): Promise<void> {
+  /**
+   * Stores pending votes (resolves once stored), ends the socket. Idempotent. With a `reason`
+   * (the session stops on its own: its lease was lost) it announces itself disconnected, why.
+   */
+  async close(reason?: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (reason) {
+      this.state = { status: 'disconnected', qr: null, user: this.state.user };
+      this.deps.emit({ type: 'status', status: 'disconnected', detail: reason });
+    }
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
     const storing = this.polls.close();
     const sock = this.sock;

@@ -87,6 +87,12 @@ it('refuses to open under an older token, and stops writing once a newer owner t
     await expect(hosted.session.sendPoll(poll)).rejects.toThrow(/lease lost/);
     expect(first.events.filter((e) => e.type === 'pollSent')).toHaveLength(1);
     expect(first.lines.join('')).toContain('lease lost; session stops');
+    // The API hears it: the session is disconnected, and why.
+    expect(first.events.at(-1)).toEqual({
+      type: 'status',
+      status: 'disconnected',
+      detail: 'lease lost',
+    });
     await expect(hosted.session.sendPoll(poll)).rejects.toMatchObject({ code: 'NOT_READY' });
     expect(next.polls.size).toBe(1);
     await next.close();
