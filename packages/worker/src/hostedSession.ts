@@ -39,6 +39,7 @@ export const openHostedSession = async (
     : undefined;
   const makeSocket = sandbox ? sandbox.makeWASocket : await deps.makeSocket();
   let session: WhatsAppSession | undefined;
+  let webhooks: SessionWebhooks | undefined;
   let store: SessionStore;
   try {
     store = open.databaseUrl
@@ -49,6 +50,8 @@ export const openHostedSession = async (
           // Another node owns the session now: stop before anything else is tried.
           onFenced: (err) => {
             deps.logger.error({ err: err.message, fence: open.fence }, 'lease lost; session stops');
+            // Its webhooks too: the new owner delivers them now.
+            webhooks?.close();
             void session?.close('lease lost');
           },
         })
@@ -58,13 +61,20 @@ export const openHostedSession = async (
     throw err;
   }
   const { polls } = store;
-  const webhooks = await openWebhooks(
-    store.webhooks,
-    deps.sessionId,
-    open.webhooks,
-    deps.emit,
-    deps.logger,
-  );
+  try {
+    webhooks = await openWebhooks(
+      store.webhooks,
+      deps.sessionId,
+      open.webhooks,
+      deps.emit,
+      deps.logger,
+    );
+  } catch (err) {
+    sandbox?.close();
+    await store.close();
+    throw err;
+  }
+  const hooks = webhooks;
   session = new WhatsAppSession({
     makeSocket,
     auth: store.auth,
@@ -74,19 +84,19 @@ export const openHostedSession = async (
     tracking: open.tracking,
     emit: deps.emit,
     logger: deps.logger,
-    webhooks: webhooks.outbox,
+    webhooks: hooks.outbox,
   });
   session.start();
   const started = session;
   return {
     session: started,
-    webhooks,
+    webhooks: hooks,
     get pollCount() {
       return polls.size;
     },
     close: async () => {
       await started.close();
-      webhooks.close();
+      hooks.close();
       sandbox?.close();
       await store.close();
     },
