@@ -78,10 +78,6 @@ export class PgSession {
     if (rowCount === 0) throw new FencedError(this.sessionId);
   }
 
-  get fenced(): boolean {
-    return this.fencedError !== null;
-  }
-
   /**
    * A write: part of the transaction being built, or else a transaction of its own. The promise
    * (none inside a transaction) settles once it is committed.
@@ -146,8 +142,11 @@ export class PgSession {
           [this.sessionId, this.fence],
         );
         if (rowCount === 0) {
-          this.fencedError ??= new FencedError(this.sessionId);
-          this.onFenced(this.fencedError);
+          // Checked again here: the transactions of one session run one after another.
+          if (!this.fencedError) {
+            this.fencedError = new FencedError(this.sessionId);
+            this.onFenced(this.fencedError);
+          }
           throw this.fencedError;
         }
       }
