@@ -1,7 +1,17 @@
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { parsePollCreation } from '../src/votes/pollMessage.js';
-import { ALICE, BOB, GROUP, groupKey, hashes, ME, pollCreation, voteMessage } from './fixtures.js';
+import {
+  ALICE,
+  BOB,
+  GROUP,
+  groupKey,
+  hashes,
+  lidGroupVote,
+  ME,
+  pollCreation,
+  voteMessage,
+} from './fixtures.js';
 import { makePollsHarness, type PollsHarness } from './pollsHarness.js';
 import { engines, storeHomes } from './storeEngines.js';
 
@@ -16,15 +26,7 @@ const secret = randomBytes(32);
 const ownPoll = (id = 'P') =>
   pollCreation({ id, key: { remoteJid: GROUP, fromMe: true, participant: ME.lid }, secret });
 const vote = (who: typeof ALICE, options: string[], timestampMs: number, pollId = 'P') =>
-  voteMessage({
-    pollId,
-    secret,
-    signCreator: ME.lid,
-    signVoter: who.lid,
-    key: groupKey(who),
-    options,
-    timestampMs,
-  });
+  lidGroupVote(pollId, secret, who, options, timestampMs);
 
 describe.each(engines)('on %s', (engine) => {
   const home = storeHomes(engine, 'earlyvotes');

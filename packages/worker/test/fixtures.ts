@@ -248,3 +248,21 @@ export const storedVote = (voter: string, option: string, timestampMs: number) =
   timestampMs,
   messageId: `M${timestampMs}`,
 });
+
+/** A member's vote on our poll in GROUP, signed with LIDs (as a LID-addressed group signs). */
+export const lidGroupVote = (
+  pollId: string,
+  secret: Uint8Array,
+  who: { pn: string; lid: string },
+  options: string[],
+  timestampMs: number,
+) =>
+  voteMessage({
+    pollId,
+    secret,
+    signCreator: ME.lid,
+    signVoter: who.lid,
+    key: groupKey(who),
+    options,
+    timestampMs,
+  });

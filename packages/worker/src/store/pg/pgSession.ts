@@ -32,12 +32,16 @@ export const withTransaction = async <T>(
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
+    client.release();
     return result;
   } catch (err) {
-    await client.query('ROLLBACK').catch(() => {});
+    // A client whose rollback fails too (the server went away) is dropped, not reused.
+    const rolledBack = await client.query('ROLLBACK').then(
+      () => true,
+      () => false,
+    );
+    client.release(rolledBack ? undefined : (err as Error));
     throw err;
-  } finally {
-    client.release();
   }
 };
 
