@@ -2,6 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { ALICE, BOB, GROUP } from './fixtures.js';
 import { engines, storeHomes } from './storeEngines.js';
 
+const OTHER_GROUP = '120363000000000002@g.us';
+
 describe.each(engines)('chats and the login on %s', (engine) => {
   const home = storeHomes(engine, 'chatauth');
 
@@ -13,8 +15,14 @@ describe.each(engines)('chats and the login on %s', (engine) => {
       { id: BOB.pn, name: null, isGroup: false },
       { id: ALICE.pn, isGroup: false },
     ]);
-    // A later save without a name keeps the name known.
+    // A later save without a name keeps the name known; in one batch, the last name counts.
     store.chats.saveChats([{ id: GROUP, name: null, isGroup: true }]);
+    const renamed = ['Old club', 'Lunch club', null].map((name) => ({
+      id: OTHER_GROUP,
+      name,
+      isGroup: true,
+    }));
+    store.chats.saveChats(renamed);
     store.chats.saveContacts([
       { id: ALICE.pn, name: 'Alice' },
       { id: BOB.lid, name: '  ' },
@@ -27,6 +35,7 @@ describe.each(engines)('chats and the login on %s', (engine) => {
       { id: BOB.pn, name: BOB.pn.split('@')[0], isGroup: false },
       { id: ALICE.pn, name: 'Alice', isGroup: false },
       { id: GROUP, name: 'Lunch club', isGroup: true },
+      { id: OTHER_GROUP, name: 'Lunch club', isGroup: true },
     ]);
     expect(store.chats.nameOf(ALICE.pn)).toBe('Alice');
     expect(store.chats.nameOf(BOB.lid)).toBeUndefined();

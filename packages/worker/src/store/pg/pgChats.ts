@@ -40,9 +40,11 @@ export class PgChatStore implements ChatStore {
     if (!chats.length) return;
     this.settle(
       this.pg.exec(
+        // One row per chat (an upsert may not touch a row twice): its last name given, as
+        // SQLite's upserts one after another keep.
         `INSERT INTO chats (session_id, id, name, is_group)
          SELECT DISTINCT ON (i) $1, i, n, g FROM unnest($2::text[], $3::text[], $4::boolean[])
-           WITH ORDINALITY AS u(i, n, g, o) ORDER BY i, o DESC
+           WITH ORDINALITY AS u(i, n, g, o) ORDER BY i, n IS NULL, o DESC
          ON CONFLICT (session_id, id) DO UPDATE SET name = coalesce(excluded.name, chats.name)`,
         [
           this.pg.sessionId,
