@@ -13,7 +13,8 @@ import type { PgPools } from './pg/pgPools.js';
 import { type FencedError, PgSession } from './pg/pgSession.js';
 import { PgWebhookStore } from './pg/pgWebhooks.js';
 import { PollStore } from './pollStore.js';
-import { SqliteWebhookStore, type WebhookStore } from './webhookStore.js';
+import { SqliteWebhookStore } from './sqliteWebhookStore.js';
+import type { WebhookStore } from './webhookStore.js';
 
 /** A session's store, on either engine: what its worker reads and writes. */
 export interface SessionStore {

@@ -1,4 +1,4 @@
-import type { WebhookDelivery, WebhookEventType } from '@pollmasters/shared';
+import type { WebhookDelivery } from '@pollmasters/shared';
 import {
   type AttemptOutcome,
   type DeliveryQuery,
@@ -7,6 +7,7 @@ import {
   deliveryOf,
   type EndpointRow,
   endpointOf,
+  type NewWebhookEvent,
   type StoredEndpoint,
   type WebhookStore,
 } from '../webhookStore.js';
@@ -75,13 +76,7 @@ export class PgWebhookStore implements WebhookStore {
     return this.pg.transaction(write);
   }
 
-  addEvent(
-    eventId: string,
-    type: WebhookEventType,
-    createdAt: number,
-    body: string,
-    endpointIds: readonly string[],
-  ): void {
+  addEvent(...[eventId, type, createdAt, body, endpointIds]: NewWebhookEvent): void {
     // One statement: the event and its deliveries (the event's seq is not known before).
     this.pg.exec(
       `WITH e AS (INSERT INTO webhook_events (session_id, id, type, created_at, body)
