@@ -15,17 +15,13 @@ export const migratePostgres = async (
   pool: pg.Pool,
   migrations = pgMigrations,
 ): Promise<number> => {
-  try {
-    await pool.query(
-      'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
-    );
-  } catch (err) {
-    // Two nodes creating it at once: one wins, the other finds it there.
-    if ((err as { code?: string }).code !== '23505') throw err;
-  }
   for (;;) {
     const done = await withTransaction(pool, async (client) => {
       await client.query('SELECT pg_advisory_xact_lock($1)', [MIGRATION_LOCK]);
+      // Under the lock: nodes creating it at once would collide in the catalog.
+      await client.query(
+        'CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY, applied_at BIGINT NOT NULL)',
+      );
       const { rows } = await client.query<{ v: number | null }>(
         'SELECT max(version) AS v FROM schema_migrations',
       );
