@@ -64,9 +64,9 @@ const reader = (nodeId: string) => {
 const health = async (nodeId: string): Promise<HealthReport> =>
   (await (await fetch(`${url(nodeId)}/healthz`)).json()) as HealthReport;
 /** Who runs each session, as Redis' leases say. */
-const owners = async (): Promise<Record<string, string | null>> => {
-  const held = await redis.mget(SESSIONS.map((id) => `${space.prefix}lease:${id}`));
-  return Object.fromEntries(SESSIONS.map((id, i) => [id, held[i] ?? null]));
+const owners = async (ids = SESSIONS): Promise<Record<string, string | null>> => {
+  const held = await redis.mget(ids.map((id) => `${space.prefix}lease:${id}`));
+  return Object.fromEntries(ids.map((id, i) => [id, held[i] ?? null]));
 };
 /** Every session ready on `nodeIds`' view, each run by one of them; the owners. */
 const allRunning = (nodeIds: string[], timeoutMs: number) =>
@@ -76,8 +76,9 @@ const allRunning = (nodeIds: string[], timeoutMs: number) =>
       const held = await owners();
       for (const nodeId of nodeIds) {
         const report = await health(nodeId);
-        if (report.status !== 'ok' || report.sessions.length !== SESSIONS.length) return false;
-        for (const s of report.sessions) {
+        const listed = report.sessions.filter((s) => SESSIONS.includes(s.id));
+        if (report.status !== 'ok' || listed.length !== SESSIONS.length) return false;
+        for (const s of listed) {
           const owner = held[s.id];
           if (!owner || !nodeIds.includes(owner) || s.node !== owner) return false;
           if (s.whatsapp !== 'ready' || !s.ready || s.workerState !== 'running') return false;
@@ -157,6 +158,67 @@ afterAll(async () => {
   await space.clear();
   await db?.drop();
   rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** The session `id` as each node describes it (undefined where it is not known). */
+const described = (id: string, nodeIds: string[]) =>
+  Promise.all(
+    nodeIds.map(async (nodeId) =>
+      (await reader(nodeId).sessions.list.query()).find((s) => s.id === id),
+    ),
+  );
+
+it('a session created, started, stopped and deleted through one node is so on every node', {
+  timeout: 60_000,
+}, async () => {
+  const all = ['node-1', 'node-2', 'node-3'];
+  await allRunning(all, 30_000);
+  await reader('node-2').sessions.create.mutate({ id: 'extra', start: true });
+  // Known everywhere, run by one node, and every node says which.
+  const running = await eventually(
+    'extra running, as every node says',
+    async () => {
+      const views = await described('extra', all);
+      const node = views[0]?.node;
+      return (
+        node &&
+        views.every((v) => v?.run === 'running' && v.node === node && v.status === 'ready') &&
+        node
+      );
+    },
+    20_000,
+    100,
+  );
+  expect((await owners(['extra'])).extra).toBe(running);
+  // Stopped through another node: its owner stops it, nobody runs it.
+  const other = all.find((n) => n !== running)!;
+  const stopped = await reader(other).sessions.stop.mutate({ id: 'extra' });
+  expect(stopped).toMatchObject({ run: 'stopped', shouldRun: false });
+  expect(stopped.node).toBeUndefined();
+  expect((await owners(['extra'])).extra).toBeNull();
+  await eventually(
+    'extra stopped, as every node says',
+    async () => (await described('extra', all)).every((v) => v?.run === 'stopped' && !v.node),
+    10_000,
+    100,
+  );
+  // Started and deleted through the third: the owner stops first, then it is gone everywhere.
+  await reader(other).sessions.start.mutate({ id: 'extra' });
+  await eventually(
+    'extra running again',
+    async () => (await owners(['extra'])).extra !== null,
+    20_000,
+    100,
+  );
+  const third = all.find((n) => n !== other && n !== running)!;
+  await reader(third).sessions.delete.mutate({ id: 'extra', purge: true });
+  expect((await owners(['extra'])).extra).toBeNull();
+  await eventually(
+    'extra gone from every node',
+    async () => (await described('extra', all)).every((v) => v === undefined),
+    10_000,
+    100,
+  );
 });
 
 it('three nodes: spread, commands through non-owners, SIGKILL taken over in 15 s with exact counts and resumed clients, SIGTERM handed over', {
@@ -302,4 +364,26 @@ it('three nodes: spread, commands through non-owners, SIGKILL taken over in 15 s
   expect(handoverMs).toBeLessThan(5_000);
   for (const id of SESSIONS) expect(handed[id]).toBe('node-3');
   await countedAsLedgers(['node-3']);
+});
+
+it('refuses a Redis URL without a database URL, and a Redis it cannot reach: one line, without the password', async () => {
+  const refused = (env: Record<string, string>) =>
+    spawnServer(['--data-dir', dataDir], { LOG_LEVEL: 'silent', ...env }).then(
+      () => new Error('the server started'),
+      (err: Error) => err,
+    );
+  const alone = await refused({ POLLMASTERS_REDIS_URL: testRedisUrl });
+  expect(alone.message).toMatch(/the server exited \(2\)/);
+  expect(alone.message).toContain('needs POLLMASTERS_DATABASE_URL');
+  // Port 1 on loopback: nothing listens there.
+  const away = await refused({
+    POLLMASTERS_DATABASE_URL: db.url,
+    POLLMASTERS_REDIS_URL: 'redis://pm:s3cret-pw@127.0.0.1:1',
+    POLLMASTERS_REDIS_PREFIX: space.prefix,
+  });
+  expect(away.message).toMatch(/the server exited \(1\)/);
+  expect(away.message).toContain(
+    'could not start: Redis at redis://pm:***@127.0.0.1:1 cannot be reached',
+  );
+  expect(away.message).not.toContain('s3cret-pw');
 });

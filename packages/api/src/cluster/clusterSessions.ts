@@ -99,7 +99,13 @@ export const joinServerToCluster = async (
     changed: () => member?.node.sessionsChanged(),
     stopped: async (id) => {
       const until = Date.now() + STOP_WAIT_MS;
-      while (Date.now() < until && (await bus.ownerOf(id)) !== null) await delay(100);
+      let owner = await bus.ownerOf(id);
+      while (owner !== null && Date.now() < until) {
+        await delay(100);
+        owner = await bus.ownerOf(id);
+      }
+      const session = manager.get(id);
+      if (session) session.service.runsOn = owner;
     },
   });
   try {
