@@ -16,8 +16,11 @@ export interface ClusterSessions {
   close(): Promise<void>;
 }
 
-/** How long `stop` and `delete` wait for the session's owner to stop it. */
-const STOP_WAIT_MS = 15_000;
+/**
+ * How long `start` waits for a node to take the session, and `stop` and `delete` for its owner
+ * to stop it (a dead owner's lease expires within 10 s).
+ */
+const SETTLE_WAIT_MS = 15_000;
 /** What a session's stop may take in a handover at shutdown (main.ts' deadline is 4.5 s). */
 const SHUTDOWN_STOP_MS = 2_000;
 
@@ -97,11 +100,11 @@ export const joinServerToCluster = async (
   let member: ClusterMember | undefined;
   manager.joinCluster({
     changed: () => member?.node.sessionsChanged(),
-    stopped: async (id) => {
-      const until = Date.now() + STOP_WAIT_MS;
+    settled: async (id, running) => {
+      const until = Date.now() + SETTLE_WAIT_MS;
       let owner = await bus.ownerOf(id);
-      while (owner !== null && Date.now() < until) {
-        await delay(100);
+      while ((owner !== null) !== running && Date.now() < until) {
+        await delay(50);
         owner = await bus.ownerOf(id);
       }
       const session = manager.get(id);
