@@ -24,6 +24,9 @@ const SETTLE_WAIT_MS = 15_000;
 /** What a session's stop may take in a handover at shutdown (main.ts' deadline is 4.5 s). */
 const SHUTDOWN_STOP_MS = 2_000;
 
+/** The pause before a session whose join failed joins again. */
+const JOIN_RETRY_MS = 1_000;
+
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
@@ -48,12 +51,19 @@ export const joinServerToCluster = async (
   });
   const bus = new EventsBus({ redis: conn.redis, prefix, nodeId, logger });
   const joins = new Map<string, Promise<void>>();
+  let closing: Promise<void> | undefined;
   const join = (service: SessionService) => {
     const joined = bus.join(service).then(
       () => {
         if (service.workerState === 'stopped') bus.becomeRemote(service);
       },
-      (err: unknown) => logger.error({ err, sessionId: service.sessionId }, 'joining failed'),
+      (err: unknown) => {
+        // Redis answered too late: again in a moment, while the session is still this one.
+        logger.warn({ err, sessionId: service.sessionId }, 'joining the events bus failed');
+        setTimeout(() => {
+          if (!closing && manager.get(service.sessionId)?.service === service) void join(service);
+        }, JOIN_RETRY_MS).unref();
+      },
     );
     joins.set(service.sessionId, joined);
     return joined;
@@ -140,7 +150,6 @@ export const joinServerToCluster = async (
     throw err;
   }
   const joined = member;
-  let closing: Promise<void> | undefined;
   return {
     nodeId,
     close: () => {
