@@ -54,15 +54,46 @@ const described = (id: string, nodeIds: string[]) =>
     ),
   );
 
-it('a session created, started, stopped and deleted through one node is so on every node', {
+it('a session created, started, stopped, given a new key and deleted through one node is so on every node', {
   timeout: 60_000,
 }, async () => {
   const all = ALL;
   await cluster.allRunning(all, 30_000);
   // `start` answers once a node took it: the answer names that node.
-  const created = await reader('node-2').sessions.create.mutate({ id: 'extra', start: true });
+  const created = await reader('node-2').sessions.create.mutate({
+    id: 'extra',
+    start: true,
+    scopedKey: true,
+  });
   expect(created.node).toMatch(/^node-[123]$/);
   expect(['starting', 'running']).toContain(created.run);
+  // Its own key works on every node (and sees only it); a new key made on node-1 replaces it
+  // on node-3 too.
+  const sees = async (nodeId: string, key: string) => {
+    const res = await fetch(`${cluster.url(nodeId)}/api/sessions`, {
+      headers: { 'x-api-key': key },
+    });
+    if (res.status !== 200) throw new Error(`${nodeId}: ${res.status}`);
+    return ((await res.json()) as { sessions: { id: string }[] }).sessions.map((s) => s.id);
+  };
+  await eventually(
+    'its key known to every node',
+    async () => (await Promise.all(all.map((n) => sees(n, created.apiKey!)))).flat(),
+    10_000,
+    100,
+  ).then((ids) => expect(ids).toEqual(['extra', 'extra', 'extra']));
+  const rotated = await reader('node-1').sessions.rotateKey.mutate({ id: 'extra' });
+  await eventually(
+    'the old key refused on node-3',
+    () =>
+      sees('node-3', created.apiKey!).then(
+        () => false,
+        () => true,
+      ),
+    10_000,
+    100,
+  );
+  expect(await sees('node-3', rotated.apiKey)).toEqual(['extra']);
   // Known everywhere, run by one node, and every node says which.
   const running = await eventually(
     'extra running, as every node says',

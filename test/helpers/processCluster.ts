@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -37,13 +38,22 @@ export class ProcessCluster {
     readonly db: FreshDatabase,
     readonly redis: Redis,
     label: string,
+    /** The server's key every node is given (the clients and requests here send it). */
+    readonly apiKey: string,
   ) {
     this.space = freshRedisPrefix(label);
   }
 
   static async create(label: string, sessionCount: number): Promise<ProcessCluster> {
     const ids = Array.from({ length: sessionCount }, (_, i) => (i === 0 ? 'default' : `s${i + 1}`));
-    return new ProcessCluster(ids, await freshDatabase(label), new Redis(testRedisUrl), label);
+    const apiKey = randomBytes(24).toString('hex');
+    return new ProcessCluster(
+      ids,
+      await freshDatabase(label),
+      new Redis(testRedisUrl),
+      label,
+      apiKey,
+    );
   }
 
   get prefix(): string {
@@ -57,6 +67,7 @@ export class ProcessCluster {
       POLLMASTERS_REDIS_URL: testRedisUrl,
       POLLMASTERS_REDIS_PREFIX: this.space.prefix,
       POLLMASTERS_NODE_ID: nodeId,
+      POLLMASTERS_API_KEY: this.apiKey,
       LOG_LEVEL: 'info',
     };
   }
@@ -78,9 +89,9 @@ export class ProcessCluster {
     return node.url;
   }
 
-  /** A new tRPC client of the node (closed with the cluster). */
+  /** A new tRPC client of the node (closed with the cluster), with the server's key. */
   connect(nodeId: string): PollMastersClient {
-    const client = createPollMastersClient({ url: this.url(nodeId) });
+    const client = createPollMastersClient({ url: this.url(nodeId), apiKey: this.apiKey });
     this.clients.push(client);
     return client;
   }
@@ -95,8 +106,13 @@ export class ProcessCluster {
     return client;
   }
 
+  /** An HTTP request to the node, with the server's key. */
+  fetch(nodeId: string, path: string): Promise<Response> {
+    return fetch(`${this.url(nodeId)}${path}`, { headers: { 'x-api-key': this.apiKey } });
+  }
+
   async health(nodeId: string): Promise<HealthReport> {
-    return (await (await fetch(`${this.url(nodeId)}/healthz`)).json()) as HealthReport;
+    return (await (await this.fetch(nodeId, '/healthz')).json()) as HealthReport;
   }
 
   /** Who runs each session, as Redis' leases say. */
@@ -135,7 +151,7 @@ export class ProcessCluster {
   async ledgerOf(sessionId: string): Promise<Ledger> {
     const owner = (await this.owners([sessionId]))[sessionId];
     if (!owner) throw new Error(`nobody runs ${sessionId}`);
-    const res = await fetch(`${this.url(owner)}/sandbox/ledger?session=${sessionId}`);
+    const res = await this.fetch(owner, `/sandbox/ledger?session=${sessionId}`);
     if (res.status !== 200) throw new Error(`ledger of ${sessionId}: ${res.status}`);
     return (await res.json()) as Ledger;
   }
