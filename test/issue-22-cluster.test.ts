@@ -157,6 +157,13 @@ it('three nodes: spread, commands through non-owners, SIGKILL taken over in 15 s
     200,
   );
 
+  // A node that does not run a session shows it running on its node, in /metrics too.
+  const [sessionId, owner] = Object.entries(held)[0]!;
+  const elsewhere = all.find((n) => n !== owner)!;
+  const metrics = await (await cluster.fetch(elsewhere, '/metrics')).text();
+  expect(metrics).toContain(`pollmasters_session_node{session="${sessionId}",node="${owner}"} 1`);
+  expect(metrics).toContain(`pollmasters_worker_state{session="${sessionId}",state="running"} 1`);
+
   // node-1 is the one to die; a client of it follows its sessions' polls.
   const victim = 'node-1';
   const doomed = cluster.sessions.filter((id) => held[id] === victim);
