@@ -2,7 +2,9 @@ import type { Logger, SendPollInput, SessionState } from '@pollmasters/shared';
 import type { SessionView } from './session/sessionService.js';
 
 /** What the demo needs of a session (SessionService has it). */
-export type DemoSession = SessionView<'sessionState' | 'listChats' | 'sendPoll'>;
+export type DemoSession = SessionView<
+  'sessionState' | 'listChats' | 'sendPoll' | 'workerState' | 'runsOn'
+>;
 
 const questions: readonly Omit<SendPollInput, 'chatId'>[] = [
   {
@@ -40,6 +42,11 @@ export const startDemo = (
   const sendRound = async () => {
     timer = null;
     if (stopped || busy || session.sessionState.status !== 'ready') return;
+    // In a cluster every node runs the demo; the node that runs the session sends its polls.
+    if (session.workerState === 'stopped' && session.runsOn !== null) {
+      timer = setTimeout(() => void sendRound(), options.everyMs);
+      return;
+    }
     busy = true;
     const poll = questions[round++ % questions.length]!;
     try {

@@ -20,13 +20,16 @@ export const openRegistry = async (
     adoptLegacyDataDir(dataDir, logger);
     registry = new FileSessionRegistry(dataDir);
   }
+  // `add`: nodes of a cluster that start together must not overwrite each other's; the one
+  // that lost the race reads the winner's.
   if (!registry.get(DEFAULT_SESSION)) {
-    await registry.put({
+    const added = await registry.add({
       id: DEFAULT_SESSION,
       createdAt: Date.now(),
       settings: {},
       shouldRun: true,
     });
+    if (!added) await registry.reload?.();
   }
   return registry;
 };
