@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPollMastersClient, listAllPolls, type PollMastersClient } from '@pollmasters/client';
@@ -7,10 +7,12 @@ import { afterEach, expect, it } from 'vitest';
 import { type ChildServer, spawnServer } from './helpers/childServer.js';
 import { sessionPaths } from './helpers/dataDir.js';
 import { normalizeExpected, votersByName } from './helpers/sandbox.js';
+import { type FreshDatabase, freshDatabase } from './helpers/services.js';
 import { AckedVotes, missingAcked } from './helpers/votes.js';
 import { clientReady } from './helpers/wait.js';
 
-const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-kill9-'));
+let dataDir = '';
+let database: FreshDatabase | undefined;
 const children: ChildServer[] = [];
 const clients: PollMastersClient[] = [];
 afterEach(async () => {
@@ -20,9 +22,11 @@ afterEach(async () => {
     await child.exited;
   }
   rmSync(dataDir, { recursive: true, force: true });
+  await database?.drop();
+  database = undefined;
 });
 
-const args = [
+const args = () => [
   '--sandbox',
   '--groups',
   '2',
@@ -35,7 +39,9 @@ const args = [
 ];
 
 const start = async () => {
-  const child = await spawnServer(args, { LOG_LEVEL: 'warn' });
+  // Issue #22: the same crash with the store in PostgreSQL.
+  const store: Record<string, string> = database ? { POLLMASTERS_DATABASE_URL: database.url } : {};
+  const child = await spawnServer(args(), { LOG_LEVEL: 'warn', ...store });
   children.push(child);
   const client = createPollMastersClient({ url: child.url });
   clients.push(client);
@@ -47,68 +53,75 @@ interface Ledger {
   pending: Record<string, number>;
 }
 
-it('kill -9 during a stream of votes: every acknowledged vote survives, counts exact after restart', async () => {
-  const first = await start();
-  await clientReady(first.client);
-  const acked = new AckedVotes(first.client);
-  const groups = (await first.client.chats.list.query()).filter((c) => c.isGroup);
-  const sent = await first.client.polls.send.mutate({
-    chatIds: groups.map((g) => g.id),
-    question: 'Survive kill -9?',
-    options: ['yes', 'no', 'maybe'],
-  });
-  const pollIds = sent.results.map((r) => r.pollId ?? '');
-  expect(pollIds.every(Boolean)).toBe(true);
-
-  await acked.atLeast(25);
-  first.child.proc.kill('SIGKILL');
-  await first.child.exited;
-  const ackedBeforeKill = [...acked.changes];
-  // Killed mid-stream: the network holds messages our dead socket never acknowledged.
-  const journal = readFileSync(join(sessionPaths(dataDir).sandbox, 'mailbox.jsonl'), 'utf8')
-    .trim()
-    .split('\n');
-  const unacked = new Set<string>();
-  for (const line of journal) {
-    const entry = JSON.parse(line) as { op: string; id: string };
-    if (entry.op === 'sent') unacked.add(entry.id);
-    else unacked.delete(entry.id);
-  }
-  expect(unacked.size).toBeGreaterThan(0);
-
-  const second = await start();
-  await clientReady(second.client);
-  const afterRestart = await listAllPolls(second.client);
-  expect(missingAcked(afterRestart, ackedBeforeKill)).toEqual([]);
-
-  // The network's plans died with the process; what it cast and holds unacknowledged is
-  // delivered on this login. Settled: nothing pending, and the counts are the ledger's.
-  const deadline = Date.now() + 15_000;
-  let last: { polls: Poll[]; ledger: Ledger } | undefined;
-  for (;;) {
-    const res = await fetch(`${second.child.url}/sandbox/ledger`);
-    const ledger = (await res.json()) as Ledger;
-    const polls = await listAllPolls(second.client);
-    last = { polls, ledger };
-    const settled = pollIds.every((id) => ledger.pending[id] === 0);
-    const exact = pollIds.every((id) => {
-      const poll = polls.find((p) => p.id === id);
-      return (
-        poll &&
-        JSON.stringify(votersByName(poll)) ===
-          JSON.stringify(normalizeExpected(poll, ledger.polls[id] ?? {}))
-      );
+it.each(['sqlite', 'postgres'] as const)(
+  'kill -9 during a stream of votes (store on %s): every acknowledged vote survives, counts exact after restart',
+  async (engine) => {
+    dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-kill9-'));
+    if (engine === 'postgres') database = await freshDatabase('kill9');
+    const first = await start();
+    await clientReady(first.client);
+    const acked = new AckedVotes(first.client);
+    const groups = (await first.client.chats.list.query()).filter((c) => c.isGroup);
+    const sent = await first.client.polls.send.mutate({
+      chatIds: groups.map((g) => g.id),
+      question: 'Survive kill -9?',
+      options: ['yes', 'no', 'maybe'],
     });
-    if (settled && exact) break;
-    if (Date.now() > deadline) break;
-    await new Promise<void>((r) => setTimeout(r, 100));
-  }
-  for (const id of pollIds) {
-    const poll = last.polls.find((p) => p.id === id);
-    expect(poll).toBeDefined();
-    if (!poll) continue;
-    expect(last.ledger.pending[id]).toBe(0);
-    expect(votersByName(poll)).toEqual(normalizeExpected(poll, last.ledger.polls[id] ?? {}));
-  }
-  acked.close();
-});
+    const pollIds = sent.results.map((r) => r.pollId ?? '');
+    expect(pollIds.every(Boolean)).toBe(true);
+
+    await acked.atLeast(25);
+    first.child.proc.kill('SIGKILL');
+    await first.child.exited;
+    const ackedBeforeKill = [...acked.changes];
+    // Killed mid-stream: the network holds messages our dead socket never acknowledged.
+    const journal = readFileSync(join(sessionPaths(dataDir).sandbox, 'mailbox.jsonl'), 'utf8')
+      .trim()
+      .split('\n');
+    const unacked = new Set<string>();
+    for (const line of journal) {
+      const entry = JSON.parse(line) as { op: string; id: string };
+      if (entry.op === 'sent') unacked.add(entry.id);
+      else unacked.delete(entry.id);
+    }
+    expect(unacked.size).toBeGreaterThan(0);
+
+    const second = await start();
+    await clientReady(second.client);
+    const afterRestart = await listAllPolls(second.client);
+    expect(missingAcked(afterRestart, ackedBeforeKill)).toEqual([]);
+
+    // The network's plans died with the process; what it cast and holds unacknowledged is
+    // delivered on this login. Settled: nothing pending, and the counts are the ledger's.
+    const deadline = Date.now() + 15_000;
+    let last: { polls: Poll[]; ledger: Ledger } | undefined;
+    for (;;) {
+      const res = await fetch(`${second.child.url}/sandbox/ledger`);
+      const ledger = (await res.json()) as Ledger;
+      const polls = await listAllPolls(second.client);
+      last = { polls, ledger };
+      const settled = pollIds.every((id) => ledger.pending[id] === 0);
+      const exact = pollIds.every((id) => {
+        const poll = polls.find((p) => p.id === id);
+        return (
+          poll &&
+          JSON.stringify(votersByName(poll)) ===
+            JSON.stringify(normalizeExpected(poll, ledger.polls[id] ?? {}))
+        );
+      });
+      if (settled && exact) break;
+      if (Date.now() > deadline) break;
+      await new Promise<void>((r) => setTimeout(r, 100));
+    }
+    for (const id of pollIds) {
+      const poll = last.polls.find((p) => p.id === id);
+      expect(poll).toBeDefined();
+      if (!poll) continue;
+      expect(last.ledger.pending[id]).toBe(0);
+      expect(votersByName(poll)).toEqual(normalizeExpected(poll, last.ledger.polls[id] ?? {}));
+    }
+    // On PostgreSQL nothing of the store was in the data dir.
+    expect(existsSync(sessionPaths(dataDir).database)).toBe(engine === 'sqlite');
+    acked.close();
+  },
+);

@@ -1,10 +1,11 @@
 import type { EarlyVoteReport, PollTrackingInput } from '@pollmasters/shared';
 import { expectedFrom } from '@pollmasters/worker/sandbox';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countedAsLedger } from './helpers/ledger.js';
 import { metricsOf, sample } from './helpers/metrics.js';
 import { normalizeExpected, SandboxProbe, votersByName } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { type FreshDatabase, freshDatabase } from './helpers/services.js';
 import { worldOf } from './helpers/tracked.js';
 import { eventually, sessionStatus, until } from './helpers/wait.js';
 
@@ -20,10 +21,13 @@ afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
 
+/** Issue #22: the store of the servers started, when not SQLite. */
+let databaseUrl: string | undefined;
+
 const start = async (config: PollTrackingInput = {}, dataDir?: string) => {
   const server = await startTestServer({
     sandbox: SANDBOX,
-    config,
+    config: { ...config, ...(databaseUrl ? { databaseUrl } : {}) },
     ...(dataDir ? { dataDir } : {}),
   });
   const probe = new SandboxProbe(server.sandboxChannel);
@@ -66,57 +70,73 @@ const pollAfterItsVotes = async (probe: SandboxProbe) => {
 const waiting = async (server: TestServer) =>
   sample(await metricsOf(server), 'pollmasters_early_votes_waiting{session="default"}');
 
-it('wait for their poll, and are counted once it arrives', async () => {
-  const { server, probe } = await start();
-  const { sent, casts } = await pollAfterItsVotes(probe);
-  await eventually(
-    'every early vote waiting',
-    async () => (await waiting(server)) === casts.length,
-  );
-  expect(server.session.getPoll(sent.id)).toBeUndefined();
+describe.each(['sqlite', 'postgres'] as const)('on %s', (engine) => {
+  // A database per test, as a data dir per test; dropped once the test's servers stopped.
+  let database: FreshDatabase | undefined;
+  beforeEach(async () => {
+    if (engine !== 'postgres') return;
+    database = await freshDatabase('earlyvotes');
+    databaseUrl = database.url;
+  });
+  afterEach(async () => {
+    for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
+    databaseUrl = undefined;
+    await database?.drop();
+    database = undefined;
+  });
 
-  await probe.releasePoll(sent.id);
-  const [{ poll }] = await countedAsLedger(server.session, probe, [sent.id]);
-  expect(poll.voters.length).toBeGreaterThan(0);
-  const text = await metricsOf(server);
-  expect(sample(text, 'pollmasters_early_votes_waiting{session="default"}')).toBe(0);
-  expect(
-    sample(text, 'pollmasters_votes_rejected_total{session="default",reason="unknown_poll"}'),
-  ).toBe(0);
-  expect(sample(text, 'pollmasters_early_votes_expired_total{session="default",cause="age"}')).toBe(
-    0,
-  );
-});
+  it('wait for their poll, and are counted once it arrives', async () => {
+    const { server, probe } = await start();
+    const { sent, casts } = await pollAfterItsVotes(probe);
+    await eventually(
+      'every early vote waiting',
+      async () => (await waiting(server)) === casts.length,
+    );
+    expect(server.session.getPoll(sent.id)).toBeUndefined();
 
-it('survive a crash of the worker and a restart of the server before their poll comes', async () => {
-  const first = await start();
-  const { sent, casts } = await pollAfterItsVotes(first.probe);
-  await eventually(
-    'every early vote waiting',
-    async () => (await waiting(first.server)) === casts.length,
-  );
+    await probe.releasePoll(sent.id);
+    const [{ poll }] = await countedAsLedger(server.session, probe, [sent.id]);
+    expect(poll.voters.length).toBeGreaterThan(0);
+    const text = await metricsOf(server);
+    expect(sample(text, 'pollmasters_early_votes_waiting{session="default"}')).toBe(0);
+    expect(
+      sample(text, 'pollmasters_votes_rejected_total{session="default",reason="unknown_poll"}'),
+    ).toBe(0);
+    expect(
+      sample(text, 'pollmasters_early_votes_expired_total{session="default",cause="age"}'),
+    ).toBe(0);
+  });
 
-  // The worker dies abruptly; the supervisor starts it again on the same database.
-  await first.server.session.killWorker();
-  const session = first.server.session;
-  await eventually(
-    'the worker running and logged in again',
-    () => session.workerState === 'running' && session.sessionState.status === 'ready',
-  );
-  expect(await waiting(first.server)).toBe(casts.length);
+  it('survive a crash of the worker and a restart of the server before their poll comes', async () => {
+    const first = await start();
+    const { sent, casts } = await pollAfterItsVotes(first.probe);
+    await eventually(
+      'every early vote waiting',
+      async () => (await waiting(first.server)) === casts.length,
+    );
 
-  // Then the whole server stops and starts again.
-  await first.server.stop();
-  const { server, probe } = await start({}, first.server.dataDir);
-  await eventually(
-    'the early votes still waiting',
-    async () => (await waiting(server)) === casts.length,
-  );
-  expect(server.session.getPoll(sent.id)).toBeUndefined();
+    // The worker dies abruptly; the supervisor starts it again on the same database.
+    await first.server.session.killWorker();
+    const session = first.server.session;
+    await eventually(
+      'the worker running and logged in again',
+      () => session.workerState === 'running' && session.sessionState.status === 'ready',
+    );
+    expect(await waiting(first.server)).toBe(casts.length);
 
-  await probe.releasePoll(sent.id);
-  await countedAsLedger(server.session, probe, [sent.id]);
-  expect(await waiting(server)).toBe(0);
+    // Then the whole server stops and starts again.
+    await first.server.stop();
+    const { server, probe } = await start({}, first.server.dataDir);
+    await eventually(
+      'the early votes still waiting',
+      async () => (await waiting(server)) === casts.length,
+    );
+    expect(server.session.getPoll(sent.id)).toBeUndefined();
+
+    await probe.releasePoll(sent.id);
+    await countedAsLedger(server.session, probe, [sent.id]);
+    expect(await waiting(server)).toBe(0);
+  });
 });
 
 it('are given up as unknown_poll once they waited their age, and counted in /metrics', async () => {

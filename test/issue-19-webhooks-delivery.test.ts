@@ -1,11 +1,12 @@
 import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
 import { countVotes, type WebhookEventOf } from '@pollmasters/shared';
 import { Webhook } from 'standardwebhooks';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countedAsLedger } from './helpers/ledger.js';
 import { metricsOf, sample } from './helpers/metrics.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
+import { type FreshDatabase, freshDatabase } from './helpers/services.js';
 import { worldOf } from './helpers/tracked.js';
 import { clientReady, eventually } from './helpers/wait.js';
 import { WebhookReceiver } from './helpers/webhookReceiver.js';
@@ -19,19 +20,29 @@ let server: TestServer | undefined;
 let probe: SandboxProbe | undefined;
 const clients: PollMastersClient[] = [];
 const receivers: WebhookReceiver[] = [];
-afterEach(async () => {
+/** Stops what a test started (idempotent). */
+const stopAll = async () => {
   await Promise.all(clients.splice(0).map((c) => c.close()));
   probe?.close();
   probe = undefined;
   await server?.destroy();
   server = undefined;
   await Promise.all(receivers.splice(0).map((r) => r.close()));
-});
+};
+afterEach(stopAll);
+
+/** The store of the servers started: SQLite, or (issue #22) a PostgreSQL database. */
+let databaseUrl: string | undefined;
 
 const start = async (config: Record<string, unknown> = {}) => {
   server = await startTestServer({
     sandbox: SANDBOX,
-    config: { webhookAllow: '127.0.0.1', webhookRetryBaseMs: 50, ...config },
+    config: {
+      webhookAllow: '127.0.0.1',
+      webhookRetryBaseMs: 50,
+      ...(databaseUrl ? { databaseUrl } : {}),
+      ...config,
+    },
   });
   probe = new SandboxProbe(server.sandboxChannel);
   const client = createPollMastersClient({ url: server.url });
@@ -60,7 +71,23 @@ const headersOf = (h: Record<string, unknown>) => ({
   'webhook-signature': String(h['webhook-signature']),
 });
 
-describe('webhook delivery', () => {
+describe.each(['sqlite', 'postgres'] as const)('webhook delivery (store on %s)', (engine) => {
+  // A database per test, as a data dir per test: each server starts from nothing.
+  let database: FreshDatabase | undefined;
+  beforeEach(async () => {
+    if (engine === 'postgres') {
+      database = await freshDatabase('webhookdelivery');
+      databaseUrl = database.url;
+    }
+  });
+  afterEach(async () => {
+    // The server first: it stores what it holds before its database goes.
+    await stopAll();
+    databaseUrl = undefined;
+    await database?.drop();
+    database = undefined;
+  });
+
   it('delivers poll.sent and every poll.vote, signed, in order; the last tally is the poll count', async () => {
     const { client, receiver, url } = await start();
     const endpoint = await client.webhooks.create.mutate({ url });

@@ -8,6 +8,14 @@ export const Config = z
     port: z.coerce.number().int().min(0).max(65_535).default(3000),
     host: z.string().min(1).default('127.0.0.1'),
     dataDir: z.string().min(1).default('./data'),
+    /**
+     * A PostgreSQL URL: the sessions' store (logins, polls, votes, webhook outboxes) lives
+     * there instead of in SQLite files under the data dir.
+     */
+    databaseUrl: z
+      .string()
+      .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
+      .optional(),
     apiKey: z.string().min(16, 'POLLMASTERS_API_KEY must be at least 16 characters').optional(),
     baileysModule: z.string().min(1).default('@whiskeysockets/baileys'),
     logLevel: z

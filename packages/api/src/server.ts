@@ -66,6 +66,8 @@ const stopAccepting = (server: Server): Promise<void> =>
 export const startServer = async (config: Config, logger: Logger): Promise<RunningServer> => {
   const dataDir = resolve(config.dataDir);
   mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // First: a database that cannot be reached (or is newer) stops the start before any worker.
+  const registry = await openRegistry(dataDir, config.databaseUrl, logger);
   const pool = new WorkerPool({
     worker: { baileysModule: config.baileysModule, logLevel: config.logLevel },
     logger: logger.child({ component: 'worker' }),
@@ -74,7 +76,7 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   const sessions = new SessionManager({
     config,
     dataDir,
-    registry: openRegistry(dataDir, logger),
+    registry,
     pool,
     logger,
   });

@@ -40,6 +40,14 @@ export const settings = [
     help: 'where the SQLite database (auth state, polls, votes) lives',
   },
   {
+    flag: 'database-url',
+    env: 'POLLMASTERS_DATABASE_URL',
+    field: 'databaseUrl',
+    value: 'url',
+    fallback: '(SQLite in the data dir)',
+    help: 'PostgreSQL URL: keep logins, polls, votes and webhooks there; prefer the env variable',
+  },
+  {
     flag: 'api-key',
     env: 'POLLMASTERS_API_KEY',
     field: 'apiKey',

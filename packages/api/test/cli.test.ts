@@ -129,6 +129,7 @@ describe('parseCommandLine', () => {
       'port',
       'host',
       'data-dir',
+      'database-url',
       'api-key',
       'baileys-module',
       'log-level',
@@ -144,7 +145,14 @@ describe('parseCommandLine', () => {
       'early-vote-max-age',
     ])
       expect(result.help).toContain(`--${flag} `);
-    for (const env of ['PORT', 'HOST', 'POLLMASTERS_DATA_DIR', 'POLLMASTERS_API_KEY', 'LOG_LEVEL'])
+    for (const env of [
+      'PORT',
+      'HOST',
+      'POLLMASTERS_DATA_DIR',
+      'POLLMASTERS_DATABASE_URL',
+      'POLLMASTERS_API_KEY',
+      'LOG_LEVEL',
+    ])
       expect(result.help).toContain(env);
     expect(result.help).toMatch(/--port <n>.*\[PORT, default 3000\]/);
     expect(result.help).toMatch(/--host <addr>.*\[HOST, default 127\.0\.0\.1\]/);
@@ -195,6 +203,11 @@ describe('parseCommandLine', () => {
     ],
     [[], { POLLMASTERS_EARLY_VOTES_MAX: '-1' }, 'invalid configuration: --early-votes-max'],
     [['--early-vote-max-age', '0'], {}, 'invalid configuration: --early-vote-max-age'],
+    [
+      [],
+      { POLLMASTERS_DATABASE_URL: 'mysql://db/pollmasters' },
+      'invalid configuration: --database-url (POLLMASTERS_DATABASE_URL): must be a postgres:// URL',
+    ],
   ])('rejects %j %j with one line', (argv, env, message) => {
     const error = fail(argv, env);
     expect(error).toContain(message);

@@ -24,7 +24,7 @@ export class ChatList {
 
   constructor(private readonly store: ChatStore) {}
 
-  list(): Chat[] {
+  list(): Chat[] | Promise<Chat[]> {
     return this.store.chats();
   }
 

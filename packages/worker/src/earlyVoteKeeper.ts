@@ -57,7 +57,7 @@ export class EarlyVoteKeeper {
   }
 
   /** The votes waiting for `pollId`, in arrival order. */
-  waitingFor(pollId: string): EarlyVote[] {
+  waitingFor(pollId: string): EarlyVote[] | Promise<EarlyVote[]> {
     return this.deps.store.forPoll(pollId);
   }
 

@@ -7,6 +7,7 @@ import { type HostedSession, openHostedSession } from './hostedSession.js';
 import { loadMakeSocket } from './loadSocket.js';
 import type { MakePollSocket } from './socket.js';
 import { Checkpointer } from './store/checkpointer.js';
+import { PgPools } from './store/pg/pgPools.js';
 import { threadCpuUs } from './threadCpu.js';
 
 // A worker thread: the sessions the API placed on it (each with its database and WhatsApp
@@ -25,6 +26,8 @@ const makeSocket = () => {
 
 // One checkpoint thread for every session's database on this worker.
 const checkpointer = new Checkpointer(logger);
+// One small PostgreSQL pool for every session on this worker (when the store is there).
+const pgPools = new PgPools();
 const hosted = new Map<string, Promise<HostedSession>>();
 const hostedOf = async (sessionId: string) => {
   const session = hosted.get(sessionId);
@@ -54,6 +57,7 @@ const server: ChannelServer = new ChannelServer(port, {
         logger: sessionLogger,
         makeSocket,
         checkpointer,
+        pgPools,
       });
       hosted.set(sessionId, opening);
       try {
@@ -93,6 +97,7 @@ const server: ChannelServer = new ChannelServer(port, {
     shutdown: async () => {
       closed = true;
       await Promise.all([...hosted.keys()].map(close));
+      await pgPools.end();
       // Let the reply go out, then stop listening so the thread can end.
       setImmediate(() => {
         server.close();

@@ -2,13 +2,9 @@ import type { SessionOpen, WorkerEvent } from '@pollmasters/shared/node';
 import type { Logger } from 'pino';
 import { WhatsAppSession } from './session.js';
 import type { MakePollSocket } from './socket.js';
-import { useSqliteAuthState } from './store/authState.js';
-import { ChatStore } from './store/chatStore.js';
 import type { Checkpointer } from './store/checkpointer.js';
-import { openDatabase } from './store/database.js';
-import { EarlyVoteStore } from './store/earlyVotes.js';
-import { dataLayout } from './store/layout.js';
-import { PollStore } from './store/pollStore.js';
+import type { PgPools } from './store/pg/pgPools.js';
+import { openPgStore, openSqliteStore, type SessionStore } from './store/sessionStore.js';
 import { openWebhooks, type SessionWebhooks } from './webhooks/sessionWebhooks.js';
 
 /** One session as its worker hosts it: its database, its WhatsApp session, its sandbox. */
@@ -28,6 +24,8 @@ export interface HostDeps {
   makeSocket: () => Promise<MakePollSocket>;
   /** The worker's one checkpoint thread, shared by every session it hosts. */
   checkpointer: Checkpointer;
+  /** The worker's PostgreSQL pools, shared by every session it hosts. */
+  pgPools: PgPools;
 }
 
 /** Opens a session's database and starts its WhatsApp session. */
@@ -40,36 +38,67 @@ export const openHostedSession = async (
     ? (await import('./sandbox/index.js')).createSandbox(open.sandbox)
     : undefined;
   const makeSocket = sandbox ? sandbox.makeWASocket : await deps.makeSocket();
-  const db = openDatabase(open.dataDir, dataLayout.databaseName);
-  const checkpoints = deps.checkpointer.add(db);
-  const polls = new PollStore(db);
-  const webhooks = openWebhooks(db, deps.sessionId, open.webhooks, deps.emit, deps.logger);
-  const session = new WhatsAppSession({
+  let session: WhatsAppSession | undefined;
+  let webhooks: SessionWebhooks | undefined;
+  let store: SessionStore;
+  try {
+    store = open.databaseUrl
+      ? await openPgStore(deps.pgPools, open.databaseUrl, {
+          sessionId: deps.sessionId,
+          fence: open.fence,
+          logger: deps.logger,
+          // Another node owns the session now: stop before anything else is tried.
+          onFenced: (err) => {
+            deps.logger.error({ err: err.message, fence: open.fence }, 'lease lost; session stops');
+            // Its webhooks too: the new owner delivers them now.
+            webhooks?.close();
+            void session?.close('lease lost');
+          },
+        })
+      : openSqliteStore(open.dataDir, deps.checkpointer);
+  } catch (err) {
+    sandbox?.close();
+    throw err;
+  }
+  const { polls } = store;
+  try {
+    webhooks = await openWebhooks(
+      store.webhooks,
+      deps.sessionId,
+      open.webhooks,
+      deps.emit,
+      deps.logger,
+    );
+  } catch (err) {
+    sandbox?.close();
+    await store.close();
+    throw err;
+  }
+  const hooks = webhooks;
+  session = new WhatsAppSession({
     makeSocket,
-    auth: useSqliteAuthState(db),
+    auth: store.auth,
     polls,
-    chats: new ChatStore(db),
-    earlyVotes: new EarlyVoteStore(db),
+    chats: store.chats,
+    earlyVotes: store.earlyVotes,
     tracking: open.tracking,
     emit: deps.emit,
     logger: deps.logger,
-    webhooks: webhooks.outbox,
+    webhooks: hooks.outbox,
   });
   session.start();
+  const started = session;
   return {
-    session,
-    webhooks,
+    session: started,
+    webhooks: hooks,
     get pollCount() {
       return polls.size;
     },
     close: async () => {
-      session.close();
-      webhooks.close();
+      await started.close();
+      hooks.close();
       sandbox?.close();
-      // The checkpoint thread's connection closes first: then ours is the last, and closing it
-      // folds the WAL into the database file.
-      await checkpoints.close();
-      db.close();
+      await store.close();
     },
   };
 };

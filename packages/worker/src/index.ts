@@ -12,5 +12,8 @@ export const workerEntry = new URL(
 export * from './store/forgetLogin.js';
 export * from './store/layout.js';
 export * from './store/legacyDataDir.js';
+export { forgetPgSession } from './store/pg/forgetSession.js';
+export { databaseName, migratePostgres } from './store/pg/migrate.js';
+export { createPool } from './store/pg/pgSession.js';
 export * from './threadCpu.js';
 export * from './webhooks/addressPolicy.js';

@@ -18,7 +18,7 @@ import { sendError } from './sendError.js';
 import { SessionPolls } from './sessionPolls.js';
 import type { MakePollSocket, PollSocket } from './socket.js';
 import { type SocketEvents, subscribe } from './socketEvents.js';
-import type { SqliteAuthState } from './store/authState.js';
+import type { AuthStore } from './store/authState.js';
 import type { ChatStore } from './store/chatStore.js';
 import type { EarlyVoteStore } from './store/earlyVotes.js';
 import type { PollStore } from './store/pollStore.js';
@@ -27,7 +27,7 @@ import type { WebhookOutbox } from './webhooks/outbox.js';
 
 export interface SessionDeps {
   makeSocket: MakePollSocket;
-  auth: SqliteAuthState;
+  auth: AuthStore;
   polls: PollStore;
   chats: ChatStore;
   earlyVotes: EarlyVoteStore;
@@ -110,7 +110,7 @@ export class WhatsAppSession {
       throw sendError(input.chatId, err);
     }
     if (!sent) throw errors.sendFailed('WhatsApp returned no message for the poll');
-    const poll = this.polls.record(sent);
+    const poll = await this.polls.record(sent);
     if (!poll) throw errors.sendFailed('the sent message is not a poll');
     return poll;
   }
@@ -128,7 +128,7 @@ export class WhatsAppSession {
       .catch((err: unknown) =>
         this.logger.warn({ err }, 'could not fetch groups; listing stored chats'),
       );
-    return this.chats.list();
+    return await this.chats.list();
   }
 
   async requestPairingCode(phoneNumber: string): Promise<string> {
@@ -158,18 +158,26 @@ export class WhatsAppSession {
     this.loggedOut('logged out by request');
   }
 
-  /** Stores pending votes, ends the socket. Idempotent. */
-  close(): void {
+  /**
+   * Stores pending votes (resolves once stored), ends the socket. Idempotent. With a `reason`
+   * (the session stops on its own: its lease was lost) it announces itself disconnected, why.
+   */
+  async close(reason?: string): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (reason) {
+      this.state = { status: 'disconnected', qr: null, user: this.state.user };
+      this.deps.emit({ type: 'status', status: 'disconnected', detail: reason });
+    }
     if (this.reconnectTimer) clearTimeout(this.reconnectTimer);
-    this.polls.close();
+    const storing = this.polls.close();
     const sock = this.sock;
     this.sock = null;
     if (sock) {
       this.unsubscribe?.();
       sock.end(undefined);
     }
+    await storing?.catch((err: unknown) => this.logger.error({ err }, 'could not store votes'));
   }
 
   private connect(): void {
@@ -208,7 +216,7 @@ export class WhatsAppSession {
   private async onEvents(sock: PollSocket, events: SocketEvents): Promise<void> {
     if (sock !== this.sock) return;
     try {
-      if (events['creds.update']) this.deps.auth.saveCreds();
+      if (events['creds.update']) void this.deps.auth.saveCreds();
       if (events['connection.update']) this.onConnectionUpdate(sock, events['connection.update']);
       const history = events['messaging-history.set'];
       if (history) {
@@ -275,8 +283,11 @@ export class WhatsAppSession {
 
   private loggedOut(reason: string): void {
     this.logger.info({ reason }, 'logged out; wiping auth state');
-    this.polls.flush();
-    this.deps.auth.wipe();
+    // Both committed in this order (on PostgreSQL too): the votes, then the wipe.
+    this.polls
+      .flush()
+      ?.catch((err: unknown) => this.logger.error({ err }, 'could not store votes'));
+    void this.deps.auth.wipe();
     this.polls.forgetMappings();
     this.setState({ status: 'logged_out', qr: null, user: null });
     this.deps.emit({ type: 'user', user: null });

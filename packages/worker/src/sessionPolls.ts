@@ -99,7 +99,7 @@ export class SessionPolls {
           if (this.deps.polls.get(pollId)) await this.applyEarly(pollId);
         }
       } finally {
-        this.endBatch(true);
+        await this.endBatch(true);
       }
     });
   }
@@ -114,7 +114,8 @@ export class SessionPolls {
       }
     } finally {
       // WhatsApp may consider a delivered message done: store what this batch accepted now.
-      this.endBatch();
+      const storing = this.endBatch();
+      if (storing) await storing;
     }
   }
 
@@ -138,7 +139,7 @@ export class SessionPolls {
         }
       }
     } finally {
-      this.endBatch();
+      await this.endBatch();
     }
   }
 
@@ -159,21 +160,21 @@ export class SessionPolls {
 
   /**
    * Stores a poll this session just sent (the message `sendMessage` returned) and announces it;
-   * returns the poll (known already when its echo came first). Votes that waited for it are
-   * applied in the session's order of events.
+   * returns the poll (known already when its echo came first) once stored. Votes that waited
+   * for it are applied in the session's order of events.
    */
-  record(msg: WAMessage): Poll | null {
+  async record(msg: WAMessage): Promise<Poll | null> {
     const { polls } = this.deps;
     const known = msg.key.id ? polls.get(msg.key.id) : undefined;
     if (known) return polls.toPoll(known);
     const parsed = parsePollCreation(msg, this.deps.identity.me());
     if (!parsed?.creator.fromMe) return null;
-    const poll = this.store(parsed) ?? polls.toPoll(polls.get(parsed.id)!);
+    const poll = (await this.store(parsed)) ?? polls.toPoll(polls.get(parsed.id)!);
     this.deps.serial(async () => {
       try {
         await this.applyEarly(parsed.id);
       } finally {
-        this.endBatch();
+        await this.endBatch();
       }
     });
     return poll;
@@ -190,9 +191,9 @@ export class SessionPolls {
     this.votes.mappingChanged();
   }
 
-  /** Stores every accepted vote now. */
-  flush(): void {
-    this.votes.flush();
+  /** Stores every accepted vote now (once stored: a promise on PostgreSQL). */
+  flush(): Promise<void> | undefined {
+    return this.votes.flush();
   }
 
   /** Another account may log in next: forget what the old one's mapping said. */
@@ -201,9 +202,9 @@ export class SessionPolls {
   }
 
   /** Stores pending votes; stops the expiry timer. */
-  close(): void {
+  close(): Promise<void> | undefined {
     this.early.close();
-    this.votes.close();
+    return this.votes.close();
   }
 
   /** One message: a promise only when it must wait (a poll to store, a mapping to look up). */
@@ -254,7 +255,7 @@ export class SessionPolls {
       }
       await this.canonicalCreator(parsed);
     }
-    this.store(parsed);
+    await this.store(parsed);
     await this.applyEarly(parsed.id);
     return parsed.id;
   }
@@ -284,13 +285,14 @@ export class SessionPolls {
    * Stores a new poll and announces it (the poll as announced); nothing for a known one. Its
    * `poll.sent` webhook event is written in the poll's transaction.
    */
-  private store(parsed: NewPoll): Poll | undefined {
+  private async store(parsed: NewPoll): Promise<Poll | undefined> {
     const { polls, webhooks } = this.deps;
     const alongside = webhooks?.wants('poll.sent')
       ? (stored: Parameters<typeof polls.toPoll>[0]) =>
           webhooks.write('poll.sent', polls.toPoll(stored))
       : undefined;
-    if (!polls.add(parsed, alongside)) return undefined;
+    const added = polls.add(parsed, alongside);
+    if (!(added instanceof Promise ? await added : added)) return undefined;
     const poll = polls.toPoll(polls.get(parsed.id)!);
     const { id: pollId, chatId, creator } = parsed;
     this.deps.logger.info({ pollId, chatId, fromMe: creator.fromMe }, 'poll stored');
@@ -303,7 +305,8 @@ export class SessionPolls {
    * same path as a vote that comes now, forgotten in the transaction that stores its outcome.
    */
   private async applyEarly(pollId: string): Promise<void> {
-    for (const early of this.early.waitingFor(pollId)) {
+    const waiting = this.early.waitingFor(pollId);
+    for (const early of waiting instanceof Promise ? await waiting : waiting) {
       // Queued first: a flush that its own vote sets off then commits both together.
       this.deps.polls.commitWithVotes(() => this.early.handled(early.seq));
       const pending = this.votes.handle(early.msg);
@@ -315,9 +318,14 @@ export class SessionPolls {
     return !!msg.key.fromMe && !!msg.key.id && this.sentVotes.has(msg.key.id);
   }
 
-  private endBatch(forceReport = false): void {
-    this.votes.endBatch();
-    this.early.report(forceReport);
+  /** Stores the batch's votes (and reports the early votes once they are stored). */
+  private endBatch(forceReport = false): Promise<void> | undefined {
+    const storing = this.votes.endBatch();
+    if (!storing) {
+      this.early.report(forceReport);
+      return undefined;
+    }
+    return storing.finally(() => this.early.report(forceReport));
   }
 }
 

@@ -31,7 +31,7 @@ it('migrates a version 2 database: its polls are the account own, creator PN els
 
   const db = openDatabase(dir, 'test');
   expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
-  const polls = new PollStore(db);
+  const polls = PollStore.sqlite(db);
   const both = polls.toPoll(polls.get('BOTH')!);
   expect(both.creator).toEqual({ jid: ME.pn, fromMe: true });
   expect(both.voters).toEqual([
@@ -45,7 +45,7 @@ it('migrates a version 2 database: its polls are the account own, creator PN els
 it('stores the creator of another member poll and reads it back after a restart', () => {
   const dir = tempDir();
   let db = openDatabase(dir, 'test');
-  new PollStore(db).add({
+  PollStore.sqlite(db).add({
     id: 'THEIRS',
     chatId: GROUP,
     creator: { jid: ALICE.pn, fromMe: false },
@@ -59,7 +59,7 @@ it('stores the creator of another member poll and reads it back after a restart'
   });
   db.close();
   db = openDatabase(dir, 'test');
-  const polls = new PollStore(db);
+  const polls = PollStore.sqlite(db);
   expect(polls.toPoll(polls.get('THEIRS')!).creator).toEqual({ jid: ALICE.pn, fromMe: false });
   expect(polls.get('THEIRS')!.creatorJids).toEqual([ALICE.lid, ALICE.pn]);
   db.close();

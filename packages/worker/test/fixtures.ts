@@ -13,7 +13,7 @@ import {
 } from '@whiskeysockets/baileys';
 import { afterEach } from 'vitest';
 import { encryptPollVote } from '../src/sandbox/votes.js';
-import { ChatStore } from '../src/store/chatStore.js';
+import { SqliteChatStore } from '../src/store/chatStore.js';
 import { type Db, openDatabase } from '../src/store/database.js';
 import { PollStore } from '../src/store/pollStore.js';
 import type { Identity, OwnJids } from '../src/votes/identity.js';
@@ -42,8 +42,8 @@ export const mappingIdentity = (me: OwnJids, lidToPn: Map<string, string>): Iden
 export const makeHarness = (mapping: Record<string, string> = {}, me: OwnJids = ME) => {
   const dir = mkdtempSync(join(tmpdir(), 'pollmasters-worker-'));
   let db: Db = openDatabase(dir, 'test');
-  let polls = new PollStore(db);
-  let chats = new ChatStore(db);
+  let polls = PollStore.sqlite(db);
+  let chats = new SqliteChatStore(db);
   const accepted: VoteChange[] = [];
   const rejected: VoteRejection[] = [];
   const lidToPn = new Map(Object.entries(mapping));
@@ -105,8 +105,8 @@ export const makeHarness = (mapping: Record<string, string> = {}, me: OwnJids = 
       processor.flush();
       db.close();
       db = openDatabase(dir, 'test');
-      polls = new PollStore(db);
-      chats = new ChatStore(db);
+      polls = PollStore.sqlite(db);
+      chats = new SqliteChatStore(db);
       processor = makeProcessor();
     },
     close() {
@@ -224,3 +224,45 @@ export const pollCreation = (o: {
     },
     o.extra,
   );
+
+/** Stores poll `id` ("Lunch?", OPTIONS, one choice) as the account's own, without votes. */
+export const lunchPoll = (polls: PollStore, id = 'P') =>
+  polls.add({
+    id,
+    chatId: GROUP,
+    creator: { jid: '', fromMe: true },
+    question: 'Lunch?',
+    options: OPTIONS.map((name) => ({ name, hash: optionHash(name) })),
+    selectableCount: 1,
+    createdAt: 1_700_000_000_000,
+    secret: new Uint8Array(32),
+    creatorJids: [],
+    message: new Uint8Array([1]),
+  });
+
+/** A decrypted vote for one option, as PollStore.applyVote takes it. */
+export const storedVote = (voter: string, option: string, timestampMs: number) => ({
+  voter,
+  name: undefined,
+  selected: [optionHash(option)],
+  timestampMs,
+  messageId: `M${timestampMs}`,
+});
+
+/** A member's vote on our poll in GROUP, signed with LIDs (as a LID-addressed group signs). */
+export const lidGroupVote = (
+  pollId: string,
+  secret: Uint8Array,
+  who: { pn: string; lid: string },
+  options: string[],
+  timestampMs: number,
+) =>
+  voteMessage({
+    pollId,
+    secret,
+    signCreator: ME.lid,
+    signVoter: who.lid,
+    key: groupKey(who),
+    options,
+    timestampMs,
+  });

@@ -10,9 +10,9 @@ import { createSandbox, OWN_ACCOUNT, type Sandbox, SandboxProbe } from '../src/s
 import { WhatsAppSession } from '../src/session.js';
 import type { PollSocket, PollSocketConfig } from '../src/socket.js';
 import { useSqliteAuthState } from '../src/store/authState.js';
-import { ChatStore } from '../src/store/chatStore.js';
+import { SqliteChatStore } from '../src/store/chatStore.js';
 import { openDatabase } from '../src/store/database.js';
-import { EarlyVoteStore } from '../src/store/earlyVotes.js';
+import { SqliteEarlyVoteStore } from '../src/store/earlyVotes.js';
 import { PollStore } from '../src/store/pollStore.js';
 import { encryptVote } from '../src/votes/encryptVote.js';
 
@@ -53,9 +53,9 @@ const start = async () => {
   const session = new WhatsAppSession({
     makeSocket,
     auth: useSqliteAuthState(db),
-    polls: new PollStore(db),
-    chats: new ChatStore(db),
-    earlyVotes: new EarlyVoteStore(db),
+    polls: PollStore.sqlite(db),
+    chats: new SqliteChatStore(db),
+    earlyVotes: new SqliteEarlyVoteStore(db),
     tracking: PollTracking.parse({}),
     emit: (e) => events.push(e),
     logger,

@@ -10,7 +10,7 @@ const options = OPTIONS.map((name) => ({ name, hash: optionHash(name) }));
 /** Polls P00..P11, poll n with n voters, stored and replayed as a start opens them. */
 const storeWithPolls = () => {
   const dir = tempDir();
-  const first = new PollStore(openDatabase(dir, 'test'));
+  const first = PollStore.sqlite(openDatabase(dir, 'test'));
   for (let n = 0; n < 12; n++) {
     const id = `P${String(n).padStart(2, '0')}`;
     first.add({
@@ -40,7 +40,7 @@ const storeWithPolls = () => {
     }
   }
   first.flush();
-  return { dir, polls: new PollStore(openDatabase(dir, 'test')) };
+  return { dir, polls: PollStore.sqlite(openDatabase(dir, 'test')) };
 };
 
 it('hands out its polls a page at a time, by id, each once, ending at the voter budget', () => {
@@ -68,7 +68,7 @@ it('hands out its polls a page at a time, by id, each once, ending at the voter 
 
 it('replays a vote log of many chunks to the state it was written from', () => {
   const dir = tempDir();
-  const first = new PollStore(openDatabase(dir, 'test'));
+  const first = PollStore.sqlite(openDatabase(dir, 'test'));
   for (const id of ['A', 'B']) {
     first.add({
       id,
@@ -103,7 +103,7 @@ it('replays a vote log of many chunks to the state it was written from', () => {
     }
     first.flush();
   }
-  const again = new PollStore(openDatabase(dir, 'test'));
+  const again = PollStore.sqlite(openDatabase(dir, 'test'));
   expect(again.all()).toEqual(first.all());
   expect(again.get('A')!.voters.get('3@lid')).toMatchObject({ name: 'Voter 3' });
 });

@@ -1,38 +1,35 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { PollTracking, type PollTrackingInput, silentLogger } from '@pollmasters/shared';
 import type { WorkerEvent, WorkerEventOf } from '@pollmasters/shared/node';
 import type { WAMessage } from '@whiskeysockets/baileys';
 import { SessionPolls } from '../src/sessionPolls.js';
-import { ChatStore } from '../src/store/chatStore.js';
-import { type Db, openDatabase } from '../src/store/database.js';
-import { EarlyVoteStore } from '../src/store/earlyVotes.js';
-import { PollStore } from '../src/store/pollStore.js';
+import type { PollStore } from '../src/store/pollStore.js';
+import type { SessionStore } from '../src/store/sessionStore.js';
 import { ME, mappingIdentity } from './fixtures.js';
+import type { StoreHome } from './storeEngines.js';
 
 /**
- * A session's polls (SessionPolls) over a real SQLite store in a temp dir, with the events it
- * emitted; `reopen` starts it again on the same database, as after a restart.
+ * A session's polls (SessionPolls) over a real store (./storeEngines.ts: a SQLite file, or a
+ * PostgreSQL database), with the events it emitted; `reopen` starts it again on the same
+ * store, as after a restart.
  */
-export const makePollsHarness = (
+export const makePollsHarness = async (
+  home: StoreHome,
   tracking: PollTrackingInput = {},
   mapping: Record<string, string> = {},
 ) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pollmasters-polls-'));
   const events: WorkerEvent[] = [];
   const identity = mappingIdentity(ME, new Map(Object.entries(mapping)));
   let chain: Promise<void> = Promise.resolve();
-  let db: Db;
+  let store: SessionStore;
   let polls: PollStore;
   let sessionPolls: SessionPolls;
-  const open = () => {
-    db = openDatabase(dir, 'test');
-    polls = new PollStore(db);
+  const open = async () => {
+    store = await home.open();
+    polls = store.polls;
     sessionPolls = new SessionPolls({
       polls,
-      chats: new ChatStore(db),
-      earlyVotes: new EarlyVoteStore(db),
+      chats: store.chats,
+      earlyVotes: store.earlyVotes,
       tracking: PollTracking.parse(tracking),
       identity,
       emit: (e) => events.push(e),
@@ -43,7 +40,7 @@ export const makePollsHarness = (
     });
     sessionPolls.start();
   };
-  open();
+  await open();
   const of = <T extends WorkerEvent['type']>(type: T) =>
     events.filter((e): e is WorkerEventOf<T> => e.type === type);
   return {
@@ -51,8 +48,8 @@ export const makePollsHarness = (
     get polls() {
       return polls;
     },
-    get db() {
-      return db;
+    get store() {
+      return store;
     },
     /** Delivers messages as one live batch, once the tasks before it are done. */
     async deliver(...messages: WAMessage[]) {
@@ -73,22 +70,26 @@ export const makePollsHarness = (
     reports: () => of('earlyVotes'),
     stored: () => of('pollSent').map((e) => e.poll),
     poll: (id: string) => polls.toPoll(polls.get(id)!),
-    waitingRows: () =>
-      (db.prepare('SELECT count(*) AS n FROM early_votes').get() as { n: number }).n,
+    /** Early votes stored (once every write so far is committed). */
+    waitingRows: async () => {
+      await chain;
+      await store.settled();
+      return home.rows('early_votes');
+    },
     /** Closes everything and opens it again on the same database. */
     async reopen() {
       await chain;
-      sessionPolls.close();
-      db.close();
-      open();
+      await sessionPolls.close();
+      await store.close();
+      await open();
       await chain;
     },
     async close() {
       await chain;
-      sessionPolls.close();
-      db.close();
-      rmSync(dir, { recursive: true, force: true });
+      await sessionPolls.close();
+      await store.close();
+      home.remove();
     },
   };
 };
-export type PollsHarness = ReturnType<typeof makePollsHarness>;
+export type PollsHarness = Awaited<ReturnType<typeof makePollsHarness>>;

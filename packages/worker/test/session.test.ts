@@ -10,11 +10,10 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { WhatsAppSession } from '../src/session.js';
 import type { PollSocket, PollSocketConfig } from '../src/socket.js';
 import { useSqliteAuthState } from '../src/store/authState.js';
-import { ChatStore } from '../src/store/chatStore.js';
 import { openDatabase } from '../src/store/database.js';
-import { EarlyVoteStore } from '../src/store/earlyVotes.js';
-import { PollStore } from '../src/store/pollStore.js';
+import type { SessionStore } from '../src/store/sessionStore.js';
 import { ALICE, BOB, GROUP, groupKey, ME, voteMessage } from './fixtures.js';
+import { engines, type StoreHome, storeHomes } from './storeEngines.js';
 
 const logger = pino({ level: 'silent' });
 
@@ -45,28 +44,28 @@ const makeDouble = () => {
 };
 
 const dirs: string[] = [];
-const makeSession = (
+const opened: SessionStore[] = [];
+const makeSession = async (
   double: ReturnType<typeof makeDouble>,
+  place: StoreHome,
   backoff = new Backoff(1_000, 60_000, () => 0.5),
 ) => {
-  const dir = mkdtempSync(join(tmpdir(), 'pollmasters-session-'));
-  dirs.push(dir);
-  const db = openDatabase(dir, 's');
-  const auth = useSqliteAuthState(db);
+  const store = await place.open();
+  opened.push(store);
+  const { auth, polls } = store;
   const events: WorkerEvent[] = [];
-  const polls = new PollStore(db);
   const session = new WhatsAppSession({
     makeSocket: double.makeSocket,
     auth,
     polls,
-    chats: new ChatStore(db),
-    earlyVotes: new EarlyVoteStore(db),
+    chats: store.chats,
+    earlyVotes: store.earlyVotes,
     tracking: PollTracking.parse({}),
     emit: (e) => events.push(e),
     logger,
     backoff,
   });
-  return { session, events, auth, db, polls };
+  return { session, events, auth, store, polls };
 };
 
 const closeWith = (sock: PollSocket, statusCode: number) =>
@@ -79,15 +78,18 @@ const closeWith = (sock: PollSocket, statusCode: number) =>
     },
   });
 
-afterEach(() => {
+afterEach(async () => {
   vi.useRealTimers();
+  await Promise.all(opened.splice(0).map((s) => s.close()));
   for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
-describe('WhatsApp session lifecycle', () => {
+describe.each(engines)('WhatsApp session lifecycle on %s', (engine) => {
+  const home = storeHomes(engine, 'session');
+
   it('shows the raw QR, then ready with the user after the scan', async () => {
     const double = makeDouble();
-    const { session, events } = makeSession(double);
+    const { session, events } = await makeSession(double, home());
     session.start();
     const sock = double.sockets[0]!;
     sock.ev.emit('connection.update', { qr: '2@abc,def,ghi,jkl' });
@@ -112,7 +114,7 @@ describe('WhatsApp session lifecycle', () => {
   it('with no route to WhatsApp reports disconnected and retries with growing delays', async () => {
     vi.useFakeTimers();
     const double = makeDouble();
-    const { session } = makeSession(double);
+    const { session } = await makeSession(double, home());
     session.start();
     const delays: number[] = [];
     for (let i = 0; i < 5; i++) {
@@ -131,7 +133,7 @@ describe('WhatsApp session lifecycle', () => {
   it('reports auth_failure when WhatsApp refuses the credentials, and keeps retrying', async () => {
     vi.useFakeTimers();
     const double = makeDouble();
-    const { session } = makeSession(double);
+    const { session } = await makeSession(double, home());
     session.start();
     closeWith(double.sockets[0]!, DisconnectReason.forbidden);
     await vi.advanceTimersByTimeAsync(0);
@@ -143,7 +145,8 @@ describe('WhatsApp session lifecycle', () => {
 
   it('after a logout from the phone wipes the auth state and offers a fresh QR', async () => {
     const double = makeDouble();
-    const { session, events, auth, db } = makeSession(double);
+    const place = home();
+    const { session, events, auth, store } = await makeSession(double, place);
     auth.state.creds.me = { id: '15550000001:3@s.whatsapp.net', name: 'Me' };
     auth.state.creds.registered = true;
     auth.saveCreds();
@@ -161,7 +164,8 @@ describe('WhatsApp session lifecycle', () => {
     expect(events).toContainEqual({ type: 'user', user: null });
     // Wiped: fresh creds, no keys; the new socket gets them.
     expect(auth.state.creds.me).toBeUndefined();
-    expect(db.prepare('SELECT count(*) AS n FROM auth_keys').get()).toEqual({ n: 0 });
+    await store.settled();
+    expect(await place.rows('auth_keys')).toBe(0);
     expect(double.sockets[1]!.config.auth.creds.registered).toBe(false);
     double.sockets[1]!.ev.emit('connection.update', { qr: 'fresh-qr' });
     await vi.waitFor(() =>
@@ -172,7 +176,7 @@ describe('WhatsApp session lifecycle', () => {
 
   it('our logout tells WhatsApp, wipes, and reconnects for a QR without a restart', async () => {
     const double = makeDouble();
-    const { session, auth } = makeSession(double);
+    const { session, auth } = await makeSession(double, home());
     session.start();
     double.sockets[0]!.ev.emit('connection.update', { connection: 'open' });
     await vi.waitFor(() => expect(session.snapshot.status).toBe('ready'));
@@ -188,7 +192,7 @@ describe('WhatsApp session lifecycle', () => {
 
   it('refuses commands with a clear error while not ready', async () => {
     const double = makeDouble();
-    const { session } = makeSession(double);
+    const { session } = await makeSession(double, home());
     session.start();
     await expect(
       session.sendPoll({ chatId: '1@g.us', question: 'q', options: ['a'], selectableCount: 0 }),
@@ -199,6 +203,10 @@ describe('WhatsApp session lifecycle', () => {
     });
     session.close();
   });
+});
+
+describe('the session on SQLite', () => {
+  const home = storeHomes('sqlite', 'session');
 
   it('keeps auth state across a reopen of the database', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'pollmasters-auth-'));
@@ -226,7 +234,8 @@ describe('WhatsApp session lifecycle', () => {
     // Frozen timers: a flush that waited for a timer would never happen here.
     vi.useFakeTimers({ toFake: ['setTimeout', 'setImmediate'] });
     const double = makeDouble();
-    const { session, events, polls, db } = makeSession(double);
+    const place = home();
+    const { session, events, polls } = await makeSession(double, place);
     session.start();
     const secret = new Uint8Array(32).fill(9);
     polls.add({
@@ -259,7 +268,7 @@ describe('WhatsApp session lifecycle', () => {
     for (let i = 0; i < 1_000 && !events.some((e) => e.type === 'votes'); i++)
       await Promise.resolve();
     expect(events.filter((e) => e.type === 'votes')).toHaveLength(1);
-    const stored = db.prepare('SELECT voter FROM votes ORDER BY voter').all();
+    const stored = await place.select('votes', 'voter', 'voter');
     expect(stored).toEqual([{ voter: ALICE.pn }, { voter: BOB.pn }]);
     session.close();
   });

@@ -1,43 +1,29 @@
 import { join } from 'node:path';
 import { optionHash } from '@pollmasters/shared/node';
 import Database from 'better-sqlite3';
-import { expect, it } from 'vitest';
-import { type Db, migrations, openDatabase } from '../src/store/database.js';
+import { describe, expect, it } from 'vitest';
+import { migrations, openDatabase } from '../src/store/database.js';
 import { PollStore } from '../src/store/pollStore.js';
-import { ALICE, BOB, GROUP, OPTIONS, tempDirs } from './fixtures.js';
+import {
+  ALICE,
+  lunchPoll as addPoll,
+  BOB,
+  GROUP,
+  OPTIONS,
+  tempDirs,
+  storedVote as vote,
+} from './fixtures.js';
 import { V1_POLLS, V1_VOTES } from './shippedSchema.js';
+import { engines, storeHomes } from './storeEngines.js';
 
 const tempDir = tempDirs('pollmasters-votelog-');
 
 const options = OPTIONS.map((name) => ({ name, hash: optionHash(name) }));
-const addPoll = (polls: PollStore) =>
-  polls.add({
-    id: 'P',
-    chatId: GROUP,
-    creator: { jid: '', fromMe: true },
-    question: 'Lunch?',
-    options,
-    selectableCount: 1,
-    createdAt: 1_700_000_000_000,
-    secret: new Uint8Array(32),
-    creatorJids: [],
-    message: new Uint8Array([1]),
-  });
-const vote = (voter: string, option: string, timestampMs: number) => ({
-  voter,
-  name: undefined,
-  selected: [optionHash(option)],
-  timestampMs,
-  messageId: `M${timestampMs}`,
-});
-
-const logRows = (db: Db) =>
-  (db.prepare('SELECT count(*) AS n FROM vote_log').get() as { n: number }).n;
 
 /** The store as a process start opens it: the database in `dir`, migrated and replayed. */
 const open = (dir: string) => {
   const db = openDatabase(dir, 'test');
-  return { db, polls: new PollStore(db) };
+  return { db, polls: PollStore.sqlite(db) };
 };
 
 it('migrates a version 1 database: every stored vote is kept, and `votes` still lists them', () => {
@@ -75,60 +61,66 @@ it('migrates a version 1 database: every stored vote is kept, and `votes` still 
   db.close();
 });
 
-it('replays the log after a restart, and compacts it once most of it is obsolete', () => {
-  const dir = tempDir();
-  let { db, polls } = open(dir);
-  addPoll(polls);
-  // Alice changes her mind 1,500 times, each change committed on its own: 1,500 rows.
-  for (let t = 1; t <= 1_500; t++) {
-    polls.applyVote('P', vote(ALICE.pn, OPTIONS[t % 3]!, t), 0);
-    polls.flush();
-  }
-  // Bob votes under his LID, then his PN takes the vote over: the LID is forgotten.
-  polls.applyVote('P', vote(BOB.lid, 'Pasta', 10), 0);
-  polls.flush();
-  polls.applyVote('P', vote(BOB.pn, 'Salad', 20), 0, [BOB.lid]);
-  polls.flush();
-  const before = polls.toPoll(polls.get('P')!);
-  expect(before.voters.map((v) => v.voter)).toEqual([ALICE.pn, BOB.pn].sort());
-  expect(logRows(db)).toBe(1_500 + 3);
-  // Each row keeps the id of the message that carried it (none for a forgotten voter).
-  expect(
-    db
-      .prepare('SELECT voter, message_id FROM vote_log WHERE voter != ? ORDER BY seq')
-      .all(ALICE.pn),
-  ).toEqual([
-    { voter: BOB.lid, message_id: 'M10' },
-    { voter: BOB.lid, message_id: null },
-    { voter: BOB.pn, message_id: 'M20' },
-  ]);
-  db.close();
+describe.each(engines)('on %s', (engine) => {
+  const home = storeHomes(engine, 'votelog');
 
-  // The restart replays it all to the same state, and keeps one row per voter.
-  ({ db, polls } = open(dir));
-  expect(polls.toPoll(polls.get('P')!)).toEqual(before);
-  expect(logRows(db)).toBe(2);
-  db.close();
+  it('replays the log after a restart, and compacts it once most of it is obsolete', async () => {
+    const place = home();
+    let store = await place.open();
+    let { polls } = store;
+    await addPoll(polls);
+    // Alice changes her mind 1,500 times, each change committed on its own: 1,500 rows.
+    for (let t = 1; t <= 1_500; t++) {
+      polls.applyVote('P', vote(ALICE.pn, OPTIONS[t % 3]!, t), 0);
+      await polls.flush();
+    }
+    // Bob votes under his LID, then his PN takes the vote over: the LID is forgotten.
+    polls.applyVote('P', vote(BOB.lid, 'Pasta', 10), 0);
+    await polls.flush();
+    polls.applyVote('P', vote(BOB.pn, 'Salad', 20), 0, [BOB.lid]);
+    await polls.flush();
+    const before = polls.toPoll(polls.get('P')!);
+    expect(before.voters.map((v) => v.voter)).toEqual([ALICE.pn, BOB.pn].sort());
+    expect(await place.rows('vote_log')).toBe(1_500 + 3);
+    // Each row keeps the id of the message that carried it (none for a forgotten voter).
+    const rows = await place.select('vote_log', 'voter, message_id', 'seq');
+    expect(rows.filter((r) => r.voter !== ALICE.pn)).toEqual([
+      { voter: BOB.lid, message_id: 'M10' },
+      { voter: BOB.lid, message_id: null },
+      { voter: BOB.pn, message_id: 'M20' },
+    ]);
+    await store.close();
 
-  ({ db, polls } = open(dir));
-  expect(polls.toPoll(polls.get('P')!)).toEqual(before);
-  db.close();
-});
+    // The restart replays it all to the same state, and keeps one row per voter.
+    store = await place.open();
+    ({ polls } = store);
+    expect(polls.toPoll(polls.get('P')!)).toEqual(before);
+    expect(await place.rows('vote_log')).toBe(2);
+    await store.close();
 
-it('replays a vote and its takeover by the same person in one batch in the order they happened', () => {
-  const dir = tempDir();
-  let { db, polls } = open(dir);
-  addPoll(polls);
-  // One transaction: Bob votes under his LID, then his PN takes the vote over.
-  polls.applyVote('P', vote(BOB.lid, 'Pasta', 10), 0);
-  polls.applyVote('P', vote(BOB.pn, 'Salad', 20), 0, [BOB.lid]);
-  polls.flush();
-  db.close();
-  ({ db, polls } = open(dir));
-  expect(polls.toPoll(polls.get('P')!).voters.map((v) => [v.voter, v.selected])).toEqual([
-    [BOB.pn, [optionHash('Salad')]],
-  ]);
-  db.close();
+    store = await place.open();
+    expect(store.polls.toPoll(store.polls.get('P')!)).toEqual(before);
+    await store.close();
+    place.remove();
+  });
+
+  it('replays a vote and its takeover by the same person in one batch in the order they happened', async () => {
+    const place = home();
+    let store = await place.open();
+    await addPoll(store.polls);
+    // One transaction: Bob votes under his LID, then his PN takes the vote over.
+    store.polls.applyVote('P', vote(BOB.lid, 'Pasta', 10), 0);
+    store.polls.applyVote('P', vote(BOB.pn, 'Salad', 20), 0, [BOB.lid]);
+    await store.polls.flush();
+    await store.close();
+    store = await place.open();
+    const { polls } = store;
+    expect(polls.toPoll(polls.get('P')!).voters.map((v) => [v.voter, v.selected])).toEqual([
+      [BOB.pn, [optionHash('Salad')]],
+    ]);
+    await store.close();
+    place.remove();
+  });
 });
 
 it('refuses a database of a newer PollMasters, changing nothing', () => {
@@ -144,4 +136,20 @@ it('refuses a database of a newer PollMasters, changing nothing', () => {
     after.prepare("SELECT count(*) AS n FROM sqlite_master WHERE type = 'table'").get(),
   ).toEqual({ n: 0 });
   after.close();
+});
+
+it('builds a fresh database at the latest version, and opening it again changes nothing', () => {
+  const dir = tempDir();
+  const { db, polls } = open(dir);
+  expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
+  addPoll(polls);
+  const before = db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY type, name').all();
+  db.close();
+  const again = open(dir);
+  expect(again.db.pragma('user_version', { simple: true })).toBe(migrations.length);
+  expect(
+    again.db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY type, name').all(),
+  ).toEqual(before);
+  expect(again.polls.get('P')?.question).toBe('Lunch?');
+  again.db.close();
 });

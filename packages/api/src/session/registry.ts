@@ -14,13 +14,29 @@ import { z } from 'zod';
 const RegistryFile = z.object({ sessions: z.array(SessionRecordSchema) });
 
 /**
+ * The sessions a server has (ids, creation times, settings, whether each should run): read
+ * from memory, each change stored before its promise resolves. In `sessions.json`
+ * (./registry.ts) or, with POLLMASTERS_DATABASE_URL, PostgreSQL's `sessions` table
+ * (./pgRegistry.ts).
+ */
+export interface SessionRegistry {
+  list(): SessionRecord[];
+  get(id: string): SessionRecord | undefined;
+  /** Adds or replaces a record, and persists it before resolving. */
+  put(record: SessionRecord): Promise<void>;
+  remove(id: string): Promise<void>;
+  /** Lets go of what it holds open (a pool). */
+  close(): Promise<void>;
+}
+
+/**
  * The sessions a server has (ids, creation times, settings, whether each should run), kept in
  * `<dataDir>/sessions.json`. Only the API's main thread writes it, and every change replaces
  * the whole file by an atomic rename after fsync: a crash leaves the old list or the new one.
  * A JSON file and not SQLite: it holds at most a few hundred small records that change only
  * when an operator creates, starts, stops or deletes a session.
  */
-export class SessionRegistry {
+export class FileSessionRegistry implements SessionRegistry {
   private readonly file: string;
   private readonly records = new Map<string, SessionRecord>();
 
@@ -40,19 +56,21 @@ export class SessionRegistry {
     return this.records.get(id);
   }
 
-  /** Adds or replaces a record, and persists the list before returning. */
-  put(record: SessionRecord): void {
+  /** Adds or replaces a record, and persists the list (synchronously) before returning. */
+  async put(record: SessionRecord): Promise<void> {
     const next = new Map(this.records).set(record.id, record);
     this.write(next);
     this.records.set(record.id, record);
   }
 
-  remove(id: string): void {
+  async remove(id: string): Promise<void> {
     const next = new Map(this.records);
     if (!next.delete(id)) return;
     this.write(next);
     this.records.delete(id);
   }
+
+  async close(): Promise<void> {}
 
   private write(records: Map<string, SessionRecord>): void {
     const tmp = `${this.file}.tmp`;

@@ -7,7 +7,7 @@ import {
   type SessionRecord,
   type SessionSettings,
 } from '@pollmasters/shared';
-import { dataLayout, forgetLogin } from '@pollmasters/worker';
+import { dataLayout, forgetLogin, forgetPgSession } from '@pollmasters/worker';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import type { SessionRegistry } from './registry.js';
@@ -119,7 +119,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
         shouldRun: false,
         ...(input.keyHash ? { keyHash: input.keyHash } : {}),
       };
-      this.options.registry.put(record);
+      await this.options.registry.put(record);
       const session = this.add(record);
       this.options.logger.info({ sessionId: id }, 'session created');
       this.emit('created', session.service);
@@ -132,7 +132,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     const session = this.require(id);
     return this.exclusive(id, async () => {
       const record = { ...session.record, keyHash };
-      this.options.registry.put(record);
+      await this.options.registry.put(record);
       session.record = record;
       this.scopedKeys.track(record);
       this.options.logger.info({ sessionId: id }, 'session key rotated');
@@ -144,7 +144,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
   start(id: string): Promise<ManagedSession> {
     const session = this.require(id);
     return this.exclusive(id, async () => {
-      this.setShouldRun(session, true);
+      await this.setShouldRun(session, true);
       if (session.service.workerState === 'stopped') await session.service.start();
       return session;
     });
@@ -154,7 +154,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
   stop(id: string): Promise<ManagedSession> {
     const session = this.require(id);
     return this.exclusive(id, async () => {
-      this.setShouldRun(session, false);
+      await this.setShouldRun(session, false);
       await session.service.stop();
       return session;
     });
@@ -173,9 +173,11 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     return this.exclusive(id, async () => {
       await session.service.stop();
       const dir = dataLayout.sessionDir(this.options.dataDir, id);
+      const { databaseUrl } = this.options.config;
+      if (databaseUrl) await forgetPgSession(databaseUrl, id, { purge });
       if (purge) rmSync(dir, { recursive: true, force: true });
-      else forgetLogin(dir);
-      this.options.registry.remove(id);
+      else if (!databaseUrl) forgetLogin(dir);
+      await this.options.registry.remove(id);
       this.sessions.delete(id);
       this.scopedKeys.forget(id);
       this.options.logger.info({ sessionId: id, purge }, 'session deleted');
@@ -193,6 +195,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     const sessionsMs = Math.max(1, timeoutMs - poolShareMs);
     await Promise.all(this.list().map((s) => s.service.stop(sessionsMs)));
     await this.options.pool.stop(Math.max(1, deadline - Date.now()));
+    await this.options.registry.close();
   }
 
   private add(record: SessionRecord): ManagedSession {
@@ -211,10 +214,10 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     return managed;
   }
 
-  private setShouldRun(session: ManagedSession, shouldRun: boolean): void {
+  private async setShouldRun(session: ManagedSession, shouldRun: boolean): Promise<void> {
     if (session.record.shouldRun === shouldRun) return;
     const record = { ...session.record, shouldRun };
-    this.options.registry.put(record);
+    await this.options.registry.put(record);
     session.record = record;
   }
 

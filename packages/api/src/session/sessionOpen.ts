@@ -26,6 +26,7 @@ export const sessionOpenFor = (config: Config, dataDir: string, record: SessionR
   const { seed } = SandboxOptions.parse(config.sandbox ?? {});
   return {
     dataDir: dir,
+    ...(config.databaseUrl ? { databaseUrl: config.databaseUrl } : {}),
     tracking: {
       trackPolls: record.settings.trackPolls ?? config.trackPolls,
       earlyVotesMax: config.earlyVotesMax,

@@ -9,22 +9,45 @@ import {
 } from '@whiskeysockets/baileys';
 import type { Db } from './database.js';
 
-export interface SqliteAuthState {
+/**
+ * A session's Baileys auth state (one implementation per engine). Writes commit at once on
+ * SQLite, in order on PostgreSQL (the promise settles then; a failure is logged there).
+ */
+export interface AuthStore {
   state: AuthenticationState;
   /** Persists the current creds (call on `creds.update`). */
-  saveCreds(): void;
+  saveCreds(): void | Promise<void>;
   /** Forgets creds and keys (after logout) and starts over with fresh creds. */
-  wipe(): void;
+  wipe(): void | Promise<void>;
 }
 
-const serialize = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
-const deserialize = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
+export const serialize = (value: unknown): string => JSON.stringify(value, BufferJSON.replacer);
+export const deserialize = <T>(text: string): T => JSON.parse(text, BufferJSON.reviver) as T;
+
+/** A stored key as Baileys wants it back. */
+export const keyOf = <T extends keyof SignalDataTypeMap>(
+  type: T,
+  text: string,
+): SignalDataTypeMap[T] => {
+  const value = deserialize<SignalDataTypeMap[T]>(text);
+  return type === 'app-state-sync-key'
+    ? (proto.Message.AppStateSyncKeyData.fromObject(
+        value as object,
+      ) as unknown as SignalDataTypeMap[T])
+    : value;
+};
+
+/** Resets `creds` in place: sockets created later read the same object. */
+export const resetCreds = (creds: AuthenticationCreds): void => {
+  for (const key of Object.keys(creds)) delete (creds as Record<string, unknown>)[key];
+  Object.assign(creds, initAuthCreds());
+};
 
 /**
  * Baileys auth state (creds and signal keys) in SQLite: every `keys.set` is one transaction,
  * so a crash never leaves half a key update behind.
  */
-export const useSqliteAuthState = (db: Db): SqliteAuthState => {
+export const useSqliteAuthState = (db: Db): AuthStore => {
   const readCreds = db.prepare<[], { value: string }>('SELECT value FROM auth_creds WHERE id = 1');
   const writeCreds = db.prepare<[string]>(
     'INSERT INTO auth_creds (id, value) VALUES (1, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value',
@@ -59,13 +82,7 @@ export const useSqliteAuthState = (db: Db): SqliteAuthState => {
         for (const id of ids) {
           const row = getKey.get(type, id);
           if (!row) continue;
-          let value = deserialize<SignalDataTypeMap[T]>(row.value);
-          if (type === 'app-state-sync-key') {
-            value = proto.Message.AppStateSyncKeyData.fromObject(
-              value as object,
-            ) as unknown as SignalDataTypeMap[T];
-          }
-          result[id] = value;
+          result[id] = keyOf(type, row.value);
         }
         return result;
       },
@@ -78,14 +95,13 @@ export const useSqliteAuthState = (db: Db): SqliteAuthState => {
 
   return {
     state,
-    saveCreds: () => writeCreds.run(serialize(state.creds)),
+    saveCreds: () => {
+      writeCreds.run(serialize(state.creds));
+    },
     wipe: db.transaction(() => {
       db.prepare('DELETE FROM auth_keys').run();
       db.prepare('DELETE FROM auth_creds').run();
-      // Keep the same object: sockets created later read `state.creds`.
-      for (const key of Object.keys(state.creds))
-        delete (state.creds as Record<string, unknown>)[key];
-      Object.assign(state.creds, initAuthCreds());
+      resetCreds(state.creds);
       writeCreds.run(serialize(state.creds));
     }),
   };

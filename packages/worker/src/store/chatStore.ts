@@ -7,8 +7,62 @@ export interface PairHint {
   voterSource: string;
 }
 
+/** A chat as stored. */
+export interface ChatInput {
+  id: string;
+  name?: string | null;
+  isGroup: boolean;
+}
+
+/**
+ * Chats, contact names and per-chat pair hints (one implementation per engine): names and
+ * hints are held in memory for the vote path; writes commit at once on SQLite, in order on
+ * PostgreSQL.
+ */
+export interface ChatStore {
+  saveChats(chats: readonly ChatInput[]): void;
+  /** Names of people (by PN or LID JID); empty names are ignored. */
+  saveContacts(contacts: readonly { id: string; name?: string | null }[]): void;
+  nameOf(jid: string): string | undefined;
+  /** Every chat, named (contact name, else the number), sorted by name. */
+  chats(): Chat[] | Promise<Chat[]>;
+  hint(chatId: string): PairHint | undefined;
+  /** The pair that authenticated a vote in this chat; stored when it is not the one known. */
+  rememberPair(chatId: string, creatorIndex: number, voterSource: string): void;
+}
+
+/** How chats are listed: named (contact name, else the number), sorted by name. */
+export const namedChats = (
+  rows: readonly { id: string; name: string | null; isGroup: boolean }[],
+  names: ReadonlyMap<string, string>,
+): Chat[] =>
+  rows
+    .map((row) => ({
+      id: row.id,
+      name: row.name || names.get(row.id) || row.id.split('@')[0]!,
+      isGroup: row.isGroup,
+    }))
+    .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+
+/**
+ * Records the pair that authenticated a vote in a chat; whether it is new (then it is stored).
+ */
+export const learnHint = (
+  hints: Map<string, PairHint>,
+  chatId: string,
+  creatorIndex: number,
+  voterSource: string,
+): boolean => {
+  const known = hints.get(chatId);
+  if (known && known.creatorIndex === creatorIndex && known.voterSource === voterSource) {
+    return false;
+  }
+  hints.set(chatId, { creatorIndex, voterSource });
+  return true;
+};
+
 /** Chats, contact names and per-chat pair hints, kept in SQLite. */
-export class ChatStore {
+export class SqliteChatStore implements ChatStore {
   private readonly names = new Map<string, string>();
   private readonly hints = new Map<string, PairHint>();
   private readonly upsertChat;
@@ -76,14 +130,8 @@ export class ChatStore {
 
   /** Every chat, named (contact name, else the number), sorted by name. */
   chats(): Chat[] {
-    return this.listChats
-      .all()
-      .map((row) => ({
-        id: row.id,
-        name: row.name || this.names.get(row.id) || row.id.split('@')[0]!,
-        isGroup: row.is_group === 1,
-      }))
-      .sort((a, b) => a.name.localeCompare(b.name) || a.id.localeCompare(b.id));
+    const rows = this.listChats.all().map((r) => ({ ...r, isGroup: r.is_group === 1 }));
+    return namedChats(rows, this.names);
   }
 
   hint(chatId: string): PairHint | undefined {
@@ -92,9 +140,8 @@ export class ChatStore {
 
   /** The pair that authenticated a vote in this chat; stored when it is not the one known. */
   rememberPair(chatId: string, creatorIndex: number, voterSource: string): void {
-    const known = this.hints.get(chatId);
-    if (known && known.creatorIndex === creatorIndex && known.voterSource === voterSource) return;
-    this.hints.set(chatId, { creatorIndex, voterSource });
-    this.upsertHint.run(chatId, creatorIndex, voterSource);
+    if (learnHint(this.hints, chatId, creatorIndex, voterSource)) {
+      this.upsertHint.run(chatId, creatorIndex, voterSource);
+    }
   }
 }

@@ -34,13 +34,49 @@ const rowOf = (r: Row): EarlyVoteRow => ({
 
 const COLUMNS = 'seq, poll_id, chat_id, message_id, arrived_at';
 
+/** The protobuf bytes and key JSON an early vote is kept as. */
+export const encodeEarlyVote = (msg: WAMessage): { key: string; message: Buffer } => ({
+  key: JSON.stringify(msg.key),
+  message: Buffer.from(proto.WebMessageInfo.encode(msg as proto.IWebMessageInfo).finish()),
+});
+
+/** An early vote's message, as it came, from what `encodeEarlyVote` made. */
+export const decodeEarlyVote = (key: string, message: Uint8Array): WAMessage => {
+  const msg = proto.WebMessageInfo.decode(message) as WAMessage;
+  msg.key = JSON.parse(key) as WAMessage['key'];
+  return msg;
+};
+
+/**
+ * Vote messages whose poll is not known yet, in the order they arrived (one implementation per
+ * engine). Writes outside a transaction commit at once on SQLite, in order on PostgreSQL;
+ * `remove` is called inside the transaction that stores the vote's outcome.
+ */
+export interface EarlyVoteStore {
+  /** How many wait. */
+  readonly size: number;
+  /** Keeps a vote message for the poll `pollId`, arrived at `arrivedAt`. */
+  add(pollId: string, msg: WAMessage, arrivedAt: number): void;
+  /** The votes waiting for `pollId`, in the order they arrived, as they came. */
+  forPoll(pollId: string): EarlyVote[] | Promise<EarlyVote[]>;
+  /** Ids of the polls that votes wait for. */
+  pollIds(): string[];
+  remove(seq: number): void;
+  /** Removes and returns the `n` that arrived first. */
+  takeOldest(n: number): EarlyVoteRow[];
+  /** Removes and returns those that arrived before `time`, oldest first. */
+  takeArrivedBefore(time: number): EarlyVoteRow[];
+  /** When the one waiting longest arrived; undefined when none waits. */
+  oldestArrival(): number | undefined;
+}
+
 /**
  * The `early_votes` table (./database.ts, migration 3): vote messages whose poll is not known
  * yet, in the order they arrived. A message is kept whole, as protobuf bytes, and its key as
  * JSON beside them: Baileys' key carries JIDs (`participantAlt`, `remoteJidAlt`) that the
  * protobuf MessageKey has no field for, and decryption may need them.
  */
-export class EarlyVoteStore {
+export class SqliteEarlyVoteStore implements EarlyVoteStore {
   private count: number;
   private readonly insert;
   private readonly deleteOne;
@@ -77,25 +113,16 @@ export class EarlyVoteStore {
 
   /** Keeps a vote message for the poll `pollId`, arrived at `arrivedAt`. */
   add(pollId: string, msg: WAMessage, arrivedAt: number): void {
-    const bytes = proto.WebMessageInfo.encode(msg as proto.IWebMessageInfo).finish();
-    this.insert.run(
-      pollId,
-      msg.key.remoteJid ?? null,
-      msg.key.id ?? null,
-      arrivedAt,
-      JSON.stringify(msg.key),
-      Buffer.from(bytes),
-    );
+    const { key, message } = encodeEarlyVote(msg);
+    this.insert.run(pollId, msg.key.remoteJid ?? null, msg.key.id ?? null, arrivedAt, key, message);
     this.count += 1;
   }
 
   /** The votes waiting for `pollId`, in the order they arrived, as they came. */
   forPoll(pollId: string): EarlyVote[] {
-    return this.byPoll.all(pollId).map((r) => {
-      const msg = proto.WebMessageInfo.decode(r.message) as WAMessage;
-      msg.key = JSON.parse(r.key) as WAMessage['key'];
-      return { ...rowOf(r), msg };
-    });
+    return this.byPoll
+      .all(pollId)
+      .map((r) => ({ ...rowOf(r), msg: decodeEarlyVote(r.key, r.message) }));
   }
 
   /** Ids of the polls that votes wait for. */

@@ -1,5 +1,4 @@
 import {
-  byVoter,
   newestFirst,
   type Poll,
   Selections,
@@ -8,15 +7,11 @@ import {
   VoterTable,
 } from '@pollmasters/shared';
 import type { Db } from './database.js';
-import {
-  type NewPoll,
-  type PollRow,
-  rowParamsOf,
-  type StoredPoll,
-  storedPollOf,
-} from './storedPoll.js';
+import { type Awaitable, type PollBackend, sqlitePollBackend } from './pollBackend.js';
+import { pageOf, publicPoll } from './pollPage.js';
+import { type NewPoll, type PollRow, type StoredPoll, storedPollOf } from './storedPoll.js';
 import { decide, type IncomingVote, type StoredVote } from './voteDecision.js';
-import { VoteLog, type VoteLogEntry } from './voteLog.js';
+import type { VoteLogEntry } from './voteLog.js';
 
 export type { NewPoll, StoredPoll } from './storedPoll.js';
 
@@ -35,31 +30,48 @@ export type VoteOutcome =
   | { kind: 'duplicate' };
 
 /**
- * Polls and votes: held in memory for decisions, written through to SQLite in batched
- * transactions. `flush()` commits every queued vote and only then returns the changes, so an
- * event is emitted only for what is stored. Votes go to the vote log (./voteLog.ts).
+ * Polls and votes: held in memory for decisions, written through to the store's backend (per
+ * engine: ./pollBackend.ts) in batched transactions. `flush()` commits every queued vote and
+ * only then returns the changes, so an event is emitted only for what is stored: at once on
+ * SQLite, through a promise on PostgreSQL (one batch after another, in order).
  */
 export class PollStore {
   private readonly polls = new Map<string, StoredPoll>();
   /** The voters' ids and names of every poll, each kept once. */
   private readonly pool = new StringPool();
   /** Rows for the vote log, in the order they happened. */
-  private readonly queuedRows: VoteLogEntry[] = [];
+  private queuedRows: VoteLogEntry[] = [];
   private readonly touched = new Set<string>();
   private queuedChanges: VoteChange[] = [];
   /** Other writes that belong with the queued votes (early votes now applied): same transaction. */
-  private readonly queuedWith: (() => void)[] = [];
-  private readonly insertPoll;
-  private readonly inTransaction: (write: () => void) => void;
-  private readonly writeVotes;
-  private readonly updateCreators;
+  private queuedWith: (() => void)[] = [];
 
-  constructor(db: Db) {
-    for (const row of db.prepare<[], PollRow>('SELECT * FROM polls').iterate()) {
-      this.polls.set(row.id, storedPollOf(row, this.pool));
-    }
-    const log = new VoteLog(db);
-    log.replay(
+  constructor(private readonly backend: PollBackend) {}
+
+  /** A store on a SQLite database, loaded. */
+  static sqlite(db: Db): PollStore {
+    const store = new PollStore(sqlitePollBackend(db));
+    void store.load();
+    return store;
+  }
+
+  /** Opens a store: loads its polls and replays its vote log. */
+  static async open(backend: PollBackend): Promise<PollStore> {
+    const store = new PollStore(backend);
+    await store.load();
+    return store;
+  }
+
+  /** Loads the polls and replays the votes (synchronously on SQLite). */
+  private load(): Awaitable<void> {
+    const rows = this.backend.polls();
+    if (rows instanceof Promise) return rows.then((r) => this.replay(r));
+    return this.replay(rows);
+  }
+
+  private replay(rows: readonly PollRow[]): Awaitable<void> {
+    for (const row of rows) this.polls.set(row.id, storedPollOf(row, this.pool));
+    return this.backend.replay(
       (row) => {
         const poll = this.polls.get(row.pollId);
         if (!poll) return;
@@ -79,30 +91,6 @@ export class PollStore {
         return live;
       },
     );
-
-    const insert = db.prepare(
-      `INSERT OR IGNORE INTO polls (id, chat_id, question, options, selectable_count, created_at,
-         secret, creator_jids, message, unknown_option_votes, version, creator_jid, creator_from_me)
-       VALUES (@id, @chatId, @question, @options, @selectableCount, @createdAt, @secret,
-         @creatorJids, @message, 0, 0, @creatorJid, @creatorFromMe)`,
-    );
-    this.insertPoll = (p: NewPoll) => insert.run(rowParamsOf(p));
-    const inTransaction = db.transaction((write: () => void) => write());
-    this.inTransaction = (write) => inTransaction(write);
-    this.updateCreators = db.prepare<[string, string]>(
-      'UPDATE polls SET creator_jids = ? WHERE id = ?',
-    );
-    const updatePoll = db.prepare(
-      'UPDATE polls SET unknown_option_votes = ?, version = ? WHERE id = ?',
-    );
-    this.writeVotes = db.transaction(() => {
-      log.append(this.queuedRows);
-      for (const id of this.touched) {
-        const p = this.polls.get(id);
-        if (p) updatePoll.run(p.unknownOptionVotes, p.version, id);
-      }
-      for (const write of this.queuedWith) write();
-    });
   }
 
   get(id: string): StoredPoll | undefined {
@@ -115,9 +103,11 @@ export class PollStore {
 
   /**
    * Stores a new poll at once (a poll is stored before anyone hears of it), and with it, in the
-   * same transaction, what `alongside` writes (its webhook event). False if known.
+   * same transaction, what `alongside` writes (its webhook event). False if known; a promise
+   * on PostgreSQL, to await before announcing it (its votes may be decided meanwhile: they are
+   * committed after it).
    */
-  add(poll: NewPoll, alongside?: (stored: StoredPoll) => void): boolean {
+  add(poll: NewPoll, alongside?: (stored: StoredPoll) => void): boolean | Promise<boolean> {
     if (this.polls.has(poll.id)) return false;
     const stored: StoredPoll = {
       ...poll,
@@ -126,22 +116,33 @@ export class PollStore {
       voters: new VoterTable(this.pool),
       selections: new Selections(poll.options.map((o) => o.hash)),
     };
-    if (alongside) {
-      this.inTransaction(() => {
-        this.insertPoll(stored);
-        alongside(stored);
-      });
-    } else this.insertPoll(stored);
     this.polls.set(poll.id, stored);
-    return true;
+    const forget = (err: unknown) => {
+      this.polls.delete(poll.id);
+      throw err;
+    };
+    let committed: Promise<void> | undefined;
+    try {
+      committed = this.backend.transaction(() => {
+        this.backend.insertPoll(stored);
+        alongside?.(stored);
+      });
+    } catch (err) {
+      forget(err);
+    }
+    return committed ? committed.then(() => true, forget) : true;
   }
 
-  /** Replaces the JIDs that may sign as the poll's creator (when we learnt our other form). */
+  /**
+   * Replaces the JIDs that may sign as the poll's creator (when we learnt our other form);
+   * stored with the next votes (the vote that taught it follows).
+   */
   setCreatorJids(pollId: string, creatorJids: readonly string[]): void {
     const poll = this.polls.get(pollId);
     if (!poll) return;
     poll.creatorJids = [...creatorJids];
-    this.updateCreators.run(JSON.stringify(poll.creatorJids), pollId);
+    const jids = poll.creatorJids;
+    this.commitWithVotes(() => this.backend.setCreators(pollId, jids));
   }
 
   /**
@@ -235,59 +236,56 @@ export class PollStore {
     this.queuedWith.push(write);
   }
 
-  /** Commits every queued vote (and write) in one transaction; returns the changes now stored. */
-  flush(): VoteChange[] {
+  /**
+   * Commits every queued vote (and write) in one transaction; returns the changes now stored
+   * (on PostgreSQL through a promise; batches commit in the order they were flushed). A failed
+   * commit puts its writes back in front of the queue: the next flush tries them again.
+   */
+  flush(): VoteChange[] | Promise<VoteChange[]> {
     if (!this.hasPendingWrites) return [];
-    this.writeVotes();
+    const rows = this.queuedRows;
     const changes = this.queuedChanges;
+    const withVotes = this.queuedWith;
+    const touched = [...this.touched];
+    this.queuedRows = [];
     this.queuedChanges = [];
-    this.queuedRows.length = 0;
-    this.queuedWith.length = 0;
+    this.queuedWith = [];
     this.touched.clear();
-    return changes;
+    const requeue = (err: unknown): never => {
+      this.queuedRows = rows.concat(this.queuedRows);
+      this.queuedChanges = changes.concat(this.queuedChanges);
+      this.queuedWith = withVotes.concat(this.queuedWith);
+      for (const id of touched) this.touched.add(id);
+      throw err;
+    };
+    let committed: Promise<void> | undefined;
+    try {
+      committed = this.backend.transaction(() => {
+        this.backend.appendVotes(rows);
+        for (const id of touched) {
+          const p = this.polls.get(id);
+          if (p) this.backend.updatePoll(id, p.unknownOptionVotes, p.version);
+        }
+        for (const write of withVotes) write();
+      });
+    } catch (err) {
+      requeue(err);
+    }
+    return committed ? committed.then(() => changes, requeue) : changes;
   }
 
   /** The public view of a poll: voters with a non-empty selection. */
   toPoll(p: StoredPoll): Poll {
-    const voters = [];
-    for (const v of p.voters.values()) {
-      if (v.selected.length === 0) continue;
-      voters.push(v);
-    }
-    voters.sort(byVoter);
-    return {
-      id: p.id,
-      chatId: p.chatId,
-      creator: p.creator,
-      question: p.question,
-      options: p.options,
-      selectableCount: p.selectableCount,
-      createdAt: p.createdAt,
-      voters,
-      unknownOptionVotes: p.unknownOptionVotes,
-      version: p.version,
-    };
+    return publicPoll(p);
   }
 
-  /**
-   * A page of polls by id, after `after` (from the first when null), up to the one that
-   * reaches `maxVoters` voters; `next` is its last id, or null when no poll follows.
-   */
+  /** See `pageOf` (./pollPage.ts). */
   page(after: string | null, maxVoters: number): { polls: Poll[]; next: string | null } {
-    const ids = [...this.polls.keys()].filter((id) => after === null || id > after).sort();
-    const polls: Poll[] = [];
-    let voters = 0;
-    for (const id of ids) {
-      if (polls.length > 0 && voters >= maxVoters) break;
-      const poll = this.toPoll(this.polls.get(id)!);
-      polls.push(poll);
-      voters += poll.voters.length;
-    }
-    return { polls, next: polls.length < ids.length ? polls.at(-1)!.id : null };
+    return pageOf(this.polls, after, maxVoters);
   }
 
   all(): Poll[] {
-    return [...this.polls.values()].map((p) => this.toPoll(p)).sort(newestFirst);
+    return [...this.polls.values()].map(publicPoll).sort(newestFirst);
   }
 }
 

@@ -103,7 +103,7 @@ export class VoteLog {
           pollId,
           voter,
           vote.name ?? null,
-          jsonOf(vote.selected),
+          selectionJson(vote.selected),
           vote.timestampMs,
           messageId ?? null,
         );
@@ -125,12 +125,12 @@ export class VoteLog {
  * A selection's JSON for the vote log, made once per array: a poll's voters share one array
  * per selection (`Selections`), so most votes need no JSON.stringify of their own.
  */
-const selectionJson = new WeakMap<readonly string[], string>();
-const jsonOf = (selected: readonly string[]): string => {
-  let json = selectionJson.get(selected);
+const selectionJsons = new WeakMap<readonly string[], string>();
+export const selectionJson = (selected: readonly string[]): string => {
+  let json = selectionJsons.get(selected);
   if (json === undefined) {
     json = JSON.stringify(selected);
-    selectionJson.set(selected, json);
+    selectionJsons.set(selected, json);
   }
   return json;
 };

@@ -1,5 +1,4 @@
 import type { WebhookDelivery, WebhookDeliveryStatus, WebhookEventType } from '@pollmasters/shared';
-import type { Db } from './database.js';
 
 /** An endpoint as stored: with its secret, which only create and rotate ever show. */
 export interface StoredEndpoint {
@@ -12,7 +11,7 @@ export interface StoredEndpoint {
   updatedAt: number;
 }
 
-interface EndpointRow {
+export interface EndpointRow {
   id: string;
   url: string;
   events: string;
@@ -31,7 +30,7 @@ export interface DueDelivery {
   body: string;
 }
 
-interface DeliveryRow {
+export interface DeliveryRow {
   id: number;
   endpoint_id: string;
   event_id: string;
@@ -55,7 +54,7 @@ export type AttemptOutcome =
       nextAttemptAt: number | null;
     };
 
-const endpointOf = (r: EndpointRow): StoredEndpoint => ({
+export const endpointOf = (r: EndpointRow): StoredEndpoint => ({
   id: r.id,
   url: r.url,
   events: JSON.parse(r.events) as WebhookEventType[],
@@ -65,7 +64,7 @@ const endpointOf = (r: EndpointRow): StoredEndpoint => ({
   updatedAt: r.updated_at,
 });
 
-const deliveryOf = (r: DeliveryRow): WebhookDelivery => ({
+export const deliveryOf = (r: DeliveryRow): WebhookDelivery => ({
   id: r.id,
   endpointId: r.endpoint_id,
   eventId: r.event_id,
@@ -79,179 +78,47 @@ const deliveryOf = (r: DeliveryRow): WebhookDelivery => ({
   deliveredAt: r.delivered_at,
 });
 
+export type Awaitable<T> = T | Promise<T>;
+
 /**
- * The webhook tables of a session's database (migration 4 in ./database.ts): endpoints, the
- * outbox of events, and each event's delivery to each endpoint subscribed to it.
+ * A session's webhook endpoints, outbox of events, and each event's delivery to each endpoint
+ * subscribed to it (one implementation per engine: answers now on SQLite, through promises on
+ * PostgreSQL). `addEvent` writes inside the caller's `transaction` (of what the event reports).
  */
-export class WebhookStore {
-  private readonly q;
-
-  constructor(private readonly db: Db) {
-    this.q = {
-      endpoints: db.prepare<[], EndpointRow>(
-        'SELECT * FROM webhook_endpoints ORDER BY created_at, id',
-      ),
-      insertEndpoint: db.prepare(
-        `INSERT INTO webhook_endpoints (id, url, events, paused, secret, created_at, updated_at)
-         VALUES (@id, @url, @events, @paused, @secret, @createdAt, @updatedAt)`,
-      ),
-      updateEndpoint: db.prepare(
-        `UPDATE webhook_endpoints SET url = @url, events = @events, paused = @paused,
-           secret = @secret, updated_at = @updatedAt WHERE id = @id`,
-      ),
-      deleteEndpoint: db.prepare<[string]>('DELETE FROM webhook_endpoints WHERE id = ?'),
-      deleteDeliveries: db.prepare<[string]>(
-        'DELETE FROM webhook_deliveries WHERE endpoint_id = ?',
-      ),
-      insertEvent: db.prepare<[string, string, number, string]>(
-        'INSERT INTO webhook_events (id, type, created_at, body) VALUES (?, ?, ?, ?)',
-      ),
-      insertDelivery: db.prepare<[string, number, number]>(
-        `INSERT INTO webhook_deliveries (endpoint_id, event_seq, status, next_attempt_at)
-         VALUES (?, ?, 'pending', ?)`,
-      ),
-      due: db.prepare<[string], DueDelivery>(
-        `SELECT d.id, d.attempts, d.next_attempt_at AS nextAttemptAt, e.id AS eventId, e.body
-         FROM webhook_deliveries d JOIN webhook_events e ON e.seq = d.event_seq
-         WHERE d.status = 'pending' AND d.endpoint_id = ? ORDER BY d.id LIMIT 1`,
-      ),
-      attempted: db.prepare(
-        `UPDATE webhook_deliveries SET status = @status, attempts = attempts + 1,
-           last_code = @code, last_error = @error, next_attempt_at = @nextAttemptAt,
-           delivered_at = @deliveredAt WHERE id = @id`,
-      ),
-      pending: db.prepare<[], { n: number; oldest: number | null }>(
-        `SELECT count(*) AS n, (SELECT created_at FROM webhook_events WHERE seq =
-           (SELECT min(event_seq) FROM webhook_deliveries WHERE status = 'pending')) AS oldest
-         FROM webhook_deliveries WHERE status = 'pending'`,
-      ),
-      requeueOne: db.prepare<[number, number, string]>(
-        `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?
-         WHERE id = ? AND endpoint_id = ? AND status = 'failed'`,
-      ),
-      requeueAll: db.prepare<[number, string]>(
-        `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?
-         WHERE endpoint_id = ? AND status = 'failed'`,
-      ),
-      pruneDelivered: db.prepare<[number]>(
-        "DELETE FROM webhook_deliveries WHERE status = 'delivered' AND delivered_at < ?",
-      ),
-      pruneEvents: db.prepare(
-        `DELETE FROM webhook_events WHERE seq < coalesce((SELECT min(event_seq)
-           FROM webhook_deliveries), (SELECT max(seq) + 1 FROM webhook_events))`,
-      ),
-    };
-  }
-
-  endpoints(): StoredEndpoint[] {
-    return this.q.endpoints.all().map(endpointOf);
-  }
-
-  insertEndpoint(e: StoredEndpoint): void {
-    this.q.insertEndpoint.run(this.params(e));
-  }
-
-  updateEndpoint(e: StoredEndpoint): void {
-    this.q.updateEndpoint.run(this.params(e));
-  }
-
+export interface WebhookStore {
+  endpoints(): Awaitable<StoredEndpoint[]>;
+  insertEndpoint(e: StoredEndpoint): Awaitable<void>;
+  updateEndpoint(e: StoredEndpoint): Awaitable<void>;
   /** Removes an endpoint and its deliveries (their events go with the next prune). */
-  deleteEndpoint(id: string): void {
-    this.db.transaction(() => {
-      this.q.deleteDeliveries.run(id);
-      this.q.deleteEndpoint.run(id);
-    })();
-  }
-
+  deleteEndpoint(id: string): Awaitable<void>;
   /** Runs `write` in one transaction. */
-  transaction(write: () => void): void {
-    this.db.transaction(write)();
-  }
-
-  /** Stores an event and a pending delivery of it to each endpoint (call inside a transaction). */
-  addEvent(
-    eventId: string,
-    type: WebhookEventType,
-    createdAt: number,
-    body: string,
-    endpointIds: readonly string[],
-  ): void {
-    const seq = Number(this.q.insertEvent.run(eventId, type, createdAt, body).lastInsertRowid);
-    for (const id of endpointIds) this.q.insertDelivery.run(id, seq, createdAt);
-  }
-
+  transaction(write: () => void): Awaitable<void>;
+  /** Stores an event and a pending delivery of it to each endpoint (inside a transaction). */
+  addEvent(...event: NewWebhookEvent): void;
   /** The endpoint's oldest pending delivery: the one to send next (in order). */
-  due(endpointId: string): DueDelivery | undefined {
-    return this.q.due.get(endpointId);
-  }
-
-  attempted(id: number, outcome: AttemptOutcome): void {
-    this.q.attempted.run(
-      outcome.status === 'delivered'
-        ? {
-            id,
-            status: 'delivered',
-            code: outcome.code,
-            error: null,
-            nextAttemptAt: null,
-            deliveredAt: outcome.at,
-          }
-        : { id, ...outcome, deliveredAt: null },
-    );
-  }
-
+  due(endpointId: string): Awaitable<DueDelivery | undefined>;
+  attempted(id: number, outcome: AttemptOutcome): Awaitable<void>;
   /** Deliveries waiting to be sent, and when the oldest one's event was stored. */
-  pending(): { count: number; oldestAt: number | null } {
-    const row = this.q.pending.get()!;
-    return { count: row.n, oldestAt: row.oldest };
-  }
-
+  pending(): Awaitable<{ count: number; oldestAt: number | null }>;
   /** An endpoint's deliveries, newest first. */
-  deliveries(
-    endpointId: string,
-    query: {
-      status?: WebhookDeliveryStatus | undefined;
-      limit: number;
-      before?: number | undefined;
-    },
-  ): WebhookDelivery[] {
-    const rows = this.db
-      .prepare<unknown[], DeliveryRow>(
-        `SELECT d.id, d.endpoint_id, e.id AS event_id, e.type, d.status, d.attempts, d.last_code,
-           d.last_error, d.next_attempt_at, e.created_at, d.delivered_at
-         FROM webhook_deliveries d JOIN webhook_events e ON e.seq = d.event_seq
-         WHERE d.endpoint_id = ? ${query.status ? 'AND d.status = ?' : ''}
-           ${query.before ? 'AND d.id < ?' : ''}
-         ORDER BY d.id DESC LIMIT ?`,
-      )
-      .all(...[endpointId, query.status, query.before, query.limit].filter((v) => v !== undefined));
-    return rows.map(deliveryOf);
-  }
-
+  deliveries(endpointId: string, query: DeliveryQuery): Awaitable<WebhookDelivery[]>;
   /** Puts failed deliveries back in the queue (one, or all of the endpoint's); how many. */
-  requeue(endpointId: string, deliveryId: number | undefined, now: number): number {
-    return deliveryId === undefined
-      ? this.q.requeueAll.run(now, endpointId).changes
-      : this.q.requeueOne.run(now, deliveryId, endpointId).changes;
-  }
-
+  requeue(endpointId: string, deliveryId: number | undefined, now: number): Awaitable<number>;
   /** Forgets deliveries delivered before `before`, and events no delivery needs any more. */
-  prune(before: number): void {
-    this.db.transaction(() => {
-      this.q.pruneDelivered.run(before);
-      this.q.pruneEvents.run();
-    })();
-  }
+  prune(before: number): Awaitable<void>;
+}
 
-  private params(e: StoredEndpoint) {
-    return {
-      id: e.id,
-      url: e.url,
-      events: JSON.stringify(e.events),
-      paused: e.paused ? 1 : 0,
-      secret: e.secret,
-      createdAt: e.createdAt,
-      updatedAt: e.updatedAt,
-    };
-  }
+/** An event as the outbox stores it: its id, type, time, signed body and its endpoints. */
+export type NewWebhookEvent = [
+  eventId: string,
+  type: WebhookEventType,
+  createdAt: number,
+  body: string,
+  endpointIds: readonly string[],
+];
+
+export interface DeliveryQuery {
+  status?: WebhookDeliveryStatus | undefined;
+  limit: number;
+  before?: number | undefined;
 }

@@ -206,7 +206,10 @@ export class VoteProcessor {
       return undefined;
     }
     this.sink.accepted?.(poll, outcome, { id: voter, aliases });
-    if (this.polls.pendingWrites >= this.maxBatch) this.flush();
+    if (this.polls.pendingWrites >= this.maxBatch) {
+      // On PostgreSQL the batch commits while the next one fills; endBatch waits for both.
+      this.flush()?.catch((err: unknown) => this.logger.error({ err }, 'could not store votes'));
+    }
     return undefined;
   }
 
@@ -220,18 +223,24 @@ export class VoteProcessor {
    * are stored and announced now, one transaction, one event. Baileys has acknowledged them to
    * WhatsApp already, so every moment they wait is one in which a crash would lose them.
    */
-  endBatch(): void {
-    if (this.polls.hasPendingWrites) this.flush();
+  endBatch(): Promise<void> | undefined {
+    return this.polls.hasPendingWrites ? this.flush() : undefined;
   }
 
-  /** Stores every queued vote and announces it. */
-  flush(): void {
+  /** Stores every queued vote and announces it (once stored: a promise on PostgreSQL). */
+  flush(): Promise<void> | undefined {
     const changes = this.polls.flush();
+    if (changes instanceof Promise) {
+      return changes.then((stored) => {
+        if (stored.length) this.sink.votes(stored);
+      });
+    }
     if (changes.length) this.sink.votes(changes);
+    return undefined;
   }
 
-  close(): void {
-    this.flush();
+  close(): Promise<void> | undefined {
+    return this.flush();
   }
 
   /** Our own PN and LID (normalised; looked up through the mapping when one is unknown). */

@@ -38,6 +38,8 @@ const REPORT_EVERY_MS = 1_000;
 export class WebhookDispatcher {
   private readonly inFlight = new Map<string, AbortController>();
   private readonly timers = new Map<string, NodeJS.Timeout>();
+  /** Endpoints whose next delivery is being read (PostgreSQL answers later). */
+  private readonly looking = new Set<string>();
   private scheduled = false;
   private closed = false;
   private counts = { delivered: 0, retried: 0, failed: 0 };
@@ -82,24 +84,46 @@ export class WebhookDispatcher {
 
   private pump(): void {
     if (this.closed) return;
-    const now = Date.now();
     for (const endpoint of this.deps.outbox.list()) {
-      if (this.inFlight.size >= this.deps.settings.concurrency) return;
-      if (endpoint.paused || this.inFlight.has(endpoint.id) || this.timers.has(endpoint.id))
+      if (this.inFlight.size + this.looking.size >= this.deps.settings.concurrency) return;
+      const id = endpoint.id;
+      if (endpoint.paused || this.inFlight.has(id) || this.timers.has(id) || this.looking.has(id))
         continue;
-      const due = this.deps.store.due(endpoint.id);
-      if (!due) continue;
-      const wait = (due.nextAttemptAt ?? 0) - now;
-      if (wait > 0) {
-        const timer = setTimeout(() => {
-          this.timers.delete(endpoint.id);
-          this.pump();
-        }, wait);
-        this.timers.set(endpoint.id, timer);
+      const due = this.deps.store.due(id);
+      if (!(due instanceof Promise)) {
+        this.consider(endpoint, due);
         continue;
       }
-      void this.send(endpoint, due);
+      this.looking.add(id);
+      due.then(
+        (d) => {
+          this.looking.delete(id);
+          if (!this.closed) this.consider(endpoint, d);
+        },
+        (err: unknown) => {
+          this.looking.delete(id);
+          this.deps.logger.warn(
+            { err, endpointId: id },
+            'could not read the next webhook delivery',
+          );
+        },
+      );
     }
+  }
+
+  /** Sends the endpoint's next delivery now, or sets a timer for when it is due. */
+  private consider(endpoint: StoredEndpoint, due: DueDelivery | undefined): void {
+    if (!due) return;
+    const wait = (due.nextAttemptAt ?? 0) - Date.now();
+    if (wait > 0) {
+      const timer = setTimeout(() => {
+        this.timers.delete(endpoint.id);
+        this.pump();
+      }, wait);
+      this.timers.set(endpoint.id, timer);
+      return;
+    }
+    void this.send(endpoint, due);
   }
 
   private async send(endpoint: StoredEndpoint, due: DueDelivery): Promise<void> {
@@ -164,7 +188,10 @@ export class WebhookDispatcher {
         'webhook delivery attempt failed; will retry',
       );
     }
-    store.attempted(due.id, outcome);
+    const stored = store.attempted(due.id, outcome);
+    if (stored instanceof Promise) {
+      stored.catch((err: unknown) => logger.error({ err }, 'could not store a webhook attempt'));
+    }
     this.statsChanged();
   }
 
@@ -174,17 +201,25 @@ export class WebhookDispatcher {
     this.reportTimer = setTimeout(() => {
       this.reportTimer = null;
       if (this.closed) return;
-      const { count, oldestAt } = this.deps.store.pending();
-      this.deps.report({ ...this.counts, pending: count, oldestPendingAt: oldestAt });
+      const counts = this.counts;
       this.counts = { delivered: 0, retried: 0, failed: 0 };
+      void Promise.resolve()
+        .then(() => this.deps.store.pending())
+        .then(
+          ({ count, oldestAt }) => {
+            if (!this.closed)
+              this.deps.report({ ...counts, pending: count, oldestPendingAt: oldestAt });
+          },
+          (err: unknown) => this.deps.logger.warn({ err }, 'could not count pending webhooks'),
+        );
     }, REPORT_EVERY_MS);
   }
 
   private prune(): void {
-    try {
-      this.deps.store.prune(Date.now() - KEEP_DELIVERED_MS);
-    } catch (err) {
-      this.deps.logger.warn({ err }, 'could not prune delivered webhooks');
-    }
+    void Promise.resolve()
+      .then(() => this.deps.store.prune(Date.now() - KEEP_DELIVERED_MS))
+      .catch((err: unknown) =>
+        this.deps.logger.warn({ err }, 'could not prune delivered webhooks'),
+      );
   }
 }

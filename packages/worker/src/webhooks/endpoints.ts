@@ -42,7 +42,7 @@ export class WebhookEndpoints {
       createdAt: now,
       updatedAt: now,
     };
-    this.store.insertEndpoint(endpoint);
+    await this.store.insertEndpoint(endpoint);
     this.outbox.put(endpoint);
     return { ...this.shown(endpoint), secret: endpoint.secret };
   }
@@ -66,37 +66,42 @@ export class WebhookEndpoints {
       ...(body.paused !== undefined ? { paused: body.paused } : {}),
       updatedAt: Math.max(Date.now(), current.updatedAt),
     };
-    this.store.updateEndpoint(endpoint);
+    await this.store.updateEndpoint(endpoint);
     this.outbox.put(endpoint);
     this.dispatcher.reconsider(endpointId);
     return this.shown(endpoint);
   }
 
-  delete({ endpointId }: CommandOf<'webhookDelete'>): CommandResult<'webhookDelete'> {
+  async delete({
+    endpointId,
+  }: CommandOf<'webhookDelete'>): Promise<CommandResult<'webhookDelete'>> {
     this.require(endpointId);
-    this.store.deleteEndpoint(endpointId);
+    await this.store.deleteEndpoint(endpointId);
     this.outbox.remove(endpointId);
     this.dispatcher.reconsider(endpointId);
     return {};
   }
 
   /** A new secret, used from the next attempt on (retries of older events too). */
-  rotate({ endpointId }: CommandOf<'webhookRotate'>): WebhookEndpointWithSecret {
+  async rotate({ endpointId }: CommandOf<'webhookRotate'>): Promise<WebhookEndpointWithSecret> {
     const endpoint = { ...this.require(endpointId), secret: newSecret(), updatedAt: Date.now() };
-    this.store.updateEndpoint(endpoint);
+    await this.store.updateEndpoint(endpoint);
     this.outbox.put(endpoint);
     return { ...this.shown(endpoint), secret: endpoint.secret };
   }
 
-  deliveries({ endpointId, query }: CommandOf<'webhookDeliveries'>) {
+  async deliveries({ endpointId, query }: CommandOf<'webhookDeliveries'>) {
     this.require(endpointId);
-    return { deliveries: this.store.deliveries(endpointId, query) };
+    return { deliveries: await this.store.deliveries(endpointId, query) };
   }
 
   /** Failed deliveries back in the queue (same `webhook-id`), one or all of the endpoint's. */
-  replay({ endpointId, deliveryId }: CommandOf<'webhookReplay'>): CommandResult<'webhookReplay'> {
+  async replay({
+    endpointId,
+    deliveryId,
+  }: CommandOf<'webhookReplay'>): Promise<CommandResult<'webhookReplay'>> {
     this.require(endpointId);
-    const requeued = this.store.requeue(endpointId, deliveryId, Date.now());
+    const requeued = await this.store.requeue(endpointId, deliveryId, Date.now());
     if (deliveryId !== undefined && requeued === 0) {
       throw errors.notFound(`failed delivery ${deliveryId} of endpoint ${endpointId}`);
     }

@@ -30,8 +30,9 @@ export class WebhookOutbox {
     /** Called after an event was written (the dispatcher looks for work once it is committed). */
     private readonly written: () => void,
     private readonly logger: Logger,
+    endpoints: readonly StoredEndpoint[],
   ) {
-    for (const e of store.endpoints()) this.endpoints.set(e.id, e);
+    for (const e of endpoints) this.endpoints.set(e.id, e);
     this.index();
   }
 
@@ -76,10 +77,13 @@ export class WebhookOutbox {
    */
   writeNow<T extends WebhookEventType>(type: T, data: WebhookEventOf<T>['data']) {
     if (!this.wants(type)) return;
-    try {
-      this.store.transaction(() => this.write<T>(type, data));
-    } catch (err) {
+    const failed = (err: unknown) =>
       this.logger.error({ err, type }, 'could not store a webhook event');
+    try {
+      const stored = this.store.transaction(() => this.write<T>(type, data));
+      if (stored instanceof Promise) stored.catch(failed);
+    } catch (err) {
+      failed(err);
     }
   }
 

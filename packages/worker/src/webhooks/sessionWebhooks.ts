@@ -1,7 +1,6 @@
 import type { WebhookSettings, WorkerEvent } from '@pollmasters/shared/node';
 import type { Logger } from 'pino';
-import type { Db } from '../store/database.js';
-import { WebhookStore } from '../store/webhookStore.js';
+import type { WebhookStore } from '../store/webhookStore.js';
 import { AddressPolicy } from './addressPolicy.js';
 import { WebhookDispatcher } from './dispatcher.js';
 import { WebhookEndpoints } from './endpoints.js';
@@ -15,18 +14,18 @@ export interface SessionWebhooks {
   close(): void;
 }
 
-export const openWebhooks = (
-  db: Db,
+export const openWebhooks = async (
+  store: WebhookStore,
   sessionId: string,
   settings: WebhookSettings,
   emit: (event: WorkerEvent) => void,
   logger: Logger,
-): SessionWebhooks => {
-  const store = new WebhookStore(db);
+): Promise<SessionWebhooks> => {
   const policy = new AddressPolicy(settings.allow, settings.connectTimeoutMs);
   const log = logger.child({ component: 'webhooks' });
   let dispatcher: WebhookDispatcher | undefined;
-  const outbox = new WebhookOutbox(store, sessionId, () => dispatcher?.wake(), log);
+  const stored = await store.endpoints();
+  const outbox = new WebhookOutbox(store, sessionId, () => dispatcher?.wake(), log, stored);
   dispatcher = new WebhookDispatcher({
     store,
     outbox,

@@ -32,6 +32,16 @@ export const SessionOpen = z.object({
   sandbox: z.record(z.string(), z.unknown()).optional(),
   /** How it delivers its webhooks. */
   webhooks: WebhookSettings.prefault({}),
+  /**
+   * Keep the store in this PostgreSQL database (POLLMASTERS_DATABASE_URL) instead of SQLite in
+   * `dataDir`. Never logged: it may carry a password.
+   */
+  databaseUrl: z.string().startsWith('postgres').optional(),
+  /**
+   * The fencing token of the lease this session is opened under (PostgreSQL only): installed
+   * at open (refused when a newer one is there), checked by every write transaction.
+   */
+  fence: z.number().int().positive().optional(),
 });
 export type SessionOpen = z.output<typeof SessionOpen>;
 export type SessionOpenInput = z.input<typeof SessionOpen>;
