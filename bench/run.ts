@@ -8,6 +8,8 @@
  * - `sessions`: many accounts on one server (./sessions.ts).
  * - `restart`: restart time and RSS with 100,000 and 1,000,000 stored votes (./restart.ts).
  * - `webhooks`: votes/s with webhook receivers against none (./webhooks.ts).
+ * - `cluster`: votes/s of one node on SQLite, one on PostgreSQL, three on PostgreSQL + Redis
+ *   (./cluster.ts).
  */
 
 const modes: Record<string, () => Promise<string[]>> = {
@@ -15,6 +17,7 @@ const modes: Record<string, () => Promise<string[]>> = {
   sessions: () => import('./sessions.js').then((m) => m.sessionsBench()),
   restart: () => import('./restart.js').then((m) => m.restartBench()),
   webhooks: () => import('./webhooks.js').then((m) => m.webhooksBench()),
+  cluster: () => import('./cluster.js').then((m) => m.clusterBench()),
 };
 
 const mode = process.argv.slice(2).find((a) => a !== '--' && !a.startsWith('--')) ?? '';

@@ -10,10 +10,10 @@ import type { FromServer, ToServer } from './protocol.js';
  */
 export const FROM_SOURCE = process.env.BENCH_FROM_SOURCE === '1';
 /** The scripts that run as a server process: one server, or one node of a cluster. */
-const SCRIPTS = ['server'] as const;
+const SCRIPTS = ['server', 'clusterServer'] as const;
 export type ServerScript = (typeof SCRIPTS)[number];
 /** Transpiled file by file (not bundled): the scripts, and the bench modules they import. */
-const SERVER_MODULES = [...SCRIPTS, 'sendPolls', 'sharedVotes'];
+const SERVER_MODULES = [...SCRIPTS, 'benchConfig', 'sendPolls', 'sharedVotes'];
 let serverCommand: (script: ServerScript) => string[] = () => {
   throw new Error('prepareServer() first');
 };
