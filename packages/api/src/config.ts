@@ -16,6 +16,24 @@ export const Config = z
       .string()
       .regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL')
       .optional(),
+    /**
+     * A Redis URL: this server is one node of a cluster (docs/cluster.md); the nodes share
+     * their store, so it needs `databaseUrl`.
+     */
+    redisUrl: z
+      .string()
+      .regex(/^rediss?:\/\//, 'must be a redis:// or rediss:// URL')
+      .optional(),
+    /** This node's name in the cluster; `<host>-<8 hex>` when unset. */
+    nodeId: z
+      .string()
+      .regex(/^[A-Za-z0-9._-]{1,64}$/, '1 to 64 of A-Z a-z 0-9 . _ -')
+      .optional(),
+    /** What every Redis key and channel of the cluster starts with (several clusters, one Redis). */
+    redisPrefix: z
+      .string()
+      .regex(/^[A-Za-z0-9_.:/-]{1,100}$/, '1 to 100 of A-Z a-z 0-9 _ . : / -')
+      .default('pollmasters:'),
     apiKey: z.string().min(16, 'POLLMASTERS_API_KEY must be at least 16 characters').optional(),
     baileysModule: z.string().min(1).default('@whiskeysockets/baileys'),
     logLevel: z
@@ -71,6 +89,12 @@ export const Config = z
   .refine((c) => c.apiKey !== undefined || isLoopback(c.host), {
     message: 'POLLMASTERS_API_KEY is required when HOST is not a loopback address',
     path: ['apiKey'],
+  })
+  // The nodes of a cluster take over each other's sessions: they must share one store.
+  .refine((c) => c.redisUrl === undefined || c.databaseUrl !== undefined, {
+    message:
+      'a cluster (POLLMASTERS_REDIS_URL) needs POLLMASTERS_DATABASE_URL: its nodes share their store in PostgreSQL',
+    path: ['redisUrl'],
   });
 export type Config = z.output<typeof Config>;
 export type ConfigInput = z.input<typeof Config>;

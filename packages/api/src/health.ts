@@ -31,10 +31,15 @@ export const healthReport = async (
     return {
       id: record.id,
       whatsapp: service.sessionState.status,
-      workerState: service.workerState,
+      workerState: service.runState,
+      ...(service.runsOn === null ? {} : { node: service.runsOn }),
       started: isStarted,
+      // In a cluster a session another node runs is that node's to answer for.
       ready:
-        isStarted && service.workerState === 'running' && worker !== null && answering.has(worker),
+        isStarted &&
+        (service.workerState === 'stopped'
+          ? service.runsOn !== null
+          : service.workerState === 'running' && worker !== null && answering.has(worker)),
       restarts: service.workerRestarts,
       polls: service.pollCount,
       votesCounted: service.votesCounted,

@@ -118,11 +118,19 @@ export class ServerMetrics {
     );
     perSession(
       'pollmasters_worker_state',
-      'State of the session on its worker thread: 1 for the current one, 0 for the others.',
+      'State of the session on its worker thread (in a cluster: running on another node counts as running): 1 for the current one, 0 for the others.',
       (s, set) => {
-        for (const state of workerStates) set(+(s.workerState === state), { state });
+        for (const state of workerStates) set(+(s.runState === state), { state });
       },
       ['state'],
+    );
+    perSession(
+      'pollmasters_session_node',
+      'In a cluster: 1 for the node that runs the session (its lease holder); absent when none does.',
+      (s, set) => {
+        if (s.runsOn !== null) set(1, { node: s.runsOn });
+      },
+      ['node'],
     );
     perSession('pollmasters_polls', 'Polls known to the server.', (s, set) => set(s.pollCount));
     perSession(

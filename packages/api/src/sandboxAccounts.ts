@@ -1,8 +1,14 @@
-import { DEFAULT_SESSION } from '@pollmasters/shared';
+import { DEFAULT_SESSION, PollMastersError } from '@pollmasters/shared';
 import type { Logger } from 'pino';
 import { startDemo } from './demo.js';
 import type { SessionManager } from './session/sessionManager.js';
 import type { SessionService } from './session/sessionService.js';
+
+/** A session another node made: read the registry again to know it here. */
+const existsAlready = async (err: unknown, sessions: SessionManager): Promise<void> => {
+  if (PollMastersError.from(err).code !== 'CONFLICT') throw err;
+  await sessions.sync();
+};
 
 /** The ids `--sessions n` runs: `default`, then `s2` ... `sn`. */
 const sandboxSessionIds = (count: number): string[] =>
@@ -32,7 +38,9 @@ export const runSandboxAccounts = async (
   const started = await Promise.all(
     ids.map(async (id) => {
       try {
-        if (!sessions.get(id)) await sessions.create({ id });
+        // Another node of a cluster may create it at the same time: that is as good.
+        if (!sessions.get(id))
+          await sessions.create({ id }).catch((err) => existsAlready(err, sessions));
         return (await sessions.start(id)).service;
       } catch (err) {
         // One account that cannot start does not take the others (or the server) down.

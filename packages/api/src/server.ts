@@ -7,6 +7,7 @@ import express from 'express';
 import type { Logger } from 'pino';
 import { Server as SocketIOServer } from 'socket.io';
 import { ApiKeyAuth, refuseUpgrade } from './auth.js';
+import { type ClusterSessions, joinServerToCluster } from './cluster/clusterSessions.js';
 import { compatParser, mountCompat } from './compat/index.js';
 import type { Config } from './config.js';
 import type { EdgeContext } from './edge.js';
@@ -51,6 +52,8 @@ export interface RunningServer {
 /** The time a stop leaves the worker to store what it holds, close the database and exit. */
 const workerStopShareMs = 1_500;
 const defaultCloseBudgetMs = 4_000;
+/** What a cluster node's handover leaves the rest of its stop (clients' closes). */
+const clusterCloseReserveMs = 500;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -80,6 +83,20 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
     pool,
     logger,
   });
+  // In a cluster the lease loop starts the sessions this node holds (docs/cluster.md).
+  let cluster: ClusterSessions | null = null;
+  if (config.redisUrl) {
+    try {
+      cluster = await joinServerToCluster(
+        { ...config, redisUrl: config.redisUrl },
+        sessions,
+        logger,
+      );
+    } catch (err) {
+      await sessions.close(1_000).catch(() => {});
+      throw err;
+    }
+  }
   // The compat API and the single-account clients serve this one.
   const session = sessions.defaultSession;
 
@@ -155,6 +172,14 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
     closing ??= (async () => {
       const deadline = Date.now() + budgetMs;
       const left = () => Math.max(0, deadline - Date.now());
+      // First the sessions go to the other nodes, while this one still serves its clients (their
+      // commands go to the new owners); what is not handed over in time expires with its lease.
+      if (cluster) {
+        await Promise.race([
+          cluster.close().catch((err: unknown) => logger.warn({ err }, 'handover failed')),
+          delay(Math.max(0, left() - workerStopShareMs - clusterCloseReserveMs)),
+        ]);
+      }
       // The requests in flight (a poll being sent to WhatsApp, which may take seconds) and the
       // clients' closes get all the time but the worker's share.
       const shareMs = Math.max(0, left() - workerStopShareMs);

@@ -7,11 +7,13 @@ export const SessionHealth = z.object({
   id: z.string(),
   /** The WhatsApp connection (see README, "Statuses"). */
   whatsapp: SessionStatus,
-  /** Whether it runs on a worker thread now. */
+  /** Whether it runs on a worker thread now (in a cluster: on the node `node`). */
   workerState: SessionRunState,
+  /** In a cluster: the node that runs it (its lease holder); absent when none does. */
+  node: z.string().optional(),
   /** Started (it should run): only started sessions count for readiness. */
   started: z.boolean(),
-  /** Started, hosted, and its worker thread answered just now. */
+  /** Started, hosted, and its worker thread answered just now (or another node runs it). */
   ready: z.boolean(),
   restarts: z.number().int().nonnegative(),
   polls: z.number().int().nonnegative(),

@@ -78,6 +78,8 @@ export const SessionInfo = SessionRecord.omit({ keyHash: true }).extend({
   status: SessionStatus,
   user: WhatsAppUser.nullable(),
   polls: z.number().int().nonnegative(),
+  /** In a cluster: the node that runs it (its lease holder); absent when none does. */
+  node: z.string().optional(),
 });
 export type SessionInfo = z.infer<typeof SessionInfo>;
 

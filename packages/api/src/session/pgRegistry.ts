@@ -11,6 +11,8 @@ type Pool = ReturnType<typeof createPool>;
  */
 export class PgSessionRegistry implements SessionRegistry {
   private readonly records = new Map<string, SessionRecord>();
+  /** Changes made here; a reload that ran across one is dropped (it may predate it). */
+  private writes = 0;
 
   private constructor(private readonly pool: Pool) {}
 
@@ -32,8 +34,12 @@ export class PgSessionRegistry implements SessionRegistry {
     }
   }
 
-  /** Reads the records again (another node may have changed them). */
-  async reload(): Promise<void> {
+  /**
+   * Reads the records again (another node may have changed them). False, and nothing
+   * changed, when a change of this node's own was made while it read.
+   */
+  async reload(): Promise<boolean> {
+    const writes = this.writes;
     const { rows } = await this.pool.query<{ id: string; record: unknown }>(
       'SELECT id, record FROM sessions ORDER BY position',
     );
@@ -43,8 +49,10 @@ export class PgSessionRegistry implements SessionRegistry {
       if (!parsed.success) throw new Error(`sessions row ${row.id} is not a valid session record`);
       records.set(parsed.data.id, parsed.data);
     }
+    if (writes !== this.writes) return false;
     this.records.clear();
     for (const [id, record] of records) this.records.set(id, record);
+    return true;
   }
 
   list(): SessionRecord[] {
@@ -62,11 +70,26 @@ export class PgSessionRegistry implements SessionRegistry {
        ON CONFLICT (id) DO UPDATE SET record = excluded.record`,
       [record.id, JSON.stringify(record)],
     );
+    this.writes += 1;
     this.records.set(record.id, record);
+  }
+
+  async add(record: SessionRecord): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `INSERT INTO sessions (id, position, record)
+       VALUES ($1, (SELECT coalesce(max(position), 0) + 1 FROM sessions), $2)
+       ON CONFLICT (id) DO NOTHING`,
+      [record.id, JSON.stringify(record)],
+    );
+    this.writes += 1;
+    if (rowCount === 0) return false;
+    this.records.set(record.id, record);
+    return true;
   }
 
   async remove(id: string): Promise<void> {
     await this.pool.query('DELETE FROM sessions WHERE id = $1', [id]);
+    this.writes += 1;
     this.records.delete(id);
   }
 

@@ -25,6 +25,13 @@ export interface SessionRegistry {
   /** Adds or replaces a record, and persists it before resolving. */
   put(record: SessionRecord): Promise<void>;
   remove(id: string): Promise<void>;
+  /** Adds a record unless one has its id (another node may have made it): false then. */
+  add(record: SessionRecord): Promise<boolean>;
+  /**
+   * Reads what another node changed (a shared registry only); false when it could not take
+   * the read (a change of its own ran across it).
+   */
+  reload?(): Promise<boolean>;
   /** Lets go of what it holds open (a pool). */
   close(): Promise<void>;
 }
@@ -61,6 +68,12 @@ export class FileSessionRegistry implements SessionRegistry {
     const next = new Map(this.records).set(record.id, record);
     this.write(next);
     this.records.set(record.id, record);
+  }
+
+  async add(record: SessionRecord): Promise<boolean> {
+    if (this.records.has(record.id)) return false;
+    await this.put(record);
+    return true;
   }
 
   async remove(id: string): Promise<void> {

@@ -26,10 +26,11 @@ export const describeSession = ({
   service,
 }: ManagedSession): SessionInfo => ({
   ...record,
-  run: service.workerState,
+  run: service.runState,
   status: service.sessionState.status,
   user: service.sessionState.user,
   polls: service.pollCount,
+  ...(service.runsOn === null ? {} : { node: service.runsOn }),
 });
 
 /**

@@ -32,6 +32,14 @@ export interface SessionManagerOptions {
   logger: Logger;
 }
 
+/** In a cluster: how the manager reaches the lease loop (../cluster/clusterSessions.ts). */
+export interface ClusterHooks {
+  /** The sessions changed here (created, started, stopped, deleted, new key): every node decides again. */
+  changed(): void;
+  /** Resolves once no node runs the session any more (its owner stopped it), or after a while. */
+  stopped(id: string): Promise<void>;
+}
+
 /** A session and what the registry keeps of it. */
 export interface ManagedSession {
   record: SessionRecord;
@@ -48,6 +56,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
   private readonly queues = new Map<string, Promise<unknown>>();
   /** The sessions' own API keys, by hash (../auth.ts looks callers up here). */
   readonly scopedKeys = new ScopedKeys();
+  private cluster: ClusterHooks | null = null;
 
   constructor(private readonly options: SessionManagerOptions) {
     super();
@@ -82,8 +91,37 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     return session;
   }
 
+  /**
+   * Makes this manager a cluster node's: from here sessions are started and stopped by the
+   * lease loop, not by `startAll`, `start` and `stop`, which only say what should run.
+   */
+  joinCluster(hooks: ClusterHooks): void {
+    this.cluster = hooks;
+  }
+
+  /**
+   * Reads the registry again (in a cluster, where other nodes change it): sessions created
+   * elsewhere are added here, deleted ones removed, and new keys followed.
+   */
+  async sync(): Promise<void> {
+    const { registry } = this.options;
+    if (!registry.reload || !(await registry.reload())) return;
+    const records = registry.list();
+    for (const record of records) {
+      const known = this.sessions.get(record.id);
+      if (!known) this.emit('created', this.add(record).service);
+      else if (JSON.stringify(known.record) !== JSON.stringify(record)) {
+        known.record = record;
+        this.scopedKeys.track(record);
+      }
+    }
+    const ids = new Set(records.map((r) => r.id));
+    for (const id of [...this.sessions.keys()]) if (!ids.has(id)) this.drop(id);
+  }
+
   /** Starts every session the registry says should run; the default one must start. */
   async startAll(): Promise<void> {
+    if (this.cluster) return;
     const starting = this.list()
       .filter((s) => s.record.shouldRun)
       .map(async (s) => {
@@ -119,10 +157,16 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
         shouldRun: false,
         ...(input.keyHash ? { keyHash: input.keyHash } : {}),
       };
-      await this.options.registry.put(record);
-      const session = this.add(record);
+      // In a cluster another node may have made it (not known here yet).
+      if (!(await this.options.registry.add(record))) {
+        throw errors.conflict(`session ${id} exists already`);
+      }
+      // ... or a re-read of the registry added it here meanwhile.
+      const known = this.sessions.get(id);
+      const session = known ?? this.add(record);
       this.options.logger.info({ sessionId: id }, 'session created');
-      this.emit('created', session.service);
+      if (!known) this.emit('created', session.service);
+      this.cluster?.changed();
       return session;
     });
   }
@@ -135,6 +179,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
       await this.options.registry.put(record);
       session.record = record;
       this.scopedKeys.track(record);
+      this.cluster?.changed();
       this.options.logger.info({ sessionId: id }, 'session key rotated');
       return session;
     });
@@ -145,7 +190,8 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     const session = this.require(id);
     return this.exclusive(id, async () => {
       await this.setShouldRun(session, true);
-      if (session.service.workerState === 'stopped') await session.service.start();
+      if (this.cluster) this.cluster.changed();
+      else if (session.service.workerState === 'stopped') await session.service.start();
       return session;
     });
   }
@@ -155,7 +201,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     const session = this.require(id);
     return this.exclusive(id, async () => {
       await this.setShouldRun(session, false);
-      await session.service.stop();
+      await this.stopSession(session);
       return session;
     });
   }
@@ -171,17 +217,18 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
       throw errors.conflict('the session default cannot be deleted; log it out instead');
     }
     return this.exclusive(id, async () => {
-      await session.service.stop();
+      // In a cluster its owner, wherever it is, stops it before its data goes.
+      if (this.cluster) await this.setShouldRun(session, false);
+      await this.stopSession(session);
       const dir = dataLayout.sessionDir(this.options.dataDir, id);
       const { databaseUrl } = this.options.config;
       if (databaseUrl) await forgetPgSession(databaseUrl, id, { purge });
       if (purge) rmSync(dir, { recursive: true, force: true });
       else if (!databaseUrl) forgetLogin(dir);
       await this.options.registry.remove(id);
-      this.sessions.delete(id);
-      this.scopedKeys.forget(id);
+      this.drop(id);
+      this.cluster?.changed();
       this.options.logger.info({ sessionId: id, purge }, 'session deleted');
-      this.emit('deleted', id);
     });
   }
 
@@ -196,6 +243,23 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     await Promise.all(this.list().map((s) => s.service.stop(sessionsMs)));
     await this.options.pool.stop(Math.max(1, deadline - Date.now()));
     await this.options.registry.close();
+  }
+
+  /** Stops it here, or in a cluster has its owner stop it. */
+  private async stopSession(session: ManagedSession): Promise<void> {
+    if (!this.cluster) return session.service.stop();
+    this.cluster.changed();
+    await this.cluster.stopped(session.record.id);
+  }
+
+  /** Forgets a deleted session (here, or by another node of the cluster). */
+  private drop(id: string): void {
+    const session = this.sessions.get(id);
+    if (!session) return;
+    this.sessions.delete(id);
+    this.scopedKeys.forget(id);
+    void session.service.stop();
+    this.emit('deleted', id);
   }
 
   private add(record: SessionRecord): ManagedSession {
@@ -215,7 +279,8 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
   }
 
   private async setShouldRun(session: ManagedSession, shouldRun: boolean): Promise<void> {
-    if (session.record.shouldRun === shouldRun) return;
+    // In a cluster another node may have changed it since this one read it.
+    if (!this.cluster && session.record.shouldRun === shouldRun) return;
     const record = { ...session.record, shouldRun };
     await this.options.registry.put(record);
     session.record = record;

@@ -61,7 +61,7 @@ const sendFailures: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
  */
 export class SessionService extends SessionMirror implements WorkerTenant {
   readonly sessionId: string;
-  private readonly open: SessionOpen;
+  private open: SessionOpen;
   private readonly placeOn: () => PoolWorker;
   private worker: PoolWorker | null = null;
   private hosting: WorkerState = 'stopped';
@@ -70,6 +70,11 @@ export class SessionService extends SessionMirror implements WorkerTenant {
   private attaching: { thread: Worker; done: Promise<void> } | null = null;
   private stopping: Promise<void> | null = null;
   private backend: SessionBackend = {};
+  /**
+   * In a cluster: the node that runs the session (its lease holder), this one included; null
+   * when none does, or outside a cluster.
+   */
+  runsOn: string | null = null;
 
   constructor(options: SessionServiceOptions) {
     super(options.logger);
@@ -81,6 +86,14 @@ export class SessionService extends SessionMirror implements WorkerTenant {
   /** The worker of the pool it was placed on (when it last started). */
   get hostedOn(): PoolWorker | null {
     return this.worker;
+  }
+
+  /**
+   * Whether it runs: on this node's worker, or (in a cluster) on the node `runsOn`, which
+   * counts as `running` here.
+   */
+  get runState(): WorkerState {
+    return this.hosting === 'stopped' && this.runsOn !== null ? 'running' : this.hosting;
   }
 
   /** Whether its worker hosts it: `running` once open and loaded. */
@@ -112,11 +125,15 @@ export class SessionService extends SessionMirror implements WorkerTenant {
     await this.load(channel, replace);
   }
 
-  /** Opens the session on its worker; resolves once the read model is filled. */
-  async start(): Promise<void> {
+  /**
+   * Opens the session on its worker; resolves once the read model is filled. `fence`: the
+   * fencing token of this node's lease on it (in a cluster), which every write then carries.
+   */
+  async start(fence?: number): Promise<void> {
     if (this.hosting !== 'stopped' || this.stopping) {
       throw errors.conflict('session already started');
     }
+    if (fence !== undefined) this.open = { ...this.open, fence };
     this.hosting = 'starting';
     this.worker = this.placeOn();
     try {
