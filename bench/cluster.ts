@@ -1,5 +1,4 @@
 import { availableParallelism, loadavg } from 'node:os';
-import { Config } from '@pollmasters/api';
 import {
   freshDatabase,
   freshRedisPrefix,
@@ -13,12 +12,13 @@ import { fmt, mb, percentile, printTable } from './table.js';
 
 /*
  * `pnpm bench -- cluster` (issue 22): votes/s of one node on SQLite, one node on PostgreSQL,
- * and three nodes on PostgreSQL + Redis, on this machine, with the same load: BENCH_CLUSTER_
- * SESSIONS sandbox sessions (default 6: `default`, `bench-2` ...), BENCH_CLUSTER_POLLS polls
- * each (default 20) x 1,000 voters, injected at once. PostgreSQL is the machine's (the tests'
- * server, POLLMASTERS_TEST_POSTGRES_URL), a fresh database per configuration, dropped after;
- * Redis likewise (POLLMASTERS_TEST_REDIS_URL), a fresh key prefix, cleared after. A count
- * that differs anywhere fails the run. See docs/performance.md, "Cluster (issue 22)".
+ * and BENCH_CLUSTER_NODES (3) nodes on PostgreSQL + Redis, on this machine, with the same
+ * load: BENCH_CLUSTER_SESSIONS sandbox sessions (6: `default`, `bench-2` ...) with
+ * BENCH_CLUSTER_POLLS polls each (20) x 1,000 voters, injected at once, after a latency phase
+ * (one poll a session, BENCH_CLUSTER_RATE votes/s in all, 2,000). PostgreSQL is the machine's
+ * (the tests' server, POLLMASTERS_TEST_POSTGRES_URL), a fresh database per configuration,
+ * dropped after; Redis likewise (POLLMASTERS_TEST_REDIS_URL), a fresh key prefix, cleared
+ * after. A count that differs anywhere fails the run. See docs/performance.md, "Cluster".
  */
 
 const SESSIONS = Number(process.env.BENCH_CLUSTER_SESSIONS ?? 6);
@@ -26,36 +26,60 @@ const POLLS = Number(process.env.BENCH_CLUSTER_POLLS ?? 20);
 const NODES = Number(process.env.BENCH_CLUSTER_NODES ?? 3);
 const log = (message: string) => process.stderr.write(`[bench cluster] ${message}\n`);
 
+const LATENCY_RATE = Number(process.env.BENCH_CLUSTER_RATE ?? 2_000);
+const pct = (share: number | null) => (share === null ? '-' : `${fmt(share * 100)} %`);
+const p50p99 = (values: number[]) =>
+  `${fmt(percentile(values, 50))} / ${fmt(percentile(values, 99))} ms`;
+
 /** The rows of one configuration's figures. */
 const rowsOf = (label: string, r: RunFigures): [string, string, string][] => {
-  const all = r.nodes.flatMap((n) => n.latency);
   const nodesCores = r.nodes.reduce((a, n) => a + n.cores, 0);
-  const cpu = [nodesCores, r.benchCores, r.postgresCores, r.redisCores].map((c) =>
-    c === null ? '-' : `${fmt(c * 100)} %`,
-  );
+  const { bench, postgres, redis, machine } = r.cpu;
   const rows: [string, string, string][] = [
     [label, `${fmt(r.votes / r.seconds)} votes/s`, ''],
     [
-      '  all votes seen on every node / injected, after the first injection',
+      '  every vote seen on every node / injected, after the first injection',
       `${fmt(r.seconds, 2)} s / ${fmt(r.injectSeconds, 2)} s`,
       '',
     ],
     [
-      '  subscriber latency under load, p50 / p99 (all nodes)',
-      `${fmt(percentile(all, 50))} / ${fmt(percentile(all, 99))} ms`,
+      `  subscriber latency p50 / p99 at ${fmt(LATENCY_RATE)} votes/s (all nodes)`,
+      p50p99(r.nodes.flatMap((n) => n.latency)),
+      '',
+    ],
+    ['  under the load (all nodes)', p50p99(r.nodes.flatMap((n) => n.loadLatency)), ''],
+    [
+      '  PostgreSQL commits, at the rate / under the load (votes a commit)',
+      r.commits
+        ? `${fmt(r.commits.latency)} (${fmt(r.latencyVotes / r.commits.latency, 1)}) / ` +
+          `${fmt(r.commits.load)} (${fmt(r.votes / r.commits.load, 1)})`
+        : '-',
       '',
     ],
     [
-      '  CPU (100 % = one core): nodes, bench, PostgreSQL, Redis; machine',
-      `${cpu.join(', ')}; ${fmt(r.machineCores * 100)} % of ${availableParallelism() * 100} %`,
+      '  CPU under the load (100 % = a core): nodes, bench, PostgreSQL, Redis',
+      [nodesCores, bench, postgres, redis].map(pct).join(', '),
+      '',
+    ],
+    [
+      '  CPU per vote of the load, the nodes together',
+      `${fmt(
+        r.nodes.reduce((a, n) => a + n.usPerVote, 0),
+        1,
+      )} us`,
+      '',
+    ],
+    [
+      '  the machine busy (every tenant)',
+      `${pct(machine)} of ${availableParallelism() * 100} %`,
       '',
     ],
   ];
   for (const n of r.nodes) {
     rows.push([
-      `  ${n.nodeId}: sessions run, CPU, peak RSS, complete at, p99`,
-      `${n.sessions.length}, ${fmt(n.cores * 100)} %, ${fmt(mb(n.peakRssBytes))} MB, ` +
-        `${fmt(n.completeMs / 1000, 2)} s, ${fmt(percentile(n.latency, 99))} ms`,
+      `  ${n.nodeId}: sessions run, CPU, peak RSS, every vote at, p99 at rate / load`,
+      `${n.sessions.length}, ${pct(n.cores)}, ${fmt(mb(n.peakRssBytes))} MB, ` +
+        `${fmt(n.completeMs / 1000, 2)} s, ${fmt(percentile(n.latency, 99))} / ${fmt(percentile(n.loadLatency, 99))} ms`,
       '',
     ]);
   }
@@ -71,11 +95,12 @@ export async function clusterBench(): Promise<string[]> {
       i === 0 ? 'default' : `bench-${i + 1}`,
     ),
     pollsPerSession: POLLS,
+    latencyRate: LATENCY_RATE,
   };
   const votes = SESSIONS * POLLS * VOTERS;
   rows.push([
     `load: ${SESSIONS} sessions x ${POLLS} polls x ${fmt(VOTERS)} voters, at once`,
-    `${fmt(votes)} votes`,
+    `${fmt(votes)} votes (and ${fmt(SESSIONS * VOTERS)} at ${fmt(LATENCY_RATE)}/s before)`,
     '',
   ]);
   rows.push(['machine load average (1 min) at the start', fmt(loadavg()[0]!, 2), '']);
@@ -106,10 +131,6 @@ export async function clusterBench(): Promise<string[]> {
     }
   });
   await run(`${NODES} nodes, PostgreSQL + Redis`, async () => {
-    // Config keeps only the fields it knows: without the cluster's, nodes would run alone.
-    if (!('redisUrl' in Config.parse({ redisUrl: testRedisUrl }))) {
-      throw new Error('this build has no cluster configuration (Config.redisUrl)');
-    }
     const db = await freshDatabase('bench_cluster');
     const space = freshRedisPrefix('bench_cluster');
     const nodes = Array.from({ length: NODES }, (_, i) => ({

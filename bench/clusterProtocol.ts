@@ -14,13 +14,15 @@ export interface NodeSettings {
   cluster?: { redisUrl: string; nodeId: string; prefix: string };
 }
 
-export type ToNode = {
-  id: number;
-} /** Makes sure these sessions exist; a single node also starts them (a cluster's leases do). */ & (
-  | { type: 'sessions'; ids: string[]; start: boolean }
-  /** Resolves once every one of them is `ready` on this node (run here or followed). */
+/**
+ * `sessions`: makes sure these sessions exist and should run (a single node starts them, a
+ * cluster's lease loop spreads them over its nodes, each reading the registry again);
+ * `awaitReady`: resolves once every one of them is `ready` on this node (run here or followed);
+ * `owned`: which of them run here (whose sandbox network answers in this process).
+ */
+export type ToNode = { id: number } & (
+  | { type: 'sessions'; ids: string[] }
   | { type: 'awaitReady'; ids: string[]; timeoutMs: number }
-  /** Which of them run here: whose sandbox network answers in this process. */
   | { type: 'owned'; ids: string[] }
   | {
       type: 'createPolls';
@@ -30,7 +32,13 @@ export type ToNode = {
       options: string[];
     }
   | { type: 'burstKeys'; sessionId: string; pollIds: string[] }
-  | { type: 'burst'; sessionId: string; votes: PreparedVotes[]; batchSize: number }
+  | {
+      type: 'burst';
+      sessionId: string;
+      votes: PreparedVotes[];
+      batchSize: number;
+      ratePerSec?: number;
+    }
   | { type: 'usage' }
   | { type: 'stop' }
 );

@@ -1,24 +1,29 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { prepareVotes } from '@pollmasters/worker/sandbox';
 import type { BurstResult } from '@pollmasters/worker/sandbox/remote';
-import type { FromNode, NodeSettings, ToNode } from './clusterProtocol.js';
+import {
+  inject,
+  type Node,
+  placeSessions,
+  prepare,
+  sendPolls,
+  startNodes,
+} from './clusterNodes.js';
+import type { NodeSettings } from './clusterProtocol.js';
 import { compare, type Expected } from './exactness.js';
 import { NodeSubscriber } from './nodeSubscriber.js';
-import { OPTIONS, VOTERS } from './protocol.js';
-import { ServerProcess } from './serverProcess.js';
-import { machineCpuUs, postgresCpuBetween, postgresCpuUs, redisCpuUs } from './serviceCpu.js';
+import { VOTERS } from './protocol.js';
+import { machineCpuUs, postgresCpuBetween, postgresUsage, redisCpuUs } from './serviceUsage.js';
 import { fmt } from './table.js';
 
 /*
  * One configuration of `pnpm bench -- cluster`: its nodes started, the sessions made ready on
- * every node, polls sent through each session's owner, then every session's burst injected at
- * once (each by its owner's sandbox) while a tRPC subscriber on every node follows every
- * session; every count checked on every node against the sandbox's ledger of the bursts.
+ * every node, a tRPC subscriber on every node following every session. Then two phases, the
+ * votes of each session injected by its owner's sandbox: latency (one poll a session, at a
+ * fixed rate in all) and throughput (the load's polls, every session at once, unthrottled).
+ * Every count is checked on every node against the sandbox's ledger of the bursts.
  */
-
-type Node = ServerProcess<ToNode, FromNode>;
 
 /** The services a configuration uses, whose CPU time over the load is measured too. */
 export interface Services {
@@ -30,6 +35,8 @@ export interface Services {
 export interface Load {
   sessionIds: string[];
   pollsPerSession: number;
+  /** Votes per second of the latency phase, all sessions together. */
+  latencyRate: number;
 }
 
 export interface NodeFigures {
@@ -37,28 +44,63 @@ export interface NodeFigures {
   sessions: string[];
   /** CPU time of the node's process over the load, as a share of one core (1 = 100 %). */
   cores: number;
+  /** CPU time of the node's process over the load per vote of the load, µs. */
+  usPerVote: number;
   peakRssBytes: number;
-  /** When its subscriber had every vote, ms after the first injection. */
+  /** When its subscriber had every vote of the load, ms after the first injection. */
   completeMs: number;
+  /** Its subscriber's latencies (ms) at the fixed rate, and under the load. */
   latency: number[];
+  loadLatency: number[];
+}
+
+/** CPU time over the load as shares of one core; null: the service is not used. */
+export interface CpuFigures {
+  bench: number;
+  machine: number;
+  postgres: number | null;
+  redis: number | null;
 }
 
 export interface RunFigures {
   votes: number;
+  /** Transactions committed in the bench's database in the latency phase and in the load. */
+  commits: { latency: number; load: number } | null;
+  latencyVotes: number;
   /** First injection to the last vote seen by the last node's subscriber. */
   seconds: number;
   injectSeconds: number;
-  /** The bench process's CPU over the load (its subscribers), share of one core. */
-  benchCores: number;
-  /** The whole machine's busy CPU over the load (every tenant), share of one core. */
-  machineCores: number;
-  /** PostgreSQL's backends of the bench's database, and the Redis server; null: not used. */
-  postgresCores: number | null;
-  redisCores: number | null;
+  cpu: CpuFigures;
   nodes: NodeFigures[];
 }
 
 const log = (message: string) => process.stderr.write(`[bench cluster] ${message}\n`);
+const delay = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Starts measuring the CPU time of the services and the machine; `end` gives the shares. */
+const cpuWindow = async ({ postgres, redisUrl }: Services) => {
+  const pgCpu = async () =>
+    postgres ? (await postgresUsage(postgres.adminUrl, postgres.database)).cpuUs : null;
+  const redisCpu = () => (redisUrl ? redisCpuUs(redisUrl) : null);
+  const [pgBefore, redisBefore] = await Promise.all([pgCpu(), redisCpu()]);
+  const machineBefore = machineCpuUs().busy;
+  const started = performance.now();
+  const benchBefore = process.cpuUsage();
+  return async (): Promise<CpuFigures & { wallUs: number }> => {
+    const wallUs = (performance.now() - started) * 1000;
+    const machine = (machineCpuUs().busy - machineBefore) / wallUs;
+    const benchUs = process.cpuUsage(benchBefore);
+    const [pgAfter, redisAfter] = await Promise.all([pgCpu(), redisCpu()]);
+    return {
+      wallUs,
+      machine,
+      bench: (benchUs.user + benchUs.system) / wallUs,
+      postgres: pgBefore && pgAfter ? postgresCpuBetween(pgBefore, pgAfter) / wallUs : null,
+      redis:
+        redisBefore !== null && redisAfter !== null ? (redisAfter - redisBefore) / wallUs : null,
+    };
+  };
+};
 
 export async function runConfiguration(
   label: string,
@@ -68,108 +110,60 @@ export async function runConfiguration(
   failures: string[],
 ): Promise<RunFigures> {
   const dirs = settings.map(() => mkdtempSync(join(tmpdir(), 'pollmasters-bench-cluster-')));
-  const channel = `pollmasters-bench-cluster-${process.pid}`;
   const nodes: Node[] = [];
   const subscribers: NodeSubscriber[] = [];
-  const clustered = settings.length > 1;
   const nodeIds = settings.map((s, i) => s.cluster?.nodeId ?? `node-${i + 1}`);
-  try {
-    log(`${label}: starting ${settings.length} node(s) ...`);
-    nodes.push(
-      ...(await Promise.all(
-        settings.map((s, i) =>
-          ServerProcess.start<ToNode, FromNode>(dirs[i]!, channel, {
-            script: 'clusterServer',
-            args: [JSON.stringify(s)],
-          }),
-        ),
-      )),
-    );
-    const { sessionIds } = load;
-    // One node makes the sessions; in a cluster the leases decide who runs each.
-    await nodes[0]!.request({ type: 'sessions', ids: sessionIds, start: !clustered }, 'done');
-    await Promise.all(
-      nodes.map((n) =>
-        n.request({ type: 'awaitReady', ids: sessionIds, timeoutMs: 60_000 }, 'done', 70_000),
-      ),
-    );
-    const owned = await Promise.all(
-      nodes.map((n) => n.request({ type: 'owned', ids: sessionIds }, 'owned')),
-    );
-    const ownerOf = new Map<string, Node>();
-    for (const sessionId of sessionIds) {
-      const holders = nodes.filter((_, i) => owned[i]!.ids.includes(sessionId));
-      if (holders.length !== 1)
-        throw new Error(`${label}: ${sessionId} runs on ${holders.length} nodes`);
-      ownerOf.set(sessionId, holders[0]!);
-    }
-    log(
-      `${label}: sessions per node ${owned.map((o) => o.ids.length).join(', ')}; sending polls ...`,
-    );
-
-    const polls = new Map<string, string[]>();
-    for (const sessionId of sessionIds) {
-      const sent = await ownerOf.get(sessionId)!.request(
-        {
-          type: 'createPolls',
-          sessionId,
-          count: load.pollsPerSession,
-          prefix: 'Load',
-          options: OPTIONS,
-        },
-        'polls',
-      );
-      polls.set(
-        sessionId,
-        sent.polls.map((p) => p.id),
-      );
-    }
-    subscribers.push(...nodes.map((n) => new NodeSubscriber(n.url)));
-    await Promise.all(subscribers.map((s) => s.subscribe(sessionIds)));
-
-    // Encrypted here, before the first injection, as the voters' phones would (bench/run.ts).
-    const prepared = await Promise.all(
-      sessionIds.map(async (sessionId, i) => {
-        const pollIds = polls.get(sessionId)!;
-        const { keys } = await ownerOf
-          .get(sessionId)!
-          .request({ type: 'burstKeys', sessionId, pollIds }, 'burstKeys');
-        return keys.map((k) => prepareVotes(k, 100 + i, VOTERS));
-      }),
-    );
-    const total = sessionIds.length * load.pollsPerSession * VOTERS;
-    log(`${label}: ${fmt(total)} votes over ${sessionIds.length} sessions, unthrottled ...`);
-    const usage = () => Promise.all(nodes.map((n) => n.request({ type: 'usage' }, 'usage')));
-    const { postgres, redisUrl } = services;
-    const pgCpu = () => (postgres ? postgresCpuUs(postgres.adminUrl, postgres.database) : null);
-    const redisCpu = () => (redisUrl ? redisCpuUs(redisUrl) : null);
-    const before = await usage();
-    const [pgBefore, redisBefore] = await Promise.all([pgCpu(), redisCpu()]);
-    const machineBefore = machineCpuUs();
-    const started = performance.now();
-    const benchCpu = process.cpuUsage();
-    const bursts: BurstResult[] = await Promise.all(
-      sessionIds.map((sessionId, i) =>
-        ownerOf
-          .get(sessionId)!
-          .request({ type: 'burst', sessionId, votes: prepared[i]!, batchSize: 500 }, 'burst')
-          .then((m) => m.result),
-      ),
-    );
+  const { sessionIds } = load;
+  /** Waits until every node's subscriber saw `total` vote changes in all; records who did not. */
+  const allSeen = async (total: number) => {
     const seen = await Promise.allSettled(subscribers.map((s) => s.saw(total, 120_000)));
-    const wallUs = (performance.now() - started) * 1000;
-    const machineUs = machineCpuUs().busy - machineBefore.busy;
-    const benchUs = process.cpuUsage(benchCpu);
-    const after = await usage();
-    const [pgAfter, redisAfter] = await Promise.all([pgCpu(), redisCpu()]);
     seen.forEach((r, i) => {
       if (r.status === 'rejected') failures.push(`${label}, ${nodeIds[i]}: ${r.reason.message}`);
     });
+  };
+  try {
+    log(`${label}: starting ${settings.length} node(s) ...`);
+    nodes.push(...(await startNodes(settings, dirs, `pollmasters-bench-cluster-${process.pid}`)));
+    const { owners, runs } = await placeSessions(nodes, sessionIds);
+    log(`${label}: sessions per node ${runs.map((r) => r.length).join(', ')}; sending polls ...`);
+    const latencyPolls = await sendPolls(owners, 1, 'Latency');
+    const loadPolls = await sendPolls(owners, load.pollsPerSession, 'Load');
+    subscribers.push(...nodes.map((n) => new NodeSubscriber(n.url)));
+    await Promise.all(subscribers.map((s) => s.subscribe(sessionIds)));
+
+    // PostgreSQL's statistics lag by up to a second: read after a pause.
+    const commits = async () => {
+      if (!services.postgres) return 0;
+      await delay(1_100);
+      return (await postgresUsage(services.postgres.adminUrl, services.postgres.database)).commits;
+    };
+    const commitsAtStart = await commits();
+    const latencyVotes = sessionIds.length * VOTERS;
+    log(`${label}: latency, ${fmt(latencyVotes)} votes at ${fmt(load.latencyRate)}/s ...`);
+    const perSession = load.latencyRate / sessionIds.length;
+    const latencyBursts = await inject(owners, await prepare(owners, latencyPolls, 11), perSession);
+    await allSeen(latencyVotes);
+    const latency = subscribers.map((s) => s.latency.splice(0));
+    const commitsAfterLatency = await commits();
+
+    const total = sessionIds.length * load.pollsPerSession * VOTERS;
+    log(`${label}: throughput, ${fmt(total)} votes, unthrottled ...`);
+    const prepared = await prepare(owners, loadPolls, 100);
+    const usage = () => Promise.all(nodes.map((n) => n.request({ type: 'usage' }, 'usage')));
+    const before = await usage();
+    const endCpu = await cpuWindow(services);
+    const bursts: BurstResult[] = await inject(owners, prepared);
+    await allSeen(latencyVotes + total);
+    const cpu = await endCpu();
+    const after = await usage();
+    const commitsAfterLoad = await commits();
 
     // Every count, on every node: its subscriber's last counts and its read model's.
-    const firstAt = Math.min(...bursts.map((b) => b.firstAt));
     for (const [s, sessionId] of sessionIds.entries()) {
-      const expected: Expected = new Map(Object.entries(bursts[s]!.polls));
+      const expected: Expected = new Map([
+        ...Object.entries(latencyBursts[s]!.polls),
+        ...Object.entries(bursts[s]!.polls),
+      ]);
       for (const [i, sub] of subscribers.entries()) {
         const where = `${label}, ${nodeIds[i]}, session ${sessionId}`;
         const final = sub.final.get(sessionId)!;
@@ -178,23 +172,29 @@ export async function runConfiguration(
         compare(failures, `${where}, polls.list`, expected, (id) => listed.get(id));
       }
     }
+    const firstAt = Math.min(...bursts.map((b) => b.firstAt));
     const lastAt = Math.max(...subscribers.map((s) => s.lastAt));
     return {
       votes: total,
+      latencyVotes,
+      commits: services.postgres
+        ? {
+            latency: commitsAfterLatency - commitsAtStart,
+            load: commitsAfterLoad - commitsAfterLatency,
+          }
+        : null,
       seconds: (lastAt - firstAt) / 1000,
       injectSeconds: (Math.max(...bursts.map((b) => b.lastAt)) - firstAt) / 1000,
-      benchCores: (benchUs.user + benchUs.system) / wallUs,
-      machineCores: machineUs / wallUs,
-      postgresCores: pgBefore && pgAfter ? postgresCpuBetween(pgBefore, pgAfter) / wallUs : null,
-      redisCores:
-        redisBefore !== null && redisAfter !== null ? (redisAfter - redisBefore) / wallUs : null,
+      cpu,
       nodes: nodes.map((_, i) => ({
         nodeId: nodeIds[i]!,
-        sessions: owned[i]!.ids,
-        cores: (after[i]!.cpuUs - before[i]!.cpuUs) / wallUs,
+        sessions: runs[i]!,
+        cores: (after[i]!.cpuUs - before[i]!.cpuUs) / cpu.wallUs,
+        usPerVote: (after[i]!.cpuUs - before[i]!.cpuUs) / total,
         peakRssBytes: after[i]!.peakRssBytes,
         completeMs: subscribers[i]!.lastAt - firstAt,
-        latency: subscribers[i]!.latency,
+        latency: latency[i]!,
+        loadLatency: subscribers[i]!.latency,
       })),
     };
   } finally {

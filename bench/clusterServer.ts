@@ -34,9 +34,6 @@ const config = benchConfig(
       : {}),
   },
 );
-if (settings.cluster && !('redisUrl' in config)) {
-  throw new Error('this build has no cluster configuration (Config.redisUrl): merge branch `wire`');
-}
 const server: RunningServer = await startServer(config, pino({ level: config.logLevel }));
 const probes = new Map<string, SandboxProbe>();
 const probeOf = (sessionId: string): SandboxProbe => {
@@ -64,7 +61,7 @@ async function handle(message: ToNode): Promise<void> {
     case 'sessions': {
       for (const sessionId of message.ids) {
         if (!server.sessions.get(sessionId)) await server.sessions.create({ id: sessionId });
-        if (message.start) await server.sessions.start(sessionId);
+        await server.sessions.start(sessionId);
       }
       send({ type: 'done', id });
       return;
@@ -111,6 +108,7 @@ async function handle(message: ToNode): Promise<void> {
       const votes = message.votes.map(inSharedMemory);
       message.votes = [];
       const result = await probeOf(message.sessionId).castPrepared(votes, {
+        ...(message.ratePerSec ? { ratePerSec: message.ratePerSec } : {}),
         batchSize: message.batchSize,
         timeoutMs: 120_000,
       });

@@ -5,8 +5,8 @@ import pg from 'pg';
 
 /*
  * CPU time outside the nodes that the cluster bench's figures depend on: the machine's (other
- * tenants share its cores), PostgreSQL's backends serving the bench's database, and the Redis
- * server's. Read before and after a load; the differences go in the table.
+ * tenants share its cores), PostgreSQL's backends serving the bench's database (and its
+ * commits), and the Redis server's. Read before and after a load; the differences go in the table.
  */
 
 const TICK_US = 1_000_000 / Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }));
@@ -33,8 +33,11 @@ const processCpuUs = (pid: number): number => {
   }
 };
 
-/** CPU time so far of the PostgreSQL backends connected to `database`, by pid, µs. */
-export const postgresCpuUs = async (adminUrl: string, database: string) => {
+/**
+ * What `database` has had of PostgreSQL so far: its backends' CPU time by pid (µs), and its
+ * committed transactions (the statistics lag by up to a second: read them after a pause).
+ */
+export const postgresUsage = async (adminUrl: string, database: string) => {
   const client = new pg.Client({ connectionString: adminUrl });
   await client.connect();
   try {
@@ -42,7 +45,14 @@ export const postgresCpuUs = async (adminUrl: string, database: string) => {
       'SELECT pid FROM pg_stat_activity WHERE datname = $1',
       [database],
     );
-    return new Map(rows.map((r) => [r.pid, processCpuUs(r.pid)]));
+    const commits = await client.query<{ n: string }>(
+      'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = $1',
+      [database],
+    );
+    return {
+      cpuUs: new Map(rows.map((r) => [r.pid, processCpuUs(r.pid)])),
+      commits: Number(commits.rows[0]?.n ?? 0),
+    };
   } finally {
     await client.end();
   }
