@@ -47,6 +47,11 @@ const rowsOf = (label: string, r: RunFigures): [string, string, string][] => {
       p50p99(r.nodes.flatMap((n) => n.latency)),
       '',
     ],
+    [
+      "    of which injection -> in the session's stream (cluster)",
+      r.toStream ? p50p99(r.toStream) : '-',
+      '',
+    ],
     ['  under the load (all nodes)', p50p99(r.nodes.flatMap((n) => n.loadLatency)), ''],
     [
       '  PostgreSQL commits, at the rate / under the load (votes a commit)',

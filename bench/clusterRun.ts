@@ -15,6 +15,7 @@ import { compare, type Expected } from './exactness.js';
 import { NodeSubscriber } from './nodeSubscriber.js';
 import { VOTERS } from './protocol.js';
 import { machineCpuUs, postgresCpuBetween, postgresUsage, redisCpuUs } from './serviceUsage.js';
+import { injectionToStreamMs } from './streamLag.js';
 import { fmt } from './table.js';
 
 /*
@@ -67,6 +68,8 @@ export interface RunFigures {
   /** Transactions committed in the bench's database in the latency phase and in the load. */
   commits: { latency: number; load: number } | null;
   latencyVotes: number;
+  /** In a cluster, the latency phase's votes: injection to their append to the stream, ms. */
+  toStream: number[] | null;
   /** First injection to the last vote seen by the last node's subscriber. */
   seconds: number;
   injectSeconds: number;
@@ -145,6 +148,10 @@ export async function runConfiguration(
     await allSeen(latencyVotes);
     const latency = subscribers.map((s) => s.latency.splice(0));
     const commitsAfterLatency = await commits();
+    const { cluster } = settings[0]!;
+    const toStream = cluster
+      ? await injectionToStreamMs(cluster.redisUrl, cluster.prefix, sessionIds)
+      : null;
 
     const total = sessionIds.length * load.pollsPerSession * VOTERS;
     log(`${label}: throughput, ${fmt(total)} votes, unthrottled ...`);
@@ -177,6 +184,7 @@ export async function runConfiguration(
     return {
       votes: total,
       latencyVotes,
+      toStream,
       commits: services.postgres
         ? {
             latency: commitsAfterLatency - commitsAtStart,
