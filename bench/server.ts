@@ -14,7 +14,9 @@ import { inSharedMemory } from './sharedVotes.js';
  */
 const [dataDir, channelName] = process.argv.slice(2);
 if (!dataDir || !channelName || !process.send) {
-  throw new Error('usage: a child of bench/run.ts: server.ts <dataDir> <channelName>');
+  throw new Error(
+    'usage: a child of the bench (bench/serverProcess.ts): server.ts <dataDir> <channelName>',
+  );
 }
 const send = (message: FromServer) => process.send?.(message);
 
