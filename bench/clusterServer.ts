@@ -79,14 +79,15 @@ async function handle(message: ToNode): Promise<void> {
       return;
     }
     case 'owned': {
-      // Only the process whose worker runs a session's network answers on its channel, at once.
+      // Only the process whose worker runs a session's network answers on its channel (at once;
+      // 3 s leaves room for a busy machine).
       const answers = await Promise.all(
         message.ids.map((s) =>
           Promise.race([
             probeOf(s)
               .ledger()
               .then(() => s),
-            new Promise<null>((r) => setTimeout(() => r(null), 1_000)),
+            new Promise<null>((r) => setTimeout(() => r(null), 3_000)),
           ]).catch(() => null),
         ),
       );
