@@ -28,3 +28,46 @@ export const replayedVoters = (
   }
   return Object.fromEntries(voters);
 };
+
+/** A poll as a subscriber holds it after replaying its events. */
+export interface ReplayedPoll {
+  version: number;
+  voters: Map<string, readonly string[]>;
+}
+
+/**
+ * Replays `polls.updates` events as a client applies them: a `pollSent` or `pollState` sets a
+ * poll's whole state, a `votes` change applies on top. Throws on an update that comes twice or
+ * out of order (a change, or a state, not newer than what the client holds).
+ */
+export const replayInOrder = (events: readonly Received[]): Map<string, ReplayedPoll> => {
+  const polls = new Map<string, ReplayedPoll>();
+  for (const { id, data } of events) {
+    if (data.type === 'pollSent' || data.type === 'pollState') {
+      const known = polls.get(data.poll.id);
+      if (known && data.poll.version <= known.version) {
+        throw new Error(
+          `${id}: poll ${data.poll.id} v${data.poll.version} after v${known.version}`,
+        );
+      }
+      polls.set(data.poll.id, {
+        version: data.poll.version,
+        voters: new Map(data.poll.voters.map((v) => [v.voter, v.selected])),
+      });
+    } else if (data.type === 'votes') {
+      for (const p of data.polls) {
+        const known = polls.get(p.pollId);
+        if (!known) throw new Error(`${id}: votes of ${p.pollId} before its poll`);
+        for (const c of p.changes) {
+          if (c.version <= known.version) {
+            throw new Error(`${id}: poll ${p.pollId} change v${c.version} after v${known.version}`);
+          }
+          known.version = c.version;
+          if (c.selected.length === 0) known.voters.delete(c.voter);
+          else known.voters.set(c.voter, c.selected);
+        }
+      }
+    }
+  }
+  return polls;
+};

@@ -93,7 +93,7 @@ export const Config = z
   // The nodes of a cluster take over each other's sessions: they must share one store.
   .refine((c) => c.redisUrl === undefined || c.databaseUrl !== undefined, {
     message:
-      'a cluster (POLLMASTERS_REDIS_URL) needs POLLMASTERS_DATABASE_URL: its nodes share their store in PostgreSQL',
+      'needs POLLMASTERS_DATABASE_URL too: the nodes of a cluster share their store in PostgreSQL',
     path: ['redisUrl'],
   });
 export type Config = z.output<typeof Config>;

@@ -24,14 +24,7 @@ const server = await startServer(config, logger).catch((err: unknown) => {
 });
 const ui = new TerminalUi(server.session, { out: process.stdout, logger, pair });
 ui.listening(server.url);
-const stopDemo = config.sandbox
-  ? await runSandboxAccounts(server.sessions, {
-      count: sandboxSessions,
-      demoEveryMs,
-      out: process.stdout,
-      logger,
-    })
-  : () => {};
+let stopDemo = () => {};
 
 /** Shutdown must end within this; past it the process exits anyway, with 1. */
 const shutdownDeadlineMs = 4_500;
@@ -68,3 +61,15 @@ const stop = (signal: string) => {
 };
 process.on('SIGINT', () => stop('SIGINT'));
 process.on('SIGTERM', () => stop('SIGTERM'));
+// After the handlers: in a cluster starting the sandbox accounts waits for the nodes to take
+// them, and a stop meanwhile must still hand over and exit cleanly.
+if (config.sandbox) {
+  const stopAccounts = await runSandboxAccounts(server.sessions, {
+    count: sandboxSessions,
+    demoEveryMs,
+    out: process.stdout,
+    logger,
+  });
+  if (stoppingSince) stopAccounts();
+  else stopDemo = stopAccounts;
+}

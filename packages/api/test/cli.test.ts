@@ -29,6 +29,7 @@ describe('parseCommandLine', () => {
         webhookAllow: [],
         webhookMaxAttempts: 8,
         webhookRetryBaseMs: 5000,
+        redisPrefix: 'pollmasters:',
       },
       pair: null,
       demoEveryMs: null,
@@ -53,6 +54,10 @@ describe('parseCommandLine', () => {
       POLLMASTERS_WEBHOOK_ALLOW: '127.0.0.1, 10.0.0.0/8,hooks.lan',
       POLLMASTERS_WEBHOOK_MAX_ATTEMPTS: '3',
       POLLMASTERS_WEBHOOK_RETRY_BASE_MS: '100',
+      POLLMASTERS_DATABASE_URL: 'postgres://pm@db:5432/pm',
+      POLLMASTERS_REDIS_URL: 'redis://redis:6379',
+      POLLMASTERS_NODE_ID: 'node-1',
+      POLLMASTERS_REDIS_PREFIX: 'pm-test:',
     });
     expect(config).toEqual({
       port: 8080,
@@ -70,6 +75,10 @@ describe('parseCommandLine', () => {
       webhookAllow: ['127.0.0.1', '10.0.0.0/8', 'hooks.lan'],
       webhookMaxAttempts: 3,
       webhookRetryBaseMs: 100,
+      databaseUrl: 'postgres://pm@db:5432/pm',
+      redisUrl: 'redis://redis:6379',
+      nodeId: 'node-1',
+      redisPrefix: 'pm-test:',
     });
     expect(parseCommandLine([], { POLLMASTERS_WEBHOOK_ALLOW: '10.0.0.0/33' })).toEqual({
       error:
@@ -77,6 +86,26 @@ describe('parseCommandLine', () => {
     });
     expect(run([], { PORT: '', POLLMASTERS_API_KEY: ' ' }).config).toMatchObject({ port: 3000 });
     expect(run([], { POLLMASTERS_API_KEY: '' }).config.apiKey).toBeUndefined();
+  });
+
+  it('refuses a cluster without a shared store, and node ids and prefixes that cannot be keys', () => {
+    expect(parseCommandLine(['--redis-url', 'redis://127.0.0.1:6379'], {})).toEqual({
+      error:
+        'invalid configuration: --redis-url (POLLMASTERS_REDIS_URL): needs POLLMASTERS_DATABASE_URL too: the nodes of a cluster share their store in PostgreSQL',
+    });
+    const db = { POLLMASTERS_DATABASE_URL: 'postgres://pm@db/pm' };
+    expect(parseCommandLine(['--redis-url', 'http://x'], db)).toMatchObject({
+      error: expect.stringContaining('--redis-url (POLLMASTERS_REDIS_URL): must be a redis://'),
+    });
+    expect(parseCommandLine(['--node-id', 'a b'], db)).toMatchObject({
+      error: expect.stringContaining('--node-id (POLLMASTERS_NODE_ID): 1 to 64 of'),
+    });
+    expect(parseCommandLine(['--redis-prefix', 'pm*'], db)).toMatchObject({
+      error: expect.stringContaining('--redis-prefix (POLLMASTERS_REDIS_PREFIX): 1 to 100 of'),
+    });
+    expect(
+      run(['--redis-url', 'redis://r:6379', '--node-id', 'n2', '--redis-prefix', 'c2:'], db).config,
+    ).toMatchObject({ redisUrl: 'redis://r:6379', nodeId: 'n2', redisPrefix: 'c2:' });
   });
 
   it('lets flags win over the environment, after the `--` pnpm passes on', () => {

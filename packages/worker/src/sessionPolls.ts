@@ -166,10 +166,18 @@ export class SessionPolls {
   async record(msg: WAMessage): Promise<Poll | null> {
     const { polls } = this.deps;
     const known = msg.key.id ? polls.get(msg.key.id) : undefined;
-    if (known) return polls.toPoll(known);
+    // Its echo may have come first: answered once that one is stored.
+    if (known) {
+      await polls.whenStored(known.id);
+      return polls.toPoll(known);
+    }
     const parsed = parsePollCreation(msg, this.deps.identity.me());
     if (!parsed?.creator.fromMe) return null;
-    const poll = (await this.store(parsed)) ?? polls.toPoll(polls.get(parsed.id)!);
+    let poll = await this.store(parsed);
+    if (!poll) {
+      await polls.whenStored(parsed.id);
+      poll = polls.toPoll(polls.get(parsed.id)!);
+    }
     this.deps.serial(async () => {
       try {
         await this.applyEarly(parsed.id);

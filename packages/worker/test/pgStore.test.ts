@@ -93,6 +93,24 @@ describe('PostgreSQL migrations', () => {
   });
 });
 
+it('tells when a new poll is stored: whoever hears of it first (a send, its echo) waits for that', async () => {
+  const store = await openPgStore(pools, database.url, {
+    sessionId: 'inserting',
+    logger: silentLogger,
+  });
+  const adding = addPoll(store.polls);
+  // Known (decisions go on) before it is stored; a second add of it is refused at once.
+  expect(store.polls.get('P')).toBeDefined();
+  expect(addPoll(store.polls)).toBe(false);
+  const stored = store.polls.whenStored('P');
+  expect(stored).toBeInstanceOf(Promise);
+  await stored;
+  expect(await count('polls', 'inserting')).toBe(1);
+  expect(await adding).toBe(true);
+  expect(store.polls.whenStored('P')).toBeUndefined();
+  await store.close();
+});
+
 describe('fencing', () => {
   it('refuses to open a session under an older token than the one installed', async () => {
     const store = await openPgStore(pools, database.url, {

@@ -16,10 +16,16 @@ export interface ClusterSessions {
   close(): Promise<void>;
 }
 
-/** How long `stop` and `delete` wait for the session's owner to stop it. */
-const STOP_WAIT_MS = 15_000;
+/**
+ * How long `start` waits for a node to take the session, and `stop` and `delete` for its owner
+ * to stop it (a dead owner's lease expires within 10 s).
+ */
+const SETTLE_WAIT_MS = 15_000;
 /** What a session's stop may take in a handover at shutdown (main.ts' deadline is 4.5 s). */
 const SHUTDOWN_STOP_MS = 2_000;
+
+/** The pause before a session whose join failed joins again. */
+const JOIN_RETRY_MS = 1_000;
 
 const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
@@ -45,12 +51,19 @@ export const joinServerToCluster = async (
   });
   const bus = new EventsBus({ redis: conn.redis, prefix, nodeId, logger });
   const joins = new Map<string, Promise<void>>();
+  let closing: Promise<void> | undefined;
   const join = (service: SessionService) => {
     const joined = bus.join(service).then(
       () => {
         if (service.workerState === 'stopped') bus.becomeRemote(service);
       },
-      (err: unknown) => logger.error({ err, sessionId: service.sessionId }, 'joining failed'),
+      (err: unknown) => {
+        // Redis answered too late: again in a moment, while the session is still this one.
+        logger.warn({ err, sessionId: service.sessionId }, 'joining the events bus failed');
+        setTimeout(() => {
+          if (!closing && manager.get(service.sessionId)?.service === service) void join(service);
+        }, JOIN_RETRY_MS).unref();
+      },
     );
     joins.set(service.sessionId, joined);
     return joined;
@@ -97,9 +110,15 @@ export const joinServerToCluster = async (
   let member: ClusterMember | undefined;
   manager.joinCluster({
     changed: () => member?.node.sessionsChanged(),
-    stopped: async (id) => {
-      const until = Date.now() + STOP_WAIT_MS;
-      while (Date.now() < until && (await bus.ownerOf(id)) !== null) await delay(100);
+    settled: async (id, running) => {
+      const until = Date.now() + SETTLE_WAIT_MS;
+      let owner = await bus.ownerOf(id);
+      while ((owner !== null) !== running && Date.now() < until) {
+        await delay(50);
+        owner = await bus.ownerOf(id);
+      }
+      const session = manager.get(id);
+      if (session) session.service.runsOn = owner;
     },
   });
   try {
@@ -131,7 +150,6 @@ export const joinServerToCluster = async (
     throw err;
   }
   const joined = member;
-  let closing: Promise<void> | undefined;
   return {
     nodeId,
     close: () => {

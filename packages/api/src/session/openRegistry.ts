@@ -20,8 +20,9 @@ export const openRegistry = async (
     adoptLegacyDataDir(dataDir, logger);
     registry = new FileSessionRegistry(dataDir);
   }
+  // `add`: nodes of a cluster that start together must not overwrite each other's.
   if (!registry.get(DEFAULT_SESSION)) {
-    await registry.put({
+    await registry.add({
       id: DEFAULT_SESSION,
       createdAt: Date.now(),
       settings: {},

@@ -36,8 +36,8 @@ export interface SessionManagerOptions {
 export interface ClusterHooks {
   /** The sessions changed here (created, started, stopped, deleted, new key): every node decides again. */
   changed(): void;
-  /** Resolves once no node runs the session any more (its owner stopped it), or after a while. */
-  stopped(id: string): Promise<void>;
+  /** Resolves once a node runs the session (or, with `false`, none does), or after a while. */
+  settled(id: string, running: boolean): Promise<void>;
 }
 
 /** A session and what the registry keeps of it. */
@@ -190,8 +190,10 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
     const session = this.require(id);
     return this.exclusive(id, async () => {
       await this.setShouldRun(session, true);
-      if (this.cluster) this.cluster.changed();
-      else if (session.service.workerState === 'stopped') await session.service.start();
+      if (this.cluster) {
+        this.cluster.changed();
+        await this.cluster.settled(id, true);
+      } else if (session.service.workerState === 'stopped') await session.service.start();
       return session;
     });
   }
@@ -249,7 +251,7 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
   private async stopSession(session: ManagedSession): Promise<void> {
     if (!this.cluster) return session.service.stop();
     this.cluster.changed();
-    await this.cluster.stopped(session.record.id);
+    await this.cluster.settled(session.record.id, false);
   }
 
   /** Forgets a deleted session (here, or by another node of the cluster). */

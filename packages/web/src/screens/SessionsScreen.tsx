@@ -118,7 +118,10 @@ const SessionCard = ({ session: s, loginOpen, onLogin, onCloseLogin }: CardProps
         <span className={`status status-${s.status}`} data-status={s.status}>
           {s.status.replace('_', ' ')}
         </span>
-        <span className="muted">{s.run}</span>
+        <span className="muted">
+          {s.run}
+          {s.node ? ` on ${s.node}` : ''}
+        </span>
       </div>
       <p className="muted">
         {s.user ? `${s.user.name ?? ''} ${describeJid(s.user.id)}` : 'not logged in'} · {s.polls}{' '}

@@ -45,6 +45,8 @@ export class PollStore {
   private queuedChanges: VoteChange[] = [];
   /** Other writes that belong with the queued votes (early votes now applied): same transaction. */
   private queuedWith: (() => void)[] = [];
+  /** New polls whose insert is in flight (PostgreSQL), by id. */
+  private readonly inserting = new Map<string, Promise<unknown>>();
 
   constructor(private readonly backend: PollBackend) {}
 
@@ -130,7 +132,17 @@ export class PollStore {
     } catch (err) {
       forget(err);
     }
-    return committed ? committed.then(() => true, forget) : true;
+    if (!committed) return true;
+    const insert = committed.then(() => true, forget);
+    this.inserting.set(poll.id, insert);
+    const done = () => this.inserting.delete(poll.id);
+    insert.then(done, done);
+    return insert;
+  }
+
+  /** Settles once poll `id` is stored, if its insert is in flight (PostgreSQL only). */
+  whenStored(id: string): Promise<unknown> | undefined {
+    return this.inserting.get(id);
   }
 
   /**
