@@ -1,5 +1,6 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { fmt } from './table.js';
 
 /*
  * Where a thread spends its time: self time per function from the V8 CPU profiles that
@@ -98,3 +99,27 @@ export const topLines = (thread: ThreadProfile, top: number): string[] =>
     const share = thread.busy ? (100 * n) / thread.busy : 0;
     return `${share.toFixed(1).padStart(5)}%  ${where}`;
   });
+
+/**
+ * The top functions by self time of the worker and the API thread within the throughput
+ * phase (`window`), from the first server process's profiles (`pid`).
+ */
+export const printProfiles = (dir: string, window: Window, pid: number | undefined, top = 10) => {
+  const threads = profilesIn(dir, window, pid);
+  const worker = threads.find((t) => t.threadId !== 0 && t.runs('votes/voteProcessor'));
+  const named: [string, (typeof threads)[number] | undefined][] = [
+    ['worker thread', worker],
+    ['API (main) thread', threads.find((t) => t.threadId === 0)],
+  ];
+  console.log(`\nCPU profiles of the throughput phase (${dir}), self time:`);
+  for (const [name, thread] of named) {
+    if (!thread) {
+      console.log(`\n${name}: no profile found`);
+      continue;
+    }
+    console.log(
+      `\n${name}: ${fmt(thread.busy)} busy samples of ${fmt(thread.samples)} (1 ms each)`,
+    );
+    for (const line of topLines(thread, top)) console.log(line);
+  }
+};

@@ -1,9 +1,10 @@
 import { Config, startServer } from '@pollmasters/api';
 import { processThreadsCpuUs, threadCpuUs } from '@pollmasters/worker';
-import type { PreparedVotes } from '@pollmasters/worker/sandbox/remote';
 import { SandboxProbe } from '@pollmasters/worker/sandbox/remote';
 import { pino } from 'pino';
 import type { FromServer, ToServer } from './protocol.js';
+import { sendPolls } from './sendPolls.js';
+import { inSharedMemory } from './sharedVotes.js';
 
 /*
  * The server under test, in its own process (so that its RSS is its own): the real server in
@@ -13,7 +14,9 @@ import type { FromServer, ToServer } from './protocol.js';
  */
 const [dataDir, channelName] = process.argv.slice(2);
 if (!dataDir || !channelName || !process.send) {
-  throw new Error('usage: a child of bench/run.ts: server.ts <dataDir> <channelName>');
+  throw new Error(
+    'usage: a child of the bench (bench/serverProcess.ts): server.ts <dataDir> <channelName>',
+  );
 }
 const send = (message: FromServer) => process.send?.(message);
 
@@ -55,38 +58,10 @@ process.on('message', (raw) => {
   );
 });
 
-/** Prepared votes whose arrays live in one SharedArrayBuffer (posting them copies nothing). */
-const inSharedMemory = (v: PreparedVotes): PreparedVotes => {
-  const sizes = [v.payloads.byteLength, v.ivs.byteLength, v.offsets.byteLength];
-  const memory = new SharedArrayBuffer(sizes[0]! + sizes[1]! + sizes[2]! + 4);
-  const payloads = new Uint8Array(memory, 0, sizes[0]);
-  const ivs = new Uint8Array(memory, sizes[0], sizes[1]);
-  // Uint32Array views must start on a multiple of 4.
-  const at = Math.ceil((sizes[0]! + sizes[1]!) / 4) * 4;
-  const offsets = new Uint32Array(memory, at, v.offsets.length);
-  payloads.set(v.payloads);
-  ivs.set(v.ivs);
-  offsets.set(v.offsets);
-  return { ...v, payloads, ivs, offsets };
-};
-
 async function handle(message: ToServer): Promise<void> {
   switch (message.type) {
     case 'createPolls': {
-      const groups = (await session.listChats()).filter((c) => c.isGroup);
-      const polls: { id: string; chatId: string }[] = [];
-      for (let i = 0; i < message.count; i++) {
-        const chat = groups[i % groups.length]!;
-        const poll = await session.sendPoll({
-          chatId: chat.id,
-          question: `${message.prefix} ${i + 1}`,
-          options: message.options,
-          // Mostly single choice, some multiple choice: both kinds of selection.
-          selectableCount: i % 4 === 3 ? 0 : 1,
-        });
-        polls.push({ id: poll.id, chatId: poll.chatId });
-      }
-      send({ type: 'polls', id: message.id, polls });
+      send({ type: 'polls', id: message.id, polls: await sendPolls(session, message) });
       return;
     }
     case 'burstKeys': {

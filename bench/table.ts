@@ -2,6 +2,13 @@
 export const fmt = (n: number, digits = 0) =>
   n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
 
+/** The p-th percentile (0-100) of `values`; NaN when there are none. */
+export const percentile = (values: readonly number[], p: number): number => {
+  if (values.length === 0) return Number.NaN;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)]!;
+};
+
 /** Bytes as MB (MiB). */
 export const mb = (bytes: number) => bytes / 1024 / 1024;
 
