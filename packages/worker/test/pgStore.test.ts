@@ -1,6 +1,6 @@
 import { silentLogger } from '@pollmasters/shared';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type FreshDatabase, freshDatabase } from '../../../test/helpers/services.js';
 import { forgetPgSession } from '../src/store/pg/forgetSession.js';
 import { migratePostgres } from '../src/store/pg/migrate.js';
@@ -108,34 +108,6 @@ it('tells when a new poll is stored: whoever hears of it first (a send, its echo
   expect(await count('polls', 'inserting')).toBe(1);
   expect(await adding).toBe(true);
   expect(store.polls.whenStored('P')).toBeUndefined();
-  await store.close();
-});
-
-it('commits the votes flushed while a commit is in flight in one transaction after it, each announced once, in order', async () => {
-  const store = await openPgStore(pools, database.url, {
-    sessionId: 'grouped',
-    logger: silentLogger,
-  });
-  await addPoll(store.polls);
-  // Every transaction takes a client of the pool: counting them counts the commits.
-  const pool = await pools.get(database.url);
-  const transactions = vi.spyOn(pool, 'connect');
-  store.polls.applyVote('P', vote(ALICE.pn, 'Pizza', 1000), 0);
-  const first = store.polls.flush();
-  const behind: (readonly unknown[] | Promise<readonly unknown[]>)[] = [];
-  for (let i = 0; i < 20; i++) {
-    store.polls.applyVote('P', vote(`49151000000${i}@s.whatsapp.net`, 'Pasta', 2000 + i), 0);
-    behind.push(store.polls.flush());
-  }
-  const announced = [await first, ...(await Promise.all(behind))];
-  expect(transactions).toHaveBeenCalledTimes(2);
-  transactions.mockRestore();
-  // The first flush announces its vote, the one that opened the group all twenty; none twice.
-  expect(announced.map((changes) => changes.length)).toEqual([1, 20, ...Array(19).fill(0)]);
-  expect((announced[1] as { version: number }[]).map((c) => c.version)).toEqual(
-    Array.from({ length: 20 }, (_, i) => i + 2),
-  );
-  expect(await count('vote_log', 'grouped')).toBe(21);
   await store.close();
 });
 

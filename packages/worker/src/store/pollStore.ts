@@ -47,9 +47,6 @@ export class PollStore {
   private queuedWith: (() => void)[] = [];
   /** New polls whose insert is in flight (PostgreSQL), by id. */
   private readonly inserting = new Map<string, Promise<unknown>>();
-  /** The vote batch being committed on PostgreSQL, and the one waiting for it to commit. */
-  private committing: Promise<VoteChange[]> | null = null;
-  private grouped: Promise<VoteChange[]> | null = null;
 
   constructor(private readonly backend: PollBackend) {}
 
@@ -257,28 +254,6 @@ export class PollStore {
    * commit puts its writes back in front of the queue: the next flush tries them again.
    */
   flush(): VoteChange[] | Promise<VoteChange[]> {
-    // On PostgreSQL a commit takes round trips: what is queued while one is in flight waits
-    // for it and then goes in one transaction (a group commit), instead of one transaction per
-    // flush queued behind it. Only the flush that opened the group gets its changes to
-    // announce; the others' promises settle when it is stored.
-    if (this.committing) {
-      if (!this.grouped) {
-        const grouped = this.committing.then(this.commitGroup, this.commitGroup);
-        this.grouped = grouped;
-        return grouped;
-      }
-      return this.grouped.then(NONE);
-    }
-    return this.commitQueued();
-  }
-
-  /** The commit of what was queued while the one before it was in flight. */
-  private readonly commitGroup = (): VoteChange[] | Promise<VoteChange[]> => {
-    this.grouped = null;
-    return this.commitQueued();
-  };
-
-  private commitQueued(): VoteChange[] | Promise<VoteChange[]> {
     if (!this.hasPendingWrites) return [];
     const rows = this.queuedRows;
     const changes = this.queuedChanges;
@@ -308,14 +283,7 @@ export class PollStore {
     } catch (err) {
       requeue(err);
     }
-    if (!committed) return changes;
-    const stored = committed.then(() => changes, requeue);
-    this.committing = stored;
-    const done = () => {
-      if (this.committing === stored) this.committing = null;
-    };
-    stored.then(done, done);
-    return stored;
+    return committed ? committed.then(() => changes, requeue) : changes;
   }
 
   /** The public view of a poll: voters with a non-empty selection. */
@@ -333,5 +301,4 @@ export class PollStore {
   }
 }
 
-const NONE = (): VoteChange[] => [];
 const NO_ALIASES: readonly string[] = [];
