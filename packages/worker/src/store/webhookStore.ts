@@ -1,4 +1,5 @@
 import type { WebhookDelivery, WebhookDeliveryStatus, WebhookEventType } from '@pollmasters/shared';
+import type { Awaitable } from './pollBackend.js';
 
 /** An endpoint as stored: with its secret, which only create and rotate ever show. */
 export interface StoredEndpoint {
@@ -77,8 +78,6 @@ export const deliveryOf = (r: DeliveryRow): WebhookDelivery => ({
   createdAt: r.created_at,
   deliveredAt: r.delivered_at,
 });
-
-export type Awaitable<T> = T | Promise<T>;
 
 /**
  * A session's webhook endpoints, outbox of events, and each event's delivery to each endpoint
