@@ -6,7 +6,7 @@ import { forgetPgSession } from '../src/store/pg/forgetSession.js';
 import { migratePostgres } from '../src/store/pg/migrate.js';
 import { PgPools } from '../src/store/pg/pgPools.js';
 import { FencedError } from '../src/store/pg/pgSession.js';
-import { pgMigrations } from '../src/store/pg/schema.js';
+import { pgMigrations, sessionTables } from '../src/store/pg/schema.js';
 import { openPgStore } from '../src/store/sessionStore.js';
 import { ALICE, lunchPoll as addPoll, BOB, storedVote as vote } from './fixtures.js';
 
@@ -185,17 +185,27 @@ describe('forgetting a session', () => {
     await fill('forget-a');
     await fill('forget-b');
     await fill('keep');
-    await forgetPgSession(database.url, 'forget-a', { purge: false });
+    await forgetPgSession(admin, 'forget-a', { purge: false });
     expect(await count('auth_creds', 'forget-a')).toBe(0);
     expect(await count('auth_keys', 'forget-a')).toBe(0);
     expect(await count('vote_log', 'forget-a')).toBe(1);
 
-    await forgetPgSession(database.url, 'forget-b', { purge: true });
+    await forgetPgSession(admin, 'forget-b', { purge: true });
     for (const table of ['auth_creds', 'auth_keys', 'polls', 'vote_log']) {
       expect(await count(table, 'forget-b')).toBe(0);
     }
     for (const table of ['auth_creds', 'auth_keys', 'polls', 'vote_log']) {
       expect(await count(table, 'keep')).toBe(1);
     }
+  });
+
+  it("purges every table that holds a session's rows (the list is the schema's)", async () => {
+    const { rows } = await admin.query<{ table_name: string }>(
+      `SELECT DISTINCT table_name FROM information_schema.columns
+       WHERE table_schema = current_schema() AND column_name = 'session_id'`,
+    );
+    const withSessionRows = rows.map((r) => r.table_name).sort();
+    // `sessions` is the registry (the server removes the record itself).
+    expect(withSessionRows).toEqual(['session_fences', ...sessionTables].sort());
   });
 });

@@ -1,5 +1,5 @@
 import { type SessionRecord, SessionRecord as SessionRecordSchema } from '@pollmasters/shared';
-import { createPool, databaseName, migratePostgres } from '@pollmasters/worker';
+import { createPool, databaseName, forgetPgSession, migratePostgres } from '@pollmasters/worker';
 import type { SessionRegistry } from './registry.js';
 
 type Pool = ReturnType<typeof createPool>;
@@ -91,6 +91,11 @@ export class PgSessionRegistry implements SessionRegistry {
     await this.pool.query('DELETE FROM sessions WHERE id = $1', [id]);
     this.writes += 1;
     this.records.delete(id);
+  }
+
+  /** The session's rows of the store, in the registry's database (its pool, migrated at open). */
+  forgetData(id: string, options: { purge: boolean }): Promise<void> {
+    return forgetPgSession(this.pool, id, options);
   }
 
   close(): Promise<void> {

@@ -32,6 +32,11 @@ export interface SessionRegistry {
    * the read (a change of its own ran across it).
    */
   reload?(): Promise<boolean>;
+  /**
+   * Removes a session's data kept beside the registry (a shared database: its login, or with
+   * `purge` all of it); absent where each session keeps its own files.
+   */
+  forgetData?(id: string, options: { purge: boolean }): Promise<void>;
   /** Lets go of what it holds open (a pool). */
   close(): Promise<void>;
 }

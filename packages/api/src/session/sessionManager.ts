@@ -7,7 +7,7 @@ import {
   type SessionRecord,
   type SessionSettings,
 } from '@pollmasters/shared';
-import { dataLayout, forgetLogin, forgetPgSession } from '@pollmasters/worker';
+import { dataLayout, forgetLogin } from '@pollmasters/worker';
 import type { Config } from '../config.js';
 import { ScopedKeys } from './scopedKeys.js';
 import type {
@@ -204,10 +204,10 @@ export class SessionManager extends EventEmitter<SessionManagerEvents> {
       if (this.cluster) await this.setShouldRun(session, false);
       await this.stopSession(session);
       const dir = dataLayout.sessionDir(this.options.dataDir, id);
-      const { databaseUrl } = this.options.config;
-      if (databaseUrl) await forgetPgSession(databaseUrl, id, { purge });
+      const { registry } = this.options;
+      if (registry.forgetData) await registry.forgetData(id, { purge });
       if (purge) rmSync(dir, { recursive: true, force: true });
-      else if (!databaseUrl) forgetLogin(dir);
+      else if (!registry.forgetData) forgetLogin(dir);
       await this.options.registry.remove(id);
       this.drop(id);
       this.cluster?.changed();
