@@ -74,6 +74,8 @@ describe.each(engines)('the webhook store on %s', (engine) => {
     // Pruning forgets delivered ones; an event still owed to someone stays.
     await hooks.prune(1_000);
     expect(await hooks.deliveries('a', { limit: 10 })).toHaveLength(1);
+    // Events go only below the oldest one still owed (msg_1, to b and again to a): both stay.
+    expect(await place.rows('webhook_events')).toBe(2);
     await hooks.deleteEndpoint('b');
     await store.close();
 

@@ -18,7 +18,6 @@ import type { WebhookStore } from './webhookStore.js';
 
 /** A session's store, on either engine: what its worker reads and writes. */
 export interface SessionStore {
-  readonly engine: 'sqlite' | 'postgres';
   readonly polls: PollStore;
   readonly chats: ChatStore;
   readonly earlyVotes: EarlyVoteStore;
@@ -38,7 +37,6 @@ export const openSqliteStore = (dir: string, checkpointer?: Checkpointer): Sessi
   const db = openDatabase(dir, dataLayout.databaseName);
   const checkpoints = checkpointer?.add(db);
   return {
-    engine: 'sqlite',
     polls: PollStore.sqlite(db),
     chats: new SqliteChatStore(db),
     earlyVotes: new SqliteEarlyVoteStore(db),
@@ -80,7 +78,6 @@ export const openPgStore = async (
     PgAuthStore.open(pg, options.logger),
   ]);
   return {
-    engine: 'postgres',
     polls,
     chats,
     earlyVotes,

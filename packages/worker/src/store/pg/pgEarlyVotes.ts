@@ -71,6 +71,15 @@ export class PgEarlyVoteStore implements EarlyVoteStore {
   }
 
   async forPoll(pollId: string): Promise<EarlyVote[]> {
+    // The index knows without a round trip whether any waits (almost every new poll: none).
+    let waiting = false;
+    for (const row of this.index.values()) {
+      if (row.pollId === pollId) {
+        waiting = true;
+        break;
+      }
+    }
+    if (!waiting) return [];
     const rows = await this.pg.read<{ seq: number; key: string; message: Buffer }>(
       'SELECT seq, key, message FROM early_votes WHERE session_id = $1 AND poll_id = $2 ORDER BY seq',
       [this.pg.sessionId, pollId],
