@@ -38,7 +38,7 @@ export interface ReplayedPoll {
 /**
  * Replays `polls.updates` events as a client applies them: a `pollSent` or `pollState` sets a
  * poll's whole state, a `votes` change applies on top. Throws on an update that comes twice or
- * out of order (a change, or a state, not newer than what the client holds).
+ * out of order (a state not newer than what the client holds, a change not the next version).
  */
 export const replayInOrder = (events: readonly Received[]): Map<string, ReplayedPoll> => {
   const polls = new Map<string, ReplayedPoll>();
@@ -59,7 +59,8 @@ export const replayInOrder = (events: readonly Received[]): Map<string, Replayed
         const known = polls.get(p.pollId);
         if (!known) throw new Error(`${id}: votes of ${p.pollId} before its poll`);
         for (const c of p.changes) {
-          if (c.version <= known.version) {
+          // Each change is the next version: a jump is a change lost, a step back one twice.
+          if (c.version !== known.version + 1) {
             throw new Error(`${id}: poll ${p.pollId} change v${c.version} after v${known.version}`);
           }
           known.version = c.version;
