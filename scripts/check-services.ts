@@ -7,9 +7,11 @@
 import { Redis } from 'ioredis';
 import pg from 'pg';
 
-const postgresUrl =
-  process.env.POLLMASTERS_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/test';
-const redisUrl = process.env.POLLMASTERS_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+import {
+  testPostgresUrl as postgresUrl,
+  testRedisUrl as redisUrl,
+} from '../test/helpers/services.js';
+
 const TIMEOUT_MS = 5_000;
 
 const reason = (error: unknown): string =>
