@@ -1,4 +1,4 @@
-import { errors, Poll, SessionState } from '@pollmasters/shared';
+import { errors, type Poll } from '@pollmasters/shared';
 import {
   Command,
   type CommandOf,
@@ -23,10 +23,7 @@ const forwarded = new Set<CommandType>([
 ]);
 
 /** A page of a node's read model of a session, for a node that joins it (`readModel`). */
-export const ReadModelPage = SessionState.extend({
-  polls: z.array(Poll),
-  /** The id to ask the next page after; null on the last. */
-  next: z.string().nullable(),
+export const ReadModelPage = CommandResult.snapshot.extend({
   /** Where in the session's stream the read model was: an entry's id, its epoch and seq. */
   streamId: z.string(),
   epoch: z.string(),
