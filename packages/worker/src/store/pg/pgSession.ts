@@ -110,11 +110,12 @@ export class PgSession {
     return this.commit(statements);
   }
 
-  /** A read, after the writes made before it. */
+  /**
+   * A read, after the writes made before it. It does not join the chain: a write made after it
+   * need not wait for it (a login key read while a vote batch commits).
+   */
   read<R extends pg.QueryResultRow>(text: string, values: unknown[]): Promise<R[]> {
-    const run = this.chain.then(() => this.pool.query<R>(text, values));
-    this.chain = run.catch(() => {});
-    return run.then((r) => r.rows);
+    return this.chain.then(() => this.pool.query<R>(text, values)).then((r) => r.rows);
   }
 
   /** A write of its own whose rows (RETURNING) are wanted: committed in order, fenced. */
