@@ -102,21 +102,25 @@ it('replays the per-vote rows of version 4, then the batches after them, in orde
   db.close();
 });
 
-it('compacts old rows and batches into one row per live voter, and later batches replay after them', async () => {
+it('compacts old rows and batches into one entry per live voter, and later batches replay after them', async () => {
   const dir = tempDir();
   // 900 changes of Alice's in version 4's rows (too few to compact), and Carol, then forgotten.
-  const rows: [string, string | null, number][] = [[CAROL, 'Salad', 1]];
+  // Bob's LID votes there too; his PN takes the vote over in a batch.
+  const rows: [string, string | null, number][] = [
+    [CAROL, 'Salad', 1],
+    [BOB.lid, 'Salad', 1],
+  ];
   for (let t = 2; t <= 901; t++) rows.push([ALICE.pn, OPTIONS[t % 3]!, t]);
   rows.push([CAROL, null, 0]);
   version4(dir, rows);
   let { db, polls } = open(dir);
-  expect([count(db, 'vote_log'), count(db, 'vote_batches')]).toEqual([902, 0]);
+  expect([count(db, 'vote_log'), count(db, 'vote_batches')]).toEqual([903, 0]);
   // ...then 900 more, in batches of 100.
   for (let t = 902; t <= 1_801; t++) {
     polls.applyVote('P', vote(ALICE.pn, OPTIONS[t % 3]!, t), 0);
     if (t % 100 === 1) await polls.flush();
   }
-  polls.applyVote('P', vote(BOB.pn, 'Pasta', 3000), 0);
+  polls.applyVote('P', vote(BOB.pn, 'Pasta', 3000), 0, [BOB.lid]);
   await polls.flush();
   const before = votersOf(polls);
   expect(before).toEqual([
@@ -125,15 +129,17 @@ it('compacts old rows and batches into one row per live voter, and later batches
   ]);
   db.close();
 
-  // Replayed and compacted: one per-vote row per live voter, no batch left.
+  // Replayed and compacted: one entry per live voter (Carol forgotten), in one batch; no row.
   ({ db, polls } = open(dir));
   expect(votersOf(polls)).toEqual(before);
-  expect([count(db, 'vote_log'), count(db, 'vote_batches')]).toEqual([2, 0]);
-  expect(db.prepare('SELECT voter, message_id FROM vote_log ORDER BY voter').all()).toEqual([
-    { voter: ALICE.pn, message_id: 'M1801' },
-    { voter: BOB.pn, message_id: 'M3000' },
+  expect([count(db, 'vote_log'), count(db, 'vote_batches')]).toEqual([0, 1]);
+  expect(
+    db.prepare('SELECT voter, timestamp_ms, message_id FROM vote_entries ORDER BY voter').all(),
+  ).toEqual([
+    { voter: ALICE.pn, timestamp_ms: 1_801, message_id: 'M1801' },
+    { voter: BOB.pn, timestamp_ms: 3000, message_id: 'M3000' },
   ]);
-  // A vote after the compaction is a batch, replayed after the compacted rows: it wins.
+  // A vote after the compaction is a batch, replayed after the compacted one: it wins.
   polls.applyVote('P', vote(ALICE.pn, 'Pizza', 2_500), 0);
   await polls.flush();
   db.close();

@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { type Batch, CompactedBatches } from './voteBatch.js';
 import type { StoredVote } from './voteDecision.js';
 
 /** A row to append: `vote` null forgets the voter (their other JID took the vote over). */
@@ -27,16 +28,6 @@ type RawRow = [number, string, string, string | null, string | null, number];
 /** Rows (and batches) read at once during a replay. */
 const REPLAY_CHUNK = 5_000;
 const BATCH_CHUNK = 20;
-
-/**
- * A batch as `vote_batches.votes` holds it (./database.ts, migration 5): the batch's distinct
- * selections, and per vote [poll id, voter, name, index into `s` (-1: forgotten), timestamp,
- * message id], in the order they happened.
- */
-interface Batch {
-  s: (readonly string[])[];
-  v: [string, string, string | null, number, number, string | null][];
-}
 
 /**
  * The vote log (./database.ts, migrations 2 and 5): every vote appended in the order it
@@ -108,19 +99,20 @@ export class VoteLog {
   }
 
   /**
-   * Hands each row of `select` (a table with `seq` first) to `each` in `seq` order, in chunks
-   * of rows as arrays (`raw`): about twice as fast as one object per row from `iterate`
-   * (measured: docs/performance.md, "How the cost grows"), and never the whole log at once.
+   * Hands each row of `select` (a table with `seq` first) to `each` in `seq` order (`newest
+   * first`: from the last), in chunks of rows as arrays (`raw`): about twice as fast as one
+   * object per row from `iterate` (measured: docs/performance.md, "How the cost grows"), and
+   * never the whole log at once.
    */
   private inChunks<R extends [number, ...unknown[]]>(
     select: string,
     size: number,
     each: (row: R) => void,
+    newestFirst = false,
   ): void {
-    const chunk = this.db
-      .prepare<[number], R>(`${select} WHERE seq > ? ORDER BY seq LIMIT ${size}`)
-      .raw();
-    for (let after = Number.MIN_SAFE_INTEGER; ; ) {
+    const order = newestFirst ? 'seq < ? ORDER BY seq DESC' : 'seq > ? ORDER BY seq';
+    const chunk = this.db.prepare<[number], R>(`${select} WHERE ${order} LIMIT ${size}`).raw();
+    for (let after = newestFirst ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER; ; ) {
       const got = chunk.all(after);
       for (const r of got) each(r);
       if (got.length < size) break;
@@ -157,20 +149,55 @@ export class VoteLog {
   }
 
   /**
-   * Keeps only each voter's last entry, and none of a forgotten voter (nor of a poll no longer
-   * stored), as per-vote rows of `vote_log`, the batches emptied: what replays first stays
-   * first.
+   * Keeps only each voter's last entry, and none of a forgotten voter, as new batches; the
+   * rows and batches before them are deleted. The log is read from its end, so the first entry
+   * of a (poll, voter) met is their last: one pass, parsed as the replay parses it (SQL over
+   * `vote_entries` took 5 times as long: docs/performance.md, "Session 8").
    */
   private compact(): void {
     this.db.transaction(() => {
-      this.db.exec(`CREATE TEMP TABLE compacted AS
-        SELECT poll_id, voter, name, selected, timestamp_ms, message_id FROM votes
-        WHERE poll_id IN (SELECT id FROM polls)`);
-      this.db.exec('DELETE FROM vote_batches');
+      const seen = new Set<string>();
+      const out = new CompactedBatches(this.appendBatch);
+      const keep = (
+        pollId: string,
+        voter: string,
+        name: string | null,
+        selection: string | null,
+        timestampMs: number,
+        messageId: string | null,
+      ) => {
+        const key = `${pollId}\n${voter}`;
+        if (seen.has(key)) return;
+        seen.add(key);
+        if (selection !== null) out.add(pollId, voter, name, selection, timestampMs, messageId);
+      };
+      const lastBatch = this.db.prepare('SELECT max(seq) AS seq FROM vote_batches').get() as {
+        seq: number | null;
+      };
+      this.inChunks<[number, string]>(
+        'SELECT seq, votes FROM vote_batches',
+        BATCH_CHUNK,
+        ([, json]) => {
+          const { s, v } = JSON.parse(json) as Batch;
+          const selections = s.map((selected) => JSON.stringify(selected));
+          for (let k = v.length - 1; k >= 0; k--) {
+            const [pollId, voter, name, selection, timestampMs, messageId] = v[k]!;
+            const selected = selection < 0 ? null : selections[selection]!;
+            keep(pollId, voter, name, selected, timestampMs, messageId);
+          }
+        },
+        true,
+      );
+      this.inChunks<[...RawRow, string | null]>(
+        'SELECT seq, poll_id, voter, name, selected, timestamp_ms, message_id FROM vote_log',
+        REPLAY_CHUNK,
+        ([, pollId, voter, name, selected, timestampMs, messageId]) =>
+          keep(pollId, voter, name, selected, timestampMs, messageId),
+        true,
+      );
+      out.end();
+      this.db.prepare('DELETE FROM vote_batches WHERE seq <= ?').run(lastBatch.seq ?? 0);
       this.db.exec('DELETE FROM vote_log');
-      this.db.exec(`INSERT INTO vote_log (poll_id, voter, name, selected, timestamp_ms, message_id)
-        SELECT * FROM compacted ORDER BY rowid`);
-      this.db.exec('DROP TABLE temp.compacted');
     })();
   }
 }
