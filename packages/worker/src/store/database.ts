@@ -138,8 +138,9 @@ export const migrations: readonly string[] = [
   // B-tree insert instead of 500. `votes` is JSON: `s` the batch's distinct selections (arrays
   // of option hashes), `v` one [poll_id, voter, name, index into s (-1: the voter is forgotten),
   // timestamp_ms, message_id] per vote, in order. The rows of `vote_log` (written before this
-  // version, and by compaction) come before every batch. `vote_entries` lists both in replay
-  // order (`batch` 0 is `vote_log`); `votes` keeps "each voter's current vote" one query.
+  // version; a compaction moves them into batches) come before every batch. `vote_entries`
+  // lists both in replay order (`batch` 0 is `vote_log`); `votes` keeps "each voter's current
+  // vote" one query.
   `
   CREATE TABLE vote_batches (
     seq INTEGER PRIMARY KEY,

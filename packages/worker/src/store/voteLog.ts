@@ -32,9 +32,9 @@ const BATCH_CHUNK = 20;
 /**
  * The vote log (./database.ts, migrations 2 and 5): every vote appended in the order it
  * happened, a committed batch as one `vote_batches` row (one B-tree insert for the batch, not
- * one per vote), after the per-vote rows of `vote_log` (written before version 5, and by
- * compaction). The last entry of a (poll, voter) is their vote; the log is replayed at start
- * and compacted once more than half of it is obsolete.
+ * one per vote), after the per-vote rows of `vote_log` (written before version 5). The last
+ * entry of a (poll, voter) is their vote; the log is replayed at start and compacted (into
+ * batches) once more than half of it is obsolete.
  */
 export class VoteLog {
   private readonly appendBatch;
