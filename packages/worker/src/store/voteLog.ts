@@ -67,7 +67,7 @@ export class VoteLog {
       entries++;
     };
     // A log holds few distinct selections (a poll's votes pick among a few options): each
-    // row's text is parsed once, not once per row. The array is only read by `apply`.
+    // text is parsed once, not once per row. The array is only read by `apply`.
     const parsed = new Map<string, readonly string[]>();
     const selectionOf = (json: string): readonly string[] => {
       let selected = parsed.get(json);
