@@ -13,8 +13,8 @@ import { fmt, mb, printTable } from './table.js';
  * `pnpm bench -- restart`: how a restart grows with what is stored. The database is filled
  * with 100 polls x 1,000 voters (100,000 votes), then with 1,000 polls x 1,000 voters
  * (1,000,000), written directly as the rows the worker's store writes (the `polls` row of a
- * poll the real server sent, copied; one `vote_log` row per vote, in the order votes arrive:
- * round-robin over the polls). The server is then started on it as it always starts (the real
+ * poll the real server sent, copied; the votes in the order they arrive, round-robin over the
+ * polls, in the vote log's batches of 500). The server is then started on it as it always starts (the real
  * replay of the vote log, the snapshot to the API, the read model), and the bench prints the
  * time from spawn to ready and the RSS, and checks every count over tRPC.
  */
@@ -26,6 +26,8 @@ const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
 /** The seeded polls' ids: `3EB0SEED` and a number, so they sort and never clash with real ones. */
 const seededId = (n: number) => `3EB0SEED${String(n).padStart(6, '0')}`;
+/** Votes per seeded `vote_batches` row: a burst's flush of the store commits about as many. */
+const SEED_BATCH = 500;
 
 /**
  * Adds polls `from` .. `to - 1` with VOTERS votes each: copies of the template poll's row (its
@@ -48,15 +50,23 @@ const seed = (file: string, templateId: string, from: number, to: number) => {
            creator_jid, creator_from_me
          FROM polls, n WHERE polls.id = ?`,
       ).run(from, to, VOTERS, templateId);
+      // The votes in arrival order, in batches of SEED_BATCH as the store commits them: one
+      // `vote_batches` row each (packages/worker/src/store/voteLog.ts), `s` the options as
+      // single selections, so that voter i's entry points at option i % 5.
       db.prepare(
-        `WITH RECURSIVE v(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM v WHERE i + 1 < ?)
-         INSERT INTO vote_log (poll_id, voter, name, selected, timestamp_ms, message_id)
-         SELECT p.id, '1999' || printf('%010d', v.i) || '@s.whatsapp.net', 'Voter ' || (v.i + 1),
-           '["' || json_extract(p.options, '$[' || (v.i % 5) || '].hash') || '"]',
-           p.created_at + 1000 + v.i, '3EB0V' || substr(p.id, 9) || printf('%07d', v.i)
-         FROM v, (SELECT id, options, created_at FROM polls WHERE id >= ? AND id < ?) p
-         ORDER BY v.i, p.id`,
-      ).run(VOTERS, seededId(from), seededId(to));
+        `WITH RECURSIVE v(i) AS (SELECT 0 UNION ALL SELECT i + 1 FROM v WHERE i + 1 < ?),
+         entries AS (
+           SELECT row_number() OVER (ORDER BY v.i, p.id) - 1 AS n, p.id, p.created_at, v.i
+           FROM v, (SELECT id, created_at FROM polls WHERE id >= ? AND id < ?) p)
+         INSERT INTO vote_batches (votes)
+         SELECT json_object(
+           's', (SELECT json_group_array(json_array(o.value ->> 'hash'))
+                 FROM polls, json_each(polls.options) o WHERE polls.id = ?),
+           'v', json_group_array(json_array(id, '1999' || printf('%010d', i) || '@s.whatsapp.net',
+             'Voter ' || (i + 1), i % 5, created_at + 1000 + i,
+             '3EB0V' || substr(id, 9) || printf('%07d', i)) ORDER BY n))
+         FROM entries GROUP BY n / ${SEED_BATCH} ORDER BY n / ${SEED_BATCH}`,
+      ).run(VOTERS, seededId(from), seededId(to), templateId);
     })();
   } finally {
     db.close();

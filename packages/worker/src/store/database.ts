@@ -134,6 +134,33 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX webhook_deliveries_queue ON webhook_deliveries (status, endpoint_id, id);
   `,
+  // 5: the vote log as one row per committed batch (./voteLog.ts): a batch of 500 votes is one
+  // B-tree insert instead of 500. `votes` is JSON: `s` the batch's distinct selections (arrays
+  // of option hashes), `v` one [poll_id, voter, name, index into s (-1: the voter is forgotten),
+  // timestamp_ms, message_id] per vote, in order. The rows of `vote_log` (written before this
+  // version; a compaction moves them into batches) come before every batch. `vote_entries`
+  // lists both in replay order (`batch` 0 is `vote_log`); `votes` keeps "each voter's current
+  // vote" one query.
+  `
+  CREATE TABLE vote_batches (
+    seq INTEGER PRIMARY KEY,
+    votes TEXT NOT NULL
+  );
+  DROP VIEW IF EXISTS votes;
+  CREATE VIEW vote_entries AS
+    SELECT 0 AS batch, seq AS i, poll_id, voter, name, selected, timestamp_ms, message_id
+    FROM vote_log
+    UNION ALL
+    SELECT b.seq, e.key, e.value ->> 0, e.value ->> 1, e.value ->> 2,
+      CASE WHEN e.value ->> 3 < 0 THEN NULL ELSE b.votes -> ('$.s[' || (e.value ->> 3) || ']') END,
+      e.value ->> 4, e.value ->> 5
+    FROM vote_batches b, json_each(b.votes, '$.v') e;
+  CREATE VIEW votes AS
+    SELECT poll_id, voter, name, selected, timestamp_ms, message_id FROM (
+      SELECT *, row_number() OVER (PARTITION BY poll_id, voter ORDER BY batch DESC, i DESC) AS nth
+      FROM vote_entries)
+    WHERE nth = 1 AND selected IS NOT NULL;
+  `,
 ];
 
 /**

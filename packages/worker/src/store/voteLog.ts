@@ -1,4 +1,5 @@
 import type { Db } from './database.js';
+import { type Batch, CompactedBatches } from './voteBatch.js';
 import type { StoredVote } from './voteDecision.js';
 
 /** A row to append: `vote` null forgets the voter (their other JID took the vote over). */
@@ -24,34 +25,47 @@ export interface LoggedVote {
  */
 type RawRow = [number, string, string, string | null, string | null, number];
 
-/** Rows read at once during a replay. */
+/** Rows (and batches) read at once during a replay. */
 const REPLAY_CHUNK = 5_000;
+const BATCH_CHUNK = 20;
 
 /**
- * The `vote_log` table (./database.ts, migration 2): every vote appended in the order it
- * happened, so that a commit adds rows instead of rewriting a B-tree's leaves. The last row of
- * a (poll, voter) is their vote; the log is replayed at start and compacted once more than
- * half of it is obsolete.
+ * The vote log (./database.ts, migrations 2 and 5): every vote appended in the order it
+ * happened, a committed batch as one `vote_batches` row (one B-tree insert for the batch, not
+ * one per vote), after the per-vote rows of `vote_log` (written before version 5). The last
+ * entry of a (poll, voter) is their vote; the log is replayed at start and compacted (into
+ * batches) once more than half of it is obsolete.
  */
 export class VoteLog {
-  private readonly appendRow;
+  private readonly appendBatch;
 
   constructor(private readonly db: Db) {
-    this.appendRow = db.prepare<
-      [string, string, string | null, string | null, number, string | null]
-    >(
-      `INSERT INTO vote_log (poll_id, voter, name, selected, timestamp_ms, message_id)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    );
+    this.appendBatch = db.prepare<[string]>('INSERT INTO vote_batches (votes) VALUES (?)');
   }
 
   /**
-   * Hands every row to `apply`, in order (one row object, reused: `apply` copies what it
-   * keeps); then, if changed and forgotten votes left more than half of the log obsolete
-   * (`liveVotes`: the votes the rows came to), compacts it.
+   * Hands every entry to `apply`, in order: the rows of `vote_log`, then the batches (one row
+   * object, reused: `apply` copies what it keeps); then, if changed and forgotten votes left
+   * more than half of the log obsolete (`liveVotes`: the votes the entries came to), compacts it.
    */
   replay(apply: (row: LoggedVote) => void, liveVotes: () => number): void {
-    let rows = 0;
+    const row: LoggedVote = { pollId: '', voter: '', name: null, selected: null, timestampMs: 0 };
+    let entries = 0;
+    const entry = (
+      pollId: string,
+      voter: string,
+      name: string | null,
+      selected: readonly string[] | null,
+      timestampMs: number,
+    ) => {
+      row.pollId = pollId;
+      row.voter = voter;
+      row.name = name;
+      row.selected = selected;
+      row.timestampMs = timestampMs;
+      apply(row);
+      entries++;
+    };
     // A log holds few distinct selections (a poll's votes pick among a few options): each
     // text is parsed once, not once per row. The array is only read by `apply`.
     const parsed = new Map<string, readonly string[]>();
@@ -64,59 +78,132 @@ export class VoteLog {
       }
       return selected;
     };
-    // In chunks of rows as arrays (`raw`): about twice as fast as one object per row from
-    // `iterate` (measured: docs/performance.md, "How the cost grows"), and never the whole log.
     // Not message_id: it stays in the log, for whoever reads the file; decisions need none.
-    const chunk = this.db
-      .prepare<[number], RawRow>(
-        `SELECT seq, poll_id, voter, name, selected, timestamp_ms FROM vote_log
-         WHERE seq > ? ORDER BY seq LIMIT ${REPLAY_CHUNK}`,
-      )
-      .raw();
-    const row: LoggedVote = { pollId: '', voter: '', name: null, selected: null, timestampMs: 0 };
-    for (let after = Number.MIN_SAFE_INTEGER; ; ) {
-      const got = chunk.all(after);
-      for (const [, pollId, voter, name, selected, timestampMs] of got) {
-        row.pollId = pollId;
-        row.voter = voter;
-        row.name = name;
-        row.selected = selected === null ? null : selectionOf(selected);
-        row.timestampMs = timestampMs;
-        apply(row);
-      }
-      rows += got.length;
-      if (got.length < REPLAY_CHUNK) break;
-      after = got[got.length - 1]![0];
-    }
-    if (rows > 2 * liveVotes() + COMPACT_SLACK) this.compact();
+    this.inChunks<RawRow>(
+      'SELECT seq, poll_id, voter, name, selected, timestamp_ms FROM vote_log',
+      REPLAY_CHUNK,
+      ([, pollId, voter, name, selected, timestampMs]) =>
+        entry(pollId, voter, name, selected === null ? null : selectionOf(selected), timestampMs),
+    );
+    this.inChunks<[number, string]>(
+      'SELECT seq, votes FROM vote_batches',
+      BATCH_CHUNK,
+      ([, json]) => {
+        const { s, v } = JSON.parse(json) as Batch;
+        for (const [pollId, voter, name, selection, timestampMs] of v) {
+          entry(pollId, voter, name, selection < 0 ? null : s[selection]!, timestampMs);
+        }
+      },
+    );
+    if (entries > 2 * liveVotes() + COMPACT_SLACK) this.compact();
   }
 
   /**
-   * Appends the entries in their order, which is the order the log is replayed in. Inside the
-   * caller's transaction, which also stores what the votes changed of their polls.
+   * Hands each row of `select` (a table with `seq` first) to `each` in `seq` order (`newest
+   * first`: from the last), in chunks of rows as arrays (`raw`): about twice as fast as one
+   * object per row from `iterate` (measured: docs/performance.md, "How the cost grows"), and
+   * never the whole log at once.
    */
-  append(entries: readonly VoteLogEntry[]): void {
-    for (const { pollId, voter, vote, messageId } of entries) {
-      if (!vote) this.appendRow.run(pollId, voter, null, null, 0, null);
-      else {
-        this.appendRow.run(
-          pollId,
-          voter,
-          vote.name ?? null,
-          selectionJson(vote.selected),
-          vote.timestampMs,
-          messageId ?? null,
-        );
-      }
+  private inChunks<R extends [number, ...unknown[]]>(
+    select: string,
+    size: number,
+    each: (row: R) => void,
+    newestFirst = false,
+  ): void {
+    const order = newestFirst ? 'seq < ? ORDER BY seq DESC' : 'seq > ? ORDER BY seq';
+    const chunk = this.db.prepare<[number], R>(`${select} WHERE ${order} LIMIT ${size}`).raw();
+    for (let after = newestFirst ? Number.MAX_SAFE_INTEGER : Number.MIN_SAFE_INTEGER; ; ) {
+      const got = chunk.all(after);
+      for (const r of got) each(r);
+      if (got.length < size) break;
+      after = got[got.length - 1]![0];
     }
   }
 
-  /** Keeps only each voter's last row, and no row of a forgotten voter. */
+  /**
+   * Appends the entries in their order, which is the order the log is replayed in, as one
+   * batch row. Inside the caller's transaction, which also stores what the votes changed of
+   * their polls.
+   */
+  append(entries: readonly VoteLogEntry[]): void {
+    if (entries.length === 0) return;
+    // A poll's voters share one array per selection (`Selections`): a batch names each once.
+    const s: (readonly string[])[] = [];
+    const index = new Map<readonly string[], number>();
+    const v: Batch['v'] = new Array(entries.length);
+    for (let k = 0; k < entries.length; k++) {
+      const { pollId, voter, vote, messageId } = entries[k]!;
+      if (!vote) {
+        v[k] = [pollId, voter, null, -1, 0, null];
+        continue;
+      }
+      let selection = index.get(vote.selected);
+      if (selection === undefined) {
+        selection = s.length;
+        s.push(vote.selected);
+        index.set(vote.selected, selection);
+      }
+      v[k] = [pollId, voter, vote.name ?? null, selection, vote.timestampMs, messageId ?? null];
+    }
+    this.appendBatch.run(JSON.stringify({ s, v } satisfies Batch));
+  }
+
+  /**
+   * Keeps only each voter's last entry, and none of a forgotten voter, as new batches; the
+   * rows and batches before them are deleted. The log is read from its end, so the first entry
+   * of a (poll, voter) met is their last: one pass, parsed as the replay parses it (SQL over
+   * `vote_entries` took 5 times as long: docs/performance.md, "Session 8").
+   */
   private compact(): void {
     this.db.transaction(() => {
-      this.db.exec(`DELETE FROM vote_log
-               WHERE seq NOT IN (SELECT max(seq) FROM vote_log GROUP BY poll_id, voter)`);
-      this.db.exec('DELETE FROM vote_log WHERE selected IS NULL');
+      // Each poll's voters met so far: a Set per poll holds the voter ids only (no key made
+      // of poll and voter per entry), half the memory at a million voters.
+      const seen = new Map<string, Set<string>>();
+      const out = new CompactedBatches(this.appendBatch);
+      const keep = (
+        pollId: string,
+        voter: string,
+        name: string | null,
+        selection: string | null,
+        timestampMs: number,
+        messageId: string | null,
+      ) => {
+        let voters = seen.get(pollId);
+        if (voters === undefined) {
+          voters = new Set();
+          seen.set(pollId, voters);
+        }
+        if (voters.has(voter)) return;
+        voters.add(voter);
+        if (selection !== null) out.add(pollId, voter, name, selection, timestampMs, messageId);
+      };
+      const lastBatch = this.db.prepare('SELECT max(seq) AS seq FROM vote_batches').get() as {
+        seq: number | null;
+      };
+      this.inChunks<[number, string]>(
+        'SELECT seq, votes FROM vote_batches',
+        BATCH_CHUNK,
+        ([, json]) => {
+          const { s, v } = JSON.parse(json) as Batch;
+          const selections = s.map((selected) => JSON.stringify(selected));
+          for (let k = v.length - 1; k >= 0; k--) {
+            const [pollId, voter, name, selection, timestampMs, messageId] = v[k]!;
+            const selected = selection < 0 ? null : selections[selection]!;
+            keep(pollId, voter, name, selected, timestampMs, messageId);
+          }
+        },
+        true,
+      );
+      this.inChunks<[...RawRow, string | null]>(
+        'SELECT seq, poll_id, voter, name, selected, timestamp_ms, message_id FROM vote_log',
+        REPLAY_CHUNK,
+        ([, pollId, voter, name, selected, timestampMs, messageId]) =>
+          keep(pollId, voter, name, selected, timestampMs, messageId),
+        true,
+      );
+      out.end();
+      this.db.prepare('DELETE FROM vote_batches WHERE seq <= ?').run(lastBatch.seq ?? 0);
+      this.db.exec('DELETE FROM vote_log');
     })();
   }
 }

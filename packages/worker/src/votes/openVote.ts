@@ -1,13 +1,15 @@
-import { createDecipheriv, createHmac, createSecretKey, type KeyObject } from 'node:crypto';
+import { createDecipheriv, createHmac } from 'node:crypto';
 import { proto } from '@whiskeysockets/baileys';
 import type { VoteKeyContext } from './encryptVote.js';
+import { HmacSha256Key, macCapacity } from './hmacSha256.js';
 
 /**
  * The poll's pseudo-random key for HKDF (HKDF-Extract with no salt: HMAC-SHA256 keyed by 32
  * zero bytes over the poll's secret), the same for every vote of a poll: derived once per
- * secret, kept as a KeyObject so that no vote converts it again.
+ * secret, kept with its HMAC inner and outer states so that a vote's Expand costs only the
+ * compressions of its own info (./hmacSha256.ts).
  */
-const extracted = new WeakMap<Uint8Array, KeyObject>();
+const extracted = new WeakMap<Uint8Array, HmacSha256Key>();
 const NO_SALT = new Uint8Array(32);
 /** What follows the JIDs in HKDF's info, and HKDF-Expand's block counter (one block: 32 bytes). */
 const INFO_END = 'Poll Vote\u0001';
@@ -15,23 +17,53 @@ const TAG_BYTES = 16;
 const GCM_OPTIONS = { authTagLength: TAG_BYTES };
 
 /**
- * The AAD `pollMsgId\0voterJid` as UTF-8, written into one reused buffer: `setAAD` copies it
- * at once, so no vote needs a buffer of its own for it.
+ * Writes `text` as UTF-8 at `at`, returning where it ends: ids and JIDs are ASCII, which a
+ * loop writes faster than a call into `Buffer.write` for strings this short; anything else
+ * is written by `Buffer.write` (the caller's buffer holds 3 bytes per UTF-16 unit).
+ */
+const putUtf8 = (buf: Buffer, text: string, at: number): number => {
+  const start = at;
+  for (let i = 0; i < text.length; i++) {
+    const unit = text.charCodeAt(i);
+    if (unit >= 0x80) return start + buf.write(text, start, 'utf8');
+    buf[at++] = unit;
+  }
+  return at;
+};
+
+/**
+ * The AAD `pollMsgId\0voterJid` and HKDF's info, as UTF-8, written into reused buffers:
+ * `setAAD` copies the AAD at once and the HMAC reads the info at once, so no vote needs a
+ * buffer of its own for either. The derived key is reused too (the decipher copies it).
  */
 let aad = Buffer.alloc(256);
+let info = Buffer.alloc(512);
+const key = Buffer.alloc(32);
 const aadOf = (pollMsgId: string, voterJid: string): Buffer => {
   const most = 3 * (pollMsgId.length + voterJid.length) + 1;
   if (most > aad.length) aad = Buffer.alloc(most);
-  let at = aad.write(pollMsgId, 0, 'utf8');
+  let at = putUtf8(aad, pollMsgId, 0);
   aad[at++] = 0;
-  at += aad.write(voterJid, at, 'utf8');
+  at = putUtf8(aad, voterJid, at);
   return aad.subarray(0, at);
 };
+/** HKDF-Expand's one block: HMAC(prk, info ‖ 0x01), into `key`. */
+const expand = (prk: HmacSha256Key, ctx: VoteKeyContext): Buffer => {
+  const most = 3 * (ctx.pollMsgId.length + ctx.pollCreatorJid.length + ctx.voterJid.length);
+  const room = macCapacity(most + INFO_END.length);
+  if (room > info.length) info = Buffer.alloc(room);
+  let at = putUtf8(info, ctx.pollMsgId, 0);
+  at = putUtf8(info, ctx.pollCreatorJid, at);
+  at = putUtf8(info, ctx.voterJid, at);
+  at = putUtf8(info, INFO_END, at);
+  prk.mac(info, at, key);
+  return key;
+};
 
-const prkOf = (secret: Uint8Array): KeyObject => {
+const prkOf = (secret: Uint8Array): HmacSha256Key => {
   let prk = extracted.get(secret);
   if (!prk) {
-    prk = createSecretKey(createHmac('sha256', NO_SALT).update(secret).digest());
+    prk = new HmacSha256Key(createHmac('sha256', NO_SALT).update(secret).digest());
     extracted.set(secret, prk);
   }
   return prk;
@@ -52,14 +84,12 @@ export const openVote = (
 ): proto.Message.PollVoteMessage => {
   const payload = encPayload as Uint8Array;
   if (payload.length < TAG_BYTES) throw new Error('poll vote payload shorter than its tag');
-  // The strings go in as UTF-8, as Buffer.from encodes them, each straight from the string.
-  const key = createHmac('sha256', prkOf(ctx.pollEncKey))
-    .update(ctx.pollMsgId)
-    .update(ctx.pollCreatorJid)
-    .update(ctx.voterJid)
-    .update(INFO_END)
-    .digest();
-  const decipher = createDecipheriv('aes-256-gcm', key, encIv as Uint8Array, GCM_OPTIONS);
+  const decipher = createDecipheriv(
+    'aes-256-gcm',
+    expand(prkOf(ctx.pollEncKey), ctx),
+    encIv as Uint8Array,
+    GCM_OPTIONS,
+  );
   decipher.setAAD(aadOf(ctx.pollMsgId, ctx.voterJid));
   const tagAt = payload.length - TAG_BYTES;
   decipher.setAuthTag(payload.subarray(tagAt));
