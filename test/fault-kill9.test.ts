@@ -35,6 +35,12 @@ const args = () => [
   '40',
   '--send-delay-ms',
   '0',
+  // As Baileys does, the socket acknowledges a message without waiting for the app to store
+  // it: a vote stored later than its acknowledgement reached WhatsApp is lost to a kill -9 for
+  // good (it is never delivered again). Here that window is 1 s (100 ms by default), so that
+  // what is tested is the store and the redelivery, not how fast a loaded machine stores.
+  '--ack-delay-ms',
+  '1000',
   '--data-dir',
   dataDir,
 ];

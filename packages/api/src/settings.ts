@@ -229,5 +229,12 @@ export const settings = [
     integer: true,
     help: "sandbox: polls from before the link (the phone's and members') in the first login's history",
   },
+  {
+    flag: 'ack-delay-ms',
+    field: 'sandbox.ackDelayMs',
+    value: 'ms',
+    integer: true,
+    help: "sandbox: time until our socket's acknowledgement of a message reaches WhatsApp (a message not yet acknowledged when the server dies comes again at the next login; one acknowledged is not)",
+  },
   { flag: 'help', boolean: true, fallback: '', help: 'show this help' },
 ] as const satisfies readonly Setting[];

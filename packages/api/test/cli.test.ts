@@ -133,12 +133,15 @@ describe('parseCommandLine', () => {
       '4',
       '--history-polls',
       '2',
+      '--ack-delay-ms',
+      '250',
     ]);
     expect(sandbox.config.sandbox).toEqual({
       seed: 7,
       groups: 3,
       membersPerGroup: 4,
       historyPolls: 2,
+      ackDelayMs: 250,
     });
     expect(sandbox.demoEveryMs).toBeNull();
     expect(run(['--sandbox']).config.sandbox).toEqual({});
