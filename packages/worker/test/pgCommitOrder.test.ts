@@ -124,3 +124,37 @@ it('commits the votes flushed while a commit is in flight in one transaction aft
   expect(log.rows[0]!.n).toBe(21);
   await store.close();
 });
+
+it('retries a failed commit by itself, but not once the store is closed (a purged session stays empty)', async () => {
+  const rows = async (sessionId: string) =>
+    (
+      await admin.query<{ n: number }>(
+        'SELECT count(*)::int AS n FROM vote_log WHERE session_id = $1',
+        [sessionId],
+      )
+    ).rows[0]!.n;
+  const failOnce = async (sessionId: string, close: boolean) => {
+    const store = await openPgStore(pools, database.url, { sessionId, logger: silentLogger });
+    await addPoll(store.polls);
+    const retried: VoteChange[] = [];
+    store.polls.announceRetried((changes) => retried.push(...changes));
+    const restore = await dropNextVoteInsert(database.url);
+    store.polls.applyVote('P', vote(ALICE.pn, 'Pizza', 1000), 0);
+    await expect(store.polls.flush()).rejects.toThrow();
+    restore();
+    if (close) await store.close();
+    return { store, retried };
+  };
+
+  const open = await failOnce('retry-open', false);
+  await vi.waitFor(() => expect(open.retried.map((c) => c.version)).toEqual([1]), {
+    timeout: 5_000,
+  });
+  expect(await rows('retry-open')).toBe(1);
+  await open.store.close();
+
+  await failOnce('retry-closed', true);
+  // Well past the first retry (250 ms, +20 % at most): nothing was written.
+  await new Promise((resolve) => setTimeout(resolve, 1_000));
+  expect(await rows('retry-closed')).toBe(0);
+});
