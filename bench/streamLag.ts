@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { decodeReport } from '../packages/api/src/cluster/streamCodec.js';
+import { entryFields } from '../packages/api/src/cluster/streamFollower.js';
 import { streamKeys } from '../packages/api/src/cluster/streamKeys.js';
 
 /*
@@ -20,9 +21,9 @@ export const injectionToStreamMs = async (
     for (const sessionId of sessionIds) {
       const entries = await redis.xrange(streamKeys(prefix, sessionId).stream, '-', '+');
       for (const [id, fields] of entries) {
-        const data = fields[fields.indexOf('d') + 1];
-        if (data === undefined) continue;
-        const report = decodeReport(data);
+        const entry = entryFields(fields);
+        if (!entry) continue;
+        const report = decodeReport(entry.data);
         if (report.type !== 'votes') continue;
         const appendedAt = Number(id.split('-')[0]);
         for (const change of report.changes) lags.push(appendedAt - change.timestampMs);

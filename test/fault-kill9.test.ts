@@ -6,6 +6,7 @@ import type { Poll } from '@pollmasters/shared';
 import { afterEach, expect, it } from 'vitest';
 import { type ChildServer, spawnServer } from './helpers/childServer.js';
 import { sessionPaths } from './helpers/dataDir.js';
+import { fetchLedger, type LedgerAnswer } from './helpers/ledger.js';
 import { normalizeExpected, votersByName } from './helpers/sandbox.js';
 import { type FreshDatabase, freshDatabase } from './helpers/services.js';
 import { AckedVotes, missingAcked } from './helpers/votes.js';
@@ -48,11 +49,6 @@ const start = async () => {
   return { child, client };
 };
 
-interface Ledger {
-  polls: Record<string, Record<string, string[]>>;
-  pending: Record<string, number>;
-}
-
 it.each(['sqlite', 'postgres'] as const)(
   'kill -9 during a stream of votes (store on %s): every acknowledged vote survives, counts exact after restart',
   async (engine) => {
@@ -94,10 +90,9 @@ it.each(['sqlite', 'postgres'] as const)(
     // The network's plans died with the process; what it cast and holds unacknowledged is
     // delivered on this login. Settled: nothing pending, and the counts are the ledger's.
     const deadline = Date.now() + 15_000;
-    let last: { polls: Poll[]; ledger: Ledger } | undefined;
+    let last: { polls: Poll[]; ledger: LedgerAnswer } | undefined;
     for (;;) {
-      const res = await fetch(`${second.child.url}/sandbox/ledger`);
-      const ledger = (await res.json()) as Ledger;
+      const ledger = await fetchLedger(second.child.url);
       const polls = await listAllPolls(second.client);
       last = { polls, ledger };
       const settled = pollIds.every((id) => ledger.pending[id] === 0);

@@ -101,6 +101,25 @@ const postInFlight = async (url: string, poll: Record<string, unknown>) => {
   return { answered, finish: () => req.end(body) };
 };
 
+/** Engine.IO's separator of the packets in one long-polling payload. */
+const RECORD_SEPARATOR = '\x1e';
+
+/** One Engine.IO long-polling request (a POST when `body` is given) on a connection of its own. */
+const pollRequest = (url: string, body?: string): Promise<string> =>
+  new Promise((resolve, reject) => {
+    const req = request(url, { method: body === undefined ? 'GET' : 'POST', agent: false });
+    req.once('response', (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk: string) => {
+        text += chunk;
+      });
+      res.once('end', () => resolve(text));
+    });
+    req.once('error', reject);
+    req.end(body);
+  });
+
 describe('SIGTERM with a client open', () => {
   it('a tRPC subscription over server-sent events: the stream ends', async () => {
     const running = await start();
@@ -153,6 +172,22 @@ describe('SIGTERM with a client open', () => {
       expect(await disconnected).toBe('io server disconnect');
     },
   );
+
+  it('a Socket.IO client over polling whose next poll comes after the stop began, on a new connection: it gets the disconnect', async () => {
+    const running = await start();
+    const base = `${running.server.url}/socket.io/?EIO=4&transport=polling`;
+    const open = JSON.parse((await pollRequest(base)).slice(1)) as { sid: string };
+    const session = `${base}&sid=${open.sid}`;
+    expect(await pollRequest(session, '40')).toBe('ok');
+    expect((await pollRequest(session)).split(RECORD_SEPARATOR)[0]).toMatch(/^40\{/);
+
+    // engine.io-client's XHR in Node, and a GUI's HTTP client, may poll on a new connection.
+    const stopped = terminate(running);
+    await running.server.logged('"msg":"shutting down"');
+    const packets = (await pollRequest(session)).split(RECORD_SEPARATOR);
+    expect(packets).toContain('41');
+    expectOrderlyStop(running, await stopped);
+  });
 
   it('a POST /send-poll in flight: answered, and its poll kept', async () => {
     const running = await start();

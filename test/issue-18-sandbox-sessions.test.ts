@@ -5,6 +5,7 @@ import { createPollMastersClient, listAllPolls } from '@pollmasters/client';
 import type { Poll } from '@pollmasters/shared';
 import { afterEach, expect, it } from 'vitest';
 import { type ChildServer, spawnServer } from './helpers/childServer.js';
+import { fetchLedger } from './helpers/ledger.js';
 import { normalizeExpected, votersByName } from './helpers/sandbox.js';
 import { eventually } from './helpers/wait.js';
 
@@ -15,11 +16,6 @@ const cleanups: (() => unknown)[] = [];
 afterEach(async () => {
   for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
 });
-
-interface Ledger {
-  polls: Record<string, Record<string, string[]>>;
-  pending: Record<string, number>;
-}
 
 it('--sandbox --sessions 3 --demo: three sessions ready, each voting in its own world, counts exact', {
   timeout: 90_000,
@@ -84,8 +80,7 @@ it('--sandbox --sessions 3 --demo: three sessions ready, each voting in its own 
     const ledger = await eventually(
       `${id}'s ledger settled`,
       async () => {
-        const res = await fetch(`${server.url}/sandbox/ledger?session=${id}`);
-        const body = (await res.json()) as Ledger;
+        const body = await fetchLedger(server.url, id);
         return pollIds.every((p) => body.pending[p] === 0) ? body : undefined;
       },
       30_000,

@@ -280,6 +280,11 @@ describe('every documented route answers as the document says', () => {
       for (const r of receiver.received) calls.checkEvent(r.event.type, JSON.parse(r.body));
       const deliveries = await call('listWebhookDeliveries', `${one}/deliveries?limit=10`, 200);
       expect((deliveries.body as { deliveries: unknown[] }).deliveries.length).toBeGreaterThan(0);
+      // The list, now with deliveries to count, still answers as the document says.
+      const listed = await call('listWebhooks', hooks, 200);
+      const [counted] = (listed.body as { endpoints: { deliveries: { delivered: number } }[] })
+        .endpoints;
+      expect(counted!.deliveries.delivered).toBeGreaterThan(0);
       await call('listWebhookDeliveries', `${one}/deliveries?limit=0`, 400);
       await call('replayWebhook', `${one}/replay`, 200, { ...post, body: {} });
       await call('deleteWebhook', one, 200, { method: 'DELETE' });

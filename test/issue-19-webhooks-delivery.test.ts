@@ -1,5 +1,5 @@
 import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
-import { countVotes, type WebhookEventOf } from '@pollmasters/shared';
+import { countVotes, WebhookEndpointList, type WebhookEventOf } from '@pollmasters/shared';
 import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countedAsLedger } from './helpers/ledger.js';
@@ -63,6 +63,20 @@ const sendPolls = async (client: PollMastersClient, groups = 2): Promise<string[
     selectableCount: 0,
   });
   return sent.results.map((r) => r.pollId!);
+};
+
+/**
+ * An endpoint's delivery counts as the list shows them, over tRPC and over REST (the same: it
+ * is one read).
+ */
+const countsOf = async (client: PollMastersClient, endpointId: string) => {
+  const viaTrpc = (await client.webhooks.list.query({})).endpoints.find((e) => e.id === endpointId);
+  const res = await fetch(`${server!.url}/api/sessions/default/webhooks`);
+  const viaRest = WebhookEndpointList.parse(await res.json()).endpoints.find(
+    (e) => e.id === endpointId,
+  );
+  expect(viaRest?.deliveries).toEqual(viaTrpc?.deliveries);
+  return viaTrpc!.deliveries;
 };
 
 const headersOf = (h: Record<string, unknown>) => ({
@@ -152,6 +166,7 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery (store on %s)',
   it('retries a 500 with the same webhook-id, then delivers; fails after the limit; replay sends it again', async () => {
     const { client, receiver, url } = await start({ webhookMaxAttempts: 3 });
     const endpoint = await client.webhooks.create.mutate({ url, events: ['poll.sent'] });
+    expect(await countsOf(client, endpoint.id)).toEqual({ pending: 0, failed: 0, delivered: 0 });
     // The first poll.sent: 500, 500, then 200.
     receiver.answer = (_r, i) => (i < 2 ? 500 : 200);
     const [firstPoll] = await sendPolls(client, 1);
@@ -191,6 +206,7 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery (store on %s)',
     expect(
       receiver.received.filter((r) => r.headers['webhook-id'] === failed.eventId),
     ).toHaveLength(3);
+    expect(await countsOf(client, endpoint.id)).toEqual({ pending: 0, failed: 1, delivered: 1 });
 
     // Replay all failed ones: sent again with the same id, delivered.
     receiver.answer = () => 200;
@@ -202,6 +218,7 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery (store on %s)',
     );
     const after = await client.webhooks.deliveries.query({ endpointId: endpoint.id });
     expect(after.deliveries.every((d) => d.status === 'delivered')).toBe(true);
+    expect(await countsOf(client, endpoint.id)).toEqual({ pending: 0, failed: 0, delivered: 2 });
 
     // Attempts by outcome: 2 delivered (the first poll's, the replay), 4 retried, 1 failed.
     const outcome = (text: string, o: string) =>
@@ -217,12 +234,24 @@ describe.each(['sqlite', 'postgres'] as const)('webhook delivery (store on %s)',
   it('votes are counted exactly while a receiver hangs; the outbox depth and age show it', async () => {
     const { client, receiver, url } = await start();
     receiver.answer = () => 'hang';
-    await client.webhooks.create.mutate({ url });
+    const endpoint = await client.webhooks.create.mutate({ url });
     const pollIds = await sendPolls(client);
     await countedAsLedger(server!.session, probe!, pollIds);
     // One request hangs (retried with its id after the 10 s timeout, if the machine is that
     // slow); everything else waits in the outbox, in order.
     expect(new Set(receiver.received.map((r) => r.headers['webhook-id'])).size).toBe(1);
+    // The list counts every one of them (each event of the polls and their votes: one delivery).
+    const { deliveries } = await client.webhooks.deliveries.query({
+      endpointId: endpoint.id,
+      limit: 500,
+    });
+    expect(deliveries.length).toBeGreaterThan(1);
+    expect(deliveries.length).toBeLessThan(500);
+    expect(await countsOf(client, endpoint.id)).toEqual({
+      pending: deliveries.length,
+      failed: 0,
+      delivered: 0,
+    });
     const metrics = await eventually('the outbox depth in /metrics', async () => {
       const text = await metricsOf(server!);
       return sample(text, 'pollmasters_webhook_outbox_pending{session="default"}') > 1 && text;

@@ -6,6 +6,7 @@ import { io as connectSocket } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import { LAUNCHER } from '../scripts/launcher.js';
 import { root, spawnServer } from './helpers/childServer.js';
+import { fetchLedger, type LedgerAnswer } from './helpers/ledger.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { eventually } from './helpers/wait.js';
 import { watchedClient } from './helpers/watchedClient.js';
@@ -24,10 +25,6 @@ afterEach(async () => {
 
 const getJson = async <T>(url: string): Promise<T> => (await fetch(url)).json() as Promise<T>;
 
-interface Ledger {
-  polls: Record<string, Record<string, string[]>>;
-  pending: Record<string, number>;
-}
 interface AllPollData {
   polls: Record<string, { results: Record<string, number> }>;
 }
@@ -62,11 +59,11 @@ describe('the server process', () => {
       pollIds.push(((await res.json()) as { pollMsgId: string }).pollMsgId);
     }
     const settled = await asked('the votes to settle', async () => {
-      const ledger = await getJson<Ledger>(`${server.url}/sandbox/ledger`);
+      const ledger = await fetchLedger(server.url);
       return pollIds.every((id) => ledger.pending[id] === 0) ? ledger : undefined;
     });
     // What the server counted before the signal.
-    const voters = (ledger: Ledger, id: string) => Object.keys(ledger.polls[id] ?? {}).length;
+    const voters = (ledger: LedgerAnswer, id: string) => Object.keys(ledger.polls[id] ?? {}).length;
     const counted = await asked('the counts', async () => {
       const data = await getJson<AllPollData>(`${server.url}/get-all-poll-data`);
       const ok = pollIds.every((id) => {

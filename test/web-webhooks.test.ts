@@ -1,4 +1,4 @@
-import type { WebhookEndpoint } from '@pollmasters/shared';
+import type { WebhookListedEndpoint } from '@pollmasters/shared';
 import { Webhook } from 'standardwebhooks';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { browserSuite } from './helpers/browserSuite.js';
@@ -11,7 +11,8 @@ import { type Received, WebhookReceiver } from './helpers/webhookReceiver.js';
 // a real receiver on loopback: a refused URL shows the server's reason and makes nothing; an
 // endpoint made by keyboard shows its secret once (the one its requests are signed with);
 // votes are seen delivered; with the receiver answering 500 and 2 attempts allowed, deliveries
-// end `failed`; replayed from the page (one, then all) with the receiver fixed, delivered.
+// end `failed`; replayed from the page (one, then all) with the receiver fixed, delivered; the
+// card's counts (waiting, failed, delivered) follow each step, paused ones waiting included.
 
 const SANDBOX = { seed: 20, autoVote: false, groups: 1, membersPerGroup: 4 };
 const suite = browserSuite({
@@ -32,9 +33,9 @@ afterAll(async () => {
   await receiver.close();
 });
 
-const endpoints = async (): Promise<WebhookEndpoint[]> => {
+const endpoints = async (): Promise<WebhookListedEndpoint[]> => {
   const res = await fetch(`${suite.server.url}/api/sessions/default/webhooks`);
-  return ((await res.json()) as { endpoints: WebhookEndpoint[] }).endpoints;
+  return ((await res.json()) as { endpoints: WebhookListedEndpoint[] }).endpoints;
 };
 
 const headersOf = (r: Received) =>
@@ -116,6 +117,10 @@ it('manages a webhook from the page: secret once, deliveries, failures replayed'
     .poll(() => card.locator('tr[data-status="delivered"]').count(), { timeout: 15_000 })
     .toBe(3);
   expect(await rows.first().getByText('HTTP 200').count()).toBe(1);
+  // The card's counts: the list's, refreshed with it.
+  const summary = card.locator('.summary');
+  await card.locator('.summary[data-delivered="3"]').waitFor();
+  expect(await summary.textContent()).toMatch(/^0 waiting · 0 failed · 3 delivered · newest: /);
   await browser.screenshot('webhooks-1-delivered');
 
   // The receiver breaks: two more votes, each tried twice, end failed.
@@ -132,6 +137,8 @@ it('manages a webhook from the page: secret once, deliveries, failures replayed'
     expect(await row.locator('td[data-label="Last answer"]').textContent()).toContain('HTTP 500');
   }
   await card.locator('.summary[data-failed="2"]').waitFor();
+  expect(await summary.textContent()).toMatch(/^0 waiting · 2 failed · 3 delivered · /);
+  expect((await endpoints())[0]!.deliveries).toEqual({ pending: 0, failed: 2, delivered: 3 });
   await browser.screenshot('webhooks-2-failures');
 
   // Fixed: replay the older failure alone, then all that are left.
@@ -159,13 +166,20 @@ it('manages a webhook from the page: secret once, deliveries, failures replayed'
   await expect
     .poll(() => card.locator('tr[data-status="delivered"]').count(), { timeout: 15_000 })
     .toBe(5);
-  await card.locator('.summary[data-failed="0"][data-pending="0"]').waitFor();
+  await card.locator('.summary[data-failed="0"][data-pending="0"][data-delivered="5"]').waitFor();
 
-  // Pause, change the events, rotate the secret (shown once, and different).
+  // Paused, two votes changed wait (counted as waiting); resumed, they are sent.
   await card.getByRole('button', { name: 'Pause' }).click();
   await page.locator(`[data-endpoint="${made!.id}"][data-paused="true"]`).waitFor();
+  await probe.vote(poll.id, a!.pn, ['No']);
+  await probe.vote(poll.id, b!.pn, ['Yes']);
+  await card.locator('.summary[data-pending="2"]').waitFor();
+  expect(await summary.textContent()).toMatch(/^2 waiting · 0 failed · 5 delivered · /);
   await card.getByRole('button', { name: 'Resume' }).click();
   await page.locator(`[data-endpoint="${made!.id}"][data-paused="false"]`).waitFor();
+  await card.locator('.summary[data-pending="0"][data-delivered="7"]').waitFor();
+
+  // Change the events, rotate the secret (shown once, and different).
   await card.getByRole('button', { name: 'Edit' }).click();
   const edit = card.getByRole('form', { name: `Edit ${receiverUrl}` });
   await edit.getByLabel('poll.sent').uncheck();

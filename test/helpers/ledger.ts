@@ -37,3 +37,23 @@ export const countedAsLedger = <const Ids extends readonly string[]>(
     timeoutMs,
     50,
   );
+
+/** What `GET /sandbox/ledger` answers (packages/api/src/sandboxRoutes.ts). */
+export interface LedgerAnswer {
+  /** Poll id -> voter -> the option names of their final selection. */
+  polls: Record<string, Record<string, string[]>>;
+  /** Poll id -> votes the network has yet to deliver. */
+  pending: Record<string, number>;
+}
+
+/** A sandbox server's ledger over HTTP (`sessionId`: another session's network than `default`). */
+export const fetchLedger = async (
+  baseUrl: string,
+  sessionId?: string,
+  init?: RequestInit,
+): Promise<LedgerAnswer> => {
+  const query = sessionId === undefined ? '' : `?session=${encodeURIComponent(sessionId)}`;
+  const res = await fetch(`${baseUrl}/sandbox/ledger${query}`, init);
+  if (res.status !== 200) throw new Error(`GET /sandbox/ledger${query}: ${res.status}`);
+  return (await res.json()) as LedgerAnswer;
+};

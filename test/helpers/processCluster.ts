@@ -6,6 +6,7 @@ import { createPollMastersClient, type PollMastersClient } from '@pollmasters/cl
 import type { HealthReport, Poll } from '@pollmasters/shared';
 import { Redis } from 'ioredis';
 import { type ChildServer, spawnServer } from './childServer.js';
+import { fetchLedger, type LedgerAnswer } from './ledger.js';
 import { normalizeExpected, votersByName } from './sandbox.js';
 import {
   type FreshDatabase,
@@ -15,11 +16,6 @@ import {
   testRedisUrl,
 } from './services.js';
 import { eventually } from './wait.js';
-
-interface Ledger {
-  polls: Record<string, Record<string, string[]>>;
-  pending: Record<string, number>;
-}
 
 /**
  * Server processes that are one cluster (issue #22): a fresh database, a fresh Redis prefix and
@@ -148,12 +144,10 @@ export class ProcessCluster {
   }
 
   /** The session's sandbox ledger, from the node that runs its world. */
-  async ledgerOf(sessionId: string): Promise<Ledger> {
+  async ledgerOf(sessionId: string): Promise<LedgerAnswer> {
     const owner = (await this.owners([sessionId]))[sessionId];
     if (!owner) throw new Error(`nobody runs ${sessionId}`);
-    const res = await this.fetch(owner, `/sandbox/ledger?session=${sessionId}`);
-    if (res.status !== 200) throw new Error(`ledger of ${sessionId}: ${res.status}`);
-    return (await res.json()) as Ledger;
+    return fetchLedger(this.url(owner), sessionId, { headers: { 'x-api-key': this.apiKey } });
   }
 
   /**

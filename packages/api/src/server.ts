@@ -185,11 +185,19 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
       const shareMs = Math.max(0, left() - workerStopShareMs);
       const shareOver = delay(shareMs);
       stopping = true;
-      const httpClosed = stopAccepting(httpServer);
       const socketIoFlushed = socketIoConnections();
       const trpcClosed = closeTrpc();
       closeSandboxRoutes();
       io.disconnectSockets(true);
+      // New connections are refused only once every Socket.IO client has its disconnect (or
+      // the share is over): a client over long-polling fetches it with its next poll, and that
+      // poll may come on a new connection (engine.io-client's XHR in Node opens one for each
+      // request), which a closed listener would refuse: the client saw a transport error
+      // instead of the server's disconnect. Requests meanwhile are answered on connections
+      // that close after them (the drain below).
+      const httpClosed = Promise.race([socketIoFlushed, shareOver]).then(() =>
+        stopAccepting(httpServer),
+      );
       // Event streams end now; the other requests are answered, on connections that close.
       await requests.drain(shareMs);
       // Every session's worker `shutdown` stores the votes it holds and closes the database; it runs

@@ -201,8 +201,24 @@ export const WebhookReplayBody = z.strictObject({
 });
 export type WebhookReplayBody = z.input<typeof WebhookReplayBody>;
 
+/**
+ * How many of an endpoint's deliveries are in each status now, exact (delivered ones are kept
+ * 7 days, so `delivered` counts those of the last 7 days).
+ */
+const deliveryCount = z.number().int().nonnegative();
+export const WebhookDeliveryCounts = z.object({
+  pending: deliveryCount,
+  failed: deliveryCount,
+  delivered: deliveryCount,
+} satisfies Record<WebhookDeliveryStatus, z.ZodType>);
+export type WebhookDeliveryCounts = z.infer<typeof WebhookDeliveryCounts>;
+
+/** An endpoint as the list shows it: with how its deliveries stand. */
+export const WebhookListedEndpoint = WebhookEndpoint.extend({ deliveries: WebhookDeliveryCounts });
+export type WebhookListedEndpoint = z.infer<typeof WebhookListedEndpoint>;
+
 // --- REST answers (`/api/sessions/:id/webhooks`)
-export const WebhookEndpointList = z.object({ endpoints: z.array(WebhookEndpoint) });
+export const WebhookEndpointList = z.object({ endpoints: z.array(WebhookListedEndpoint) });
 export type WebhookEndpointList = z.infer<typeof WebhookEndpointList>;
 export const WebhookDeliveryList = z.object({ deliveries: z.array(WebhookDelivery) });
 export type WebhookDeliveryList = z.infer<typeof WebhookDeliveryList>;

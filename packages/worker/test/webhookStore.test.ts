@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { StoredEndpoint } from '../src/store/webhookStore.js';
+import type { AttemptOutcome, StoredEndpoint } from '../src/store/webhookStore.js';
 import { engines, storeHomes } from './storeEngines.js';
 
 const endpoint = (id: string, createdAt: number): StoredEndpoint => ({
@@ -82,6 +82,64 @@ describe.each(engines)('the webhook store on %s', (engine) => {
     store = await place.open();
     expect((await store.webhooks.endpoints()).map((e) => e.id)).toEqual(['a']);
     expect(await store.webhooks.pending()).toEqual({ count: 1, oldestAt: 100 });
+    await store.close();
+    place.remove();
+  });
+
+  it("counts each endpoint's deliveries by status as they succeed, fail and are replayed", async () => {
+    const place = home();
+    let store = await place.open();
+    const hooks = store.webhooks;
+    const counts = async () => Object.fromEntries(await hooks.deliveryCounts());
+    await hooks.insertEndpoint(endpoint('a', 1));
+    await hooks.insertEndpoint(endpoint('b', 2));
+    expect(await counts()).toEqual({});
+
+    await hooks.transaction(() => {
+      for (let n = 1; n <= 5; n++) hooks.addEvent(`msg_${n}`, 'poll.vote', n, '{}', ['a', 'b']);
+      hooks.addEvent('msg_6', 'poll.sent', 6, '{}', ['a']);
+    });
+    expect(await counts()).toEqual({
+      a: { pending: 6, failed: 0, delivered: 0 },
+      b: { pending: 5, failed: 0, delivered: 0 },
+    });
+
+    // a: two delivered, two failed (one after a retry, which stays pending until then).
+    const attempt = async (outcome: AttemptOutcome) => {
+      const due = await hooks.due('a');
+      await hooks.attempted(due!.id, outcome);
+    };
+    const failed = { status: 'failed', code: 500, error: 'HTTP 500', nextAttemptAt: null } as const;
+    await attempt({ status: 'delivered', code: 200, at: 10 });
+    await attempt({ status: 'pending', code: null, error: 'timeout', nextAttemptAt: 20 });
+    expect((await counts()).a).toEqual({ pending: 5, failed: 0, delivered: 1 });
+    await attempt(failed);
+    await attempt(failed);
+    await attempt({ status: 'delivered', code: 204, at: 30 });
+    expect(await counts()).toEqual({
+      a: { pending: 2, failed: 2, delivered: 2 },
+      b: { pending: 5, failed: 0, delivered: 0 },
+    });
+
+    // Replayed: one, then the rest; a replay of b's (none failed) changes nothing.
+    const [newestFailed] = await hooks.deliveries('a', { limit: 1, status: 'failed' });
+    expect(await hooks.requeue('a', newestFailed!.id, 40)).toBe(1);
+    expect((await counts()).a).toEqual({ pending: 3, failed: 1, delivered: 2 });
+    expect(await hooks.requeue('b', undefined, 40)).toBe(0);
+    expect(await hooks.requeue('a', undefined, 40)).toBe(1);
+    expect(await counts()).toEqual({
+      a: { pending: 4, failed: 0, delivered: 2 },
+      b: { pending: 5, failed: 0, delivered: 0 },
+    });
+
+    // Pruned delivered ones and a deleted endpoint's are no longer counted, after a restart too.
+    await hooks.prune(20);
+    await hooks.deleteEndpoint('b');
+    await store.close();
+    store = await place.open();
+    expect(Object.fromEntries(await store.webhooks.deliveryCounts())).toEqual({
+      a: { pending: 4, failed: 0, delivered: 1 },
+    });
     await store.close();
     place.remove();
   });

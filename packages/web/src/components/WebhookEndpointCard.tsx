@@ -1,4 +1,4 @@
-import type { WebhookDeliveryStatus, WebhookEndpoint } from '@pollmasters/shared';
+import type { WebhookDeliveryCounts, WebhookListedEndpoint } from '@pollmasters/shared';
 import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { useTRPC } from '../trpc';
@@ -7,14 +7,11 @@ import { SecretOnce } from './SecretOnce';
 import { DELIVERY_REFRESH_MS, WebhookDeliveries } from './WebhookDeliveries';
 import { WebhookForm } from './WebhookForm';
 
-/** The most deliveries of one status the summary counts (the API's page limit). */
-const COUNT_LIMIT = 500;
-
 /**
  * One endpoint: its URL, events and state, how its deliveries stand, and what can be done to
  * it (change, pause or resume, rotate its secret, delete, its deliveries).
  */
-export const WebhookEndpointCard = ({ endpoint: ep }: { endpoint: WebhookEndpoint }) => {
+export const WebhookEndpointCard = ({ endpoint: ep }: { endpoint: WebhookListedEndpoint }) => {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
   const [editing, setEditing] = useState(false);
@@ -42,7 +39,7 @@ export const WebhookEndpointCard = ({ endpoint: ep }: { endpoint: WebhookEndpoin
       <p className="muted">
         {ep.events.join(', ')} · <code>{ep.id}</code>
       </p>
-      <DeliverySummary {...target} />
+      <DeliverySummary {...target} counts={ep.deliveries} />
       <div className="actions">
         <button
           type="button"
@@ -102,33 +99,35 @@ export const WebhookEndpointCard = ({ endpoint: ep }: { endpoint: WebhookEndpoin
   );
 };
 
-/** How many deliveries wait and how many failed, and how the newest one went. */
-const DeliverySummary = (target: { sessionId: string; endpointId: string }) => {
+/**
+ * How many deliveries wait and how many failed (the list's exact counts, refreshed with it),
+ * and how the newest one went.
+ */
+const DeliverySummary = ({
+  counts,
+  ...target
+}: {
+  sessionId: string;
+  endpointId: string;
+  counts: WebhookDeliveryCounts;
+}) => {
   const trpc = useTRPC();
-  const count = (status: WebhookDeliveryStatus) =>
-    ({
-      ...trpc.webhooks.deliveries.queryOptions({ ...target, status, limit: COUNT_LIMIT }),
-      refetchInterval: DELIVERY_REFRESH_MS,
-      select: (d: { deliveries: unknown[] }) => d.deliveries.length,
-    }) as const;
-  const pending = useQuery(count('pending'));
-  const failed = useQuery(count('failed'));
   const newest = useQuery({
     ...trpc.webhooks.deliveries.queryOptions({ ...target, limit: 1 }),
     refetchInterval: DELIVERY_REFRESH_MS,
   });
-  const shown = (n: number | undefined) =>
-    n === undefined ? '…' : n >= COUNT_LIMIT ? `${COUNT_LIMIT}+` : String(n);
   const last = newest.data?.deliveries[0];
   return (
     <p
       className="summary"
-      data-pending={pending.data}
-      data-failed={failed.data}
+      data-pending={counts.pending}
+      data-failed={counts.failed}
+      data-delivered={counts.delivered}
       data-last={last?.status}
     >
-      {shown(pending.data)} waiting ·{' '}
-      <span className={failed.data ? 'error' : undefined}>{shown(failed.data)} failed</span> ·{' '}
+      {counts.pending} waiting ·{' '}
+      <span className={counts.failed ? 'error' : undefined}>{counts.failed} failed</span> ·{' '}
+      {counts.delivered} delivered ·{' '}
       {last
         ? `newest: ${last.type} ${last.status}${last.lastResponseCode !== null ? ` (HTTP ${last.lastResponseCode})` : ''}`
         : 'no deliveries yet'}

@@ -2,6 +2,7 @@ import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
 import { useState } from 'react';
 import { ErrorAlert } from '../components/ErrorAlert';
 import { SecretOnce } from '../components/SecretOnce';
+import { DELIVERY_REFRESH_MS } from '../components/WebhookDeliveries';
 import { WebhookEndpointCard } from '../components/WebhookEndpointCard';
 import { WebhookForm } from '../components/WebhookForm';
 import type { ScreenProps } from '../screenProps';
@@ -14,7 +15,12 @@ import { useTRPC } from '../trpc';
 export const WebhooksScreen = ({ sessionId }: ScreenProps) => {
   const trpc = useTRPC();
   const queryClient = useQueryClient();
-  const list = useQuery(trpc.webhooks.list.queryOptions({ sessionId }));
+  // Asked again as the deliveries are (each endpoint's counts come with the list); not while
+  // it fails (a stopped session): starting it asks again.
+  const list = useQuery({
+    ...trpc.webhooks.list.queryOptions({ sessionId }),
+    refetchInterval: (query) => (query.state.error ? false : DELIVERY_REFRESH_MS),
+  });
   /** Bumped after each endpoint made: a fresh, empty form. */
   const [formKey, setFormKey] = useState(0);
   const create = useMutation(

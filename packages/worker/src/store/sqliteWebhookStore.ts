@@ -1,10 +1,12 @@
-import type { WebhookDelivery } from '@pollmasters/shared';
+import type { WebhookDelivery, WebhookDeliveryCounts } from '@pollmasters/shared';
 import type { Db } from './database.js';
 import {
   type AttemptOutcome,
+  type DeliveryCountRow,
   type DeliveryQuery,
   type DeliveryRow,
   type DueDelivery,
+  deliveryCountsOf,
   deliveryOf,
   type EndpointRow,
   endpointOf,
@@ -55,6 +57,11 @@ export class SqliteWebhookStore implements WebhookStore {
         `SELECT count(*) AS n, (SELECT created_at FROM webhook_events WHERE seq =
            (SELECT min(event_seq) FROM webhook_deliveries WHERE status = 'pending')) AS oldest
          FROM webhook_deliveries WHERE status = 'pending'`,
+      ),
+      // In the order of webhook_deliveries_queue (status, endpoint_id, id): read from it alone.
+      counts: db.prepare<[], DeliveryCountRow>(
+        `SELECT endpoint_id, status, count(*) AS n FROM webhook_deliveries
+         GROUP BY status, endpoint_id`,
       ),
       requeueOne: db.prepare<[number, number, string]>(
         `UPDATE webhook_deliveries SET status = 'pending', attempts = 0, next_attempt_at = ?
@@ -129,6 +136,11 @@ export class SqliteWebhookStore implements WebhookStore {
   pending(): { count: number; oldestAt: number | null } {
     const row = this.q.pending.get()!;
     return { count: row.n, oldestAt: row.oldest };
+  }
+
+  /** Every endpoint's deliveries counted by status (one grouped read); none: not in the map. */
+  deliveryCounts(): Map<string, WebhookDeliveryCounts> {
+    return deliveryCountsOf(this.q.counts.all());
   }
 
   /** An endpoint's deliveries, newest first. */

@@ -1,4 +1,9 @@
-import type { WebhookDelivery, WebhookDeliveryStatus, WebhookEventType } from '@pollmasters/shared';
+import type {
+  WebhookDelivery,
+  WebhookDeliveryCounts,
+  WebhookDeliveryStatus,
+  WebhookEventType,
+} from '@pollmasters/shared';
 import type { Awaitable } from './pollBackend.js';
 
 /** An endpoint as stored: with its secret, which only create and rotate ever show. */
@@ -44,6 +49,27 @@ export interface DeliveryRow {
   created_at: number;
   delivered_at: number | null;
 }
+
+/** A row of the grouped count of deliveries: one endpoint's deliveries in one status. */
+export interface DeliveryCountRow {
+  endpoint_id: string;
+  status: WebhookDeliveryStatus;
+  n: number;
+}
+
+/** The counts of an endpoint without deliveries. */
+export const noDeliveries = (): WebhookDeliveryCounts => ({ pending: 0, failed: 0, delivered: 0 });
+
+/** Each endpoint's counts by status, from the grouped rows (an endpoint with none: absent). */
+export const deliveryCountsOf = (rows: DeliveryCountRow[]): Map<string, WebhookDeliveryCounts> => {
+  const counts = new Map<string, WebhookDeliveryCounts>();
+  for (const r of rows) {
+    const c = counts.get(r.endpoint_id) ?? noDeliveries();
+    c[r.status] = r.n;
+    counts.set(r.endpoint_id, c);
+  }
+  return counts;
+};
 
 /** An attempt's outcome, as the dispatcher writes it. */
 export type AttemptOutcome =
@@ -99,6 +125,8 @@ export interface WebhookStore {
   attempted(id: number, outcome: AttemptOutcome): Awaitable<void>;
   /** Deliveries waiting to be sent, and when the oldest one's event was stored. */
   pending(): Awaitable<{ count: number; oldestAt: number | null }>;
+  /** Every endpoint's deliveries counted by status (one grouped read); none: not in the map. */
+  deliveryCounts(): Awaitable<Map<string, WebhookDeliveryCounts>>;
   /** An endpoint's deliveries, newest first. */
   deliveries(endpointId: string, query: DeliveryQuery): Awaitable<WebhookDelivery[]>;
   /** Puts failed deliveries back in the queue (one, or all of the endpoint's); how many. */

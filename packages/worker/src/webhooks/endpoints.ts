@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { errors, type WebhookEndpoint, type WebhookEndpointWithSecret } from '@pollmasters/shared';
 import type { CommandOf, CommandResult } from '@pollmasters/shared/node';
-import type { StoredEndpoint, WebhookStore } from '../store/webhookStore.js';
+import { noDeliveries, type StoredEndpoint, type WebhookStore } from '../store/webhookStore.js';
 import type { AddressPolicy } from './addressPolicy.js';
 import type { WebhookDispatcher } from './dispatcher.js';
 import type { WebhookOutbox } from './outbox.js';
@@ -47,8 +47,15 @@ export class WebhookEndpoints {
     return { ...this.shown(endpoint), secret: endpoint.secret };
   }
 
-  list(): CommandResult<'webhookList'> {
-    return { endpoints: this.outbox.list().map((e) => this.shown(e)) };
+  /** The endpoints, each with its deliveries counted by status (one grouped read for all). */
+  async list(): Promise<CommandResult<'webhookList'>> {
+    const counts = await this.store.deliveryCounts();
+    return {
+      endpoints: this.outbox.list().map((e) => ({
+        ...this.shown(e),
+        deliveries: counts.get(e.id) ?? noDeliveries(),
+      })),
+    };
   }
 
   get({ endpointId }: CommandOf<'webhookGet'>): WebhookEndpoint {

@@ -3,6 +3,7 @@ import {
   WebhookCreateBody,
   WebhookDeliveriesQuery,
   WebhookDelivery,
+  WebhookDeliveryCounts,
   WebhookDeliveryList,
   WebhookDeliveryStatus,
   WebhookEndpoint,
@@ -11,6 +12,7 @@ import {
   WebhookEndpointWithSecret,
   WebhookEvent,
   type WebhookEventType,
+  WebhookListedEndpoint,
   WebhookReplayBody,
   WebhookReplayResult,
   WebhookUpdateBody,
@@ -83,6 +85,8 @@ export const webhooksArea: ApiArea = {
   schemas: {
     WebhookEndpoint,
     WebhookEndpointWithSecret,
+    WebhookDeliveryCounts,
+    WebhookListedEndpoint,
     WebhookEndpointList,
     WebhookCreateBody,
     WebhookUpdateBody,
@@ -97,6 +101,8 @@ export const webhooksArea: ApiArea = {
       path: base,
       operationId: 'listWebhooks',
       summary: "A session's webhook endpoints",
+      description:
+        'Each with `deliveries`: how many of its deliveries are pending, failed and delivered now (exact; delivered ones are kept 7 days).',
       parameters: [sessionId],
       responses: {
         '200': { description: 'The endpoints.', schema: WebhookEndpointList },

@@ -5,6 +5,7 @@ import {
   WebhookDelivery,
   WebhookEndpoint,
   WebhookEndpointId,
+  WebhookEndpointList,
   WebhookEndpointWithSecret,
   WebhookReplayResult,
   WebhookUpdateBody,
@@ -48,7 +49,7 @@ export type WebhookCommandType = (typeof webhookCommands)[number]['shape']['type
 
 export const webhookCommandResults = {
   webhookCreate: WebhookEndpointWithSecret,
-  webhookList: z.object({ endpoints: z.array(WebhookEndpoint) }),
+  webhookList: WebhookEndpointList,
   webhookGet: WebhookEndpoint,
   webhookUpdate: WebhookEndpoint,
   webhookDelete: z.object({}),

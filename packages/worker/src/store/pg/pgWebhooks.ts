@@ -1,9 +1,11 @@
-import type { WebhookDelivery } from '@pollmasters/shared';
+import type { WebhookDelivery, WebhookDeliveryCounts } from '@pollmasters/shared';
 import {
   type AttemptOutcome,
+  type DeliveryCountRow,
   type DeliveryQuery,
   type DeliveryRow,
   type DueDelivery,
+  deliveryCountsOf,
   deliveryOf,
   type EndpointRow,
   endpointOf,
@@ -124,6 +126,17 @@ export class PgWebhookStore implements WebhookStore {
       [this.sid],
     );
     return { count: row?.n ?? 0, oldestAt: row?.oldest ?? null };
+  }
+
+  /** One grouped read of the session's part of webhook_deliveries_queue. */
+  async deliveryCounts(): Promise<Map<string, WebhookDeliveryCounts>> {
+    return deliveryCountsOf(
+      await this.pg.read<DeliveryCountRow>(
+        `SELECT endpoint_id, status, count(*)::int AS n FROM webhook_deliveries
+         WHERE session_id = $1 GROUP BY status, endpoint_id`,
+        [this.sid],
+      ),
+    );
   }
 
   async deliveries(endpointId: string, query: DeliveryQuery): Promise<WebhookDelivery[]> {
