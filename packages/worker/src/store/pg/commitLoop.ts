@@ -3,8 +3,8 @@ import type { Awaitable } from '../pollBackend.js';
 import { FencedError } from './pgSession.js';
 
 /** The first retry of a failed commit after this long, doubling up to `RETRY_MAX_MS`. */
-export const RETRY_FIRST_MS = 250;
-export const RETRY_MAX_MS = 5_000;
+const RETRY_FIRST_MS = 250;
+const RETRY_MAX_MS = 5_000;
 
 export interface CommitLoopDeps {
   /**
