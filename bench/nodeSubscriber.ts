@@ -16,6 +16,12 @@ export class NodeSubscriber {
   readonly final = new Map<string, Map<string, Tally>>();
   changes = 0;
   lastAt = 0;
+  /**
+   * What would explain a shortfall: whole poll states received instead of changes (a resync;
+   * counted, not applied) and subscriptions that ended with an error after `synced`.
+   */
+  resyncs = 0;
+  readonly ended: string[] = [];
   private readonly stops: (() => void)[] = [];
   private readonly waiters = new Set<() => void>();
 
@@ -37,6 +43,7 @@ export class NodeSubscriber {
         {
           onData: ({ data }) => {
             if (data.type === 'synced') resolve();
+            if (data.type === 'pollState') this.resyncs += 1;
             if (data.type !== 'votes') return;
             const at = now();
             for (const poll of data.polls) {
@@ -50,7 +57,10 @@ export class NodeSubscriber {
             this.lastAt = at;
             for (const waiter of [...this.waiters]) waiter();
           },
-          onError: reject,
+          onError: (err) => {
+            this.ended.push(`${sessionId}: ${err.message}`);
+            reject(err);
+          },
         },
       );
       this.stops.push(() => sub.unsubscribe());
@@ -68,7 +78,15 @@ export class NodeSubscriber {
       };
       const timer = setTimeout(() => {
         this.waiters.delete(check);
-        reject(new Error(`saw ${this.changes} of ${total} vote changes within ${timeoutMs} ms`));
+        const why = [
+          `${this.resyncs} poll state(s) instead of changes`,
+          ...this.ended.map((e) => `subscription ended: ${e}`),
+        ];
+        reject(
+          new Error(
+            `saw ${this.changes} of ${total} vote changes within ${timeoutMs} ms (${why.join('; ')})`,
+          ),
+        );
       }, timeoutMs);
       this.waiters.add(check);
       check();

@@ -283,7 +283,8 @@ export class WhatsAppSession {
 
   private loggedOut(reason: string): void {
     this.logger.info({ reason }, 'logged out; wiping auth state');
-    // Both committed in this order (on PostgreSQL too): the votes, then the wipe.
+    // The votes are stored, then the login wiped; on PostgreSQL a batch that must wait for the
+    // vote commit in flight may commit after the wipe (other rows: nothing depends on it).
     this.polls
       .flush()
       ?.catch((err: unknown) => this.logger.error({ err }, 'could not store votes'));

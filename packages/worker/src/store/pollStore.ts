@@ -1,4 +1,5 @@
 import {
+  type Logger,
   newestFirst,
   type Poll,
   Selections,
@@ -7,6 +8,7 @@ import {
   VoterTable,
 } from '@pollmasters/shared';
 import type { Db } from './database.js';
+import { CommitLoop } from './pg/commitLoop.js';
 import { type Awaitable, type PollBackend, sqlitePollBackend } from './pollBackend.js';
 import { pageOf, publicPoll } from './pollPage.js';
 import { type NewPoll, type PollRow, type StoredPoll, storedPollOf } from './storedPoll.js';
@@ -33,7 +35,7 @@ export type VoteOutcome =
  * Polls and votes: held in memory for decisions, written through to the store's backend (per
  * engine: ./pollBackend.ts) in batched transactions. `flush()` commits every queued vote and
  * only then returns the changes, so an event is emitted only for what is stored: at once on
- * SQLite, through a promise on PostgreSQL (one batch after another, in order).
+ * SQLite, through a promise on PostgreSQL (one commit in flight at a time: ./pg/commitLoop.ts).
  */
 export class PollStore {
   private readonly polls = new Map<string, StoredPoll>();
@@ -47,8 +49,24 @@ export class PollStore {
   private queuedWith: (() => void)[] = [];
   /** New polls whose insert is in flight (PostgreSQL), by id. */
   private readonly inserting = new Map<string, Promise<unknown>>();
+  /** PostgreSQL's single-flight commits (none on SQLite, which commits as it writes). */
+  private readonly commits: CommitLoop | null;
+  private onRetried: (changes: VoteChange[]) => void = () => {};
 
-  constructor(private readonly backend: PollBackend) {}
+  constructor(
+    private readonly backend: PollBackend,
+    /** Given when the backend's commits settle later (PostgreSQL). */
+    commitsLater?: { logger?: Logger },
+  ) {
+    this.commits = commitsLater
+      ? new CommitLoop({
+          commitQueued: () => this.commitQueued(),
+          hasQueued: () => this.hasQueued,
+          retried: (changes) => this.onRetried(changes),
+          logger: commitsLater.logger,
+        })
+      : null;
+  }
 
   /** A store on a SQLite database, loaded. */
   static sqlite(db: Db): PollStore {
@@ -57,9 +75,9 @@ export class PollStore {
     return store;
   }
 
-  /** Opens a store: loads its polls and replays its vote log. */
-  static async open(backend: PollBackend): Promise<PollStore> {
-    const store = new PollStore(backend);
+  /** Opens a store whose commits settle later (PostgreSQL): loads its polls, replays its votes. */
+  static async open(backend: PollBackend, logger?: Logger): Promise<PollStore> {
+    const store = new PollStore(backend, { logger });
     await store.load();
     return store;
   }
@@ -234,8 +252,12 @@ export class PollStore {
     return this.queuedChanges.length;
   }
 
-  /** Whether `flush` has something to commit. */
+  /** Whether `flush` has something to commit (or, on PostgreSQL, a commit to wait for). */
   get hasPendingWrites(): boolean {
+    return this.hasQueued || !!this.commits?.busy;
+  }
+
+  private get hasQueued(): boolean {
     return this.queuedChanges.length > 0 || this.queuedWith.length > 0;
   }
 
@@ -250,11 +272,28 @@ export class PollStore {
 
   /**
    * Commits every queued vote (and write) in one transaction; returns the changes now stored
-   * (on PostgreSQL through a promise; batches commit in the order they were flushed). A failed
-   * commit puts its writes back in front of the queue: the next flush tries them again.
+   * (on PostgreSQL through a promise, after the commit in flight; see CommitLoop). A failed
+   * commit puts its writes back in front of the queue: the next commit tries them again.
    */
   flush(): VoteChange[] | Promise<VoteChange[]> {
-    if (!this.hasPendingWrites) return [];
+    return this.commits ? this.commits.flush() : this.commitQueued();
+  }
+
+  /**
+   * Where the changes go that a retry stores when no flush asked for it (PostgreSQL: a failed
+   * commit is tried again by a timer).
+   */
+  announceRetried(listener: (changes: VoteChange[]) => void): void {
+    this.onRetried = listener;
+  }
+
+  /** Stops retrying failed commits (the session closes). */
+  close(): void {
+    this.commits?.close();
+  }
+
+  private commitQueued(): VoteChange[] | Promise<VoteChange[]> {
+    if (!this.hasQueued) return [];
     const rows = this.queuedRows;
     const changes = this.queuedChanges;
     const withVotes = this.queuedWith;

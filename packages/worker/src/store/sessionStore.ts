@@ -72,7 +72,7 @@ export const openPgStore = async (
   const pg = new PgSession(pool, options.sessionId, options.fence, options.onFenced);
   await pg.claim();
   const [polls, chats, earlyVotes, auth] = await Promise.all([
-    PollStore.open(pgPollBackend(pg)),
+    PollStore.open(pgPollBackend(pg), options.logger),
     PgChatStore.open(pg, options.logger),
     PgEarlyVoteStore.open(pg, options.logger),
     PgAuthStore.open(pg, options.logger),
@@ -85,6 +85,9 @@ export const openPgStore = async (
     webhooks: new PgWebhookStore(pg),
     settled: () => pg.settled(),
     // The pool is the worker's: it stays for the other sessions.
-    close: () => pg.settled(),
+    close: () => {
+      polls.close();
+      return pg.settled();
+    },
   };
 };

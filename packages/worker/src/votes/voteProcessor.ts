@@ -61,6 +61,8 @@ export class VoteProcessor {
     mappingMissMs = 10_000,
   ) {
     this.people = new PersonIds(identity, mappingMissMs);
+    // A failed commit retried by the store's timer (PostgreSQL) is announced once stored.
+    polls.announceRetried((changes) => sink.votes(changes));
   }
 
   /** The poll vote a message carries, if it carries one. */
