@@ -27,8 +27,16 @@ afterAll(async () => {
   redis.disconnect();
 });
 
+// A call whose reply came while node-b's subscriber was still reconnecting is lost: it times out
+// (65 s by default) and is asked again.
 const bus = async (nodeId: string, connection: Redis) => {
-  const b = new EventsBus({ redis: connection, prefix: space.prefix, nodeId, logger });
+  const b = new EventsBus({
+    redis: connection,
+    prefix: space.prefix,
+    nodeId,
+    logger,
+    callTimeoutMs: 1_000,
+  });
   await b.start();
   closers.push(() => b.close());
   return b;
@@ -54,7 +62,6 @@ const subscribe = (streams: ReturnType<typeof openSessionStreams>, lastEventId?:
       log: streams.log,
       polls: streams.session,
       lastEventId,
-      snapshot: false,
       signal: stop.signal,
     })) {
       received.push({ id, data: event });

@@ -196,7 +196,10 @@ describe('the event stream', () => {
       prefix: space.prefix,
       logger,
       blockMs: 200,
-      onGap: (sessionId, missing) => gaps.push({ sessionId, missing }),
+      onGap: (sessionId, missing) => {
+        gaps.push({ sessionId, missing });
+        return false;
+      },
     });
     f.start();
     closers.push(() => f.close());

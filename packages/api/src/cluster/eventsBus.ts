@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { newEpoch } from '../session/sessionReport.js';
 import type { SessionService } from '../session/sessionService.js';
 import { CallsChannel } from './callsChannel.js';
+import { takeOwnersState } from './gapTakeover.js';
 import {
   copyReadModel,
   RemoteRequest,
@@ -60,7 +61,7 @@ export class EventsBus {
       redis: options.redis,
       prefix: options.prefix,
       logger: this.logger,
-      onGap: (sessionId) => this.gap(sessionId),
+      onGap: (sessionId, missing) => this.gap(sessionId, missing.to),
     });
     this.calls = new CallsChannel({
       redis: options.redis,
@@ -181,18 +182,32 @@ export class EventsBus {
   }
 
   /**
-   * Events are missing from a session's stream. Its owner's own publishing failed (it resyncs
-   * with `replace`), or this node read too late: it copies the owner's read model again.
+   * Events up to seq `through` are missing from a session's stream (an append failed: the
+   * owner resyncs with `replace`; or this node read too late). Unless it owns it, the follower
+   * holds the session (returns true) while it takes the owner's state (./gapTakeover.ts).
    */
-  private gap(sessionId: string): void {
+  private gap(sessionId: string, through: number): boolean {
     const joined = this.joined.get(sessionId);
-    if (!joined || joined.role === 'owner' || joined.rejoining) return;
+    if (!joined || joined.role === 'owner' || joined.rejoining) return false;
     joined.rejoining = true;
-    this.join(joined.service)
-      .catch((err: unknown) => this.logger.warn({ err, sessionId }, 'rejoining failed'))
-      .finally(() => {
+    const { service } = joined;
+    void (async () => {
+      try {
+        const owner = await this.ownerOf(sessionId);
+        if (!owner || owner === this.options.nodeId) throw new Error('no other node owns it');
+        const call = (request: unknown) => this.calls.call(owner, sessionId, request);
+        const from = await takeOwnersState(service, { call, through });
+        if (this.joined.get(sessionId) !== joined) return;
+        if (from) this.follower.follow(service, { fromId: from.streamId, epoch: from.epoch });
+        else await this.join(service);
+      } catch (err) {
+        this.logger.warn({ err, sessionId }, "no owner's state after missing events; reading on");
+        this.follower.release(sessionId);
+      } finally {
         joined.rejoining = false;
-      });
+      }
+    })();
+    return true;
   }
 
   private require(service: SessionService): Joined {

@@ -105,6 +105,19 @@ export const readModelPage = (
   };
 };
 
+/** What asks the node that holds a session's read model for one page of it. */
+export type ReadModelCall = (request: z.input<typeof ReadModelRequest>) => Promise<unknown>;
+
+/** The pages of another node's read model of a session, in order, each asked for in turn. */
+export async function* readModelPages(call: ReadModelCall): AsyncGenerator<ReadModelPage> {
+  let page = ReadModelPage.parse(await call({ type: 'readModel' }));
+  yield page;
+  while (page.next !== null) {
+    page = ReadModelPage.parse(await call({ type: 'readModel', after: page.next }));
+    yield page;
+  }
+}
+
 /**
  * Builds a session's read model from another node's, page by page (as a resync: polls it
  * held and the other node does not are gone); returns the first page's place in the stream
@@ -113,21 +126,17 @@ export const readModelPage = (
  */
 export const copyReadModel = async (
   service: SessionService,
-  call: (request: z.input<typeof ReadModelRequest>) => Promise<unknown>,
+  call: ReadModelCall,
 ): Promise<ReadModelPage> => {
-  let page = ReadModelPage.parse(await call({ type: 'readModel' }));
-  const first = page;
-  let seq = page.seq;
-  let firstReport = true;
-  for (;;) {
-    const { polls, next, streamId: _id, epoch: _epoch, seq: _seq, ...state } = page;
-    for (const report of resyncReports(state, polls, firstReport, next === null)) {
-      service.applyReport(report);
-      firstReport = false;
-    }
-    if (next === null) break;
-    page = ReadModelPage.parse(await call({ type: 'readModel', after: next }));
+  let first: ReadModelPage | null = null;
+  let seq = 0;
+  for await (const page of readModelPages(call)) {
+    first ??= page;
     seq = Math.max(seq, page.seq);
+    const { polls, next, streamId: _id, epoch: _epoch, seq: _seq, ...state } = page;
+    for (const report of resyncReports(state, polls, page === first, next === null)) {
+      service.applyReport(report);
+    }
   }
-  return { ...first, seq };
+  return { ...first!, seq };
 };

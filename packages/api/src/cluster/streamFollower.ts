@@ -20,6 +20,8 @@ interface Followed {
   epoch: string | null;
   /** The seq of the last entry read; null before the first. */
   lastSeq: number | null;
+  /** Waiting at a gap (`onGap`) for `follow` or `release`: not read meanwhile. */
+  held: boolean;
 }
 
 export interface StreamFollowerOptions {
@@ -33,9 +35,11 @@ export interface StreamFollowerOptions {
   count?: number;
   /**
    * Seqs were skipped: events that never reached the stream (an append failed) or that were
-   * trimmed before this node read them. The session's read model may miss them.
+   * trimmed before this node read them. The session's read model may miss them. Returning
+   * true holds the session before the entry after the gap (it is not applied, nor anything
+   * after it) until `follow` feeds it from elsewhere or `release` goes on with that entry.
    */
-  onGap?: (sessionId: string, missing: { from: number; to: number }) => void;
+  onGap?: (sessionId: string, missing: { from: number; to: number }) => boolean;
 }
 
 const BLOCK_MS = 2_000;
@@ -108,6 +112,7 @@ export class StreamFollower {
       lastId: from.fromId,
       epoch: from.epoch,
       lastSeq: null,
+      held: false,
     };
     this.followed.set(session.sessionId, followed);
     this.byKey.set(followed.key, followed);
@@ -119,6 +124,18 @@ export class StreamFollower {
     if (!followed) return;
     this.followed.delete(sessionId);
     this.byKey.delete(followed.key);
+  }
+
+  /**
+   * Goes on reading a session held at a gap from the entry after it, without the state it
+   * missed (what it holds then lacks the gap's events).
+   */
+  release(sessionId: string): void {
+    const followed = this.followed.get(sessionId);
+    if (!followed?.held) return;
+    followed.held = false;
+    followed.lastSeq = null;
+    this.interrupt();
   }
 
   /** The id of the last entry applied to a session (what its read model holds). */
@@ -149,14 +166,14 @@ export class StreamFollower {
   private async run(): Promise<void> {
     const { blockMs = BLOCK_MS, count = 512, logger } = this.options;
     while (!this.closed) {
-      if (this.followed.size === 0) {
+      const all = [...this.followed.values()].filter((f) => !f.held);
+      if (all.length === 0) {
         await new Promise<void>((resolve) => {
           this.wake = resolve;
         });
         this.wake = null;
         continue;
       }
-      const all = [...this.followed.values()];
       const reading = new Set(all);
       let reply: [string, [string, string[]][]][] | null;
       try {
@@ -178,22 +195,22 @@ export class StreamFollower {
       for (const [key, entries] of reply ?? []) {
         for (const [id, fields] of entries) {
           const followed = this.byKey.get(key);
-          // Unfollowed (or followed again from elsewhere) while this read was on its way.
-          if (!followed || !reading.has(followed)) break;
-          followed.lastId = id;
-          this.apply(followed, id, fields);
+          // Unfollowed (or followed again from elsewhere, or held) while this read was on its way.
+          if (!followed || !reading.has(followed) || followed.held) break;
+          if (this.apply(followed, id, fields)) followed.lastId = id;
         }
       }
     }
   }
 
-  private apply(followed: Followed, id: string, fields: string[]): void {
+  /** Applies an entry to its session; false when the session is held before it (a gap). */
+  private apply(followed: Followed, id: string, fields: string[]): boolean {
     const { logger } = this.options;
     const { sessionId } = followed.session;
     const entry = entryFields(fields);
     if (!entry) {
       logger.warn({ sessionId, id }, 'skipped a stream entry without seq, epoch or event');
-      return;
+      return true;
     }
     try {
       const at = { epoch: entry.epoch, seq: entry.seq };
@@ -208,11 +225,16 @@ export class StreamFollower {
       if (before !== null && entry.seq > before + 1) {
         const missing = { from: before + 1, to: entry.seq - 1 };
         logger.warn({ sessionId, missing }, 'events of the session are missing from its stream');
-        this.options.onGap?.(sessionId, missing);
+        if (this.options.onGap?.(sessionId, missing) === true) {
+          followed.held = true;
+          followed.lastSeq = before;
+          return false;
+        }
       }
       followed.session.applyReport(decodeReport(entry.data), at);
     } catch (err) {
       logger.warn({ err, sessionId, id }, 'skipped a stream entry that could not be applied');
     }
+    return true;
   }
 }

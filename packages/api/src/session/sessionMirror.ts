@@ -48,6 +48,8 @@ export interface SessionEvents {
    * epoch, and every event after `seq` will be emitted (a tRPC log restarts here).
    */
   positioned: [EventPosition];
+  /** Polls taken whole from the owner at this position (`takeOver`): a resync there. */
+  resynced: [readonly Poll[], EventPosition];
 }
 
 /** How long a clustered command's caller waits for the poll it changed to reach the read model. */
@@ -132,6 +134,27 @@ export class SessionMirror extends EventEmitter<SessionEvents> {
   positionAt(at: EventPosition): void {
     this.lastPosition = at;
     this.emit('positioned', at);
+  }
+
+  /**
+   * A cluster node missed events of the stream: `polls` are all the owner holds at `at`, after
+   * them. Each poll of another version here is replaced whatever version this node holds (not
+   * merged), and announced: `pollsUpdated` without a position, `resynced` at `at`.
+   */
+  takeOver(state: SessionState, polls: readonly Poll[], at: EventPosition): void {
+    const named = new Set(polls.map((p) => p.id));
+    this.polls.forget(this.polls.ids().filter((id) => !named.has(id)));
+    const replaced = polls
+      .filter((p) => this.polls.versionOf(p.id) !== p.version)
+      .map((p) => this.polls.put(p));
+    this.lastPosition = at;
+    this.setState(state, at);
+    if (replaced.length === 0) return;
+    this.emit(
+      'pollsUpdated',
+      replaced.map((p) => pollUpdateOf(p)),
+    );
+    this.emit('resynced', replaced, at);
   }
 
   /**

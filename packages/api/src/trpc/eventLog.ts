@@ -12,6 +12,11 @@ export interface LogEntry {
   event: PollEvent & { type: 'pollSent' | 'votes' | 'pollState' };
   /** The polls it is about: one, or for `votes` every poll of its batch. */
   pollIds: readonly string[];
+  /**
+   * A `pollState` of a resync at one position (`resynced`): the entries of a resync share its
+   * seq; a subscriber gets each with the id `<id>-r<index>`, then `synced` with `<id>`.
+   */
+  part?: { index: number; last: boolean };
 }
 
 /**
@@ -168,6 +173,20 @@ export class PollEventLog {
   }
 
   /**
+   * The whole states of polls at one position, all at its seq (a cluster node that missed
+   * events of its stream took them from the owner: ../session/sessionMirror.ts `takeOver`).
+   */
+  resynced(polls: readonly Poll[], at: EventPosition): LogEntry[] {
+    if (!this.takes(at)) return [];
+    return polls.map((poll, index) =>
+      this.append({ type: 'pollState', poll, counts: countVotes(poll) }, [poll.id], at, {
+        index,
+        last: index === polls.length - 1,
+      }),
+    );
+  }
+
+  /**
    * The events after `cursor`, or null when they cannot all be given: another epoch, a seq
    * this log never issued, or events already dropped from the log.
    */
@@ -204,9 +223,12 @@ export class PollEventLog {
     event: LogEntry['event'],
     pollIds: readonly string[],
     at?: EventPosition,
+    part?: LogEntry['part'],
   ): LogEntry {
     this.seq = at ? at.seq : this.seq + 1;
-    const entry: LogEntry = { seq: this.seq, event, pollIds };
+    const entry: LogEntry = part
+      ? { seq: this.seq, event, pollIds, part }
+      : { seq: this.seq, event, pollIds };
     this.entries.push(entry);
     this.changesKept += changesIn(entry);
     // The newest entry is always kept, however many changes it holds.

@@ -30,7 +30,9 @@ export interface PollUpdatesOptions {
  * so nothing falls between backlog and live events and nothing comes twice. A `lastEventId`
  * that this log can still resume gets exactly the (filtered) events after it; any other id
  * (another process run, older than the log keeps, malformed) gets a `pollState` per
- * (filtered) poll and `synced`, then live events.
+ * (filtered) poll and `synced`, then live events. A cluster node that missed events of its
+ * stream logs the owner's states of the polls concerned at one position: they come the same way
+ * (`pollState`s with ids `<id>-r<n>`, then `synced` with `<id>`), live or in a backlog.
  */
 export async function* pollUpdates(
   options: PollUpdatesOptions,
@@ -40,6 +42,13 @@ export async function* pollUpdates(
   const matches = (entry: LogEntry) => pollId === undefined || entry.pollIds.includes(pollId);
   const eventOf = (entry: LogEntry) =>
     pollId === undefined ? entry.event : eventForPoll(entry, pollId);
+  // A poll of a cluster node's resync (`PollEventLog.resynced`), then `synced` after its last
+  // poll (or after its one poll, for a subscription to one poll).
+  const resyncPart = function* (entry: LogEntry, part: NonNullable<LogEntry['part']>) {
+    const id = log.idOf(entry.seq);
+    yield { id: `${id}-r${part.index}`, event: entry.event };
+    if (part.last || pollId !== undefined) yield { id, event: { type: 'synced' as const } };
+  };
   // Only this subscriber's polls are queued: other polls' events neither cost it a wake-up
   // nor count towards its queue's bound.
   const unsubscribe = log.subscribe((entry) => {
@@ -51,7 +60,9 @@ export async function* pollUpdates(
     const backlog = cursor ? log.after(cursor) : null;
     if (backlog) {
       for (const entry of backlog) {
-        if (matches(entry)) yield { id: log.idOf(entry.seq), event: eventOf(entry) };
+        if (!matches(entry)) continue;
+        if (entry.part) yield* resyncPart(entry, entry.part);
+        else yield { id: log.idOf(entry.seq), event: eventOf(entry) };
       }
     } else {
       // A fresh start or a resync: the read model is exactly the state after `head`, since
@@ -78,7 +89,8 @@ export async function* pollUpdates(
           'subscriber is not reading its socket fast enough; resubscribe with lastEventId',
         );
       }
-      yield { id: log.idOf(entry.seq), event: eventOf(entry) };
+      if (entry.part) yield* resyncPart(entry, entry.part);
+      else yield { id: log.idOf(entry.seq), event: eventOf(entry) };
     }
   } finally {
     unsubscribe();

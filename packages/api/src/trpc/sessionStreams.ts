@@ -33,10 +33,14 @@ export const openSessionStreams = (session: TrpcSession, sendDelayMs: number): S
   const onPollsUpdated = (updates: readonly PollUpdate[], at?: EventPosition) => {
     log.pollsUpdated(updates, at);
   };
+  const onResynced = (polls: readonly Poll[], at: EventPosition) => {
+    log.resynced(polls, at);
+  };
   const onState = (state: SessionState, at?: EventPosition) => sessionFeed.update(state, at);
   session.on('positioned', onPositioned);
   session.on('pollSent', onPollSent);
   session.on('pollsUpdated', onPollsUpdated);
+  session.on('resynced', onResynced);
   session.on('state', onState);
   return {
     session,
@@ -48,6 +52,7 @@ export const openSessionStreams = (session: TrpcSession, sendDelayMs: number): S
       session.off('positioned', onPositioned);
       session.off('pollSent', onPollSent);
       session.off('pollsUpdated', onPollsUpdated);
+      session.off('resynced', onResynced);
       session.off('state', onState);
     },
   };
