@@ -2,6 +2,7 @@ import { createRequire } from 'node:module';
 import type { Socket as NetSocket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { createPollMastersClient, type PollEvent } from '@pollmasters/client';
+import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { SandboxProbe } from './helpers/sandbox.js';
@@ -131,7 +132,14 @@ it('a tRPC subscriber that stops reading is cut off at a bound, others keep up, 
   timeout: 150_000,
 }, async () => {
   const maxBytes = 1024 * 1024;
+  // What the server logs at info, to find the subscription it ended.
+  const logged: Record<string, unknown>[] = [];
+  const logger = pino(
+    { level: 'info' },
+    { write: (line: string) => logged.push(JSON.parse(line)) },
+  );
   server = await startTestServer({
+    logger,
     config: { subscriberMaxBufferedBytes: maxBytes },
     sandbox: { autoVote: false },
   });
@@ -183,6 +191,12 @@ it('a tRPC subscriber that stops reading is cut off at a bound, others keep up, 
   });
   // ... after only what the kernel's socket buffers and the bound held, not the whole stream.
   expect(stalled.changes).toBeLessThan(total);
+  // The operator sees it at info: which session, and how much waited for the client.
+  const ended = logged.filter((l) => l.msg === 'polls.updates ended: its client reads too slowly');
+  expect(ended).toEqual([
+    expect.objectContaining({ level: 30, sessionId: 'default', pollId: poll.id }),
+  ]);
+  expect(ended[0]!.bufferedBytes).toBeGreaterThan(maxBytes);
 
   // Resuming by its last event id, it ends with exactly the healthy subscriber's state.
   const resumed = new Follower();

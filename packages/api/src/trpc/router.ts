@@ -1,4 +1,5 @@
 import {
+  DEFAULT_SESSION,
   errors,
   PairingCodeInput,
   PollExportInput,
@@ -14,6 +15,7 @@ import {
 import { tracked } from '@trpc/server';
 import { buildPollExport } from '../export/pollExport.js';
 import { toTRPCError } from './errors.js';
+import { QueueOverflowError } from './eventQueue.js';
 import { holdSlot } from './holdSlot.js';
 import { procedure, router } from './init.js';
 import { pollUpdates } from './pollUpdates.js';
@@ -166,7 +168,9 @@ const pollsRouter = router({
   }),
   /**
    * Poll events (`pollSent`, `votes`, `pollState`, `synced`) with resumable ids; pass
-   * `pollId` for one poll. tRPC clients resume by `lastEventId` themselves after a reconnect.
+   * `pollId` for one poll. tRPC clients resume by `lastEventId` themselves after a reconnect;
+   * a subscription ended because its client reads too slowly (TOO_MANY_REQUESTS) is not a
+   * reconnect: the client subscribes again with its last id (logged at info here).
    */
   updates: procedure.input(PollUpdatesInput).subscription(async function* ({ ctx, input, signal }) {
     const bufferedAmount = ctx.bufferedAmount;
@@ -190,6 +194,14 @@ const pollsRouter = router({
         yield tracked(id, event);
       }
     } catch (err) {
+      if (err instanceof QueueOverflowError) {
+        const sessionId = input.sessionId ?? DEFAULT_SESSION;
+        const bufferedBytes = bufferedAmount?.() ?? null;
+        ctx.logger.info(
+          { sessionId, pollId: input.pollId, bufferedBytes },
+          'polls.updates ended: its client reads too slowly',
+        );
+      }
       throw toTRPCError(err);
     } finally {
       release();
