@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io';
-import { eventHead, type JsonText } from './jsonText.js';
+import { eventHead, JsonText } from './jsonText.js';
 
 /** What engine.io's WebSocket transport needs to write a frame made beforehand (untyped). */
 interface EngineTransport {
@@ -36,26 +36,34 @@ const takesFrames = (socket: Socket): boolean => {
 };
 
 /**
- * Emits an event whose one argument is JSON text to one client; returns the bytes sent. Over a
- * WebSocket the frame's payload is written part by part into one Buffer (UTF-8, its exact size
- * counted first), and engine.io sends that Buffer as the text frame: the packet exists once as
- * a whole, as bytes, where the encoder's text would be flattened into one string by ws and
- * copied again into the socket's write (three copies of a ~100 MB `initial_poll_data` at a
- * million voters). The client gets the same bytes. Over HTTP long-polling (a client that has
- * not upgraded, as the Python GUI starts) the text goes through the compat encoder.
+ * Emits an event whose one argument is JSON text, given in parts, to one client; returns the
+ * bytes sent. Each part is made flat as it comes (`Buffer.byteLength` does it, and its length
+ * is needed anyway): a part built by appending is a rope of some 2,000 pieces per 1,000-voter
+ * poll, two to three times its text, and the parts of every poll must not all be ropes at once.
+ * Over a WebSocket the frame's payload is then written part by part into one Buffer of exactly
+ * its size, which engine.io sends as the text frame: the packet is never one flat string (ws
+ * would make one of the encoder's text) nor copied again into the socket's write. The client
+ * gets the same bytes. Over HTTP long-polling (a client that has not upgraded, as the Python
+ * GUI starts) the parts go through the compat encoder (./jsonText.ts).
  */
-export const emitJsonText = (socket: Socket, event: string, data: JsonText): number => {
+export const emitJsonText = (socket: Socket, event: string, source: Iterable<string>): number => {
+  const parts: string[] = [];
+  let partsLength = 0;
+  for (const part of source) {
+    partsLength += Buffer.byteLength(part);
+    parts.push(part);
+  }
   if (!takesFrames(socket)) {
-    socket.emit(event, data);
-    return data.length;
+    const text = new JsonText(parts);
+    socket.emit(event, text);
+    return text.length;
   }
   if (socket.conn.readyState !== 'open') return 0;
   const head = MESSAGE + eventHead(socket.nsp.name, undefined, event);
-  let length = Buffer.byteLength(head) + 1;
-  for (const part of data.parts) length += Buffer.byteLength(part);
+  const length = Buffer.byteLength(head) + partsLength + 1;
   const payload = Buffer.allocUnsafeSlow(length);
   let at = payload.write(head);
-  for (const part of data.parts) at += payload.write(part, at);
+  for (const part of parts) at += payload.write(part, at);
   at += payload.write(']', at);
   if (at !== length) throw new Error(`${event}: wrote ${at} of ${length} bytes`);
   // The packet's data is the payload itself: what the slow-client bound counts while it waits.

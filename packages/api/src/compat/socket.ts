@@ -11,7 +11,6 @@ import { PollCoalescer } from './coalescer.js';
 import type { CompatSession } from './context.js';
 import { GuiPushes } from './guiPushes.js';
 import { emitJsonText } from './initialData.js';
-import { JsonText } from './jsonText.js';
 import { loadAwareBudget } from './pushBudget.js';
 import { dropSlowClients } from './slowClients.js';
 import { compatUser } from './views.js';
@@ -110,10 +109,10 @@ export const mountCompatSocket = (
     // Every poll as JSON text, in one part per poll: one poll's voter objects at a time (the
     // read model's cache keeps only the recently read), and the parts are copied into one
     // whole only once, where the packet is written (./initialData.ts).
-    const initial = new JsonText([
-      ...allPollDataJsonParts(session.listPollHeads(), (head) => wholePoll(session, head.id)),
-    ]);
-    pushes.sentInitial(socket, emitJsonText(socket, 'initial_poll_data', initial));
+    const parts = allPollDataJsonParts(session.listPollHeads(), (head) =>
+      wholePoll(session, head.id),
+    );
+    pushes.sentInitial(socket, emitJsonText(socket, 'initial_poll_data', parts));
   };
   const onState = (state: SessionState) => {
     sendState(broadcast, state, last);
