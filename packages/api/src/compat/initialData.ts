@@ -37,33 +37,37 @@ const takesFrames = (socket: Socket): boolean => {
 
 /**
  * Emits an event whose one argument is JSON text, given in parts, to one client; returns the
- * bytes sent. Each part is made flat as it comes (`Buffer.byteLength` does it, and its length
- * is needed anyway): a part built by appending is a rope of some 2,000 pieces per 1,000-voter
- * poll, two to three times its text, and the parts of every poll must not all be ropes at once.
- * Over a WebSocket the frame's payload is then written part by part into one Buffer of exactly
- * its size, which engine.io sends as the text frame: the packet is never one flat string (ws
- * would make one of the encoder's text) nor copied again into the socket's write. The client
- * gets the same bytes. Over HTTP long-polling (a client that has not upgraded, as the Python
- * GUI starts) the parts go through the compat encoder (./jsonText.ts).
+ * bytes sent. `parts` makes the parts anew each time it is called, the same each time within a
+ * turn. Over a WebSocket they are made twice: once to count the bytes, then again to write them
+ * into one Buffer of exactly that size, which engine.io sends as the text frame. So the packet
+ * exists once, as bytes, with one poll's text beside it; it is never one flat string (ws would
+ * make one of the encoder's text) nor copied again into the socket's write, and the client gets
+ * the same bytes. Over HTTP long-polling (a client that has not upgraded, as the Python GUI
+ * starts) the parts go through the compat encoder (./jsonText.ts), each made flat as it comes
+ * (a part built by appending is a rope of some 2,000 pieces per 1,000-voter poll).
  */
-export const emitJsonText = (socket: Socket, event: string, source: Iterable<string>): number => {
-  const parts: string[] = [];
-  let partsLength = 0;
-  for (const part of source) {
-    partsLength += Buffer.byteLength(part);
-    parts.push(part);
-  }
+export const emitJsonText = (
+  socket: Socket,
+  event: string,
+  parts: () => Iterable<string>,
+): number => {
   if (!takesFrames(socket)) {
-    const text = new JsonText(parts);
-    socket.emit(event, text);
-    return text.length;
+    const flat: string[] = [];
+    let bytes = 0;
+    for (const part of parts()) {
+      bytes += Buffer.byteLength(part); // which flattens a rope where it stands
+      flat.push(part);
+    }
+    socket.emit(event, new JsonText(flat));
+    return bytes;
   }
   if (socket.conn.readyState !== 'open') return 0;
   const head = MESSAGE + eventHead(socket.nsp.name, undefined, event);
-  const length = Buffer.byteLength(head) + partsLength + 1;
+  let length = Buffer.byteLength(head) + 1;
+  for (const part of parts()) length += Buffer.byteLength(part);
   const payload = Buffer.allocUnsafeSlow(length);
   let at = payload.write(head);
-  for (const part of parts) at += payload.write(part, at);
+  for (const part of parts()) at += payload.write(part, at);
   at += payload.write(']', at);
   if (at !== length) throw new Error(`${event}: wrote ${at} of ${length} bytes`);
   // The packet's data is the payload itself: what the slow-client bound counts while it waits.

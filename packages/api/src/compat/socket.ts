@@ -109,9 +109,8 @@ export const mountCompatSocket = (
     // Every poll as JSON text, in one part per poll: one poll's voter objects at a time (the
     // read model's cache keeps only the recently read), and the parts are copied into one
     // whole only once, where the packet is written (./initialData.ts).
-    const parts = allPollDataJsonParts(session.listPollHeads(), (head) =>
-      wholePoll(session, head.id),
-    );
+    const parts = () =>
+      allPollDataJsonParts(session.listPollHeads(), (head) => wholePoll(session, head.id));
     pushes.sentInitial(socket, emitJsonText(socket, 'initial_poll_data', parts));
   };
   const onState = (state: SessionState) => {
