@@ -10,7 +10,7 @@ import type { PollUpdate } from '../session/readModel.js';
 import { PollCoalescer } from './coalescer.js';
 import type { CompatSession } from './context.js';
 import { GuiPushes } from './guiPushes.js';
-import { JsonText } from './jsonText.js';
+import { emitJsonText } from './initialData.js';
 import { loadAwareBudget } from './pushBudget.js';
 import { dropSlowClients } from './slowClients.js';
 import { compatUser } from './views.js';
@@ -108,12 +108,10 @@ export const mountCompatSocket = (
     sendState(socket, session.sessionState, null);
     // Every poll as JSON text, in one part per poll: one poll's voter objects at a time (the
     // read model's cache keeps only the recently read), and the parts are copied into one
-    // text only once, where the packet is written (./jsonText.ts).
-    const initial = new JsonText([
-      ...allPollDataJsonParts(session.listPollHeads(), (head) => wholePoll(session, head.id)),
-    ]);
-    socket.emit('initial_poll_data', initial);
-    pushes.sentInitial(socket, initial.length);
+    // whole only once, where the packet is written (./initialData.ts).
+    const parts = () =>
+      allPollDataJsonParts(session.listPollHeads(), (head) => wholePoll(session, head.id));
+    pushes.sentInitial(socket, emitJsonText(socket, 'initial_poll_data', parts));
   };
   const onState = (state: SessionState) => {
     sendState(broadcast, state, last);
