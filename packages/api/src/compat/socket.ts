@@ -91,11 +91,13 @@ export const mountCompatSocket = (
   const coalescer: PollCoalescer<Pending> = new PollCoalescer<Pending>(
     coalesceMs,
     (pending) => {
-      // The full state is built here, once per push that goes out (`update.poll` is lazy). Its
-      // results are counted from that state, not taken from `update.counts`: the read model
-      // may already hold later changes whose `pollsUpdated` is still to come, and the GUI must
+      // The full state is built here, once per push that goes out, from what the read model
+      // holds then. Its results are that state's, not `update.counts`: the read model may
+      // already hold later changes whose `pollsUpdated` is still to come, and the GUI must
       // never see voters and results that disagree.
-      const { bytes, owed } = pushes.send(pending.id, pending.version, () => pending.update.poll);
+      const { bytes, owed } = pushes.send(pending.id, pending.version, () =>
+        pending.update.guiJson(),
+      );
       if (owed) coalescer.retry(pending);
       return bytes;
     },

@@ -5,6 +5,7 @@ import {
   type Poll,
   type PollPage,
   type PollVotes,
+  pollUpdateJsonOf,
   Selections,
   StringPool,
   type VoteChange,
@@ -12,31 +13,9 @@ import {
   VoterTable,
 } from '@pollmasters/shared';
 import { type PageRequest, pageOf } from './pollPage.js';
+import type { PollUpdate } from './pollUpdate.js';
 
-/**
- * What one change of a poll announces: the tRPC `votes` entry (what changed, in order, and the
- * counts after it, kept up to date incrementally; `changes` empty when the whole state was
- * replaced, a resync), and the full state (every voter, sorted), built only when read.
- */
-export interface PollUpdate extends Readonly<PollVotes> {
-  /**
-   * The poll's full state, materialised on first read: this version, or a newer one when the
-   * poll changed again before it was read (never an older one).
-   */
-  readonly poll: Poll;
-}
-
-/** An update that carries a whole state (a resync, a newer copy of a poll, a test). */
-export const pollUpdateOf = (poll: Poll, changes: VoteChange[] = []): PollUpdate => ({
-  pollId: poll.id,
-  chatId: poll.chatId,
-  version: poll.version,
-  changes,
-  counts: countVotes(poll),
-  voterCount: poll.voters.length,
-  unknownOptionVotes: poll.unknownOptionVotes,
-  poll,
-});
+export { type PollUpdate, pollUpdateOf } from './pollUpdate.js';
 
 interface Entry {
   poll: Omit<Poll, 'voters'>;
@@ -201,6 +180,7 @@ export class PollReadModel {
     }
     const result = new Map<string, PollUpdate>();
     const materialise = (entry: Entry) => this.materialise(entry);
+    const guiJson = (entry: Entry) => this.guiJson(entry);
     for (const [id, { entry, changes: list }] of touched) {
       result.set(id, {
         pollId: id,
@@ -213,6 +193,7 @@ export class PollReadModel {
         get poll() {
           return materialise(entry);
         },
+        guiJson: () => guiJson(entry),
       });
     }
     return result;
@@ -253,6 +234,15 @@ export class PollReadModel {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /**
+   * `pollUpdateJson` of an entry's state, from its columns: neither a Poll nor an object per
+   * voter is made, and its results are the counts kept (those of the same state).
+   */
+  private guiJson(entry: Entry): string {
+    const results = Object.fromEntries(countsOf(entry).map((c) => [c.name, c.count]));
+    return pollUpdateJsonOf(entry.poll, results, (each) => entry.voters.forEachInOrder(each));
   }
 
   /** The materialised state of an entry: cached until its next change or until read long ago. */
