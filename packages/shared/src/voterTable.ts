@@ -77,6 +77,12 @@ export class VoterTable {
     return row === EMPTY ? undefined : this.selectionAt(row);
   }
 
+  /** A voter's selection (the shared array it was set with), without making an object. */
+  selectedOf(voter: string): readonly string[] | undefined {
+    const row = this.rowOf(voter);
+    return row === EMPTY ? undefined : this.choices[this.choiceIds[row]!];
+  }
+
   /** Sets a voter's selection (its arrays are shared, never copied: they are read-only). */
   set(
     voter: string,

@@ -74,6 +74,7 @@ describe('VoterTable', () => {
         for (let n = 0; n <= 70; n += 1) {
           expect(table.has(jid(n))).toBe(model.has(jid(n)));
           expect(table.get(jid(n))).toEqual(model.get(jid(n)));
+          expect(table.selectedOf(jid(n))).toEqual(model.get(jid(n))?.selected);
         }
         const selections: (readonly string[])[] = [];
         table.forEachSelection((s) => selections.push(s));
