@@ -30,7 +30,7 @@ export interface CompatOptions {
    * GUI as much again to read it: a larger budget got the last states of a burst out sooner but
    * raised the tRPC stream's latency under load (measured: docs/performance.md, "GUI pushes
    * that reach a reading client"). A client that reads slower than this is skipped, not queued
-   * for (./guiPushes.ts). Once no vote has come for a poll interval, the budget refills sixteen
+   * for (./guiPushes.ts). Once no vote has come for two poll intervals, the budget refills sixteen
    * times as fast, to get the final states out (the per-round cap still lets other events
    * through; slow clients are still skipped).
    */
