@@ -1,4 +1,4 @@
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fmt } from './table.js';
 
@@ -41,6 +41,9 @@ export interface Window {
   fromUs: number;
   toUs: number;
 }
+
+/** Where `printProfiles` leaves the window and process it counted, in the profiles' folder. */
+export const WINDOW_FILE = 'window.json';
 
 /** process.hrtime's clock in microseconds: the clock of V8's profiles. */
 export const monotonicUs = (): number => Number(process.hrtime.bigint() / 1000n);
@@ -105,6 +108,8 @@ export const topLines = (thread: ThreadProfile, top: number): string[] =>
  * phase (`window`), from the first server process's profiles (`pid`).
  */
 export const printProfiles = (dir: string, window: Window, pid: number | undefined, top = 10) => {
+  // For `bench/profile-summary.ts`, which then counts the same window of the same process.
+  writeFileSync(join(dir, WINDOW_FILE), JSON.stringify({ ...window, pid }));
   const threads = profilesIn(dir, window, pid);
   const worker = threads.find((t) => t.threadId !== 0 && t.runs('votes/voteProcessor'));
   const named: [string, (typeof threads)[number] | undefined][] = [

@@ -159,19 +159,39 @@ describe('PollCoalescer', () => {
     budgeted.close();
   });
 
-  it('reckons a quiet pause before a change at the quiet rate', () => {
+  /** A coalescer at 1 MB/s whose pushes cost 1.5 MB each: its first push leaves it 0.5 MB short. */
+  const shortOfBudget = (intervalMs: number, quietBytesPerSec: number) => {
     const sent: string[] = [];
     const c = new PollCoalescer<Poll>(
-      100,
+      intervalMs,
       (p) => {
         sent.push(p.id);
         return 1_500_000;
       },
-      { bytesPerSec: 1_000_000, quietBytesPerSec: 4_000_000 },
+      { bytesPerSec: 1_000_000, quietBytesPerSec },
     );
-    c.push(poll('a', 1)); // the budget is 0.5 MB short now
-    vi.advanceTimersByTime(300); // 100 ms busy (+0.1 MB), then 200 ms quiet (+0.8 MB)
+    c.push(poll('a', 1));
+    return { c, sent };
+  };
+
+  it('reckons a quiet pause before a change at the quiet rate', () => {
+    const { c, sent } = shortOfBudget(100, 4_000_000);
+    // Quiet from two intervals after the last change: 200 ms busy (+0.2 MB), 100 quiet (+0.4 MB).
+    vi.advanceTimersByTime(300);
     c.push(poll('b', 1));
+    expect(sent).toEqual(['a', 'b']);
+    c.close();
+  });
+
+  it('does not take a pause of one interval in a burst for its end (a worker waiting for a core)', () => {
+    const { c, sent } = shortOfBudget(50, 100_000_000);
+    // 60 ms without a change: +0.06 MB at the busy rate (at the quiet rate after 50 ms it
+    // would have been +1 MB, and 'b' would go at once).
+    vi.advanceTimersByTime(60);
+    c.push(poll('b', 1));
+    expect(sent).toEqual(['a']);
+    // Quiet from 100 ms after the last change: then the rest comes within milliseconds.
+    vi.advanceTimersByTime(110);
     expect(sent).toEqual(['a', 'b']);
     c.close();
   });

@@ -41,6 +41,29 @@ it('gives pushes the idle budget while the loop has time, the busy one while it 
   expect(budget()).toBe(12);
 });
 
+it('gives pushes the busy budget while votes flood in, however idle the loop', () => {
+  const { loop, utilization, pass } = fakeLoop();
+  let votes = 0;
+  const budget = loadAwareBudget({
+    idleBytesPerSec: 32,
+    busyBytesPerSec: 4,
+    utilization,
+    votes: () => votes,
+    busyAboveVotesPerSec: 5_000,
+    now: () => loop.at,
+  });
+  votes += 500; // 2,000 votes a second: a GUI follows them
+  pass(250, 0.3);
+  expect(budget()).toBe(32);
+  votes += 1_500; // 6,000 a second
+  pass(250, 0.3);
+  expect(budget()).toBe(4);
+  pass(250, 0.3); // the flood is over
+  expect(budget()).toBe(32);
+  pass(250, 0.95); // no votes, but the loop is busy with other work
+  expect(budget()).toBe(4);
+});
+
 it('lets the coalescer follow a budget that changes', () => {
   let now = 0;
   let rate = 1_000;

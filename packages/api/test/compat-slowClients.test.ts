@@ -98,3 +98,14 @@ it('disconnects a Socket.IO client that stops reading, without delaying the othe
   expect(healthyGot).toEqual(Array.from({ length: pushed }, (_, i) => bigPoll(i + 1).id));
   expect(healthy.connected).toBe(true);
 });
+
+it('weighs queued packets in UTF-8 bytes, a broadcast by its pre-encoded frame', () => {
+  const text = '{"q":"Café ☕"}';
+  const bytes = Buffer.byteLength(text);
+  // As socket.io-adapter frames a broadcast: engine.io's type "4", then the packet's UTF-8.
+  const payload = Buffer.from(`4${text}`);
+  const broadcast = { data: text, options: { wsPreEncodedFrame: [Buffer.alloc(2), payload] } };
+  const single = { data: text, options: {} };
+  const binary = { data: new Uint8Array(7) };
+  expect(bufferedBytes([broadcast, single, binary, {}])).toBe(2 * bytes + 7);
+});

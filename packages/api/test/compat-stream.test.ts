@@ -1,8 +1,9 @@
 import { request as httpRequest } from 'node:http';
 import { type Poll, toPollData } from '@pollmasters/shared';
 import { optionHash } from '@pollmasters/shared/node';
+import type { Socket } from 'socket.io-client';
 import { Encoder, type Packet, PacketType } from 'socket.io-parser';
-import { afterEach, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { compatParser } from '../src/compat/index.js';
 import { JsonText } from '../src/compat/jsonText.js';
 import { Config } from '../src/config.js';
@@ -119,25 +120,44 @@ const packetOf = (data: unknown): Packet => ({
   data: ['initial_poll_data', data],
 });
 
-it('sends initial_poll_data as the bytes of the whole object, read one poll at a time', async () => {
-  // An id like an array index comes first in the object, whatever the order of the polls.
-  const polls = [bigPoll(1, 300), { ...bigPoll(2, 10), id: '42' }, bigPoll(3, 0), bigPoll(4, 700)];
-  const session = new FakeSession({ status: 'ready', qr: null, user: USER });
-  for (const poll of polls) session.polls.set(poll.id, poll);
-  // Never every poll with its voters at once: each is read by itself.
-  session.listPolls = () => {
-    throw new Error('every poll read whole at once');
-  };
-  const server = await startCompatServer(session);
-  cleanups.push(server.close);
-  const frames: string[] = [];
-  await server.client('initial_poll_data', (socket) =>
-    socket.io.on('open', () =>
-      socket.io.engine.on('data', (data) => {
-        if (typeof data === 'string' && data.includes('initial_poll_data')) frames.push(data);
-      }),
-    ),
+// A packet under 126 bytes, under 64 KiB, and over it: each WebSocket frame length encoding.
+// The names and questions are not all ASCII (UTF-8 bytes differ from UTF-16 units).
+const INITIAL_CASES = {
+  empty: [],
+  'under 64 KiB': [bigPoll(1, 300), { ...bigPoll(2, 10), id: '42' }, bigPoll(3, 0)],
+  'over 64 KiB': [
+    bigPoll(1, 300),
+    { ...bigPoll(2, 10), id: '42', question: 'Emoji 🍕 \ud83c and \u2028' },
+    bigPoll(3, 0),
+    bigPoll(4, 700),
+    bigPoll(5, 2_000),
+  ],
+} satisfies Record<string, Poll[]>;
+
+describe.each(['websocket', 'polling'] as const)('initial_poll_data over %s', (transport) => {
+  it.each(Object.entries(INITIAL_CASES))(
+    'is the bytes of the whole object: %s',
+    async (_, polls) => {
+      // An id like an array index comes first in the object, whatever the order of the polls.
+      const session = new FakeSession({ status: 'ready', qr: null, user: USER });
+      for (const poll of polls) session.polls.set(poll.id, poll);
+      // Never every poll with its voters at once: each is read by itself.
+      session.listPolls = () => {
+        throw new Error('every poll read whole at once');
+      };
+      const server = await startCompatServer(session);
+      cleanups.push(server.close);
+      const frames: string[] = [];
+      const record = (socket: Socket) =>
+        socket.io.on('open', () =>
+          socket.io.engine.on('data', (data) => {
+            if (typeof data !== 'string') throw new Error('a binary frame');
+            if (data.includes('initial_poll_data')) frames.push(data);
+          }),
+        );
+      await server.client('initial_poll_data', record, [transport]);
+      const all = Object.fromEntries(polls.map((p) => [p.id, toPollData(p)]));
+      expect(frames).toEqual([`2${JSON.stringify(['initial_poll_data', all])}`]);
+    },
   );
-  const all = Object.fromEntries(polls.map((p) => [p.id, toPollData(p)]));
-  expect(frames).toEqual([`2${JSON.stringify(['initial_poll_data', all])}`]);
 });

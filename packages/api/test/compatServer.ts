@@ -13,10 +13,14 @@ export interface CompatServer {
   /** The server side, to look at its sockets. */
   io: Server;
   /**
-   * A socket.io-client socket over WebSocket; `attach` runs before anything can arrive (to
-   * record every event); resolves once `readyEvent` came.
+   * A socket.io-client socket, over WebSocket unless `transports` says otherwise; `attach` runs
+   * before anything can arrive (to record every event); resolves once `readyEvent` came.
    */
-  client(readyEvent?: string, attach?: (socket: Socket) => void): Promise<Socket>;
+  client(
+    readyEvent?: string,
+    attach?: (socket: Socket) => void,
+    transports?: ('websocket' | 'polling')[],
+  ): Promise<Socket>;
   /** Disconnects every client and closes the server, stalled connections included. */
   close(): Promise<void>;
 }
@@ -41,9 +45,9 @@ export const startCompatServer = async (
   return {
     url,
     io,
-    client: async (readyEvent = 'connect', attach) => {
+    client: async (readyEvent = 'connect', attach, transports = ['websocket']) => {
       const socket = connect(url, {
-        transports: ['websocket'],
+        transports,
         reconnection: false,
         forceNew: true,
       });

@@ -1,4 +1,4 @@
-import { countVotes, type Poll, type VoteChange } from '@pollmasters/shared';
+import { countVotes, type Poll, pollUpdateJson, type VoteChange } from '@pollmasters/shared';
 import { optionHash } from '@pollmasters/shared/node';
 import { describe, expect, it } from 'vitest';
 import { PollReadModel } from '../src/session/readModel.js';
@@ -30,10 +30,13 @@ describe('PollReadModel', () => {
     for (let batch = 0; batch < 50; batch++) {
       const changes: VoteChange[] = [];
       for (let i = 0; i < 40; i++) {
+        // Some voters with a name, and JIDs that sort apart from how they arrive.
+        const n = random(60);
         const selected = OPTIONS.filter(() => random(3) === 0).map((o) => o.hash);
         changes.push({
           pollId: 'p',
-          voter: `1555${random(60)}@s.whatsapp.net`,
+          voter: n % 5 === 0 ? `${n}"x@lid` : `1555${n}@s.whatsapp.net`,
+          ...(n % 3 === 0 ? { name: `Voter ${n}` } : {}),
           // A hash of no option is kept out of the counts.
           selected: random(10) === 0 ? [...selected, 'f'.repeat(64)] : selected,
           unknownHashes: 0,
@@ -48,6 +51,8 @@ describe('PollReadModel', () => {
       expect(update.changes).toHaveLength(40);
       const full = model.get('p')!;
       expect(update.counts).toEqual(countVotes(full));
+      // The GUI's state, written from the columns, is the materialised poll's byte for byte.
+      expect(update.guiJson()).toBe(pollUpdateJson(full));
       expect(update.voterCount).toBe(full.voters.length);
       expect(update.poll).toBe(full);
       expect(full.version).toBe(version);

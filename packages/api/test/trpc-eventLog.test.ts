@@ -1,7 +1,7 @@
-import type { Poll, VoteChange } from '@pollmasters/shared';
+import { type Poll, transformer, type VoteChange } from '@pollmasters/shared';
 import { optionHash } from '@pollmasters/shared/node';
 import { describe, expect, it } from 'vitest';
-import { pollUpdateOf } from '../src/session/readModel.js';
+import { PollReadModel, pollUpdateOf } from '../src/session/readModel.js';
 import { eventForPoll, PollEventLog } from '../src/trpc/eventLog.js';
 import { EventQueue, QueueOverflowError } from '../src/trpc/eventQueue.js';
 import { type IdentifiedEvent, pollUpdates } from '../src/trpc/pollUpdates.js';
@@ -161,6 +161,51 @@ describe('PollEventLog', () => {
       type: 'votes',
       polls: [expect.objectContaining({ pollId: 'b', changes: [b.change] })],
     });
+  });
+});
+
+describe('votes events on the wire', () => {
+  /**
+   * What a client receives of an event our transformer sent (tRPC's JSON text between): with
+   * no superjson annotations, the value is exactly its JSON round trip.
+   */
+  const received = (event: unknown) => JSON.parse(JSON.stringify(transformer.serialize(event)));
+
+  it('are plain JSON, as the transformer takes them unwalked: a client gets them exactly', () => {
+    // Through the read model, as the server builds them: shared selection arrays, a voter with
+    // a name and one without, a withdrawal, unknown hashes, two polls in one batch.
+    const model = new PollReadModel();
+    model.put(poll('a'));
+    model.put(poll('b'));
+    const [yes, no] = ['Yes', 'No'].map(optionHash) as [string, string];
+    const change = (pollId: string, voter: string, selected: string[], version: number) =>
+      ({
+        pollId,
+        voter,
+        selected,
+        unknownHashes: 0,
+        timestampMs: 1_700 + version,
+        version,
+      }) as VoteChange;
+    const changes = [
+      { ...change('a', 'x@s.whatsapp.net', [yes], 1), name: 'X' },
+      change('b', 'y@lid', [no, 'f'.repeat(64)], 1),
+      { ...change('a', 'x@s.whatsapp.net', [], 2), unknownHashes: 1 },
+      change('a', 'z@s.whatsapp.net', [yes], 3),
+    ];
+    const log = new PollEventLog({ epoch: 'e1' });
+    const [entry] = log.pollsUpdated([...model.apply(changes).values()]);
+    const event = entry!.event;
+    expect(event.type).toBe('votes');
+    expect(received(event)).toStrictEqual({ json: event });
+    expect(received(eventForPoll(entry!, 'b'))).toStrictEqual({ json: eventForPoll(entry!, 'b') });
+    // Byte for byte what the transformer sends for the same value after walking it (a copy,
+    // which nobody vouched for): superjson's annotations would differ.
+    const copy = structuredClone(event);
+    expect(JSON.stringify(transformer.serialize(event))).toBe(
+      JSON.stringify(transformer.serialize(copy)),
+    );
+    expect(JSON.stringify(transformer.serialize(copy))).toBe(JSON.stringify({ json: event }));
   });
 });
 

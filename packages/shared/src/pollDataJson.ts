@@ -25,40 +25,69 @@ const jsonOfSelection = (selected: readonly string[]): string => {
 /** Characters a JSON string writes as they are: a JID made of them needs no escaping. */
 const PLAIN = /^[0-9A-Za-z.:@_-]*$/;
 
+/** Visits a poll's voters in its voter order: its `voters`, or a table of them. */
+export type EachVoter = (each: (voter: string, selected: readonly string[]) => void) => void;
+
 /**
  * `voters` as the contract writes it: voter JID -> selected hashes, in the poll's voter order.
  * Voter ids are JIDs (they hold an `@`), never array indices, so JSON keeps their order.
  * Appended to one string (V8 joins the pieces once, when the text is written out).
  */
-export const votersJson = (voters: Poll['voters']): string => {
+const votersJsonOf = (eachVoter: EachVoter): string => {
   let out = '{';
-  for (let i = 0; i < voters.length; i++) {
-    const { voter, selected } = voters[i]!;
+  let comma = '';
+  eachVoter((voter, selected) => {
     const key = PLAIN.test(voter) ? `"${voter}"` : JSON.stringify(voter);
-    out += `${i === 0 ? '' : ','}${key}:${jsonOfSelection(selected)}`;
-  }
+    out += `${comma}${key}:${jsonOfSelection(selected)}`;
+    comma = ',';
+  });
   return `${out}}`;
 };
 
-/** `JSON.stringify(toPollData(poll))`, built as text. */
-export const pollDataJson = (poll: Poll): string => {
+/**
+ * `JSON.stringify(pollUpdateToGui(poll))` from a poll's parts: its head, its results (option
+ * name -> voters, as `tallyPoll` makes them) and its voters. For a state kept in columns
+ * (the read model) that need not become a `Poll` first.
+ */
+export const pollUpdateJsonOf = (
+  poll: Omit<Poll, 'voters'>,
+  results: Record<string, number>,
+  eachVoter: EachVoter,
+): string =>
+  `{"pollMsgId":${JSON.stringify(poll.id)},${dataJson(poll, results, eachVoter).slice(1)}`;
+
+const dataJson = (
+  poll: Omit<Poll, 'voters'>,
+  results: Record<string, number>,
+  eachVoter: EachVoter,
+): string => {
   const head = JSON.stringify({
     question: poll.question,
     options: poll.options.map((o) => o.name),
     optionHashes: optionHashesRecord(poll.options),
-    results: tallyPoll(poll),
+    results,
   });
   const tail = JSON.stringify({
     chatId: poll.chatId,
     timestamp: poll.createdAt,
     selectableCount: poll.selectableCount,
   });
-  return `${head.slice(0, -1)},"voters":${votersJson(poll.voters)},${tail.slice(1)}`;
+  return `${head.slice(0, -1)},"voters":${votersJsonOf(eachVoter)},${tail.slice(1)}`;
 };
+
+const eachOf =
+  (voters: Poll['voters']): EachVoter =>
+  (each) => {
+    for (const { voter, selected } of voters) each(voter, selected);
+  };
+
+/** `JSON.stringify(toPollData(poll))`, built as text. */
+export const pollDataJson = (poll: Poll): string =>
+  dataJson(poll, tallyPoll(poll), eachOf(poll.voters));
 
 /** `JSON.stringify(pollUpdateToGui(poll))`: `pollMsgId`, then the poll data. */
 export const pollUpdateJson = (poll: Poll): string =>
-  `{"pollMsgId":${JSON.stringify(poll.id)},${pollDataJson(poll).slice(1)}`;
+  pollUpdateJsonOf(poll, tallyPoll(poll), eachOf(poll.voters));
 
 /** Whether JSON (a JS object) orders this key before the others, as an array index. */
 const isArrayIndex = (key: string): boolean =>

@@ -23,7 +23,9 @@ export class Selections {
     if (this.bits.size === 0 && this.hashes.length > 0) return this.splitUnshared(selectedHex);
     let mask = 0;
     let unknown: string[] | null = null;
-    for (const hash of selectedHex) {
+    // Indexed, not for-of: this runs for every vote in both threads.
+    for (let i = 0; i < selectedHex.length; i++) {
+      const hash = selectedHex[i]!;
       const bit = this.bits.get(hash);
       if (bit !== undefined) mask |= bit;
       else if (!unknown) unknown = [hash];

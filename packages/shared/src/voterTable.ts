@@ -55,6 +55,12 @@ export class VoterTable {
   private readonly choices: (readonly string[])[] = [];
   private readonly choiceOf = new Map<readonly string[], number>();
   private readonly choiceByText = new Map<string, number>();
+  /**
+   * Rows in voter order (`byVoter`), kept between reads: rows added since are sorted and merged
+   * in, so a poll pushed again and again is not sorted whole each time. Null after a delete,
+   * which moves a row.
+   */
+  private order: Int32Array | null = new Int32Array(0);
 
   constructor(private readonly pool: StringPool) {}
 
@@ -69,6 +75,12 @@ export class VoterTable {
   get(voter: string): VoterSelection | undefined {
     const row = this.rowOf(voter);
     return row === EMPTY ? undefined : this.selectionAt(row);
+  }
+
+  /** A voter's selection (the shared array it was set with), without making an object. */
+  selectedOf(voter: string): readonly string[] | undefined {
+    const row = this.rowOf(voter);
+    return row === EMPTY ? undefined : this.choices[this.choiceIds[row]!];
   }
 
   /** Sets a voter's selection (its arrays are shared, never copied: they are read-only). */
@@ -111,6 +123,7 @@ export class VoterTable {
     }
     // The last row fills the deleted one.
     const last = this.rows - 1;
+    this.order = null;
     if (row !== last) {
       this.voterIds[row] = this.voterIds[last]!;
       this.nameIds[row] = this.nameIds[last]!;
@@ -129,6 +142,39 @@ export class VoterTable {
   /** Each voter's selection, without making an object per voter. */
   forEachSelection(each: (selected: readonly string[]) => void): void {
     for (let row = 0; row < this.rows; row += 1) each(this.choices[this.choiceIds[row]!]!);
+  }
+
+  /**
+   * Each voter's id and selection in voter order (as `byVoter` sorts them), without making an
+   * object per voter.
+   */
+  forEachInOrder(each: (voter: string, selected: readonly string[]) => void): void {
+    const order = this.ordered();
+    for (let i = 0; i < order.length; i += 1) {
+      const row = order[i]!;
+      each(this.pool.at(this.voterIds[row]!), this.choices[this.choiceIds[row]!]!);
+    }
+  }
+
+  private ordered(): Int32Array {
+    const before = this.order ?? new Int32Array(0);
+    if (before.length === this.rows) return before;
+    const voterAt = (row: number) => this.pool.at(this.voterIds[row]!);
+    // Voter ids are distinct, so the order is total. Rows only grow between deletes: the rows
+    // from `before.length` on are the new ones.
+    const added: number[] = [];
+    for (let row = before.length; row < this.rows; row += 1) added.push(row);
+    added.sort((a, b) => (voterAt(a) < voterAt(b) ? -1 : 1));
+    const order = new Int32Array(this.rows);
+    let i = 0;
+    let j = 0;
+    for (let k = 0; k < order.length; k += 1) {
+      const takeOld =
+        j >= added.length || (i < before.length && voterAt(before[i]!) < voterAt(added[j]!));
+      order[k] = takeOld ? before[i++]! : added[j++]!;
+    }
+    this.order = order;
+    return order;
   }
 
   private selectionAt(row: number): VoterSelection {

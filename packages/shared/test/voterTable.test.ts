@@ -32,7 +32,7 @@ const sorted = (vs: Iterable<VoterSelection>) =>
   [...vs].sort((a, b) => (a.voter < b.voter ? -1 : a.voter > b.voter ? 1 : 0));
 
 describe('VoterTable', () => {
-  it('answers get, has, size, delete and values as a Map of its voters would', () => {
+  it('answers get, has, size, delete, values and voter order as a Map of its voters would', () => {
     fc.assert(
       fc.property(fc.array(op, { maxLength: 400 }), gaps, (ops, gapsBefore) => {
         // Two tables on one pool, as the polls of a session share theirs; the voters' ids in
@@ -45,7 +45,15 @@ describe('VoterTable', () => {
         const table = new VoterTable(pool);
         new VoterTable(pool).set(jid(1000), { selected: ['z'], timestampMs: 1 });
         const model = new Map<string, VoterSelection>();
-        for (const o of ops) {
+        // Voters in voter order, as a sorted Poll holds them: read between the changes too, so
+        // that the order kept from one read to the next is checked as it is extended.
+        const inOrder = () => {
+          const seen: [string, string][] = [];
+          table.forEachInOrder((voter, selected) => seen.push([voter, selected.join()]));
+          expect(seen).toEqual(sorted(model.values()).map((v) => [v.voter, v.selected.join()]));
+        };
+        for (const [i, o] of ops.entries()) {
+          if (i % 7 === 0) inOrder();
           const voter = jid(o.voter);
           if (o.kind === 'delete') {
             expect(table.delete(voter)).toBe(model.delete(voter));
@@ -62,9 +70,11 @@ describe('VoterTable', () => {
         }
         expect(table.size).toBe(model.size);
         expect(sorted(table.values())).toEqual(sorted(model.values()));
+        inOrder();
         for (let n = 0; n <= 70; n += 1) {
           expect(table.has(jid(n))).toBe(model.has(jid(n)));
           expect(table.get(jid(n))).toEqual(model.get(jid(n)));
+          expect(table.selectedOf(jid(n))).toEqual(model.get(jid(n))?.selected);
         }
         const selections: (readonly string[])[] = [];
         table.forEachSelection((s) => selections.push(s));

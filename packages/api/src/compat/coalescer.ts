@@ -15,11 +15,18 @@ export interface CoalescerOptions {
    */
   bytesPerSec?: number | (() => number);
   /**
-   * The budget's rate once no change has come for a poll interval (default 16 x `bytesPerSec`):
+   * The budget's rate once no change has come for `quietAfterMs` (default 16 x `bytesPerSec`):
    * a burst of votes has ended, the states still owed are final, and pushing them no longer
    * competes with the votes themselves for the event loop.
    */
   quietBytesPerSec?: number;
+  /**
+   * How long no change must have come before the budget counts as quiet (default two poll
+   * intervals). One interval was too short in a flood on a busy machine: each time the worker
+   * waited 50 ms for a core, the budget refilled at the quiet rate, and the GUI got twice the
+   * busy budget's states (docs/performance.md, "Session 8").
+   */
+  quietAfterMs?: number;
   /**
    * Bytes of state pushed in one go before the coalescer lets the event loop run again (other
    * clients' events, the worker's messages). Default 256 KiB: a short turn, so that those wait
@@ -57,6 +64,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
   /** When the last change came in (`push`). */
   private changedAt = Number.NEGATIVE_INFINITY;
   private readonly bytesPerTurn: number;
+  private readonly quietAfterMs: number;
   private readonly now: () => number;
   private tokens: number;
   private refilledAt: number;
@@ -75,6 +83,7 @@ export class PollCoalescer<T extends Versioned = Poll> {
     this.rate = typeof bytesPerSec === 'function' ? bytesPerSec : () => bytesPerSec;
     this.quietRate = quietBytesPerSec === undefined ? null : () => quietBytesPerSec;
     this.bytesPerTurn = options.bytesPerTurn ?? 256 * 1024;
+    this.quietAfterMs = options.quietAfterMs ?? 2 * intervalMs;
     this.now = options.now ?? Date.now;
     this.tokens = this.rate();
     this.refilledAt = this.now();
@@ -157,9 +166,9 @@ export class PollCoalescer<T extends Versioned = Poll> {
     return entry;
   }
 
-  /** When changes stop for a poll interval, the budget refills at its quiet rate. */
+  /** When changes stop for `quietAfterMs`, the budget refills at its quiet rate. */
   private get quietFrom(): number {
-    return this.changedAt + this.intervalMs;
+    return this.changedAt + this.quietAfterMs;
   }
 
   private refill(now: number): void {

@@ -1,4 +1,3 @@
-import { type Poll, pollUpdateJson } from '@pollmasters/shared';
 import type { Server, Socket } from 'socket.io';
 import { JsonText } from './jsonText.js';
 import { ReadAcks } from './readAcks.js';
@@ -91,10 +90,10 @@ export class GuiPushes {
 
   /**
    * Pushes a state of a poll: a newer version to every client, the same version again only to
-   * the clients that still owe it. `state` is read (the poll materialised) only when some
-   * client is ready for it.
+   * the clients that still owe it. `stateJson` (the state as `pollUpdateJson` writes it) is
+   * built only when some client is ready for it.
    */
-  send(pollId: string, version: number, state: () => Poll | undefined): PushResult {
+  send(pollId: string, version: number, stateJson: () => string | undefined): PushResult {
     const sockets = this.io.of('/').sockets;
     const fresh = version > (this.versions.get(pollId) ?? -1);
     let targets: Iterable<string>;
@@ -125,10 +124,9 @@ export class GuiPushes {
     else this.owed.delete(pollId);
 
     let bytes = 0;
-    const poll = ready.length > 0 ? state() : undefined;
-    if (poll) {
+    const json = ready.length > 0 ? stateJson() : undefined;
+    if (json !== undefined) {
       // Built as JSON text once, and encoded once for every client it goes to (one broadcast).
-      const json = pollUpdateJson(poll);
       const payload = new JsonText(json);
       if (fresh && busy.size === 0 && ready.length === sockets.size) {
         this.io.emit('poll_update_to_gui', payload);

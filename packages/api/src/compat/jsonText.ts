@@ -27,6 +27,17 @@ export class JsonText {
 }
 
 /**
+ * What socket.io-parser writes before an event's one argument: `2`, the namespace unless it is
+ * the main one, the ack id if any, then `[<event name>,`. The argument and `]` follow.
+ */
+export const eventHead = (nsp: string, id: number | undefined, event: unknown): string => {
+  let head = String(PacketType.EVENT);
+  if (nsp && nsp !== '/') head += `${nsp},`;
+  if (id != null) head += id;
+  return `${head}[${JSON.stringify(event)},`;
+};
+
+/**
  * socket.io-parser's encoder, except that an event whose one argument is a `JsonText` is
  * written as `2[<event name>,<text>]` (with the namespace and ack id as the parser writes
  * them): the same bytes as the parser's own `JSON.stringify` of the parsed value.
@@ -40,13 +51,10 @@ class CompatEncoder extends Encoder {
       data.length === 2 &&
       data[1] instanceof JsonText
     ) {
-      let head = String(PacketType.EVENT);
-      if (packet.nsp && packet.nsp !== '/') head += `${packet.nsp},`;
-      if (packet.id != null) head += packet.id;
       // Concatenated, not joined: V8 keeps the result as a rope over the parts, and the one
       // flat copy of the packet is made where it is written (engine.io prefixes it, ws takes
       // its byte length). A join here would be a second whole copy, held while that is made.
-      let text = `${head}[${JSON.stringify(data[0])},`;
+      let text = eventHead(packet.nsp, packet.id, data[0]);
       for (const part of data[1].parts) text += part;
       return [`${text}]`];
     }

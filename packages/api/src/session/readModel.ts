@@ -5,38 +5,16 @@ import {
   type Poll,
   type PollPage,
   type PollVotes,
+  pollUpdateJsonOf,
   Selections,
   StringPool,
   type VoteChange,
-  type VoterSelection,
   VoterTable,
 } from '@pollmasters/shared';
 import { type PageRequest, pageOf } from './pollPage.js';
+import type { PollUpdate } from './pollUpdate.js';
 
-/**
- * What one change of a poll announces: the tRPC `votes` entry (what changed, in order, and the
- * counts after it, kept up to date incrementally; `changes` empty when the whole state was
- * replaced, a resync), and the full state (every voter, sorted), built only when read.
- */
-export interface PollUpdate extends Readonly<PollVotes> {
-  /**
-   * The poll's full state, materialised on first read: this version, or a newer one when the
-   * poll changed again before it was read (never an older one).
-   */
-  readonly poll: Poll;
-}
-
-/** An update that carries a whole state (a resync, a newer copy of a poll, a test). */
-export const pollUpdateOf = (poll: Poll, changes: VoteChange[] = []): PollUpdate => ({
-  pollId: poll.id,
-  chatId: poll.chatId,
-  version: poll.version,
-  changes,
-  counts: countVotes(poll),
-  voterCount: poll.voters.length,
-  unknownOptionVotes: poll.unknownOptionVotes,
-  poll,
-});
+export { type PollUpdate, pollUpdateOf } from './pollUpdate.js';
 
 interface Entry {
   poll: Omit<Poll, 'voters'>;
@@ -64,21 +42,11 @@ const countsOf = (entry: Entry): PollVotes['counts'] =>
   }));
 
 const addSelection = (entry: Entry, selected: readonly string[], delta: number): void => {
-  for (const hash of selected) {
+  for (let i = 0; i < selected.length; i++) {
+    const hash = selected[i]!;
     const n = entry.counts.get(hash);
     if (n !== undefined) entry.counts.set(hash, n + delta);
   }
-};
-
-/**
- * Makes an arriving change use the poll's own id and option-hash strings (and the voter's id
- * as already kept) instead of the fresh copies it crossed the thread boundary with, and the
- * poll's shared array for its selection: it is kept in the event log too.
- */
-const ownStrings = (entry: Entry, change: VoteChange, before: VoterSelection | undefined) => {
-  change.pollId = entry.poll.id;
-  if (before) change.voter = before.voter;
-  change.selected = entry.selections.split(change.selected).selected;
 };
 
 /**
@@ -181,12 +149,13 @@ export class PollReadModel {
    */
   apply(changes: readonly VoteChange[]): Map<string, PollUpdate> {
     const touched = new Map<string, { entry: Entry; changes: VoteChange[] }>();
-    for (const change of changes) {
+    for (let i = 0; i < changes.length; i++) {
+      const change = changes[i]!;
       const entry = this.entries.get(change.pollId);
       if (!entry || change.version <= entry.poll.version) continue;
-      const before = entry.voters.get(change.voter);
-      ownStrings(entry, change, before);
-      if (before) addSelection(entry, before.selected, -1);
+      const before = entry.voters.selectedOf(change.voter);
+      this.ownStrings(entry, change);
+      if (before) addSelection(entry, before, -1);
       if (change.selected.length === 0) entry.voters.delete(change.voter);
       else {
         entry.voters.set(change.voter, change);
@@ -201,6 +170,7 @@ export class PollReadModel {
     }
     const result = new Map<string, PollUpdate>();
     const materialise = (entry: Entry) => this.materialise(entry);
+    const guiJson = (entry: Entry) => this.guiJson(entry);
     for (const [id, { entry, changes: list }] of touched) {
       result.set(id, {
         pollId: id,
@@ -213,6 +183,7 @@ export class PollReadModel {
         get poll() {
           return materialise(entry);
         },
+        guiJson: () => guiJson(entry),
       });
     }
     return result;
@@ -253,6 +224,32 @@ export class PollReadModel {
 
   get size(): number {
     return this.entries.size;
+  }
+
+  /**
+   * `pollUpdateJson` of an entry's state, from its columns: neither a Poll nor an object per
+   * voter is made, and its results are the counts kept (those of the same state).
+   */
+  private guiJson(entry: Entry): string {
+    const results = Object.fromEntries(countsOf(entry).map((c) => [c.name, c.count]));
+    return pollUpdateJsonOf(entry.poll, results, (each) => entry.voters.forEachInOrder(each));
+  }
+
+  /**
+   * Makes an arriving change use the poll's own id string, the voter's id and name as kept
+   * for any poll, and the poll's shared array for its selection, instead of the fresh copies
+   * it crossed the thread boundary with: the change is kept in the event log, and the copies
+   * then die young instead of being carried into the old generation (docs/performance.md).
+   */
+  private ownStrings(entry: Entry, change: VoteChange): void {
+    change.pollId = entry.poll.id;
+    const voter = this.pool.find(change.voter);
+    if (voter !== -1) change.voter = this.pool.at(voter);
+    if (change.name !== undefined) {
+      const name = this.pool.find(change.name);
+      if (name !== -1) change.name = this.pool.at(name);
+    }
+    change.selected = entry.selections.split(change.selected).selected;
   }
 
   /** The materialised state of an entry: cached until its next change or until read long ago. */

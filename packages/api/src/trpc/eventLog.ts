@@ -1,4 +1,10 @@
-import { countVotes, type Poll, type PollEvent, type PollVotes } from '@pollmasters/shared';
+import {
+  countVotes,
+  type Poll,
+  type PollEvent,
+  type PollVotes,
+  plainJson,
+} from '@pollmasters/shared';
 import type { PollUpdate } from '../session/readModel.js';
 import { type EventPosition, isEpoch, newEpoch } from '../session/sessionReport.js';
 
@@ -27,7 +33,7 @@ export const eventForPoll = (entry: LogEntry, pollId: string): LogEntry['event']
   const { event } = entry;
   if (event.type !== 'votes') return event;
   if (event.polls.length === 1 && event.polls[0]!.pollId === pollId) return event;
-  return { type: 'votes', polls: event.polls.filter((p) => p.pollId === pollId) };
+  return plainJson({ type: 'votes', polls: event.polls.filter((p) => p.pollId === pollId) });
 };
 
 /** A position in the log, as parsed from an event id. */
@@ -163,7 +169,9 @@ export class PollEventLog {
     if (polls.length > 0) {
       added.push(
         this.append(
-          { type: 'votes', polls },
+          // Built here from the read model's changes and counts: plain JSON, which the
+          // transformer need not walk for every subscriber (`plainJson`).
+          plainJson({ type: 'votes', polls }),
           polls.map((p) => p.pollId),
           at,
         ),
