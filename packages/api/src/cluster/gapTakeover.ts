@@ -1,3 +1,4 @@
+import { PollMastersError } from '@pollmasters/shared';
 import type { SessionService } from '../session/sessionService.js';
 import { type ReadModelCall, type ReadModelPage, readModelPages } from './remoteCommands.js';
 
@@ -8,10 +9,38 @@ export interface GapTakeoverOptions {
   call: ReadModelCall;
   /** The seq of the last entry missing: the owner's copy must be at it or after. */
   through: number;
-  /** Copies asked for before giving up (the owner may not have read that far yet). */
-  attempts?: number;
+  /**
+   * How long one copy may take before it is asked for again (a reply can be lost while this
+   * node's subscriber reconnects: it would wait for the calls' own timeout, 65 s by default).
+   */
+  copyTimeoutMs?: number;
+  /** How long the session may stay held in all: then the takeover fails. */
+  deadlineMs?: number;
+  /** The wait before asking again (the owner may not have read that far yet). */
   delayMs?: number;
 }
+
+/** Every page of the owner's read model, or a TIMEOUT after `ms`. */
+const copyWithin = async (call: ReadModelCall, ms: number): Promise<ReadModelPage[]> => {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () => reject(new PollMastersError('TIMEOUT', `no copy of the owner's state in ${ms} ms`)),
+      ms,
+    );
+  });
+  const copy = (async () => {
+    const pages: ReadModelPage[] = [];
+    for await (const page of readModelPages(call)) pages.push(page);
+    return pages;
+  })();
+  try {
+    return await Promise.race([copy, late]);
+  } finally {
+    clearTimeout(timer);
+    copy.catch(() => {});
+  }
+};
 
 /**
  * A follower held at a gap in a session's stream (./streamFollower.ts) takes the owner's state
@@ -20,18 +49,20 @@ export interface GapTakeoverOptions {
  * where to follow the stream from then: the first page's entry (later pages may be newer:
  * replaying the stream from there changes nothing they hold). Null when the owner's copy is of
  * another epoch (the stream was made anew: join again).
- * @throws when no copy at or after the gap came (the owner did not answer, or lagged too)
+ * @throws when no copy at or after the gap came by the deadline (the owner did not answer, or
+ *   lagged too)
  */
 export const takeOwnersState = async (
   service: SessionService,
   options: GapTakeoverOptions,
 ): Promise<ReadModelPage | null> => {
-  const { attempts = 20, delayMs = 100 } = options;
-  for (let attempt = 1; ; attempt++) {
-    let failure: unknown = null;
+  const { copyTimeoutMs = 5_000, deadlineMs = 30_000, delayMs = 100 } = options;
+  const end = Date.now() + deadlineMs;
+  for (;;) {
+    let failure: unknown;
     try {
-      const pages: ReadModelPage[] = [];
-      for await (const page of readModelPages(options.call)) pages.push(page);
+      const left = Math.max(1, Math.min(copyTimeoutMs, end - Date.now()));
+      const pages = await copyWithin(options.call, left);
       const first = pages[0]!;
       if (first.epoch !== service.position?.epoch) return null;
       if (first.seq >= options.through && first.seq > service.position.seq) {
@@ -47,7 +78,7 @@ export const takeOwnersState = async (
     } catch (err) {
       failure = err;
     }
-    if (attempt >= attempts) throw failure;
+    if (Date.now() + delayMs >= end) throw failure;
     await delay(delayMs);
   }
 };
