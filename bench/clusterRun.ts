@@ -117,9 +117,15 @@ export async function runConfiguration(
   const subscribers: NodeSubscriber[] = [];
   const nodeIds = settings.map((s, i) => s.cluster?.nodeId ?? `node-${i + 1}`);
   const { sessionIds } = load;
-  /** Waits until every node's subscriber saw `total` vote changes in all; records who did not. */
-  const allSeen = async (total: number) => {
-    const seen = await Promise.allSettled(subscribers.map((s) => s.saw(total, 120_000)));
+  /** Waits until every node's subscriber has the counts of `bursts`; records who did not. */
+  const allSeen = async (...phases: BurstResult[][]) => {
+    const expected = new Map(
+      sessionIds.map((sessionId, s): [string, Expected] => [
+        sessionId,
+        new Map(phases.flatMap((bursts) => Object.entries(bursts[s]!.polls))),
+      ]),
+    );
+    const seen = await Promise.allSettled(subscribers.map((s) => s.reached(expected, 120_000)));
     seen.forEach((r, i) => {
       if (r.status === 'rejected') failures.push(`${label}, ${nodeIds[i]}: ${r.reason.message}`);
     });
@@ -145,7 +151,7 @@ export async function runConfiguration(
     log(`${label}: latency, ${fmt(latencyVotes)} votes at ${fmt(load.latencyRate)}/s ...`);
     const perSession = load.latencyRate / sessionIds.length;
     const latencyBursts = await inject(owners, await prepare(owners, latencyPolls, 11), perSession);
-    await allSeen(latencyVotes);
+    await allSeen(latencyBursts);
     const latency = subscribers.map((s) => s.latency.splice(0));
     const commitsAfterLatency = await commits();
     const { cluster } = settings[0]!;
@@ -160,7 +166,7 @@ export async function runConfiguration(
     const before = await usage();
     const endCpu = await cpuWindow(services);
     const bursts: BurstResult[] = await inject(owners, prepared);
-    await allSeen(latencyVotes + total);
+    await allSeen(latencyBursts, bursts);
     const cpu = await endCpu();
     const after = await usage();
     const commitsAfterLoad = await commits();

@@ -1,6 +1,7 @@
 import { createPollMastersClient, listAllPolls, type PollMastersClient } from '@pollmasters/client';
 import { tallyPoll } from '@pollmasters/shared';
 import { now } from './clients.js';
+import { compare, type Expected } from './exactness.js';
 import type { Tally } from './protocol.js';
 
 /**
@@ -17,12 +18,14 @@ export class NodeSubscriber {
   changes = 0;
   lastAt = 0;
   /**
-   * What would explain a shortfall: whole poll states received instead of changes (a resync;
-   * counted, not applied) and subscriptions that ended with an error after `synced`.
+   * What a shortfall would come from, and how the subscriber made up for it: whole poll states
+   * received instead of changes (a resync: applied as the poll's counts), and subscriptions
+   * that the node ended after `synced` (a slow reader is cut off), each resumed after its last
+   * event id, as any client must.
    */
   resyncs = 0;
   readonly ended: string[] = [];
-  private readonly stops: (() => void)[] = [];
+  private readonly stops = new Map<string, () => void>();
   private readonly waiters = new Set<() => void>();
 
   constructor(url: string) {
@@ -31,47 +34,79 @@ export class NodeSubscriber {
 
   /** Subscribes to every session's updates; resolves once each is `synced`. */
   async subscribe(sessionIds: readonly string[]): Promise<void> {
-    await Promise.all(sessionIds.map((sessionId) => this.subscribeTo(sessionId)));
+    await Promise.all(
+      sessionIds.map((sessionId) => {
+        const final = new Map<string, Tally>();
+        this.final.set(sessionId, final);
+        return this.subscribeTo(sessionId, final, undefined);
+      }),
+    );
   }
 
-  private subscribeTo(sessionId: string): Promise<void> {
-    const final = new Map<string, Tally>();
-    this.final.set(sessionId, final);
+  private subscribeTo(
+    sessionId: string,
+    final: Map<string, Tally>,
+    lastEventId: string | undefined,
+  ): Promise<void> {
+    let lastId = lastEventId;
+    let synced = false;
     return new Promise((resolve, reject) => {
       const sub = this.client.polls.updates.subscribe(
-        { sessionId, snapshot: false },
+        { sessionId, snapshot: false, ...(lastId === undefined ? {} : { lastEventId: lastId }) },
         {
-          onData: ({ data }) => {
-            if (data.type === 'synced') resolve();
-            if (data.type === 'pollState') this.resyncs += 1;
-            if (data.type !== 'votes') return;
-            const at = now();
-            for (const poll of data.polls) {
-              for (const change of poll.changes) this.latency.push(at - change.timestampMs);
-              this.changes += poll.changes.length;
-              final.set(poll.pollId, {
-                counts: Object.fromEntries(poll.counts.map((c) => [c.name, c.count])),
-                voters: poll.voterCount,
+          onData: ({ id, data }) => {
+            lastId = id;
+            if (data.type === 'synced') {
+              synced = true;
+              resolve();
+            }
+            if (data.type === 'pollState') {
+              this.resyncs += 1;
+              final.set(data.poll.id, {
+                counts: Object.fromEntries(data.counts.map((c) => [c.name, c.count])),
+                voters: data.poll.voters.length,
               });
             }
-            this.lastAt = at;
+            if (data.type === 'votes') {
+              const at = now();
+              for (const poll of data.polls) {
+                for (const change of poll.changes) this.latency.push(at - change.timestampMs);
+                this.changes += poll.changes.length;
+                final.set(poll.pollId, {
+                  counts: Object.fromEntries(poll.counts.map((c) => [c.name, c.count])),
+                  voters: poll.voterCount,
+                });
+              }
+              this.lastAt = at;
+            }
             for (const waiter of [...this.waiters]) waiter();
           },
           onError: (err) => {
             this.ended.push(`${sessionId}: ${err.message}`);
-            reject(err);
+            if (!synced) return reject(err);
+            // Cut off after it was live (a slow reader): resumed after its last event.
+            this.subscribeTo(sessionId, final, lastId).catch((again: Error) =>
+              this.ended.push(`${sessionId}: not resumed: ${again.message}`),
+            );
           },
         },
       );
-      this.stops.push(() => sub.unsubscribe());
+      this.stops.set(sessionId, () => sub.unsubscribe());
     });
   }
 
-  /** Resolves once `total` vote changes came in; rejects after `timeoutMs`. */
-  saw(total: number, timeoutMs: number): Promise<void> {
+  /**
+   * Resolves once the last counts of every poll are `expected` (session id -> poll id -> its
+   * tally); rejects after `timeoutMs`, saying how far it got and why.
+   */
+  reached(expected: ReadonlyMap<string, Expected>, timeoutMs: number): Promise<void> {
+    const done = () =>
+      [...expected].every(([sessionId, polls]) =>
+        compare([], '', polls, (id) => this.final.get(sessionId)?.get(id)),
+      );
     return new Promise((resolve, reject) => {
       const check = () => {
-        if (this.changes < total) return;
+        if (!done()) return;
         clearTimeout(timer);
         this.waiters.delete(check);
         resolve();
@@ -79,14 +114,11 @@ export class NodeSubscriber {
       const timer = setTimeout(() => {
         this.waiters.delete(check);
         const why = [
+          `${this.changes} vote changes`,
           `${this.resyncs} poll state(s) instead of changes`,
           ...this.ended.map((e) => `subscription ended: ${e}`),
         ];
-        reject(
-          new Error(
-            `saw ${this.changes} of ${total} vote changes within ${timeoutMs} ms (${why.join('; ')})`,
-          ),
-        );
+        reject(new Error(`not at the expected counts within ${timeoutMs} ms (${why.join('; ')})`));
       }, timeoutMs);
       this.waiters.add(check);
       check();
@@ -103,7 +135,7 @@ export class NodeSubscriber {
   }
 
   close(): Promise<void> {
-    for (const stop of this.stops) stop();
+    for (const stop of this.stops.values()) stop();
     return this.client.close();
   }
 }
