@@ -1,4 +1,5 @@
 import type { WebhookDelivery, WebhookDeliveryCounts } from '@pollmasters/shared';
+import type { Statement } from 'better-sqlite3';
 import type { Db } from './database.js';
 import {
   type AttemptOutcome,
@@ -18,6 +19,7 @@ import {
 /** The webhook tables of a session's SQLite database (migration 4 in ./database.ts). */
 export class SqliteWebhookStore implements WebhookStore {
   private readonly q;
+  private readonly deliveryQueries = new Map<string, Statement<unknown[], DeliveryRow>>();
 
   constructor(private readonly db: Db) {
     this.q = {
@@ -145,17 +147,31 @@ export class SqliteWebhookStore implements WebhookStore {
 
   /** An endpoint's deliveries, newest first. */
   deliveries(endpointId: string, query: DeliveryQuery): WebhookDelivery[] {
-    const rows = this.db
-      .prepare<unknown[], DeliveryRow>(
+    const rows = this.deliveriesQuery(query.status !== undefined, query.before !== undefined).all(
+      ...[endpointId, query.status, query.before, query.limit].filter((v) => v !== undefined),
+    );
+    return rows.map(deliveryOf);
+  }
+
+  /**
+   * The statement of a deliveries listing, by its filters, prepared once (the dashboard lists
+   * every endpoint's newest delivery every 2 s).
+   */
+  private deliveriesQuery(byStatus: boolean, before: boolean) {
+    const key = `${byStatus}/${before}`;
+    let statement = this.deliveryQueries.get(key);
+    if (!statement) {
+      statement = this.db.prepare<unknown[], DeliveryRow>(
         `SELECT d.id, d.endpoint_id, e.id AS event_id, e.type, d.status, d.attempts, d.last_code,
            d.last_error, d.next_attempt_at, e.created_at, d.delivered_at
          FROM webhook_deliveries d JOIN webhook_events e ON e.seq = d.event_seq
-         WHERE d.endpoint_id = ? ${query.status ? 'AND d.status = ?' : ''}
-           ${query.before ? 'AND d.id < ?' : ''}
+         WHERE d.endpoint_id = ? ${byStatus ? 'AND d.status = ?' : ''}
+           ${before ? 'AND d.id < ?' : ''}
          ORDER BY d.id DESC LIMIT ?`,
-      )
-      .all(...[endpointId, query.status, query.before, query.limit].filter((v) => v !== undefined));
-    return rows.map(deliveryOf);
+      );
+      this.deliveryQueries.set(key, statement);
+    }
+    return statement;
   }
 
   /** Puts failed deliveries back in the queue (one, or all of the endpoint's); how many. */
