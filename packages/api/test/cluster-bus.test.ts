@@ -5,10 +5,9 @@ import { freshRedisPrefix, testRedisUrl } from '../../../test/helpers/services.j
 import { EventsBus } from '../src/cluster/eventsBus.js';
 import { StreamAppender } from '../src/cluster/streamAppender.js';
 import { callsChannelOf, streamKeys } from '../src/cluster/streamKeys.js';
-import { SessionService } from '../src/session/sessionService.js';
 import { PollEventLog } from '../src/trpc/eventLog.js';
 import { openSessionStreams } from '../src/trpc/sessionStreams.js';
-import { poll, until, votes } from './clusterFixtures.js';
+import { poll, until, votes, workerlessSession } from './clusterFixtures.js';
 
 // Issue #22: nodes that follow a session's stream give the same tRPC ids for the same events,
 // a node that joins late copies the owner's read model, and commands reach the owner.
@@ -36,17 +35,6 @@ const bus = async (nodeId: string, callTimeoutMs?: number) => {
   return b;
 };
 
-/** A session without a worker: what the stream and the bus give it is all it has. */
-const service = (sessionId: string) =>
-  new SessionService({
-    sessionId,
-    open: { dataDir: '/nonexistent' },
-    placeOn: () => {
-      throw new Error('no worker in this test');
-    },
-    logger,
-  });
-
 const idsAfter = (log: PollEventLog, id: string) => {
   const entries = log.after(PollEventLog.parseId(id)!);
   return entries ? entries.map((e) => ({ id: log.idOf(e.seq), event: e.event })) : null;
@@ -57,7 +45,7 @@ describe('the events bus', () => {
     const keys = streamKeys(space.prefix, 'e1');
     await redis.set(keys.lease, 'node-a');
     const [busA, busB] = await Promise.all([bus('node-a'), bus('node-b')]);
-    const a = service('e1');
+    const a = workerlessSession(logger, 'e1');
     await busA.join(a);
     await busA.becomeOwner(a);
     const streamsA = openSessionStreams(a, 0);
@@ -82,7 +70,7 @@ describe('the events bus', () => {
     expect(firstVotes!.seq).toBe(3);
 
     // node-b joins late: its read model is node-a's, and it follows the stream from there.
-    const b = service('e1');
+    const b = workerlessSession(logger, 'e1');
     await busB.join(b);
     busB.becomeRemote(b);
     const streamsB = openSessionStreams(b, 0);
@@ -122,8 +110,8 @@ describe('the events bus', () => {
     const keys = streamKeys(space.prefix, 'c1');
     await redis.set(keys.lease, 'node-c');
     const [busC, busD] = await Promise.all([bus('node-c'), bus('node-d', 400)]);
-    const c = service('c1');
-    const d = service('c1');
+    const c = workerlessSession(logger, 'c1');
+    const d = workerlessSession(logger, 'c1');
     await busC.join(c);
     await busC.becomeOwner(c);
     await busD.join(d);

@@ -6,11 +6,11 @@ import { freshRedisPrefix, testRedisUrl } from '../../../test/helpers/services.j
 import { EventsBus } from '../src/cluster/eventsBus.js';
 import { StreamAppender } from '../src/cluster/streamAppender.js';
 import { streamKeys } from '../src/cluster/streamKeys.js';
-import { SessionService } from '../src/session/sessionService.js';
+import type { SessionService } from '../src/session/sessionService.js';
 import { PollEventLog } from '../src/trpc/eventLog.js';
 import { pollUpdates } from '../src/trpc/pollUpdates.js';
 import { openSessionStreams } from '../src/trpc/sessionStreams.js';
-import { poll, until, votes } from './clusterFixtures.js';
+import { poll, until, votes, workerlessSession } from './clusterFixtures.js';
 import { RedisCutter } from './redisCutter.js';
 
 // A follower that finds entries missing from a session's stream (trimmed before it read them)
@@ -33,17 +33,6 @@ const bus = async (nodeId: string, connection: Redis) => {
   closers.push(() => b.close());
   return b;
 };
-
-/** A session without a worker: what the stream and the bus give it is all it has. */
-const service = (sessionId: string) =>
-  new SessionService({
-    sessionId,
-    open: { dataDir: '/nonexistent' },
-    placeOn: () => {
-      throw new Error('no worker in this test');
-    },
-    logger,
-  });
 
 /** A live `polls.updates` subscriber of a node's log, collecting what it is sent. */
 const subscribe = (streams: ReturnType<typeof openSessionStreams>, lastEventId?: string) => {
@@ -78,7 +67,7 @@ describe('a gap in a session stream on a follower', () => {
     redisB.on('error', () => {});
     closers.push(() => redisB.disconnect());
     const [busA, busB] = await Promise.all([bus('node-a', redis), bus('node-b', redisB)]);
-    const a = service('g1');
+    const a = workerlessSession(logger, 'g1');
     await busA.join(a);
     await busA.becomeOwner(a);
     const streamsA = openSessionStreams(a, 0);
@@ -90,7 +79,7 @@ describe('a gap in a session stream on a follower', () => {
     await owner.append({ type: 'votes', changes: [...votes('P1', 1, 3), ...votes('P2', 1, 2)] });
     await until('node-a counted them', () => voterCount(a, 'P1') === 3);
 
-    const b = service('g1');
+    const b = workerlessSession(logger, 'g1');
     await busB.join(b);
     busB.becomeRemote(b);
     const streamsB = openSessionStreams(b, 0);

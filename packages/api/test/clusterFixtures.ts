@@ -1,5 +1,6 @@
-import type { Poll, VoteChange } from '@pollmasters/shared';
+import type { Logger, Poll, VoteChange } from '@pollmasters/shared';
 import { optionHash } from '@pollmasters/shared/node';
+import { SessionService } from '../src/session/sessionService.js';
 
 /** Fixtures of the cluster's unit tests (cluster-*.test.ts). */
 export const OPTIONS = ['Yes', 'No', 'Maybe'].map((name) => ({ name, hash: optionHash(name) }));
@@ -37,3 +38,14 @@ export const until = async (what: string, check: () => boolean, ms = 5_000): Pro
     await new Promise((r) => setTimeout(r, 10));
   }
 };
+
+/** A session without a worker: what the stream and the bus give it is all it has. */
+export const workerlessSession = (logger: Logger, sessionId: string) =>
+  new SessionService({
+    sessionId,
+    open: { dataDir: '/nonexistent' },
+    placeOn: () => {
+      throw new Error('no worker in this test');
+    },
+    logger,
+  });
