@@ -26,7 +26,7 @@ export interface LoggedVote {
 type RawRow = [number, string, string, string | null, string | null, number];
 
 /** Rows (and batches) read at once during a replay. */
-const REPLAY_CHUNK = 5_000;
+export const REPLAY_CHUNK = 5_000;
 const BATCH_CHUNK = 20;
 
 /**
@@ -208,19 +208,5 @@ export class VoteLog {
   }
 }
 
-/**
- * A selection's JSON for the vote log, made once per array: a poll's voters share one array
- * per selection (`Selections`), so most votes need no JSON.stringify of their own.
- */
-const selectionJsons = new WeakMap<readonly string[], string>();
-export const selectionJson = (selected: readonly string[]): string => {
-  let json = selectionJsons.get(selected);
-  if (json === undefined) {
-    json = JSON.stringify(selected);
-    selectionJsons.set(selected, json);
-  }
-  return json;
-};
-
 /** Rows of the vote log beyond twice the live votes that are tolerated before compacting. */
-const COMPACT_SLACK = 1_000;
+export const COMPACT_SLACK = 1_000;

@@ -1,13 +1,21 @@
 import type { PollBackend } from '../pollBackend.js';
 import { type PollRow, rowParamsOf } from '../storedPoll.js';
-import type { LoggedVote } from '../voteLog.js';
-import { selectionJson } from '../voteLog.js';
+import { COMPACT_SLACK, type LoggedVote, REPLAY_CHUNK } from '../voteLog.js';
 import type { PgSession } from './pgSession.js';
 
-/** Rows read at once during a replay. */
-const REPLAY_CHUNK = 5_000;
-/** Rows of the vote log beyond twice the live votes that are tolerated before compacting. */
-const COMPACT_SLACK = 1_000;
+/**
+ * A selection's JSON for PostgreSQL's vote log, made once per array: a poll's voters share one array
+ * per selection (`Selections`), so most votes need no JSON.stringify of their own.
+ */
+const selectionJsons = new WeakMap<readonly string[], string>();
+const selectionJson = (selected: readonly string[]): string => {
+  let json = selectionJsons.get(selected);
+  if (json === undefined) {
+    json = JSON.stringify(selected);
+    selectionJsons.set(selected, json);
+  }
+  return json;
+};
 
 /** PollStore's backend on PostgreSQL: the same tables as SQLite's, keyed by session too. */
 export const pgPollBackend = (pg: PgSession): PollBackend => {
