@@ -2,9 +2,9 @@ import { createRequire } from 'node:module';
 import type { Socket as NetSocket } from 'node:net';
 import { Worker } from 'node:worker_threads';
 import { createPollMastersClient, type PollEvent } from '@pollmasters/client';
-import { pino } from 'pino';
 import { afterEach, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
+import { capturingLogger } from './helpers/logCapture.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
 import { sessionStatus } from './helpers/wait.js';
@@ -132,12 +132,8 @@ it('a tRPC subscriber that stops reading is cut off at a bound, others keep up, 
   timeout: 150_000,
 }, async () => {
   const maxBytes = 1024 * 1024;
-  // What the server logs at info, to find the subscription it ended.
-  const logged: Record<string, unknown>[] = [];
-  const logger = pino(
-    { level: 'info' },
-    { write: (line: string) => logged.push(JSON.parse(line)) },
-  );
+  // What the server logs, to find the subscription it ended.
+  const { logger, lines: logged } = capturingLogger();
   server = await startTestServer({
     logger,
     config: { subscriberMaxBufferedBytes: maxBytes },
