@@ -38,6 +38,8 @@ export class FakeSession extends EventEmitter<SessionEvents> {
   chatsError: Error | null = null;
   logoutError: Error | null = null;
   inFlight = 0;
+  /** Vote changes counted since start (one per `vote`). */
+  votesCounted = 0;
   maxInFlight = 0;
   private seq = 0;
 
@@ -142,6 +144,7 @@ export class FakeSession extends EventEmitter<SessionEvents> {
     }
     const poll = { ...before, voters, version: before.version + 1 };
     this.polls.set(pollId, poll);
+    this.votesCounted += 1;
     this.emit('pollsUpdated', [pollUpdateOf(poll)]);
     return poll;
   }

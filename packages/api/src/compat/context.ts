@@ -3,7 +3,14 @@ import type { SessionView } from '../session/sessionService.js';
 
 /** The members of the session that the compat API uses. */
 export type CompatSession = SessionView<
-  'sessionState' | 'listPolls' | 'listPollHeads' | 'getPoll' | 'sendPoll' | 'listChats' | 'logout'
+  | 'sessionState'
+  | 'listPolls'
+  | 'listPollHeads'
+  | 'getPoll'
+  | 'sendPoll'
+  | 'listChats'
+  | 'logout'
+  | 'votesCounted'
 >;
 
 /** What the compat API is mounted with: the server's edge context, with a narrow session. */

@@ -76,7 +76,6 @@ export const mountCompatSocket = (
   // Full states go only to clients that took the previous ones, within one byte budget for
   // all polls together (./guiPushes.ts, ./coalescer.ts).
   const pushes = new GuiPushes(io, maxBufferedBytes, onSlowClient, () => coalescer.kick());
-  let votesSeen = 0;
   // Ten polls of 1,000 voters, each pushed 20 times a second, take up to 20 MB/s: a GUI that
   // follows 2,000 votes a second gets every state (issue 21); a flood gets a poll's newest
   // state less often.
@@ -85,7 +84,7 @@ export const mountCompatSocket = (
     loadAwareBudget({
       idleBytesPerSec: 32 * 1024 * 1024,
       busyBytesPerSec: 4 * 1024 * 1024,
-      votes: () => votesSeen,
+      votes: () => session.votesCounted,
       busyAboveVotesPerSec: 5_000,
     });
   const broadcast: Emitter = {
@@ -134,7 +133,6 @@ export const mountCompatSocket = (
   };
   const onPollsUpdated = (updates: readonly PollUpdate[]) => {
     for (const update of updates) {
-      votesSeen += update.changes.length;
       coalescer.push({ id: update.pollId, version: update.version, update });
     }
   };
