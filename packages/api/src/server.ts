@@ -10,6 +10,7 @@ import { ApiKeyAuth, refuseUpgrade } from './auth.js';
 import { type ClusterSessions, joinServerToCluster } from './cluster/clusterSessions.js';
 import { compatParser, mountCompat } from './compat/index.js';
 import type { Config } from './config.js';
+import { delay } from './delay.js';
 import type { EdgeContext } from './edge.js';
 import { mountExportRoutes } from './export/exportRoutes.js';
 import { trackRequests } from './httpDrain.js';
@@ -54,8 +55,6 @@ const workerStopShareMs = 1_500;
 const defaultCloseBudgetMs = 4_000;
 /** What a cluster node's handover leaves the rest of its stop (clients' closes). */
 const clusterCloseReserveMs = 500;
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Stops accepting connections; resolves once none is left. Not `http.Server#close`, which

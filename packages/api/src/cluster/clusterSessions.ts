@@ -1,5 +1,6 @@
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { delay } from '../delay.js';
 import type { SessionManager } from '../session/sessionManager.js';
 import type { SessionService } from '../session/sessionService.js';
 import type { LocalStopReason } from './clusterNodeOptions.js';
@@ -26,8 +27,6 @@ const SHUTDOWN_STOP_MS = 2_000;
 
 /** The pause before a session whose join failed joins again. */
 const JOIN_RETRY_MS = 1_000;
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * Makes the server one node of the cluster (docs/cluster.md, "Run a cluster"): every session

@@ -1,8 +1,7 @@
 import { PollMastersError } from '@pollmasters/shared';
+import { delay } from '../delay.js';
 import type { SessionService } from '../session/sessionService.js';
 import { type ReadModelCall, type ReadModelPage, readModelPages } from './remoteCommands.js';
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 export interface GapTakeoverOptions {
   /** Asks the session's owner for a page of its read model. */

@@ -1,5 +1,6 @@
 import type { Logger } from '@pollmasters/shared';
 import type { Redis } from 'ioredis';
+import { delay } from '../delay.js';
 import type { EventPosition, SessionReport } from '../session/sessionReport.js';
 import { decodeReport } from './streamCodec.js';
 import { streamKeys } from './streamKeys.js';
@@ -43,8 +44,6 @@ export interface StreamFollowerOptions {
 }
 
 const BLOCK_MS = 2_000;
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /** The fields of a stream entry (`q`, `e`, `d`: ./streamAppender.ts); null if one is missing. */
 export const entryFields = (

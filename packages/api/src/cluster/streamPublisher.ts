@@ -1,10 +1,9 @@
 import { PollMastersError } from '@pollmasters/shared';
 import type { Logger } from 'pino';
+import { delay } from '../delay.js';
 import type { SessionReport } from '../session/sessionReport.js';
 import type { SessionService } from '../session/sessionService.js';
 import type { StreamAppender } from './streamAppender.js';
-
-const delay = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms).unref());
 
 /**
  * The owner's publishing of a session's reports: each appended in order (./streamAppender.ts).
