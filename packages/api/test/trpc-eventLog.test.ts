@@ -5,19 +5,7 @@ import { PollReadModel, pollUpdateOf } from '../src/session/readModel.js';
 import { eventForPoll, PollEventLog } from '../src/trpc/eventLog.js';
 import { EventQueue, QueueOverflowError } from '../src/trpc/eventQueue.js';
 import { type IdentifiedEvent, pollUpdates } from '../src/trpc/pollUpdates.js';
-
-const poll = (id: string, version = 0, voters: Poll['voters'] = []): Poll => ({
-  id,
-  chatId: '123@g.us',
-  creator: { jid: '15550000001@s.whatsapp.net', fromMe: true },
-  question: `q ${id}`,
-  options: ['Yes', 'No'].map((name) => ({ name, hash: optionHash(name) })),
-  selectableCount: 1,
-  createdAt: 1,
-  voters,
-  unknownOptionVotes: 0,
-  version,
-});
+import { applyMixedBatch, poll, votesEvent } from './votesFixtures.js';
 
 const vote = (p: Poll, voter: string, option: string): { poll: Poll; change: VoteChange } => {
   const version = p.version + 1;
@@ -172,40 +160,31 @@ describe('votes events on the wire', () => {
   const received = (event: unknown) => JSON.parse(JSON.stringify(transformer.serialize(event)));
 
   it('are plain JSON, as the transformer takes them unwalked: a client gets them exactly', () => {
-    // Through the read model, as the server builds them: shared selection arrays, a voter with
-    // a name and one without, a withdrawal, unknown hashes, two polls in one batch.
+    // Through the read model, as the server builds them (./votesFixtures.ts).
     const model = new PollReadModel();
     model.put(poll('a'));
     model.put(poll('b'));
-    const [yes, no] = ['Yes', 'No'].map(optionHash) as [string, string];
-    const change = (pollId: string, voter: string, selected: string[], version: number) =>
-      ({
-        pollId,
-        voter,
-        selected,
-        unknownHashes: 0,
-        timestampMs: 1_700 + version,
-        version,
-      }) as VoteChange;
-    const changes = [
-      { ...change('a', 'x@s.whatsapp.net', [yes], 1), name: 'X' },
-      change('b', 'y@lid', [no, 'f'.repeat(64)], 1),
-      { ...change('a', 'x@s.whatsapp.net', [], 2), unknownHashes: 1 },
-      change('a', 'z@s.whatsapp.net', [yes], 3),
-    ];
     const log = new PollEventLog({ epoch: 'e1' });
-    const [entry] = log.pollsUpdated([...model.apply(changes).values()]);
+    const updates = applyMixedBatch(model);
+    const [entry] = log.pollsUpdated(updates);
+    // The event as an object, as the log built it before it kept text: the client must get
+    // exactly this, and the bytes JSON.stringify makes of it.
+    const plain = votesEvent(updates);
     const event = entry!.event;
     expect(event.type).toBe('votes');
-    expect(received(event)).toStrictEqual({ json: event });
-    expect(received(eventForPoll(entry!, 'b'))).toStrictEqual({ json: eventForPoll(entry!, 'b') });
+    expect(received(event)).toStrictEqual({ json: plain });
+    expect(JSON.stringify(transformer.serialize(event))).toBe(JSON.stringify({ json: plain }));
+    const onlyB = votesEvent(updates.filter((u) => u.pollId === 'b'));
+    expect(received(eventForPoll(entry!, 'b'))).toStrictEqual({ json: onlyB });
+    expect(JSON.stringify(transformer.serialize(eventForPoll(entry!, 'b')))).toBe(
+      JSON.stringify({ json: onlyB }),
+    );
     // Byte for byte what the transformer sends for the same value after walking it (a copy,
     // which nobody vouched for): superjson's annotations would differ.
-    const copy = structuredClone(event);
+    const copy = structuredClone(plain);
     expect(JSON.stringify(transformer.serialize(event))).toBe(
       JSON.stringify(transformer.serialize(copy)),
     );
-    expect(JSON.stringify(transformer.serialize(copy))).toBe(JSON.stringify({ json: event }));
   });
 });
 

@@ -1,15 +1,10 @@
 import { Limits, type Poll } from '@pollmasters/shared';
 import { optionHash } from '@pollmasters/shared/node';
-import { pino } from 'pino';
 import { expect, it } from 'vitest';
 import { PollReadModel } from '../src/session/readModel.js';
-import { type Context, maxSubscriptionsPerConnection } from '../src/trpc/context.js';
-import { PollEventLog } from '../src/trpc/eventLog.js';
-import { PollSender } from '../src/trpc/pollSender.js';
 import { appRouter } from '../src/trpc/router.js';
-import { SessionFeed } from '../src/trpc/sessionFeed.js';
-import { SubscriptionSlots } from '../src/trpc/subscriptionSlots.js';
 import { FakeSession } from './fakeSession.js';
+import { routerContext } from './routerContext.js';
 
 const options = ['Yes', 'No'].map((name) => ({ name, hash: optionHash(name) }));
 
@@ -38,19 +33,7 @@ const setup = (polls: Poll[]) => {
   const session = Object.assign(new FakeSession(), {
     pollPage: model.page.bind(model),
   });
-  const log = new PollEventLog();
-  const ctx: Context = {
-    principal: { kind: 'admin' },
-    session,
-    config: { sendDelayMs: 0 },
-    logger: pino({ level: 'silent' }),
-    log,
-    sessionFeed: new SessionFeed(log.epoch, session.sessionState),
-    sender: new PollSender({ session, delayMs: 0 }),
-    bufferedAmount: null,
-    subscriptionSlots: new SubscriptionSlots(maxSubscriptionsPerConnection),
-  };
-  return { model, caller: appRouter.createCaller(ctx) };
+  return { model, caller: appRouter.createCaller(routerContext(session)) };
 };
 
 const readAll = async (caller: ReturnType<typeof setup>['caller'], limit?: number) => {

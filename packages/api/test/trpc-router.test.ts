@@ -1,31 +1,17 @@
 import { PollMastersError } from '@pollmasters/shared';
 import { TRPCError } from '@trpc/server';
-import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
-import { type Context, maxSubscriptionsPerConnection } from '../src/trpc/context.js';
 import { toTRPCError } from '../src/trpc/errors.js';
 import { PollEventLog } from '../src/trpc/eventLog.js';
-import { PollSender } from '../src/trpc/pollSender.js';
 import { appRouter } from '../src/trpc/router.js';
-import { SessionFeed } from '../src/trpc/sessionFeed.js';
-import { SubscriptionSlots } from '../src/trpc/subscriptionSlots.js';
 import { CHATS, FakeSession } from './fakeSession.js';
+import { routerContext } from './routerContext.js';
 
 const setup = (options: { delayMs?: number } = {}) => {
   const session = new FakeSession({ status: 'ready', qr: null, user: { id: '1@s.whatsapp.net' } });
   const log = new PollEventLog();
   session.on('pollSent', (p) => log.pollSent(p));
-  const ctx: Context = {
-    principal: { kind: 'admin' },
-    session,
-    config: { sendDelayMs: options.delayMs ?? 0 },
-    logger: pino({ level: 'silent' }),
-    log,
-    sessionFeed: new SessionFeed(log.epoch, session.sessionState),
-    sender: new PollSender({ session, delayMs: options.delayMs ?? 0 }),
-    bufferedAmount: null,
-    subscriptionSlots: new SubscriptionSlots(maxSubscriptionsPerConnection),
-  };
+  const ctx = routerContext(session, { log, ...options });
   return { session, ctx, caller: appRouter.createCaller(ctx) };
 };
 

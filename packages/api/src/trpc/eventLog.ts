@@ -1,12 +1,7 @@
-import {
-  countVotes,
-  type Poll,
-  type PollEvent,
-  type PollVotes,
-  plainJson,
-} from '@pollmasters/shared';
+import { countVotes, type Poll, type PollEvent, type PollVotes } from '@pollmasters/shared';
 import type { PollUpdate } from '../session/readModel.js';
 import { type EventPosition, isEpoch, newEpoch } from '../session/sessionReport.js';
+import { EncodedVotes } from './encodedVotes.js';
 
 /** A poll event with its place in the log. */
 export interface LogEntry {
@@ -15,7 +10,8 @@ export interface LogEntry {
    * session's stream (increasing, with gaps where a stream event is not a poll event).
    */
   seq: number;
-  event: PollEvent & { type: 'pollSent' | 'votes' | 'pollState' };
+  /** A `votes` event is kept as its JSON text (./encodedVotes.ts), which reads as the event. */
+  event: (PollEvent & { type: 'pollSent' | 'pollState' }) | EncodedVotes;
   /** The polls it is about: one, or for `votes` every poll of its batch. */
   pollIds: readonly string[];
   /**
@@ -31,9 +27,10 @@ export interface LogEntry {
  */
 export const eventForPoll = (entry: LogEntry, pollId: string): LogEntry['event'] => {
   const { event } = entry;
-  if (event.type !== 'votes') return event;
-  if (event.polls.length === 1 && event.polls[0]!.pollId === pollId) return event;
-  return plainJson({ type: 'votes', polls: event.polls.filter((p) => p.pollId === pollId) });
+  if (!(event instanceof EncodedVotes)) return event;
+  const part = event.forPoll(pollId);
+  if (!part) throw new RangeError(`poll ${pollId} is not in this event`);
+  return part;
 };
 
 /** A position in the log, as parsed from an event id. */
@@ -169,9 +166,9 @@ export class PollEventLog {
     if (polls.length > 0) {
       added.push(
         this.append(
-          // Built here from the read model's changes and counts: plain JSON, which the
-          // transformer need not walk for every subscriber (`plainJson`).
-          plainJson({ type: 'votes', polls }),
+          // Encoded once here, from the read model's changes and counts: the changes are
+          // not kept as objects (./encodedVotes.ts).
+          EncodedVotes.of(polls),
           polls.map((p) => p.pollId),
           at,
         ),
@@ -264,6 +261,4 @@ export class PollEventLog {
  * it carries (a snapshot's states must not keep a copy of every voter of the session).
  */
 const changesIn = ({ event }: LogEntry): number =>
-  event.type === 'votes'
-    ? event.polls.reduce((n, p) => n + p.changes.length, 0)
-    : event.poll.voters.length;
+  event instanceof EncodedVotes ? event.changeCount : event.poll.voters.length;
