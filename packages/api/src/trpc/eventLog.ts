@@ -1,7 +1,13 @@
-import { countVotes, type Poll, type PollEvent, type PollVotes } from '@pollmasters/shared';
+import {
+  countVotes,
+  type OptionCount,
+  type Poll,
+  type PollEvent,
+  type PollVotes,
+} from '@pollmasters/shared';
 import type { PollUpdate } from '../session/readModel.js';
 import { type EventPosition, isEpoch, newEpoch } from '../session/sessionReport.js';
-import { EncodedVotes } from './encodedVotes.js';
+import { LoggedVotes } from './loggedVotes.js';
 
 /** A poll event with its place in the log. */
 export interface LogEntry {
@@ -10,8 +16,8 @@ export interface LogEntry {
    * session's stream (increasing, with gaps where a stream event is not a poll event).
    */
   seq: number;
-  /** A `votes` event is kept as its JSON text (./encodedVotes.ts), which reads as the event. */
-  event: (PollEvent & { type: 'pollSent' | 'pollState' }) | EncodedVotes;
+  /** A `votes` event is kept in columns (./loggedVotes.ts), and reads as the event. */
+  event: (PollEvent & { type: 'pollSent' | 'pollState' }) | LoggedVotes;
   /** The polls it is about: one, or for `votes` every poll of its batch. */
   pollIds: readonly string[];
   /**
@@ -27,7 +33,7 @@ export interface LogEntry {
  */
 export const eventForPoll = (entry: LogEntry, pollId: string): LogEntry['event'] => {
   const { event } = entry;
-  if (!(event instanceof EncodedVotes)) return event;
+  if (!(event instanceof LoggedVotes)) return event;
   const part = event.forPoll(pollId);
   if (!part) throw new RangeError(`poll ${pollId} is not in this event`);
   return part;
@@ -73,6 +79,8 @@ export class PollEventLog {
   /** Whether events come with their stream positions (a cluster node): others are not logged. */
   private positioned = false;
   private readonly listeners = new Set<(entry: LogEntry) => void>();
+  /** Per poll, the names and hashes of its counts, shared by its `votes` entries. */
+  private readonly countKeys = new Map<string, readonly Pick<OptionCount, 'name' | 'hash'>[]>();
 
   constructor(options: PollEventLogOptions = {}) {
     this.capacity = options.capacity ?? 10_000;
@@ -166,9 +174,9 @@ export class PollEventLog {
     if (polls.length > 0) {
       added.push(
         this.append(
-          // Encoded once here, from the read model's changes and counts: the changes are
-          // not kept as objects (./encodedVotes.ts).
-          EncodedVotes.of(polls),
+          // From the read model's changes and counts, which are not kept as objects
+          // (./loggedVotes.ts).
+          LoggedVotes.of(polls, this.countKeysOf),
           polls.map((p) => p.pollId),
           at,
         ),
@@ -218,6 +226,19 @@ export class PollEventLog {
     };
   }
 
+  private readonly countKeysOf = (pollId: string, counts: readonly OptionCount[]) => {
+    const kept = this.countKeys.get(pollId);
+    if (
+      kept?.length === counts.length &&
+      kept.every((k, i) => k.name === counts[i]!.name && k.hash === counts[i]!.hash)
+    ) {
+      return kept;
+    }
+    const keys = counts.map(({ name, hash }) => ({ name, hash }));
+    this.countKeys.set(pollId, keys);
+    return keys;
+  };
+
   /** Whether an event goes in: positioned ones (after the head) once restarted, others before. */
   private takes(at: EventPosition | undefined): boolean {
     if (!at) return !this.positioned;
@@ -261,4 +282,4 @@ export class PollEventLog {
  * it carries (a snapshot's states must not keep a copy of every voter of the session).
  */
 const changesIn = ({ event }: LogEntry): number =>
-  event instanceof EncodedVotes ? event.changeCount : event.poll.voters.length;
+  event instanceof LoggedVotes ? event.changeCount : event.poll.voters.length;

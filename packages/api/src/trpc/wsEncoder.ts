@@ -1,5 +1,5 @@
 import { type Encoder, jsonEncoder } from '@trpc/server/adapters/ws';
-import { EncodedVotes } from './encodedVotes.js';
+import { LoggedVotes } from './loggedVotes.js';
 
 /** What stands for the event while the rest of the frame is stringified (a string nobody sends). */
 const MARK = '\u0000pollmasters-encoded-votes\u0000';
@@ -15,17 +15,17 @@ const trackedEvent = (frame: unknown): unknown =>
 
 /**
  * tRPC's WebSocket frames, as its default `jsonEncoder` makes them, except that a `votes`
- * event kept as text (./encodedVotes.ts) is spliced into its frame instead of being parsed
- * back (its `toJSON`) and stringified again: the frame's other few fields are stringified
- * with a mark in its place. The event is the frame's last value but for our own tracked id
+ * event of the log (./loggedVotes.ts) is spliced into its frame as its text, made once for
+ * all the subscribers it goes to, instead of being stringified for each: the frame's other
+ * few fields are stringified with a mark in its place. The event is the frame's last value but for our own tracked id
  * after it (`{"id":…,"result":{"type":"data","data":{"json":{"id":…,"data":EVENT}},"id":…}}`),
  * so the mark's last occurrence is its place whatever id a client chose. Same bytes either way
- * (test/trpc-wire-votes.test.ts).
+ * (packages/api/test/trpc-wireVotes.test.ts).
  */
 export const wsEncoder: Encoder = {
   encode(frame: unknown) {
     const event = trackedEvent(frame);
-    if (!(event instanceof EncodedVotes)) return jsonEncoder.encode(frame);
+    if (!(event instanceof LoggedVotes)) return jsonEncoder.encode(frame);
     const { result } = frame as TrackedFrame;
     const text = JSON.stringify({
       ...(frame as object),
