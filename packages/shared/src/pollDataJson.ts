@@ -53,13 +53,18 @@ export const pollUpdateJsonOf = (
   poll: Omit<Poll, 'voters'>,
   results: Record<string, number>,
   eachVoter: EachVoter,
-): string =>
-  `{"pollMsgId":${JSON.stringify(poll.id)},${dataJson(poll, results, eachVoter).slice(1)}`;
+): string => dataJson(poll, results, eachVoter, `{"pollMsgId":${JSON.stringify(poll.id)},`);
 
+/**
+ * The poll data's JSON after `opening` (`{`, or `{` and keys before the data's own): the
+ * opening goes in front of the small head, not of the whole text, whose slice would copy a
+ * poll's worth of voters once more.
+ */
 const dataJson = (
   poll: Omit<Poll, 'voters'>,
   results: Record<string, number>,
   eachVoter: EachVoter,
+  opening = '{',
 ): string => {
   const head = JSON.stringify({
     question: poll.question,
@@ -72,7 +77,7 @@ const dataJson = (
     timestamp: poll.createdAt,
     selectableCount: poll.selectableCount,
   });
-  return `${head.slice(0, -1)},"voters":${votersJsonOf(eachVoter)},${tail.slice(1)}`;
+  return `${opening}${head.slice(1, -1)},"voters":${votersJsonOf(eachVoter)},${tail.slice(1)}`;
 };
 
 const eachOf =
