@@ -18,6 +18,11 @@ export class StringPool {
     return id;
   }
 
+  /** The kept copy of `s` (kept from now on if it was not). */
+  intern(s: string): string {
+    return this.strings[this.idOf(s)]!;
+  }
+
   /** The id of a string already kept, or -1. */
   find(s: string): number {
     return this.ids.get(s) ?? -1;
@@ -88,8 +93,21 @@ export class VoterTable {
     voter: string,
     v: { name?: string | undefined; selected: readonly string[]; timestampMs: number },
   ): this {
+    this.put(voter, v);
+    return this;
+  }
+
+  /**
+   * `set`, returning the voter's selection before (undefined for a new voter): one lookup
+   * where `selectedOf` and `set` take two (the read model's vote path).
+   */
+  put(
+    voter: string,
+    v: { name?: string | undefined; selected: readonly string[]; timestampMs: number },
+  ): readonly string[] | undefined {
     const id = this.pool.idOf(voter);
     let row = this.rowOf(voter, id);
+    const before = row === EMPTY ? undefined : this.choices[this.choiceIds[row]!];
     if (row === EMPTY) {
       row = this.rows;
       if (row === this.voterIds.length) this.grow();
@@ -101,7 +119,7 @@ export class VoterTable {
     this.nameIds[row] = v.name === undefined ? NO_NAME : this.pool.idOf(v.name);
     this.choiceIds[row] = this.choiceIdOf(v.selected);
     this.times[row] = v.timestampMs;
-    return this;
+    return before;
   }
 
   delete(voter: string): boolean {

@@ -38,3 +38,44 @@ export const pollUpdateOf = (poll: Poll, changes: VoteChange[] = []): PollUpdate
     return pollUpdateJson(this.poll);
   },
 });
+
+/** Where an `AppliedUpdate` reads its poll's state: the read model, by its entry. */
+export interface UpdateState<E> {
+  poll(entry: E): Poll;
+  guiJson(entry: E): string;
+}
+
+/**
+ * What the read model's `apply` reports of one poll: its counts and the rest as they were
+ * made, its full state read from the model when asked. A class, not an object literal with a
+ * getter and a closure for each poll of each batch (nothing on the vote path reads `poll`).
+ */
+export class AppliedUpdate<E> implements PollUpdate {
+  readonly chatId: string;
+  readonly version: number;
+  readonly counts: PollVotes['counts'];
+  readonly voterCount: number;
+  readonly unknownOptionVotes: number;
+
+  constructor(
+    private readonly state: UpdateState<E>,
+    private readonly entry: E,
+    readonly pollId: string,
+    readonly changes: VoteChange[],
+    after: Omit<PollVotes, 'pollId' | 'changes'>,
+  ) {
+    this.chatId = after.chatId;
+    this.version = after.version;
+    this.counts = after.counts;
+    this.voterCount = after.voterCount;
+    this.unknownOptionVotes = after.unknownOptionVotes;
+  }
+
+  get poll(): Poll {
+    return this.state.poll(this.entry);
+  }
+
+  guiJson(): string {
+    return this.state.guiJson(this.entry);
+  }
+}

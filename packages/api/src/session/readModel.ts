@@ -12,7 +12,7 @@ import {
   VoterTable,
 } from '@pollmasters/shared';
 import { type PageRequest, pageOf } from './pollPage.js';
-import type { PollUpdate } from './pollUpdate.js';
+import { AppliedUpdate, type PollUpdate, type UpdateState } from './pollUpdate.js';
 
 export { type PollUpdate, pollUpdateOf } from './pollUpdate.js';
 
@@ -61,6 +61,11 @@ export class PollReadModel {
   /** The entries whose `cached` is set, least recently read first, with their voter counts. */
   private readonly cachedEntries = new Map<Entry, number>();
   private cachedVoters = 0;
+  /** An entry's full state and GUI JSON, read on demand by the updates `apply` returns. */
+  private readonly stateOf: UpdateState<Entry> = {
+    poll: (entry) => this.materialise(entry),
+    guiJson: (entry) => this.guiJson(entry),
+  };
 
   /**
    * Replaces everything with a snapshot; returns the polls that are new or changed, as this
@@ -153,14 +158,17 @@ export class PollReadModel {
       const change = changes[i]!;
       const entry = this.entries.get(change.pollId);
       if (!entry || change.version <= entry.poll.version) continue;
-      const before = entry.voters.selectedOf(change.voter);
       this.ownStrings(entry, change);
-      if (before) addSelection(entry, before, -1);
-      if (change.selected.length === 0) entry.voters.delete(change.voter);
-      else {
-        entry.voters.set(change.voter, change);
+      // One lookup of the voter for a vote (`put`); a withdrawal, rarer, takes two.
+      let before: readonly string[] | undefined;
+      if (change.selected.length === 0) {
+        before = entry.voters.selectedOf(change.voter);
+        entry.voters.delete(change.voter);
+      } else {
+        before = entry.voters.put(change.voter, change);
         addSelection(entry, change.selected, 1);
       }
+      if (before) addSelection(entry, before, -1);
       entry.poll.version = change.version;
       entry.poll.unknownOptionVotes += change.unknownHashes;
       this.uncache(entry);
@@ -169,22 +177,11 @@ export class PollReadModel {
       else touched.set(change.pollId, { entry, changes: [change] });
     }
     const result = new Map<string, PollUpdate>();
-    const materialise = (entry: Entry) => this.materialise(entry);
-    const guiJson = (entry: Entry) => this.guiJson(entry);
     for (const [id, { entry, changes: list }] of touched) {
-      result.set(id, {
-        pollId: id,
-        chatId: entry.poll.chatId,
-        version: entry.poll.version,
-        changes: list,
-        counts: countsOf(entry),
-        voterCount: entry.voters.size,
-        unknownOptionVotes: entry.poll.unknownOptionVotes,
-        get poll() {
-          return materialise(entry);
-        },
-        guiJson: () => guiJson(entry),
-      });
+      const { chatId, version, unknownOptionVotes } = entry.poll;
+      const counts = countsOf(entry);
+      const after = { chatId, version, counts, voterCount: entry.voters.size, unknownOptionVotes };
+      result.set(id, new AppliedUpdate(this.stateOf, entry, id, list, after));
     }
     return result;
   }
@@ -243,12 +240,8 @@ export class PollReadModel {
    */
   private ownStrings(entry: Entry, change: VoteChange): void {
     change.pollId = entry.poll.id;
-    const voter = this.pool.find(change.voter);
-    if (voter !== -1) change.voter = this.pool.at(voter);
-    if (change.name !== undefined) {
-      const name = this.pool.find(change.name);
-      if (name !== -1) change.name = this.pool.at(name);
-    }
+    change.voter = this.pool.intern(change.voter);
+    if (change.name !== undefined) change.name = this.pool.intern(change.name);
     change.selected = entry.selections.split(change.selected).selected;
   }
 
