@@ -29,8 +29,12 @@ interface Columns {
   counts: number[];
 }
 
-/** The last event encoded, and its text: the live event goes to every subscriber in turn. */
-let lastEncoded: { event: LoggedVotes; text: string } | null = null;
+/**
+ * The events encoded last, with their texts: a live event goes to every subscriber in turn
+ * (several sessions' events, or a subscription to one poll, may come between).
+ */
+const recent: { event: LoggedVotes; text: string }[] = [];
+const RECENT = 4;
 
 /**
  * A `votes` event of `polls.updates` as the event log keeps it: its changes in columns, not
@@ -129,10 +133,10 @@ export class LoggedVotes {
 
   /** The event's JSON text: `JSON.stringify` of the event object. */
   get text(): string {
-    if (lastEncoded?.event !== this) {
-      lastEncoded = { event: this, text: JSON.stringify(this.toJSON()) };
-    }
-    return lastEncoded.text;
+    for (const kept of recent) if (kept.event === this) return kept.text;
+    const text = JSON.stringify(this.toJSON());
+    if (recent.unshift({ event: this, text }) > RECENT) recent.pop();
+    return text;
   }
 
   toJSON(): { type: 'votes'; polls: PollVotes[] } {
