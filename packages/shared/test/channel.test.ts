@@ -186,13 +186,17 @@ describe('worker channel over a real worker thread', () => {
       packed([0, 0, 0, 1]), // a number short
       packed([0, 0, 0, 1, 1], { names: [] }), // a name short
       packed([0, 0, 0, 1, 1], { selections: [['not a hash']] }),
+      packed([0, 0, 0, 1, 1], { voters: [7] }), // a voter not a string
+      packed([], { voters: [], names: [] }), // no change at all
+      packed([0, 0, 0, 1, 1], { names: [undefined] }), // a name neither a string nor null
+      packed([0, 0, 0, 1, 1], { names: '1' }), // not an array
     ]) {
       worker.postMessage({ sendPacked: bad });
     }
     await vi.waitFor(() =>
       expect(
         logger.warn.mock.calls.filter((c) => c[1] === 'invalid event from worker'),
-      ).toHaveLength(7),
+      ).toHaveLength(11),
     );
     worker.postMessage({ sendPacked: packed([0, 0, 0, 1, 1]) });
     await vi.waitFor(() => expect(votes).toHaveBeenCalledTimes(1));
