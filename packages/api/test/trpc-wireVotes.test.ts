@@ -1,4 +1,6 @@
 import type { AddressInfo } from 'node:net';
+import { transformer } from '@pollmasters/shared';
+import { createHTTPServer } from '@trpc/server/adapters/standalone';
 import { applyWSSHandler, jsonEncoder } from '@trpc/server/adapters/ws';
 import { afterEach, expect, it } from 'vitest';
 import { WebSocket, WebSocketServer } from 'ws';
@@ -106,4 +108,30 @@ it('sends a votes event, live and resumed, whole or for one poll, as JSON.string
     }
   }
   expect(JSON.parse(await liveB(1)).id).toBe(odd);
+});
+
+it('sends a resumed votes event over server-sent events as JSON.stringify of the event object', async () => {
+  const log = new PollEventLog({ epoch: 'e1' });
+  const model = new PollReadModel();
+  model.put(poll('a'));
+  model.put(poll('b'));
+  const first = applyMixedBatch(model);
+  log.pollsUpdated(first);
+  const ctx = routerContext(new FakeSession(), { log });
+  const server = createHTTPServer({ router: appRouter, createContext: () => ctx });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  cleanups.push(() => new Promise((resolve) => server.close(resolve)));
+  const ac = new AbortController();
+  cleanups.push(() => ac.abort());
+  const input = encodeURIComponent(JSON.stringify({ json: { lastEventId: 'e1-0' } }));
+  const { port } = server.address() as AddressInfo;
+  const url = `http://127.0.0.1:${port}/polls.updates?input=${input}`;
+  const response = await fetch(url, { signal: ac.signal });
+  const reader = response.body!.pipeThrough(new TextDecoderStream()).getReader();
+  let text = '';
+  // Lines end at \n only: the event's JSON holds a U+2028, which `.` would not match.
+  const votes = /\ndata: ([^\n]*"votes"[^\n]*)\n/;
+  while (!votes.test(text)) text += (await reader.read()).value ?? '';
+  const data = votes.exec(text)![1]!;
+  expect(data).toBe(JSON.stringify(transformer.serialize(votesEvent(first))));
 });
