@@ -19,7 +19,6 @@ import {
 import { trpcHttpGuard } from './httpGuard.js';
 import { appRouter } from './router.js';
 import { openSessionStreams, type SessionStreams } from './sessionStreams.js';
-import { wsEncoder } from './wsEncoder.js';
 import { WsGate } from './wsGate.js';
 import { isClientProtocolError, logClientError, wsKeepAlive, wsMaxPayload } from './wsSettings.js';
 
@@ -118,8 +117,6 @@ export const mountTrpc = (
     createContext: createWsContext(services, gate.principalOf),
     onError,
     keepAlive: wsKeepAlive,
-    // Splices a `votes` event kept as text into its frame (same bytes as the default).
-    experimental_encoder: wsEncoder,
     // A message of more calls gets tRPC's BAD_REQUEST for each of them.
     maxBatchSize: Limits.batchMaxCalls,
   });

@@ -30,13 +30,6 @@ interface Columns {
 }
 
 /**
- * The events encoded last, with their texts: a live event goes to every subscriber in turn
- * (several sessions' events, or a subscription to one poll, may come between).
- */
-const recent: { event: LoggedVotes; text: string }[] = [];
-const RECENT = 4;
-
-/**
  * A `votes` event of `polls.updates` as the event log keeps it: its changes in columns, not
  * as objects. Kept as objects (a VoteChange per vote, its counts per poll) the log's last
  * 50,000 changes were promoted to the old generation and collected from there; in columns a
@@ -45,9 +38,9 @@ const RECENT = 4;
  *
  * It reads as the event it stands for: `type` and `polls` (materialised when read, a fresh
  * copy each time) are its own enumerable properties, and `JSON.stringify` of it is the event's
- * JSON (`toJSON`), so every path sends the same bytes as before. Its `text` is that JSON,
- * made once for all the subscribers that send it in turn, which the WebSocket frame splices
- * in (./wsEncoder.ts). The transformer takes it unwalked (`plainJson`).
+ * JSON (`toJSON`: objects made from the columns, with their properties in the order the
+ * changes cross the channel in, voteBatch.ts `unpackVotes`), so every path sends the same
+ * bytes as before. The transformer takes it unwalked (`plainJson`).
  */
 export class LoggedVotes {
   readonly type = 'votes' as const;
@@ -129,14 +122,6 @@ export class LoggedVotes {
     const part = this.#parts.find((p) => p.pollId === pollId);
     if (!part) return null;
     return this.#parts.length === 1 ? this : new LoggedVotes([part], this.#columns);
-  }
-
-  /** The event's JSON text: `JSON.stringify` of the event object. */
-  get text(): string {
-    for (const kept of recent) if (kept.event === this) return kept.text;
-    const text = JSON.stringify(this.toJSON());
-    if (recent.unshift({ event: this, text }) > RECENT) recent.pop();
-    return text;
   }
 
   toJSON(): { type: 'votes'; polls: PollVotes[] } {
