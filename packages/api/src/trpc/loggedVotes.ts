@@ -105,11 +105,6 @@ export class LoggedVotes {
     return new LoggedVotes(parts, columns);
   }
 
-  /** The ids of its polls, in order. */
-  get pollIds(): string[] {
-    return this.#parts.map((p) => p.pollId);
-  }
-
   /** Vote changes it holds, over all its polls (what the event log weighs it by). */
   get changeCount(): number {
     let n = 0;
