@@ -136,15 +136,32 @@ it('retries a failed commit by itself, but not once the store is closed (a purge
     return { store, retried };
   };
 
-  const open = await failOnce('retry-open', false);
-  await vi.waitFor(() => expect(open.retried.map((c) => c.version)).toEqual([1]), {
-    timeout: 5_000,
-  });
-  expect(await rows('retry-open')).toBe(1);
-  await open.store.close();
+  // The store's timers are fake, so that "no retry" is seen at once, not after a guessed wait:
+  // moved past the first retry (250 ms, +20 % at most), a pending retry has started its commit,
+  // which asks the pool for a client.
+  const clientsAskedPastFirstRetry = async () => {
+    const connect = vi.spyOn(await pools.get(database.url), 'connect');
+    try {
+      await vi.advanceTimersByTimeAsync(1_000);
+      return connect.mock.calls.length;
+    } finally {
+      connect.mockRestore();
+    }
+  };
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  try {
+    const open = await failOnce('retry-open', false);
+    expect(await clientsAskedPastFirstRetry()).toBe(1);
+    await vi.waitFor(() => expect(open.retried.map((c) => c.version)).toEqual([1]), {
+      timeout: 5_000,
+    });
+    expect(await rows('retry-open')).toBe(1);
+    await open.store.close();
 
-  await failOnce('retry-closed', true);
-  // Well past the first retry (250 ms, +20 % at most): nothing was written.
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await failOnce('retry-closed', true);
+    expect(await clientsAskedPastFirstRetry()).toBe(0);
+  } finally {
+    vi.useRealTimers();
+  }
   expect(await rows('retry-closed')).toBe(0);
 });
