@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type PreparedVotes, prepareVotes } from '@pollmasters/worker/sandbox';
 import { Clients, Phase } from './clients.js';
+import { encryptBurst } from './encryptBurst.js';
 import { compare, countsInDatabase, type Expected } from './exactness.js';
 import { monotonicUs, printProfiles, type Window } from './profile.js';
 import { OPTIONS, VOTERS } from './protocol.js';
@@ -39,23 +39,12 @@ const row = (what: string, value: string, target = '') => rows.push([what, value
 const verdict = (ok: boolean, target: string) => `${target} ${ok ? 'ok' : 'MISSED'}`;
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-/**
- * VOTERS votes per poll, encrypted here as the voters' phones would (with what the sandbox
- * tells a member of each poll's chat), so that the server only receives and counts them: its
- * CPU time and garbage are the pipeline's; its memory holds the network's queue of these
- * votes once, in shared memory (about 8 MB for 100,000; bench/server.ts).
- */
-const prepareBurst = async (
-  server: ServerProcess,
-  polls: readonly { id: string }[],
-  seed: number,
-): Promise<PreparedVotes[]> => {
-  const { keys } = await server.request(
-    { type: 'burstKeys', pollIds: polls.map((p) => p.id) },
-    'burstKeys',
+/** The votes of a burst on `polls`, encrypted here (bench/encryptBurst.ts). */
+const prepareBurst = (server: ServerProcess, polls: readonly { id: string }[], seed: number) =>
+  encryptBurst(
+    server.request({ type: 'burstKeys', pollIds: polls.map((p) => p.id) }, 'burstKeys'),
+    seed,
   );
-  return keys.map((k) => prepareVotes(k, seed, VOTERS));
-};
 
 export async function pipelineBench(): Promise<string[]> {
   const benchStarted = performance.now();
