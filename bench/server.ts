@@ -1,7 +1,8 @@
-import { Config, startServer } from '@pollmasters/api';
+import { startServer } from '@pollmasters/api';
 import { processThreadsCpuUs, threadCpuUs } from '@pollmasters/worker';
 import { SandboxProbe } from '@pollmasters/worker/sandbox/remote';
 import { pino } from 'pino';
+import { benchConfig } from './benchConfig.js';
 import type { FromServer, ToServer } from './protocol.js';
 import { sendPolls } from './sendPolls.js';
 import { castBurst } from './sharedVotes.js';
@@ -20,21 +21,11 @@ if (!dataDir || !channelName || !process.send) {
 }
 const send = (message: FromServer) => process.send?.(message);
 
-const config = Config.parse({
-  port: 0,
-  host: '127.0.0.1',
-  dataDir,
-  logLevel: 'warn',
-  sendDelayMs: 0,
-  sandbox: {
-    channelName,
-    qrScanDelayMs: 50,
-    connectDelayMs: 10,
-    autoVote: false,
-    groups: 10,
-    membersPerGroup: 5,
-    directChats: 0,
-  },
+const config = benchConfig(dataDir, {
+  channelName,
+  groups: 10,
+  membersPerGroup: 5,
+  directChats: 0,
 });
 const server = await startServer(config, pino({ level: config.logLevel }));
 const { session } = server;
