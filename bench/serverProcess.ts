@@ -13,7 +13,7 @@ export const FROM_SOURCE = process.env.BENCH_FROM_SOURCE === '1';
 const SCRIPTS = ['server', 'clusterServer'] as const;
 export type ServerScript = (typeof SCRIPTS)[number];
 /** Transpiled file by file (not bundled): the scripts, and the bench modules they import. */
-const SERVER_MODULES = [...SCRIPTS, 'benchConfig', 'sendPolls', 'sharedVotes'];
+const SERVER_MODULES = [...SCRIPTS, 'benchConfig', 'sendPolls', 'sharedVotes', 'waitFor'];
 let serverCommand: (script: ServerScript) => string[] = () => {
   throw new Error('prepareServer() first');
 };
