@@ -113,8 +113,7 @@ export const restartBench = async (): Promise<string[]> => {
       server = await ServerProcess.start(dataDir, channel);
       const { startupMs } = server;
       const ready = await server.request({ type: 'usage' }, 'usage');
-      clients = new Clients(server.url);
-      await clients.connect();
+      clients = await Clients.start(server.url);
       // Apart: the Socket.IO client's `initial_poll_data` (every poll in one event) and the pages.
       const connected = await server.request({ type: 'usage' }, 'usage');
       const seen = await countsOverTrpc(clients);
