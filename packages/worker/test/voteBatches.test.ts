@@ -5,6 +5,7 @@ import { expect, it } from 'vitest';
 import { migrations, openDatabase } from '../src/store/database.js';
 import { PollStore } from '../src/store/pollStore.js';
 import { ALICE, BOB, GROUP, OPTIONS, tempDirs, storedVote as vote } from './fixtures.js';
+import { insertOldPoll } from './shippedSchema.js';
 
 /*
  * SQLite's vote log from version 5 on: a committed batch is one `vote_batches` row, after the
@@ -21,11 +22,7 @@ const version4 = (dir: string, rows: [string, string | null, number][]): void =>
   const db = new Database(join(dir, 'test.sqlite'));
   for (const migration of migrations.slice(0, 4)) db.exec(migration);
   db.pragma('user_version = 4');
-  db.prepare(
-    `INSERT INTO polls (id, chat_id, question, options, selectable_count, created_at, secret,
-       creator_jids, message, unknown_option_votes, version)
-     VALUES ('P', ?, 'Lunch?', ?, 1, 1, NULL, '[]', x'01', 0, ?)`,
-  ).run(GROUP, JSON.stringify(options), rows.length);
+  insertOldPoll(db, GROUP, options, { unknownOptionVotes: 0, version: rows.length });
   const insert = db.prepare(
     `INSERT INTO vote_log (poll_id, voter, name, selected, timestamp_ms, message_id)
      VALUES ('P', ?, NULL, ?, ?, ?)`,
@@ -157,8 +154,10 @@ it('writes a batch that fails to commit not at all, and the next flush writes it
   const { db, polls } = open(dir);
   polls.applyVote('P', vote(ALICE.pn, 'Pizza', 1000), 0);
   polls.applyVote('P', vote(BOB.pn, 'Pasta', 1001), 0);
-  // The poll's row update fails after the batch's insert: the transaction takes both back.
-  db.exec(`CREATE TRIGGER refuse BEFORE UPDATE ON polls BEGIN SELECT raise(ABORT, 'full'); END`);
+  // The poll's counters update fails after the batch's insert: the transaction takes both back.
+  db.exec(
+    `CREATE TRIGGER refuse BEFORE UPDATE ON poll_counters BEGIN SELECT raise(ABORT, 'full'); END`,
+  );
   expect(() => polls.flush()).toThrow(/full/);
   expect(count(db, 'vote_batches')).toBe(0);
   db.exec('DROP TRIGGER refuse');

@@ -13,7 +13,7 @@ import {
   tempDirs,
   storedVote as vote,
 } from './fixtures.js';
-import { V1_POLLS, V1_VOTES } from './shippedSchema.js';
+import { insertOldPoll, V1_POLLS, V1_VOTES } from './shippedSchema.js';
 import { engines, storeHomes } from './storeEngines.js';
 
 const tempDir = tempDirs('pollmasters-votelog-');
@@ -31,11 +31,7 @@ it('migrates a version 1 database: every stored vote is kept, and `votes` still 
   const v1 = new Database(join(dir, 'test.sqlite'));
   v1.exec(V1_POLLS + V1_VOTES);
   v1.pragma('user_version = 1');
-  v1.prepare(
-    `INSERT INTO polls (id, chat_id, question, options, selectable_count, created_at, secret,
-       creator_jids, message, unknown_option_votes, version)
-     VALUES ('P', ?, 'Lunch?', ?, 1, 1, NULL, '[]', x'01', 0, 2)`,
-  ).run(GROUP, JSON.stringify(options));
+  insertOldPoll(v1, GROUP, options, { unknownOptionVotes: 0, version: 2 });
   const insert = v1.prepare(
     'INSERT INTO votes (poll_id, voter, name, selected, timestamp_ms, message_id) VALUES (?, ?, ?, ?, ?, ?)',
   );

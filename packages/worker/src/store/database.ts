@@ -161,6 +161,21 @@ export const migrations: readonly string[] = [
       FROM vote_entries)
     WHERE nth = 1 AND selected IS NOT NULL;
   `,
+  // 6: a poll's counters in a narrow table of their own. Every committed batch updates the
+  // counters of each poll it touched; in `polls` that rewrote the poll's whole wide record
+  // (options, secret, creation message) and its pages into the WAL, 100 polls' worth per
+  // 500-vote batch (docs/performance.md, "Session 9").
+  `
+  CREATE TABLE poll_counters (
+    poll_id TEXT PRIMARY KEY REFERENCES polls (id),
+    unknown_option_votes INTEGER NOT NULL,
+    version INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO poll_counters (poll_id, unknown_option_votes, version)
+    SELECT id, unknown_option_votes, version FROM polls;
+  ALTER TABLE polls DROP COLUMN unknown_option_votes;
+  ALTER TABLE polls DROP COLUMN version;
+  `,
 ];
 
 /**
