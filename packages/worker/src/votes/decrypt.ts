@@ -1,5 +1,6 @@
 import { isLidUser, isPnUser, jidNormalizedUser, type proto } from '@whiskeysockets/baileys';
 import type { PairHint } from '../store/chatStore.js';
+import type { VoteKeyContext } from './encryptVote.js';
 import type { OwnJids } from './identity.js';
 import { openVote } from './openVote.js';
 
@@ -81,6 +82,14 @@ export const decryptVote = (
   return null;
 };
 
+/** The key context of each attempt, one object reused (`openVote` does not keep it). */
+const context: VoteKeyContext = {
+  pollMsgId: '',
+  pollEncKey: new Uint8Array(0),
+  pollCreatorJid: '',
+  voterJid: '',
+};
+
 const attempt = (
   enc: proto.Message.IPollEncValue,
   poll: { id: string; secret: Uint8Array; creatorJids: readonly string[] },
@@ -88,13 +97,12 @@ const attempt = (
   voter: Candidate,
 ): DecryptedVote | null => {
   let vote: proto.Message.PollVoteMessage;
+  context.pollMsgId = poll.id;
+  context.pollEncKey = poll.secret;
+  context.pollCreatorJid = poll.creatorJids[creatorIndex]!;
+  context.voterJid = voter.jid;
   try {
-    vote = openVote(enc, {
-      pollMsgId: poll.id,
-      pollEncKey: poll.secret,
-      pollCreatorJid: poll.creatorJids[creatorIndex]!,
-      voterJid: voter.jid,
-    });
+    vote = openVote(enc, context);
   } catch {
     return null; // Not this pair.
   }
