@@ -2,10 +2,10 @@ import { join } from 'node:path';
 import { optionHash } from '@pollmasters/shared/node';
 import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
-import { migrations, openDatabase } from '../src/store/database.js';
-import { PollStore } from '../src/store/pollStore.js';
+import { migrations } from '../src/store/database.js';
 import { ALICE, BOB, GROUP, OPTIONS, tempDirs, storedVote as vote } from './fixtures.js';
 import { insertOldPoll } from './shippedSchema.js';
+import { openSqlite } from './sqliteLog.js';
 
 /*
  * SQLite from version 6 on keeps a poll's counters (unknown option votes, version) in
@@ -26,17 +26,13 @@ const version5 = (dir: string): void => {
   db.close();
 };
 
-const open = (dir: string) => {
-  const db = openDatabase(dir, 'test');
-  return { db, polls: PollStore.sqlite(db) };
-};
 const countersOf = (db: Database.Database) =>
   db.prepare('SELECT poll_id, unknown_option_votes, version FROM poll_counters').all();
 
 it('migrates version 5: the counters move to poll_counters, the votes stay, and both go on', () => {
   const dir = tempDir();
   version5(dir);
-  const { db, polls } = open(dir);
+  const { db, polls } = openSqlite(dir);
   expect(countersOf(db)).toEqual([{ poll_id: 'P', unknown_option_votes: 2, version: 7 }]);
   const columns = db.prepare("SELECT name FROM pragma_table_info('polls')").pluck().all();
   expect(columns).not.toContain('version');
@@ -49,7 +45,7 @@ it('migrates version 5: the counters move to poll_counters, the votes stay, and 
   expect(countersOf(db)).toEqual([{ poll_id: 'P', unknown_option_votes: 3, version: 8 }]);
   db.close();
 
-  const again = open(dir);
+  const again = openSqlite(dir);
   const reloaded = again.polls.get('P')!;
   expect([reloaded.unknownOptionVotes, reloaded.version]).toEqual([3, 8]);
   expect(again.polls.toPoll(reloaded).voters.map((v) => v.voter)).toEqual([ALICE.pn, BOB.pn]);
@@ -58,7 +54,7 @@ it('migrates version 5: the counters move to poll_counters, the votes stay, and 
 
 it('stores a new poll with its counters at zero, and a failed insert leaves neither row', () => {
   const dir = tempDir();
-  const { db, polls } = open(dir);
+  const { db, polls } = openSqlite(dir);
   const poll = {
     id: 'Q',
     chatId: GROUP,
