@@ -1,21 +1,12 @@
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
 import { createPollMastersClient, type PollMastersClient } from '@pollmasters/client';
-import type { PollUpdateToGui, PollVotes } from '@pollmasters/shared';
-import { io, type Socket } from 'socket.io-client';
-import type { Tally } from './protocol.js';
-
-/**
- * The wall clock (CLOCK_REALTIME), which every process of the machine reads alike: the votes'
- * injection times are stamped with it in the server process (packages/worker/src/sandbox/
- * burst.ts), so a latency is the difference of two readings of one clock. Not
- * `performance.timeOrigin + performance.now()`: each process (and thread) fixes its own origin
- * when it starts and then follows the monotonic clock, so two processes' values differ by
- * milliseconds (a latency once came out negative).
- */
-export const now = (): number => Date.now();
+import type { ClientReport, FromClient, Tally, ToClient } from './protocol.js';
+import { ServerProcess } from './serverProcess.js';
 
 /** What one phase of the bench expects, and what each client saw of it. */
 export class Phase {
-  readonly trpcLatency: number[] = [];
+  trpcLatency: number[] = [];
   readonly socketLatency: number[] = [];
   trpcChanges = 0;
   trpcLastAt = 0;
@@ -23,16 +14,16 @@ export class Phase {
   socketLastAt = 0;
   socketPayloads = 0;
   /** Per poll: the counts (option name -> count) and voter count each client saw last. */
-  readonly trpcFinal = new Map<string, Tally>();
-  readonly socketFinal = new Map<string, Tally>();
+  trpcFinal = new Map<string, Tally>();
+  socketFinal = new Map<string, Tally>();
   readonly total: number;
-  private readonly waiters = new Set<() => void>();
+  /** The tRPC client process's event-loop delay during the phase, p99 and max, ms. */
+  trpcLoopDelayMs: [number, number] = [0, 0];
 
   /**
    * `votes`: poll id -> votes cast on it in this phase (one per voter). `matchSocketVoters`: match
    * each voter's first Socket.IO sighting to its injection (the latency phase); otherwise only
-   * the final states are kept, so that the bench's own bookkeeping does not take the CPU the
-   * server needs.
+   * the final states are kept, so that the clients' own bookkeeping takes little CPU.
    */
   constructor(
     readonly votes: ReadonlyMap<string, number>,
@@ -41,165 +32,102 @@ export class Phase {
     this.total = [...votes.values()].reduce((a, b) => a + b, 0);
   }
 
-  get trpcDone(): boolean {
-    return this.trpcChanges >= this.total;
-  }
-
-  get socketDone(): boolean {
-    for (const [id, count] of this.votes) {
-      if ((this.socketFinal.get(id)?.voters ?? 0) < count) return false;
+  /** What the two clients saw, once each had every vote. */
+  take(trpc: ClientReport, socket: ClientReport): void {
+    this.trpcLatency = trpc.latency;
+    this.trpcChanges = trpc.count;
+    this.trpcLastAt = trpc.lastAt;
+    this.trpcFinal = new Map(trpc.final);
+    this.trpcLoopDelayMs = trpc.loopDelayMs;
+    this.socketPayloads = socket.count;
+    this.socketLastAt = socket.lastAt;
+    this.socketFinal = new Map(socket.final);
+    // A voter's Socket.IO latency: its first sighting there after its injection (from tRPC).
+    const injectedAt = new Map(trpc.voters);
+    for (const [key, seenAt] of socket.voters) {
+      const injected = injectedAt.get(key);
+      if (injected !== undefined) this.socketLatency.push(seenAt - injected);
     }
-    return true;
-  }
-
-  /** Resolves when both clients saw every vote; rejects after `timeoutMs`. */
-  done(timeoutMs: number): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const check = () => {
-        if (!this.trpcDone || !this.socketDone) return;
-        clearTimeout(timer);
-        this.waiters.delete(check);
-        resolve();
-      };
-      const timer = setTimeout(() => {
-        this.waiters.delete(check);
-        reject(
-          new Error(
-            `clients did not see every vote within ${timeoutMs} ms: tRPC ${this.trpcChanges}/${this.total}, ` +
-              `Socket.IO polls complete ${[...this.votes].filter(([id, n]) => (this.socketFinal.get(id)?.voters ?? 0) >= n).length}/${this.votes.size}`,
-          ),
-        );
-      }, timeoutMs);
-      this.waiters.add(check);
-      check();
-    });
-  }
-
-  notify(): void {
-    for (const waiter of [...this.waiters]) waiter();
   }
 }
 
-const key = (pollId: string, voter: string) => `${pollId}\u0000${voter}`;
+type ClientProcess = ServerProcess<ToClient, FromClient>;
+
+const startClient = (kind: 'trpc' | 'socket', url: string): Promise<ClientProcess> => {
+  const script = join(import.meta.dirname, 'clientProcess.ts');
+  const child = spawn(process.execPath, ['--import', 'tsx', script, kind, url], {
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
+  return ServerProcess.attach<ToClient, FromClient>(child);
+};
 
 /**
- * The two clients of the bench: one tRPC subscriber (`polls.updates`, through the client
- * package) and one Socket.IO client (`poll_update_to_gui`), as a GUI would connect. Latency is
- * the time from a vote's injection (its `senderTimestampMs`, which tRPC changes carry) to its
- * receipt; a Socket.IO receipt is matched to the injection time by poll and voter.
+ * The two clients of the bench, each in a process of its own as real clients are
+ * (bench/clientProcess.ts): one tRPC subscriber (`polls.updates`, through the client package)
+ * and one Socket.IO client (`poll_update_to_gui`), as a GUI would connect. In one process, the
+ * tRPC client's receipts waited while the Socket.IO client parsed full states (see
+ * docs/performance.md, "Session 9: bench clients"). `trpc` is a third, idle client of the
+ * bench's own, for reading every poll.
  */
 export class Clients {
   readonly trpc: PollMastersClient;
-  private readonly socket: Socket;
-  private phase: Phase | null = null;
-  /** poll/voter -> injection time, learnt from tRPC changes. */
-  private readonly injectedAt = new Map<string, number>();
-  /** poll/voter -> Socket.IO receipt time, for voters whose injection time is not known yet. */
-  private readonly socketFirst = new Map<string, number>();
-  private readonly socketSeen = new Map<string, Set<string>>();
-  private unsubscribe: (() => void) | null = null;
-  socketPayloads = 0;
-  private closing = false;
 
-  constructor(url: string) {
+  private constructor(
+    url: string,
+    private readonly subscriber: ClientProcess,
+    private readonly gui: ClientProcess,
+  ) {
     this.trpc = createPollMastersClient({ url });
-    this.socket = io(url, { transports: ['websocket'], reconnection: false });
   }
 
-  /** Connects both and resolves once each is live (tRPC `synced`, Socket.IO initial data). */
-  async connect(): Promise<void> {
-    const synced = new Promise<void>((resolve, reject) => {
-      const sub = this.trpc.polls.updates.subscribe(
-        { snapshot: false },
-        {
-          onData: ({ data }) => {
-            if (data.type === 'synced') resolve();
-            if (data.type === 'votes') for (const poll of data.polls) this.onTrpcVotes(poll);
-          },
-          onError: reject,
-        },
-      );
-      this.unsubscribe = () => sub.unsubscribe();
-    });
-    const initial = new Promise<void>((resolve, reject) => {
-      this.socket.once('initial_poll_data', () => resolve());
-      this.socket.once('connect_error', reject);
-    });
-    // It does not reconnect: say why it went, for a phase that then misses its final states.
-    this.socket.on('disconnect', (reason) => {
-      if (!this.closing) process.stderr.write(`[bench] Socket.IO client disconnected: ${reason}\n`);
-    });
-    this.socket.on('poll_update_to_gui', (payload: PollUpdateToGui) =>
-      this.onSocketUpdate(payload),
+  /** Both clients started and live (tRPC `synced`, Socket.IO initial data). */
+  static async start(url: string): Promise<Clients> {
+    const [subscriber, gui] = await Promise.all([
+      startClient('trpc', url),
+      startClient('socket', url),
+    ]);
+    return new Clients(url, subscriber, gui);
+  }
+
+  private get both() {
+    return [this.subscriber, this.gui] as const;
+  }
+
+  /** Resolves once both watch `phase` (before its first vote is injected). */
+  async watch(phase: Phase): Promise<void> {
+    const watch = { votes: [...phase.votes], matchVoters: phase.matchSocketVoters };
+    await Promise.all(this.both.map((c) => c.request({ type: 'watch', phase: watch }, 'watching')));
+  }
+
+  /** Vote changes the tRPC client and full states the Socket.IO client received so far. */
+  async progress(): Promise<{ changes: number; payloads: number }> {
+    const [changes, payloads] = await Promise.all(
+      this.both.map((c) => c.request({ type: 'progress' }, 'progress').then((m) => m.count)),
     );
-    await Promise.all([synced, initial]);
+    return { changes: changes!, payloads: payloads! };
   }
 
-  watch(phase: Phase): void {
-    this.phase = phase;
+  /** Fills `phase` once both clients saw every vote; rejects after `timeoutMs`. */
+  async done(phase: Phase, timeoutMs: number): Promise<void> {
+    const reports = await Promise.allSettled(
+      this.both.map((c) =>
+        c.request({ type: 'done', timeoutMs }, 'report', timeoutMs + 10_000).then((m) => m.report),
+      ),
+    );
+    const failed = reports.flatMap((r) => (r.status === 'rejected' ? [String(r.reason)] : []));
+    if (failed.length > 0) throw new Error(`clients: ${failed.join('; ')}`);
+    const [trpc, socket] = reports.map((r) => (r as PromiseFulfilledResult<ClientReport>).value);
+    phase.take(trpc!, socket!);
   }
 
-  close(): Promise<void> {
-    this.closing = true;
-    this.unsubscribe?.();
-    this.socket.close();
-    return this.trpc.close();
+  /** CPU time of the two client processes so far, µs. */
+  async cpuUs(): Promise<number> {
+    const usage = await Promise.all(this.both.map((c) => c.request({ type: 'usage' }, 'usage')));
+    return usage.reduce((sum, u) => sum + u.cpuUs, 0);
   }
 
-  private onTrpcVotes(event: PollVotes): void {
-    const { pollId } = event;
-    const at = now();
-    const phase = this.phase;
-    if (!phase?.votes.has(pollId)) return;
-    for (const change of event.changes) {
-      phase.trpcLatency.push(at - change.timestampMs);
-      if (!phase.matchSocketVoters) continue;
-      const k = key(pollId, change.voter);
-      this.injectedAt.set(k, change.timestampMs);
-      const seenBySocket = this.socketFirst.get(k);
-      if (seenBySocket !== undefined) {
-        phase.socketLatency.push(seenBySocket - change.timestampMs);
-        this.socketFirst.delete(k);
-      }
-    }
-    phase.trpcChanges += event.changes.length;
-    phase.trpcLastAt = at;
-    phase.trpcFinal.set(pollId, {
-      counts: Object.fromEntries(event.counts.map((c) => [c.name, c.count])),
-      voters: event.voterCount,
-    });
-    phase.notify();
-  }
-
-  /** The Socket.IO latency of each voter seen for the first time in this state. */
-  private matchVoters(phase: Phase, pollId: string, voters: string[], at: number): void {
-    let seen = this.socketSeen.get(pollId);
-    if (!seen) {
-      seen = new Set();
-      this.socketSeen.set(pollId, seen);
-    }
-    for (const voter of voters) {
-      if (seen.has(voter)) continue;
-      seen.add(voter);
-      const k = key(pollId, voter);
-      const injected = this.injectedAt.get(k);
-      if (injected === undefined) this.socketFirst.set(k, at);
-      else phase.socketLatency.push(at - injected);
-    }
-  }
-
-  private onSocketUpdate(payload: PollUpdateToGui): void {
-    const at = now();
-    this.socketPayloads += 1;
-    const phase = this.phase;
-    const pollId = payload.pollMsgId;
-    if (!phase?.votes.has(pollId)) return;
-    const voters = Object.keys(payload.voters);
-    if (phase.matchSocketVoters) this.matchVoters(phase, pollId, voters, at);
-    phase.socketPayloads += 1;
-    phase.socketFinal.set(pollId, { counts: { ...payload.results }, voters: voters.length });
-    // The moment the GUI has every vote of the phase (later pushes repeat what it has).
-    if (!phase.socketLastAt && phase.socketDone) phase.socketLastAt = at;
-    phase.notify();
+  async close(): Promise<void> {
+    await Promise.all([...this.both.map((c) => c.stop()), this.trpc.close()]);
   }
 }

@@ -1,7 +1,7 @@
-import { prepareVotes } from '@pollmasters/worker/sandbox';
 import type { BurstResult, PreparedVotes } from '@pollmasters/worker/sandbox/remote';
 import type { FromNode, NodeSettings, ToNode } from './clusterProtocol.js';
-import { OPTIONS, VOTERS } from './protocol.js';
+import { encryptBurst } from './encryptBurst.js';
+import { OPTIONS } from './protocol.js';
 import { ServerProcess } from './serverProcess.js';
 
 /*
@@ -68,16 +68,16 @@ export const sendPolls = async (owners: Owners, count: number, prefix: string) =
 };
 
 /**
- * VOTERS votes per poll, encrypted here before the first injection, as the voters' phones
- * would (see bench/pipeline.ts), with what each session's owner tells of its polls.
+ * Every session's votes, encrypted here before the first injection (bench/encryptBurst.ts),
+ * with what each session's owner tells of its polls.
  */
 export const prepare = (owners: Owners, polls: PollsOf, seed: number) =>
   Promise.all(
     [...polls].map(async ([sessionId, pollIds], i) => {
-      const { keys } = await owners
+      const keys = owners
         .get(sessionId)!
         .request({ type: 'burstKeys', sessionId, pollIds }, 'burstKeys');
-      return [sessionId, keys.map((k) => prepareVotes(k, seed + i, VOTERS))] as const;
+      return [sessionId, await encryptBurst(keys, seed + i)] as const;
     }),
   );
 

@@ -4,7 +4,8 @@ import { pino } from 'pino';
 import { benchConfig } from './benchConfig.js';
 import type { FromNode, NodeSettings, ToNode } from './clusterProtocol.js';
 import { sendPolls } from './sendPolls.js';
-import { inSharedMemory } from './sharedVotes.js';
+import { castBurst } from './sharedVotes.js';
+import { waitFor } from './waitFor.js';
 
 /*
  * One node of `pnpm bench -- cluster`, in its own process (its CPU time is its own): the real
@@ -67,14 +68,11 @@ async function handle(message: ToNode): Promise<void> {
       return;
     }
     case 'awaitReady': {
-      const deadline = Date.now() + message.timeoutMs;
-      while (!message.ids.every(isReady)) {
-        if (Date.now() > deadline) {
-          const waiting = message.ids.filter((s) => !isReady(s));
-          throw new Error(`not ready within ${message.timeoutMs} ms: ${waiting.join(', ')}`);
-        }
-        await new Promise((r) => setTimeout(r, 50));
-      }
+      await waitFor(
+        () => `${message.ids.filter((s) => !isReady(s)).join(', ')} to be ready`,
+        () => message.ids.every(isReady),
+        message.timeoutMs,
+      );
       send({ type: 'done', id });
       return;
     }
@@ -105,15 +103,7 @@ async function handle(message: ToNode): Promise<void> {
       return;
     }
     case 'burst': {
-      // As bench/server.ts does: the network's queue held once, in shared memory.
-      const votes = message.votes.map(inSharedMemory);
-      message.votes = [];
-      const result = await probeOf(message.sessionId).castPrepared(votes, {
-        ...(message.ratePerSec ? { ratePerSec: message.ratePerSec } : {}),
-        batchSize: message.batchSize,
-        timeoutMs: 120_000,
-      });
-      send({ type: 'burst', id, result });
+      send({ type: 'burst', id, result: await castBurst(probeOf(message.sessionId), message) });
       return;
     }
     case 'usage': {

@@ -1,6 +1,6 @@
 import { createPollMastersClient, listAllPolls, type PollMastersClient } from '@pollmasters/client';
 import { tallyPoll } from '@pollmasters/shared';
-import { now } from './clients.js';
+import { now } from './clientWatchers.js';
 import { compare, type Expected } from './exactness.js';
 import type { Tally } from './protocol.js';
 
@@ -8,7 +8,7 @@ import type { Tally } from './protocol.js';
  * One tRPC client of one node, subscribed to `polls.updates` of every session the bench loads:
  * what a dashboard connected to that node sees. It counts the vote changes, keeps each poll's
  * last counts, and the latency of each change (receipt - the vote's injection time, both read
- * from the wall clock, as ./clients.ts does).
+ * from the wall clock, as ./clientWatchers.ts does).
  */
 export class NodeSubscriber {
   readonly client: PollMastersClient;

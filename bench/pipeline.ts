@@ -2,8 +2,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { type PreparedVotes, prepareVotes } from '@pollmasters/worker/sandbox';
 import { Clients, Phase } from './clients.js';
+import { encryptBurst } from './encryptBurst.js';
 import { compare, countsInDatabase, type Expected } from './exactness.js';
 import { monotonicUs, printProfiles, type Window } from './profile.js';
 import { OPTIONS, VOTERS } from './protocol.js';
@@ -39,23 +39,12 @@ const row = (what: string, value: string, target = '') => rows.push([what, value
 const verdict = (ok: boolean, target: string) => `${target} ${ok ? 'ok' : 'MISSED'}`;
 const log = (message: string) => process.stderr.write(`[bench] ${message}\n`);
 
-/**
- * VOTERS votes per poll, encrypted here as the voters' phones would (with what the sandbox
- * tells a member of each poll's chat), so that the server only receives and counts them: its
- * CPU time and garbage are the pipeline's; its memory holds the network's queue of these
- * votes once, in shared memory (about 8 MB for 100,000; bench/server.ts).
- */
-const prepareBurst = async (
-  server: ServerProcess,
-  polls: readonly { id: string }[],
-  seed: number,
-): Promise<PreparedVotes[]> => {
-  const { keys } = await server.request(
-    { type: 'burstKeys', pollIds: polls.map((p) => p.id) },
-    'burstKeys',
+/** The votes of a burst on `polls`, encrypted here (bench/encryptBurst.ts). */
+const prepareBurst = (server: ServerProcess, polls: readonly { id: string }[], seed: number) =>
+  encryptBurst(
+    server.request({ type: 'burstKeys', pollIds: polls.map((p) => p.id) }, 'burstKeys'),
+    seed,
   );
-  return keys.map((k) => prepareVotes(k, seed, VOTERS));
-};
 
 export async function pipelineBench(): Promise<string[]> {
   const benchStarted = performance.now();
@@ -88,8 +77,7 @@ export async function pipelineBench(): Promise<string[]> {
     await prepareServer();
     server = await ServerProcess.start(dataDir, channel);
     const firstStartupMs = server.startupMs;
-    clients = new Clients(server.url);
-    await clients.connect();
+    clients = await Clients.start(server.url);
     const latencyPolls = (
       await server.request(
         { type: 'createPolls', count: LATENCY_POLLS, prefix: 'Latency', options: OPTIONS },
@@ -108,14 +96,14 @@ export async function pipelineBench(): Promise<string[]> {
     log(`latency: ${fmt(LATENCY_POLLS * VOTERS)} votes at ${fmt(LATENCY_RATE)}/s ...`);
     const latencyVotes = await prepareBurst(server, latencyPolls, 11);
     const latency = new Phase(new Map(latencyPolls.map((p) => [p.id, VOTERS])), true);
-    clients.watch(latency);
+    await clients.watch(latency);
     const latencyBurst = server.request(
       { type: 'burst', votes: latencyVotes, ratePerSec: LATENCY_RATE, batchSize: 500 },
       'burst',
     );
     const latencyResult = (await latencyBurst).result;
-    await latency
-      .done(30_000)
+    await clients
+      .done(latency, 30_000)
       .catch((err: Error) => failures.push(`latency phase: ${err.message}`));
     for (const [id, r] of Object.entries(latencyResult.polls)) expected.set(id, r);
 
@@ -124,18 +112,24 @@ export async function pipelineBench(): Promise<string[]> {
     const loadVotes = await prepareBurst(server, loadPolls, 22);
     const before = await server.request({ type: 'usage' }, 'usage');
     const loadWindow: Window = { fromUs: monotonicUs(), toUs: 0 };
-    const benchCpuBefore = process.cpuUsage();
     const load = new Phase(new Map(loadPolls.map((p) => [p.id, VOTERS])));
-    clients.watch(load);
+    await clients.watch(load);
+    const clientsCpuBefore = await clients.cpuUs();
     const loadBurst = server.request({ type: 'burst', votes: loadVotes, batchSize: 500 }, 'burst');
     const progress = setInterval(() => {
-      log(
-        `  tRPC ${fmt(load.trpcChanges)}/${fmt(load.total)} changes, Socket.IO ${fmt(clients?.socketPayloads ?? 0)} payloads`,
-      );
+      void clients
+        ?.progress()
+        .then(({ changes, payloads }) =>
+          log(
+            `  tRPC ${fmt(changes)}/${fmt(load.total)} changes, Socket.IO ${fmt(payloads)} payloads`,
+          ),
+        )
+        // A client that went away is reported by the phase's wait; this is only the log.
+        .catch((err: Error) => log(`  progress not known: ${err.message}`));
     }, 5_000);
     const loadResult = await loadBurst.then((r) => r.result).finally(() => clearInterval(progress));
-    await load
-      .done(60_000)
+    await clients
+      .done(load, 60_000)
       .catch((err: Error) => failures.push(`throughput phase: ${err.message}`));
     loadWindow.toUs = monotonicUs();
     log(
@@ -145,7 +139,7 @@ export async function pipelineBench(): Promise<string[]> {
     );
     for (const [id, r] of Object.entries(loadResult.polls)) expected.set(id, r);
     const memory = await server.request({ type: 'usage' }, 'usage');
-    const benchCpu = process.cpuUsage(benchCpuBefore);
+    const clientsCpu = (await clients.cpuUs()) - clientsCpuBefore;
     const perVote = (after: number | null, start: number | null) =>
       after === null || start === null ? Number.NaN : (after - start) / load.total;
     const cpuPerVote = {
@@ -153,7 +147,7 @@ export async function pipelineBench(): Promise<string[]> {
       worker: perVote(memory.workerCpuUs, before.workerCpuUs),
       api: perVote(memory.apiCpuUs, before.apiCpuUs),
       workerBusy: perVote(memory.workerActiveMs * 1000, before.workerActiveMs * 1000),
-      clients: (benchCpu.user + benchCpu.system) / load.total,
+      clients: clientsCpu / load.total,
     };
     const profiledPid = server.child.pid;
     // Every thread of the server (the worker, V8's GC helpers, the checkpoint thread, libuv's
@@ -196,8 +190,7 @@ export async function pipelineBench(): Promise<string[]> {
     log('restarting on the stored votes ...');
     server = await ServerProcess.start(dataDir, channel);
     const restartMs = server.startupMs;
-    clients = new Clients(server.url);
-    await clients.connect();
+    clients = await Clients.start(server.url);
     const reloaded = await countsOverTrpc(clients);
     compare(failures, 'after restart', expected, (id) => reloaded.get(id));
     await stopBoth();
@@ -256,6 +249,12 @@ export async function pipelineBench(): Promise<string[]> {
       `latency at ${fmt(LATENCY_RATE)}/s, tRPC p50 / p99`,
       `${fmt(p50, 1)} / ${fmt(p99, 1)} ms`,
       verdict(p99 <= TARGETS.p99Ms, `p99 <= ${TARGETS.p99Ms} ms`),
+    );
+    // Above a few ms, the client itself held its receipts back (its own process, as a real
+    // client's: docs/performance.md, "Session 9: bench clients").
+    row(
+      "  the tRPC client's event-loop delay, p99 / max",
+      `${fmt(latency.trpcLoopDelayMs[0], 1)} / ${fmt(latency.trpcLoopDelayMs[1], 1)} ms`,
     );
     row(
       `latency at ${fmt(LATENCY_RATE)}/s, Socket.IO p50 / p99`,

@@ -49,3 +49,45 @@ export type FromServer =
     }
   | { type: 'stopped'; id: number }
   | { type: 'error'; id: number; message: string };
+
+/** What a bench client watches for: poll id -> votes cast on it in the phase (one per voter). */
+export interface WatchPhase {
+  votes: [string, number][];
+  /** Keep each voter's time (bench/clientWatchers.ts), for the Socket.IO latency. */
+  matchVoters: boolean;
+}
+
+/** What one bench client saw of a phase (bench/clientWatchers.ts). */
+export interface ClientReport {
+  /** tRPC: each change's latency, ms. */
+  latency: number[];
+  /** With `matchVoters`: poll/voter -> its injection (tRPC) or first sighting (Socket.IO). */
+  voters: [string, number][];
+  /** Per poll: the counts and voter count it saw last. */
+  final: [string, Tally][];
+  /** When it had every vote of the phase (wall clock). */
+  lastAt: number;
+  /** Vote changes (tRPC) or full states (Socket.IO) received. */
+  count: number;
+  /** The client process's event-loop delay during the phase, p99 and max, ms. */
+  loopDelayMs: [number, number];
+}
+
+/** What the bench asks of a client process (bench/clientProcess.ts). */
+export type ToClient = { id: number } & (
+  | { type: 'watch'; phase: WatchPhase }
+  | { type: 'progress' }
+  | { type: 'done'; timeoutMs: number }
+  | { type: 'usage' }
+  | { type: 'stop' }
+);
+
+/** What a client process answers; `ready` comes once, unasked, when it is live. */
+export type FromClient =
+  | { type: 'ready'; url: string }
+  | { type: 'watching'; id: number }
+  | { type: 'progress'; id: number; count: number }
+  | { type: 'report'; id: number; report: ClientReport }
+  | { type: 'usage'; id: number; cpuUs: number }
+  | { type: 'stopped'; id: number }
+  | { type: 'error'; id: number; message: string };

@@ -44,12 +44,16 @@ const seed = (file: string, templateId: string, from: number, to: number) => {
       db.prepare(
         `WITH RECURSIVE n(i) AS (SELECT ? UNION ALL SELECT i + 1 FROM n WHERE i + 1 < ?)
          INSERT INTO polls (id, chat_id, question, options, selectable_count, created_at, secret,
-           creator_jids, message, unknown_option_votes, version, creator_jid, creator_from_me)
+           creator_jids, message, creator_jid, creator_from_me)
          SELECT '3EB0SEED' || printf('%06d', i), chat_id, 'Seeded ' || i, options,
-           selectable_count, created_at - 1000000 + i, secret, creator_jids, message, 0, ?,
+           selectable_count, created_at - 1000000 + i, secret, creator_jids, message,
            creator_jid, creator_from_me
          FROM polls, n WHERE polls.id = ?`,
-      ).run(from, to, VOTERS, templateId);
+      ).run(from, to, templateId);
+      db.prepare(
+        `INSERT INTO poll_counters (poll_id, unknown_option_votes, version)
+         SELECT id, 0, ? FROM polls WHERE id >= ? AND id < ?`,
+      ).run(VOTERS, seededId(from), seededId(to));
       // The votes in arrival order, in batches of SEED_BATCH as the store commits them: one
       // `vote_batches` row each (packages/worker/src/store/voteLog.ts), `s` the options as
       // single selections, so that voter i's entry points at option i % 5.
@@ -113,8 +117,7 @@ export const restartBench = async (): Promise<string[]> => {
       server = await ServerProcess.start(dataDir, channel);
       const { startupMs } = server;
       const ready = await server.request({ type: 'usage' }, 'usage');
-      clients = new Clients(server.url);
-      await clients.connect();
+      clients = await Clients.start(server.url);
       // Apart: the Socket.IO client's `initial_poll_data` (every poll in one event) and the pages.
       const connected = await server.request({ type: 'usage' }, 'usage');
       const seen = await countsOverTrpc(clients);

@@ -1,10 +1,11 @@
-import { Config, startServer } from '@pollmasters/api';
+import { startServer } from '@pollmasters/api';
 import { processThreadsCpuUs, threadCpuUs } from '@pollmasters/worker';
 import { SandboxProbe } from '@pollmasters/worker/sandbox/remote';
 import { pino } from 'pino';
+import { benchConfig } from './benchConfig.js';
 import type { FromServer, ToServer } from './protocol.js';
 import { sendPolls } from './sendPolls.js';
-import { inSharedMemory } from './sharedVotes.js';
+import { castBurst } from './sharedVotes.js';
 
 /*
  * The server under test, in its own process (so that its RSS is its own): the real server in
@@ -20,21 +21,11 @@ if (!dataDir || !channelName || !process.send) {
 }
 const send = (message: FromServer) => process.send?.(message);
 
-const config = Config.parse({
-  port: 0,
-  host: '127.0.0.1',
-  dataDir,
-  logLevel: 'warn',
-  sendDelayMs: 0,
-  sandbox: {
-    channelName,
-    qrScanDelayMs: 50,
-    connectDelayMs: 10,
-    autoVote: false,
-    groups: 10,
-    membersPerGroup: 5,
-    directChats: 0,
-  },
+const config = benchConfig(dataDir, {
+  channelName,
+  groups: 10,
+  membersPerGroup: 5,
+  directChats: 0,
 });
 const server = await startServer(config, pino({ level: config.logLevel }));
 const { session } = server;
@@ -69,18 +60,7 @@ async function handle(message: ToServer): Promise<void> {
       return;
     }
     case 'burst': {
-      // Encrypted by the bench process (the voters' phones), so the server only delivers them.
-      // Into shared memory first: the sandbox's BroadcastChannel has other listeners in this
-      // process (the API's probe), and each would get its own copy of a plain buffer. The IPC
-      // message's copies are let go; what stays is the network's one copy of its queue.
-      const votes = message.votes.map(inSharedMemory);
-      message.votes = [];
-      const result = await probe.castPrepared(votes, {
-        ...(message.ratePerSec ? { ratePerSec: message.ratePerSec } : {}),
-        batchSize: message.batchSize,
-        timeoutMs: 120_000,
-      });
-      send({ type: 'burst', id: message.id, result });
+      send({ type: 'burst', id: message.id, result: await castBurst(probe, message) });
       return;
     }
     case 'usage': {

@@ -13,7 +13,7 @@ export const FROM_SOURCE = process.env.BENCH_FROM_SOURCE === '1';
 const SCRIPTS = ['server', 'clusterServer'] as const;
 export type ServerScript = (typeof SCRIPTS)[number];
 /** Transpiled file by file (not bundled): the scripts, and the bench modules they import. */
-const SERVER_MODULES = [...SCRIPTS, 'benchConfig', 'sendPolls', 'sharedVotes'];
+const SERVER_MODULES = [...SCRIPTS, 'benchConfig', 'sendPolls', 'sharedVotes', 'waitFor'];
 let serverCommand: (script: ServerScript) => string[] = () => {
   throw new Error('prepareServer() first');
 };
@@ -102,8 +102,23 @@ export class ServerProcess<
         env: { ...SERVER_ENV, ...process.env, ...options.env },
       },
     );
+    return ServerProcess.attach<To, From>(child, started);
+  }
+
+  /**
+   * Any bench child that says `ready` once and then answers requests by id (a server, or a
+   * client: bench/clients.ts), spawned at `started` with an IPC channel.
+   */
+  static attach<
+    To extends { id: number; type: string } = ToServer,
+    From extends { type: string } = FromServer,
+  >(child: ChildProcess, started = performance.now()): Promise<ServerProcess<To, From>> {
     return new Promise((resolve, reject) => {
-      child.once('exit', (code) => reject(new Error(`server exited early (${code})`)));
+      child.once('exit', (code) =>
+        reject(
+          new Error(`bench child exited early (${code}): ${child.spawnargs.slice(-3).join(' ')}`),
+        ),
+      );
       child.once('message', (m: From | Answer) => {
         if (m.type !== 'ready') return reject(new Error(`unexpected ${m.type}`));
         child.removeAllListeners('exit');

@@ -9,6 +9,7 @@ import { SandboxProbe } from '@pollmasters/worker/sandbox';
 import { pino } from 'pino';
 import { benchConfig } from './benchConfig.js';
 import { fmt, mb, printTable } from './table.js';
+import { waitFor } from './waitFor.js';
 
 /*
  * `pnpm bench -- sessions`: many accounts on one server. 100 sandbox sessions created and
@@ -39,15 +40,6 @@ const idleRss = async (): Promise<number> => {
     least = Math.min(least, process.memoryUsage().rss);
   }
   return least;
-};
-
-/** Resolves once `check` holds, checked every 50 ms; rejects after `timeoutMs`. */
-const waitFor = async (what: string, check: () => boolean, timeoutMs: number) => {
-  const deadline = Date.now() + timeoutMs;
-  while (!check()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
 };
 
 const post = async (url: string, body: unknown) => {

@@ -3,9 +3,9 @@ import { expectedFrom } from '@pollmasters/worker/sandbox';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countedAsLedger } from './helpers/ledger.js';
 import { metricsOf, sample } from './helpers/metrics.js';
+import { pgTestDatabase } from './helpers/pgTestDatabase.js';
 import { normalizeExpected, SandboxProbe, votersByName } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { type FreshDatabase, freshDatabase } from './helpers/services.js';
 import { worldOf } from './helpers/tracked.js';
 import { eventually, sessionStatus, until } from './helpers/wait.js';
 
@@ -71,18 +71,15 @@ const waiting = async (server: TestServer) =>
   sample(await metricsOf(server), 'pollmasters_early_votes_waiting{session="default"}');
 
 describe.each(['sqlite', 'postgres'] as const)('on %s', (engine) => {
-  // A database per test, as a data dir per test; dropped once the test's servers stopped.
-  let database: FreshDatabase | undefined;
-  beforeEach(async () => {
-    if (engine !== 'postgres') return;
-    database = await freshDatabase('earlyvotes');
-    databaseUrl = database.url;
+  // A database per test, as a data dir per test; dropped once the test's servers stopped
+  // (this describe's hook runs before the database's).
+  const database = engine === 'postgres' ? pgTestDatabase('earlyvotes', 'test') : undefined;
+  beforeEach(() => {
+    databaseUrl = database?.url;
   });
   afterEach(async () => {
     for (const cleanup of cleanups.splice(0).reverse()) await cleanup();
     databaseUrl = undefined;
-    await database?.drop();
-    database = undefined;
   });
 
   it('wait for their poll, and are counted once it arrives', async () => {

@@ -4,9 +4,9 @@ import { Webhook } from 'standardwebhooks';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { countedAsLedger } from './helpers/ledger.js';
 import { metricsOf, sample } from './helpers/metrics.js';
+import { pgTestDatabase } from './helpers/pgTestDatabase.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { type FreshDatabase, freshDatabase } from './helpers/services.js';
 import { worldOf } from './helpers/tracked.js';
 import { clientReady, eventually } from './helpers/wait.js';
 import { WebhookReceiver } from './helpers/webhookReceiver.js';
@@ -87,19 +87,15 @@ const headersOf = (h: Record<string, unknown>) => ({
 
 describe.each(['sqlite', 'postgres'] as const)('webhook delivery (store on %s)', (engine) => {
   // A database per test, as a data dir per test: each server starts from nothing.
-  let database: FreshDatabase | undefined;
-  beforeEach(async () => {
-    if (engine === 'postgres') {
-      database = await freshDatabase('webhookdelivery');
-      databaseUrl = database.url;
-    }
+  const database = engine === 'postgres' ? pgTestDatabase('webhookdelivery', 'test') : undefined;
+  beforeEach(() => {
+    databaseUrl = database?.url;
   });
+  // The server first (this hook runs before the database's): it stores what it holds before
+  // its database goes.
   afterEach(async () => {
-    // The server first: it stores what it holds before its database goes.
     await stopAll();
     databaseUrl = undefined;
-    await database?.drop();
-    database = undefined;
   });
 
   it('delivers poll.sent and every poll.vote, signed, in order; the last tally is the poll count', async () => {

@@ -3,14 +3,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPollMastersClient } from '@pollmasters/client';
 import { dataLayout } from '@pollmasters/worker';
-import pg from 'pg';
-import { afterAll, beforeAll, expect, it } from 'vitest';
+import { expect, it } from 'vitest';
 import { spawnServer } from './helpers/childServer.js';
 import { sessionPaths } from './helpers/dataDir.js';
 import { countedAsLedger } from './helpers/ledger.js';
+import { pgTestDatabase } from './helpers/pgTestDatabase.js';
 import { SandboxProbe } from './helpers/sandbox.js';
 import { startTestServer } from './helpers/server.js';
-import { type FreshDatabase, freshDatabase } from './helpers/services.js';
 import { worldOf } from './helpers/tracked.js';
 import { sessionStatus } from './helpers/wait.js';
 
@@ -21,21 +20,11 @@ const SANDBOX = { voteDelayMs: { min: 5, max: 40 }, seed: 22, membersPerGroup: 8
 const world = worldOf(SANDBOX);
 const groups = world.chats.filter((c) => c.kind === 'group');
 
-let database: FreshDatabase;
-let db: pg.Pool;
-beforeAll(async () => {
-  database = await freshDatabase('issue22store');
-  db = new pg.Pool({ connectionString: database.url, max: 1 });
-  db.on('error', () => {});
-});
-afterAll(async () => {
-  await db.end();
-  await database.drop();
-});
+const database = pgTestDatabase('issue22store');
 
 const rowsOf = async (table: string) =>
   (
-    await db.query<{ n: number }>(
+    await database.admin.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${table} WHERE session_id = 'default'`,
     )
   ).rows[0]!.n;
@@ -78,7 +67,9 @@ it('counts the sandbox votes exactly in PostgreSQL, keeps them and the registry 
     await first.server.stop();
   }
   // The registry of sessions is the `sessions` table, not sessions.json.
-  const registered = await db.query<{ id: string }>('SELECT id FROM sessions ORDER BY position');
+  const registered = await database.admin.query<{ id: string }>(
+    'SELECT id FROM sessions ORDER BY position',
+  );
   expect(registered.rows).toEqual([{ id: 'default' }]);
   expect(existsSync(dataLayout.registryFile(dataDir))).toBe(false);
   // Nothing of the store went to the data dir's SQLite.
@@ -107,7 +98,7 @@ it('keeps named sessions in PostgreSQL; deleting one drops its login, with purge
   const client = createPollMastersClient({ url: server.url });
   const rowsOfSession = async (table: string, id: string) =>
     (
-      await db.query<{ n: number }>(
+      await database.admin.query<{ n: number }>(
         `SELECT count(*)::int AS n FROM ${table} WHERE session_id = $1`,
         [id],
       )
@@ -125,7 +116,9 @@ it('keeps named sessions in PostgreSQL; deleting one drops its login, with purge
       });
       expect(await rowsOfSession('polls', id)).toBe(1);
     }
-    const registered = await db.query<{ id: string }>('SELECT id FROM sessions ORDER BY position');
+    const registered = await database.admin.query<{ id: string }>(
+      'SELECT id FROM sessions ORDER BY position',
+    );
     expect(registered.rows.map((r) => r.id)).toEqual(['default', 'kept', 'purged']);
 
     await client.sessions.delete.mutate({ id: 'kept' });
@@ -137,7 +130,9 @@ it('keeps named sessions in PostgreSQL; deleting one drops its login, with purge
     for (const table of ['auth_creds', 'auth_keys', 'polls', 'vote_log', 'chats']) {
       expect(await rowsOfSession(table, 'purged')).toBe(0);
     }
-    const left = await db.query<{ id: string }>('SELECT id FROM sessions ORDER BY position');
+    const left = await database.admin.query<{ id: string }>(
+      'SELECT id FROM sessions ORDER BY position',
+    );
     expect(left.rows.map((r) => r.id)).toEqual(['default']);
     // The default session's data is untouched.
     expect(await rowsOfSession('auth_creds', 'default')).toBe(1);

@@ -5,9 +5,8 @@ import { freshRedisPrefix, testRedisUrl } from '../../../test/helpers/services.j
 import { EventsBus } from '../src/cluster/eventsBus.js';
 import { StreamAppender } from '../src/cluster/streamAppender.js';
 import { callsChannelOf, streamKeys } from '../src/cluster/streamKeys.js';
-import { PollEventLog } from '../src/trpc/eventLog.js';
 import { openSessionStreams } from '../src/trpc/sessionStreams.js';
-import { poll, until, votes, workerlessSession } from './clusterFixtures.js';
+import { eventsAfter, poll, until, votes, workerlessSession } from './clusterFixtures.js';
 
 // Issue #22: nodes that follow a session's stream give the same tRPC ids for the same events,
 // a node that joins late copies the owner's read model, and commands reach the owner.
@@ -33,11 +32,6 @@ const bus = async (nodeId: string, callTimeoutMs?: number) => {
   await b.start();
   closers.push(() => b.close());
   return b;
-};
-
-const idsAfter = (log: PollEventLog, id: string) => {
-  const entries = log.after(PollEventLog.parseId(id)!);
-  return entries ? entries.map((e) => ({ id: log.idOf(e.seq), event: e.event })) : null;
 };
 
 describe('the events bus', () => {
@@ -92,11 +86,11 @@ describe('the events bus', () => {
 
     // A client that read up to node-a's first votes resumes on node-b: exactly what came after.
     const lastSeen = streamsA.log.idOf(firstVotes!.seq);
-    const onA = idsAfter(streamsA.log, lastSeen)!;
+    const onA = eventsAfter(streamsA.log, lastSeen)!;
     expect(onA.map((e) => e.id)).toEqual([4, 5, 6].map((n) => `${streamsA.log.epoch}-${n}`));
-    expect(idsAfter(streamsB.log, lastSeen)).toEqual(onA);
+    expect(eventsAfter(streamsB.log, lastSeen)).toEqual(onA);
     // An id from before node-b joined: node-b cannot give what came after it, so a resync.
-    expect(idsAfter(streamsB.log, streamsA.log.idOf(sent!.seq))).toBeNull();
+    expect(eventsAfter(streamsB.log, streamsA.log.idOf(sent!.seq))).toBeNull();
     // The session feed's ids agree too.
     await owner.append({ type: 'status', status: 'disconnected' });
     await until('both disconnected', () =>

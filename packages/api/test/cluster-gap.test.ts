@@ -10,7 +10,7 @@ import type { SessionService } from '../src/session/sessionService.js';
 import { PollEventLog } from '../src/trpc/eventLog.js';
 import { pollUpdates } from '../src/trpc/pollUpdates.js';
 import { openSessionStreams } from '../src/trpc/sessionStreams.js';
-import { poll, until, votes, workerlessSession } from './clusterFixtures.js';
+import { eventsAfter, poll, until, votes, workerlessSession } from './clusterFixtures.js';
 import { RedisCutter } from './redisCutter.js';
 
 // A follower that finds entries missing from a session's stream (trimmed before it read them)
@@ -34,10 +34,13 @@ const bus = async (nodeId: string, connection: Redis) => {
   return b;
 };
 
-/** A live `polls.updates` subscriber of a node's log, collecting what it is sent. */
+/**
+ * A live `polls.updates` subscriber of a node's log: what it is sent, and the error that ended
+ * it, if one did (a stop ends it without one).
+ */
 const subscribe = (streams: ReturnType<typeof openSessionStreams>, lastEventId?: string) => {
   const stop = new AbortController();
-  const received: Received[] = [];
+  const sub = { received: [] as Received[], failure: null as Error | null };
   const done = (async () => {
     for await (const { id, event } of pollUpdates({
       log: streams.log,
@@ -45,15 +48,28 @@ const subscribe = (streams: ReturnType<typeof openSessionStreams>, lastEventId?:
       lastEventId,
       signal: stop.signal,
     })) {
-      received.push({ id, data: event });
+      sub.received.push({ id, data: event });
     }
-  })().catch(() => {});
+  })().catch((err: Error) => {
+    sub.failure = err;
+  });
   closers.push(() => {
     stop.abort();
     return done;
   });
-  return received;
+  return sub;
 };
+
+/** Waits until `check` holds of what `sub` received; fails at once with its error if it ended. */
+const received = (
+  sub: ReturnType<typeof subscribe>,
+  what: string,
+  check: (events: Received[]) => boolean,
+) =>
+  until(what, () => {
+    if (sub.failure) throw new Error(`the subscriber failed: ${sub.failure.message}`);
+    return check(sub.received);
+  });
 
 const voterCount = (s: SessionService, pollId: string) => s.getPoll(pollId)?.voters.length ?? 0;
 
@@ -84,7 +100,8 @@ describe('a gap in a session stream on a follower', () => {
     busB.becomeRemote(b);
     const streamsB = openSessionStreams(b, 0);
     closers.push(() => streamsB.close());
-    const live = subscribe(streamsB);
+    const sub = subscribe(streamsB);
+    const live = sub.received;
     await owner.append({ type: 'votes', changes: votes('P1', 4, 2) });
     await until('node-b counted 5', () => voterCount(b, 'P1') === 5);
     const beforeGap = live.at(-1)!.id;
@@ -108,7 +125,7 @@ describe('a gap in a session stream on a follower', () => {
 
     // Its live subscriber got the missing changes as a resync of P1 alone (P2 lost nothing),
     // then `synced`, at an id of the stream after the gap; replayed, it is node-a's state.
-    await until('the subscriber synced', () => live.at(-1)?.data.type === 'synced');
+    await received(sub, 'the subscriber synced', (l) => l.at(-1)?.data.type === 'synced');
     const afterGap = live.slice(live.findIndex((e) => e.id === beforeGap) + 1);
     expect(afterGap.map((e) => e.data.type)).toEqual(['pollState', 'synced']);
     const synced = live.at(-1)!.id;
@@ -120,23 +137,18 @@ describe('a gap in a session stream on a follower', () => {
     // Later votes reach both; a client resumes on either node from any id it got from node-b.
     await owner.append({ type: 'votes', changes: votes('P1', 10, 1) });
     await until('both counted 10', () => [a, b].every((s) => voterCount(s, 'P1') === 10));
-    await until('the subscriber has v10', () => live.at(-1)?.data.type === 'votes');
+    await received(sub, 'the subscriber has v10', (l) => l.at(-1)?.data.type === 'votes');
     const want = new Map(a.getPoll('P1')!.voters.map((v) => [v.voter, v.selected]));
     expect(replayInOrder(live).get('P1')).toEqual({ version: 10, voters: want });
     for (const log of [streamsA.log, streamsB.log]) {
       for (const id of [beforeGap, synced]) {
         const upTo = live.slice(0, live.findIndex((e) => e.id === id) + 1);
-        const rest = log.after(PollEventLog.parseId(id)!);
+        const rest = eventsAfter(log, id);
         expect(rest, `${id} on ${log === streamsA.log ? 'node-a' : 'node-b'}`).not.toBeNull();
-        const resumed = [...upTo, ...resumedEvents(log, rest!)];
+        const resumed = [...upTo, ...rest!];
         expect(replayInOrder(resumed).get('P1')).toEqual({ version: 10, voters: want });
       }
     }
+    expect(sub.failure).toBeNull();
   }, 30_000);
 });
-
-/** What a resuming subscriber is sent from a log's entries (as `pollUpdates` does). */
-const resumedEvents = (
-  log: PollEventLog,
-  entries: NonNullable<ReturnType<PollEventLog['after']>>,
-): Received[] => entries.map((e) => ({ id: log.idOf(e.seq), data: e.event }));

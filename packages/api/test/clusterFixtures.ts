@@ -1,6 +1,8 @@
 import type { Logger, Poll, VoteChange } from '@pollmasters/shared';
 import { optionHash } from '@pollmasters/shared/node';
+import type { Received } from '../../../test/helpers/pollUpdates.js';
 import { SessionService } from '../src/session/sessionService.js';
+import { PollEventLog } from '../src/trpc/eventLog.js';
 
 /** Fixtures of the cluster's unit tests (cluster-*.test.ts). */
 export const OPTIONS = ['Yes', 'No', 'Maybe'].map((name) => ({ name, hash: optionHash(name) }));
@@ -37,6 +39,15 @@ export const until = async (what: string, check: () => boolean, ms = 5_000): Pro
     if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 10));
   }
+};
+
+/**
+ * What a subscriber resuming after `id` is sent from a log's entries (as `pollUpdates` does):
+ * each with its id; null when the log cannot resume from `id`.
+ */
+export const eventsAfter = (log: PollEventLog, id: string): Received[] | null => {
+  const entries = log.after(PollEventLog.parseId(id)!);
+  return entries ? entries.map((e) => ({ id: log.idOf(e.seq), data: e.event })) : null;
 };
 
 /** A session without a worker: what the stream and the bus give it is all it has. */

@@ -142,22 +142,30 @@ describe.each(['websocket', 'polling'] as const)('initial_poll_data over %s', (t
       const session = new FakeSession({ status: 'ready', qr: null, user: USER });
       for (const poll of polls) session.polls.set(poll.id, poll);
       // Never every poll with its voters at once: each is read by itself.
+      const listPolls = session.listPolls.bind(session);
+      let wholeReads = 0;
       session.listPolls = () => {
-        throw new Error('every poll read whole at once');
+        wholeReads += 1;
+        return listPolls();
       };
       const server = await startCompatServer(session);
       cleanups.push(server.close);
+      // Collected and asserted: a throw in the engine's listener is an error of the socket's
+      // message handler, reported apart from this test (or seen as a timeout), not its failure.
       const frames: string[] = [];
+      const binaryFrames: unknown[] = [];
       const record = (socket: Socket) =>
         socket.io.on('open', () =>
           socket.io.engine.on('data', (data) => {
-            if (typeof data !== 'string') throw new Error('a binary frame');
-            if (data.includes('initial_poll_data')) frames.push(data);
+            if (typeof data !== 'string') binaryFrames.push(data);
+            else if (data.includes('initial_poll_data')) frames.push(data);
           }),
         );
       await server.client('initial_poll_data', record, [transport]);
       const all = Object.fromEntries(polls.map((p) => [p.id, toPollData(p)]));
       expect(frames).toEqual([`2${JSON.stringify(['initial_poll_data', all])}`]);
+      expect(binaryFrames).toEqual([]);
+      expect(wholeReads).toBe(0);
     },
   );
 });

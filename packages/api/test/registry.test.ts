@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { type SessionRecord, silentLogger } from '@pollmasters/shared';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FreshDatabase, freshDatabase } from '../../../test/helpers/services.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pgTestDatabase } from '../../../test/helpers/pgTestDatabase.js';
 import { openRegistry } from '../src/session/openRegistry.js';
 
 const record = (id: string, shouldRun = false): SessionRecord => ({
@@ -14,15 +14,9 @@ const record = (id: string, shouldRun = false): SessionRecord => ({
 });
 
 describe.each(['file', 'postgres'] as const)('the session registry in %s', (engine) => {
-  let database: FreshDatabase | undefined;
+  const database = engine === 'postgres' ? pgTestDatabase('registry') : undefined;
   const dataDir = mkdtempSync(join(tmpdir(), 'pollmasters-registry-'));
-  beforeAll(async () => {
-    if (engine === 'postgres') database = await freshDatabase('registry');
-  });
-  afterAll(async () => {
-    await database?.drop();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
   const open = () => openRegistry(dataDir, database?.url, silentLogger);
 
   it('starts with default, keeps every change across a reopen, in the order created', async () => {

@@ -4,7 +4,8 @@ import { describe, expect, it } from 'vitest';
 import { PollReadModel, pollUpdateOf } from '../src/session/readModel.js';
 import { eventForPoll, PollEventLog } from '../src/trpc/eventLog.js';
 import { EventQueue, QueueOverflowError } from '../src/trpc/eventQueue.js';
-import { type IdentifiedEvent, pollUpdates } from '../src/trpc/pollUpdates.js';
+import { pollUpdates } from '../src/trpc/pollUpdates.js';
+import { take } from './takeEvents.js';
 import { applyMixedBatch, poll, votesEvent } from './votesFixtures.js';
 
 const vote = (p: Poll, voter: string, option: string): { poll: Poll; change: VoteChange } => {
@@ -32,17 +33,6 @@ const readModel = (log: PollEventLog) => {
     listPolls: () => [...polls.values()],
     getPoll: (id: string) => polls.get(id),
   };
-};
-
-/** Reads `n` events from a generator (and keeps it open). */
-const take = async (gen: AsyncGenerator<IdentifiedEvent>, n: number) => {
-  const out: IdentifiedEvent[] = [];
-  while (out.length < n) {
-    const next = await gen.next();
-    if (next.done) break;
-    out.push(next.value);
-  }
-  return out;
 };
 
 describe('PollEventLog', () => {

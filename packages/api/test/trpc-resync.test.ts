@@ -4,6 +4,7 @@ import { pollUpdateOf } from '../src/session/readModel.js';
 import { PollEventLog } from '../src/trpc/eventLog.js';
 import { type IdentifiedEvent, pollUpdates } from '../src/trpc/pollUpdates.js';
 import { poll as pollFixture } from './clusterFixtures.js';
+import { take } from './takeEvents.js';
 
 // A cluster node that missed events of a session's stream logs the owner's states of the polls
 // concerned at one position (`PollEventLog.resynced`): its subscribers get them as a resync.
@@ -22,20 +23,15 @@ const positioned = (capacity?: number) => {
   return log;
 };
 
+/** `n` events of a subscription as [id, type, poll id and version], then it is ended. */
 const read = async (gen: AsyncGenerator<IdentifiedEvent>, n: number) => {
-  const out: [string, string, string?][] = [];
-  while (out.length < n) {
-    const next = await gen.next();
-    if (next.done) break;
-    const { id, event } = next.value;
-    out.push(
-      event.type === 'synced'
-        ? [id, event.type]
-        : [id, event.type, 'poll' in event ? `${event.poll.id}v${event.poll.version}` : undefined],
-    );
-  }
+  const events = await take(gen, n);
   await gen.return(undefined);
-  return out;
+  return events.map(({ id, event }): [string, string, string?] =>
+    event.type === 'synced'
+      ? [id, event.type]
+      : [id, event.type, 'poll' in event ? `${event.poll.id}v${event.poll.version}` : undefined],
+  );
 };
 
 describe('a resync at a stream position', () => {

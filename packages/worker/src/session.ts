@@ -229,7 +229,7 @@ export class WhatsAppSession {
       if (events['contacts.update']) this.chats.saveContacts(events['contacts.update']);
       if (events['lid-mapping.update']) this.polls.mappingChanged();
       const upsert = events['messages.upsert'];
-      if (upsert) await this.polls.onMessages(upsert.messages);
+      if (upsert) await this.polls.onLive(upsert.messages);
     } catch (err) {
       this.logger.error({ err }, 'failed to handle WhatsApp events');
     }

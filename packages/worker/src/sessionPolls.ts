@@ -25,6 +25,8 @@ export interface SessionPollsDeps {
   logger: Logger;
   /** Where the events for the session's webhooks are written (none: no webhooks). */
   webhooks?: WebhookOutbox;
+  /** Votes that may wait for a transaction before a live batch waits for its commit. */
+  maxUncommitted?: number;
 }
 
 /**
@@ -106,17 +108,47 @@ export class SessionPolls {
 
   /** One batch of messages, in order; its votes are stored before it resolves. */
   async onMessages(messages: readonly WAMessage[]): Promise<void> {
+    const { storing } = await this.decide(messages);
+    if (storing) await storing;
+  }
+
+  /**
+   * One batch of live messages from the socket, in order. Resolves once its votes are decided
+   * and their commit is queued, so that the session takes the next batch while that commit is
+   * in flight (PostgreSQL: what arrives meanwhile commits as one transaction after it; each
+   * batch is announced once stored, in order). Back-pressure: while more than
+   * `maxUncommitted` votes wait to be put in a transaction, it resolves only once this batch
+   * is stored, so the session takes no new batch from a stalled database.
+   */
+  async onLive(messages: readonly WAMessage[]): Promise<void> {
+    const { storing } = await this.decide(messages);
+    if (!storing) return;
+    const logged = storing.catch((err: unknown) =>
+      this.deps.logger.error({ err }, 'could not store votes'),
+    );
+    if (this.deps.polls.pendingWrites > (this.deps.maxUncommitted ?? MAX_UNCOMMITTED)) {
+      await logged;
+    }
+  }
+
+  /** Handles a batch's messages in order, then ends it: its storing, if it has one. */
+  private async decide(
+    messages: readonly WAMessage[],
+  ): Promise<{ storing: Promise<void> | undefined }> {
     try {
       for (const msg of messages) {
         // Usually synchronous (a vote): await only what has something to wait for.
         const pending = this.onMessage(msg);
         if (pending) await pending;
       }
-    } finally {
-      // WhatsApp may consider a delivered message done: store what this batch accepted now.
+    } catch (err) {
+      // What the batch accepted before the failure is stored all the same.
       const storing = this.endBatch();
       if (storing) await storing;
+      throw err;
     }
+    // WhatsApp may consider a delivered message done: store what this batch accepted now.
+    return { storing: this.endBatch() };
   }
 
   /**
@@ -342,3 +374,10 @@ export class SessionPolls {
  * restart) is still not counted twice: it is older than the stored vote, hence stale.
  */
 const MAX_SENT_VOTES = 1_000;
+
+/**
+ * Votes queued behind the commit in flight (PostgreSQL) beyond which a live batch waits for its
+ * own commit. The commit in flight took at most as many (plus a batch): about 2 x 2,000 votes of
+ * a session wait uncommitted at most, a few MB.
+ */
+const MAX_UNCOMMITTED = 2_000;

@@ -1,6 +1,9 @@
+import { optionHash } from '@pollmasters/shared/node';
 import { jidNormalizedUser } from '@whiskeysockets/baileys';
+import fc from 'fast-check';
 import { afterEach, describe, expect, it } from 'vitest';
-import { normalUser } from '../src/votes/decrypt.js';
+import { decryptVote, normalUser } from '../src/votes/decrypt.js';
+import { encryptVote } from '../src/votes/encryptVote.js';
 import {
   ALICE,
   BOB,
@@ -286,5 +289,41 @@ describe('normalUser', () => {
     ]) {
       expect(normalUser(jid)).toBe(jidNormalizedUser(jid));
     }
+  });
+});
+
+describe('decryptVote names the option hashes a vote picks', () => {
+  const poll = { id: 'P', secret: new Uint8Array(32).fill(7), creatorJids: [ME.lid] };
+  const signer = [{ jid: ALICE.lid, source: 'participant' }];
+  const ctx = {
+    pollMsgId: 'P',
+    pollEncKey: poll.secret,
+    pollCreatorJid: ME.lid,
+    voterJid: ALICE.lid,
+  };
+  const hexOf = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex');
+  // The poll's hashes as PollStore keeps them, and one that is not lowercase hex (no vote's).
+  const pizza = optionHash('Pizza');
+  const pollHashes = [pizza, optionHash('Pasta'), optionHash('Salad').toUpperCase()];
+
+  it('as the hex of their bytes, in order: the poll options, unknown hashes, any length', () => {
+    const picked = fc.array(
+      fc.oneof(
+        fc.constantFrom(pizza, optionHash('Pasta'), optionHash('Salad')),
+        fc.uint8Array({ minLength: 32, maxLength: 32 }).map(hexOf),
+        fc.uint8Array({ minLength: 0, maxLength: 40 }).map(hexOf),
+      ),
+      { maxLength: 8 },
+    );
+    fc.assert(
+      fc.property(picked, (hashesPicked) => {
+        const enc = encryptVote(hashesPicked, ctx);
+        const read = decryptVote(enc, { ...poll, hashes: pollHashes }, signer);
+        expect(read?.selected).toEqual(hashesPicked);
+        // Without the poll's hashes, the same.
+        expect(decryptVote(enc, poll, signer)?.selected).toEqual(hashesPicked);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

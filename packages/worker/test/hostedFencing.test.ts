@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { Writable } from 'node:stream';
 import { SessionOpen, type WorkerEvent } from '@pollmasters/shared/node';
 import { pino } from 'pino';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { type FreshDatabase, freshDatabase } from '../../../test/helpers/services.js';
+import { afterAll, expect, it, vi } from 'vitest';
+import { pgTestDatabase } from '../../../test/helpers/pgTestDatabase.js';
 import { openHostedSession } from '../src/hostedSession.js';
 import { Checkpointer } from '../src/store/checkpointer.js';
 import { PgPools } from '../src/store/pg/pgPools.js';
@@ -14,15 +14,9 @@ import { tempDirs } from './fixtures.js';
 // nothing more, once a newer owner has installed its own.
 
 const tempDir = tempDirs('pollmasters-fencing-');
-let database: FreshDatabase;
+const database = pgTestDatabase('hostedfencing');
 const pools = new PgPools(2);
-beforeAll(async () => {
-  database = await freshDatabase('hostedfencing');
-});
-afterAll(async () => {
-  await pools.end();
-  await database.drop();
-});
+afterAll(() => pools.end());
 
 const host = (sessionId: string, fence: number) => {
   const lines: string[] = [];

@@ -81,6 +81,27 @@ describe('openVote (node:crypto) against Baileys decryptPollVote as the oracle',
     );
   });
 
+  it('reads what Baileys reads when long and short votes follow each other in any order', () => {
+    // openVote copies each payload into buffers it reuses: a vote of many options grows them
+    // past their first size, and the votes after it, long or short, must read only their own.
+    const many = fc.array(fc.string({ minLength: 1, maxLength: 8 }), {
+      minLength: 0,
+      maxLength: 40,
+    });
+    fc.assert(
+      fc.property(fc.array(fc.tuple(vote, many), { minLength: 2, maxLength: 6 }), (votes) => {
+        for (const [v, names] of votes) {
+          const ctx = contextOf(v);
+          const hashes = names.map(optionHash);
+          const { ours, baileys } = both(encryptVote(hashes, ctx), ctx);
+          expect(ours).toBe(baileys);
+          expect(ours).not.toBe('throws');
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it('fails as Baileys fails on a tampered payload or iv', () => {
     fc.assert(
       fc.property(vote, fc.nat(), fc.integer({ min: 1, max: 255 }), (v, at, flip) => {

@@ -1,8 +1,8 @@
 import type { VoteChange } from '@pollmasters/shared';
 import { silentLogger } from '@pollmasters/shared';
-import pg from 'pg';
-import { afterAll, beforeAll, expect, it, vi } from 'vitest';
-import { type FreshDatabase, freshDatabase } from '../../../test/helpers/services.js';
+import type pg from 'pg';
+import { afterAll, expect, it, vi } from 'vitest';
+import { pgTestDatabase } from '../../../test/helpers/pgTestDatabase.js';
 import { PgPools } from '../src/store/pg/pgPools.js';
 import { openPgStore } from '../src/store/sessionStore.js';
 import { ALICE, lunchPoll as addPoll, BOB, hashes, storedVote as vote } from './fixtures.js';
@@ -10,19 +10,9 @@ import { ALICE, lunchPoll as addPoll, BOB, hashes, storedVote as vote } from './
 // A session's vote batches commit one after another; when one fails (its connection dropped,
 // the server still up), what it held must still be stored before anything newer.
 
-let database: FreshDatabase;
-let admin: pg.Pool;
+const database = pgTestDatabase('pgorder');
 const pools = new PgPools(2);
-beforeAll(async () => {
-  database = await freshDatabase('pgorder');
-  admin = new pg.Pool({ connectionString: database.url, max: 1 });
-  admin.on('error', () => {});
-});
-afterAll(async () => {
-  await pools.end();
-  await admin.end();
-  await database.drop();
-});
+afterAll(() => pools.end());
 
 /**
  * Makes the next transaction of `pool` lose its connection as it writes its votes: the
@@ -39,7 +29,7 @@ const dropNextVoteInsert = async (url: string) => {
     client.query = (async (text: string, values?: unknown[]) => {
       if (typeof text === 'string' && text.startsWith('INSERT INTO vote_log')) {
         // With a timeout the call waits until that backend has exited.
-        await admin.query('SELECT pg_terminate_backend($1, 5000)', [
+        await database.admin.query('SELECT pg_terminate_backend($1, 5000)', [
           (client as unknown as { processID: number }).processID,
         ]);
       }
@@ -79,7 +69,7 @@ it("keeps a voter's newer vote when the batch before it fails while it waits: st
     [ALICE.pn, 2],
     [BOB.pn, 3],
   ]);
-  const log = await admin.query<{ voter: string; timestamp_ms: string }>(
+  const log = await database.admin.query<{ voter: string; timestamp_ms: string }>(
     "SELECT voter, timestamp_ms FROM vote_log WHERE session_id = 'order' ORDER BY seq",
   );
   expect(log.rows.map((r) => [r.voter, Number(r.timestamp_ms)])).toEqual([
@@ -118,7 +108,7 @@ it('commits the votes flushed while a commit is in flight in one transaction aft
   // The first flush announces its vote, the first one behind it the other twenty; none twice.
   expect(announced.map((changes) => changes.length)).toEqual([1, 20, ...Array(19).fill(0)]);
   expect(announced[1]!.map((c) => c.version)).toEqual(Array.from({ length: 20 }, (_, i) => i + 2));
-  const log = await admin.query<{ n: number }>(
+  const log = await database.admin.query<{ n: number }>(
     "SELECT count(*)::int AS n FROM vote_log WHERE session_id = 'grouped'",
   );
   expect(log.rows[0]!.n).toBe(21);
@@ -128,7 +118,7 @@ it('commits the votes flushed while a commit is in flight in one transaction aft
 it('retries a failed commit by itself, but not once the store is closed (a purged session stays empty)', async () => {
   const rows = async (sessionId: string) =>
     (
-      await admin.query<{ n: number }>(
+      await database.admin.query<{ n: number }>(
         'SELECT count(*)::int AS n FROM vote_log WHERE session_id = $1',
         [sessionId],
       )
@@ -146,15 +136,32 @@ it('retries a failed commit by itself, but not once the store is closed (a purge
     return { store, retried };
   };
 
-  const open = await failOnce('retry-open', false);
-  await vi.waitFor(() => expect(open.retried.map((c) => c.version)).toEqual([1]), {
-    timeout: 5_000,
-  });
-  expect(await rows('retry-open')).toBe(1);
-  await open.store.close();
+  // The store's timers are fake, so that "no retry" is seen at once, not after a guessed wait:
+  // moved past the first retry (250 ms, +20 % at most), a pending retry has started its commit,
+  // which asks the pool for a client.
+  const clientsAskedPastFirstRetry = async () => {
+    const connect = vi.spyOn(await pools.get(database.url), 'connect');
+    try {
+      await vi.advanceTimersByTimeAsync(1_000);
+      return connect.mock.calls.length;
+    } finally {
+      connect.mockRestore();
+    }
+  };
+  vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
+  try {
+    const open = await failOnce('retry-open', false);
+    expect(await clientsAskedPastFirstRetry()).toBe(1);
+    await vi.waitFor(() => expect(open.retried.map((c) => c.version)).toEqual([1]), {
+      timeout: 5_000,
+    });
+    expect(await rows('retry-open')).toBe(1);
+    await open.store.close();
 
-  await failOnce('retry-closed', true);
-  // Well past the first retry (250 ms, +20 % at most): nothing was written.
-  await new Promise((resolve) => setTimeout(resolve, 1_000));
+    await failOnce('retry-closed', true);
+    expect(await clientsAskedPastFirstRetry()).toBe(0);
+  } finally {
+    vi.useRealTimers();
+  }
   expect(await rows('retry-closed')).toBe(0);
 });

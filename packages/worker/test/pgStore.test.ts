@@ -1,7 +1,7 @@
 import { silentLogger } from '@pollmasters/shared';
 import pg from 'pg';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type FreshDatabase, freshDatabase } from '../../../test/helpers/services.js';
+import { afterAll, describe, expect, it } from 'vitest';
+import { pgTestDatabase } from '../../../test/helpers/pgTestDatabase.js';
 import { forgetPgSession } from '../src/store/pg/forgetSession.js';
 import { migratePostgres } from '../src/store/pg/migrate.js';
 import { PgPools } from '../src/store/pg/pgPools.js';
@@ -10,40 +10,31 @@ import { pgMigrations, sessionTables } from '../src/store/pg/schema.js';
 import { openPgStore } from '../src/store/sessionStore.js';
 import { ALICE, lunchPoll as addPoll, BOB, storedVote as vote } from './fixtures.js';
 
-let database: FreshDatabase;
-let admin: pg.Pool;
+const database = pgTestDatabase('pgstore');
 const pools = new PgPools(2);
-beforeAll(async () => {
-  database = await freshDatabase('pgstore');
-  admin = testPool(database.url, 2);
-});
-afterAll(async () => {
-  await pools.end();
-  await admin.end();
-  await database.drop();
-});
+afterAll(() => pools.end());
 
 /** A pool of the test's own (the database may be dropped under its idle clients). */
-const testPool = (url: string, max = 1) => {
-  const pool = new pg.Pool({ connectionString: url, max });
+const testPool = (url: string) => {
+  const pool = new pg.Pool({ connectionString: url, max: 1 });
   pool.on('error', () => {});
   return pool;
 };
 
 const count = async (table: string, sessionId: string) =>
   (
-    await admin.query<{ n: number }>(
+    await database.admin.query<{ n: number }>(
       `SELECT count(*)::int AS n FROM ${table} WHERE session_id = $1`,
       [sessionId],
     )
   ).rows[0]!.n;
 
 describe('PostgreSQL migrations', () => {
+  const fresh = pgTestDatabase('pgmigrate', 'test');
   // Three rounds: nodes that race into an empty database collide only now and then.
   it.each([1, 2, 3])(
     'build the schema on a fresh database once, even when four nodes start together (round %i)',
     async () => {
-      const fresh = await freshDatabase('pgmigrate');
       const nodes = [1, 2, 3, 4].map(() => testPool(fresh.url));
       try {
         const versions = await Promise.all(nodes.map((p) => migratePostgres(p)));
@@ -68,13 +59,11 @@ describe('PostgreSQL migrations', () => {
         expect(again.rows).toEqual(applied.rows);
       } finally {
         await Promise.all(nodes.map((p) => p.end()));
-        await fresh.drop();
       }
     },
   );
 
   it('refuse a schema newer than this PollMasters, changing nothing', async () => {
-    const fresh = await freshDatabase('pgnewer');
     const pool = testPool(fresh.url);
     try {
       await pool.query(
@@ -88,7 +77,6 @@ describe('PostgreSQL migrations', () => {
       expect(tables.rows).toEqual([{ tablename: 'schema_migrations' }]);
     } finally {
       await pool.end();
-      await fresh.drop();
     }
   });
 });
@@ -185,12 +173,12 @@ describe('forgetting a session', () => {
     await fill('forget-a');
     await fill('forget-b');
     await fill('keep');
-    await forgetPgSession(admin, 'forget-a', { purge: false });
+    await forgetPgSession(database.admin, 'forget-a', { purge: false });
     expect(await count('auth_creds', 'forget-a')).toBe(0);
     expect(await count('auth_keys', 'forget-a')).toBe(0);
     expect(await count('vote_log', 'forget-a')).toBe(1);
 
-    await forgetPgSession(admin, 'forget-b', { purge: true });
+    await forgetPgSession(database.admin, 'forget-b', { purge: true });
     for (const table of ['auth_creds', 'auth_keys', 'polls', 'vote_log']) {
       expect(await count(table, 'forget-b')).toBe(0);
     }
@@ -200,7 +188,7 @@ describe('forgetting a session', () => {
   });
 
   it("purges every table that holds a session's rows (the list is the schema's)", async () => {
-    const { rows } = await admin.query<{ table_name: string }>(
+    const { rows } = await database.admin.query<{ table_name: string }>(
       `SELECT DISTINCT table_name FROM information_schema.columns
        WHERE table_schema = current_schema() AND column_name = 'session_id'`,
     );

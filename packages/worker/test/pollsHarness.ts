@@ -16,6 +16,7 @@ export const makePollsHarness = async (
   home: StoreHome,
   tracking: PollTrackingInput = {},
   mapping: Record<string, string> = {},
+  maxUncommitted?: number,
 ) => {
   const events: WorkerEvent[] = [];
   const identity = mappingIdentity(ME, new Map(Object.entries(mapping)));
@@ -37,6 +38,7 @@ export const makePollsHarness = async (
         chain = chain.then(task);
       },
       logger: silentLogger,
+      ...(maxUncommitted === undefined ? {} : { maxUncommitted }),
     });
     sessionPolls.start();
   };
@@ -56,6 +58,10 @@ export const makePollsHarness = async (
       await chain;
       await sessionPolls.onMessages(messages);
       await chain;
+    },
+    /** Queues messages as the session's socket does: one live batch, in turn, not awaited. */
+    arrive(...messages: WAMessage[]) {
+      chain = chain.then(() => sessionPolls.onLive(messages));
     },
     async history(...messages: WAMessage[]) {
       await chain;

@@ -46,3 +46,20 @@ export const V2_VOTE_LOG = `
     message_id TEXT
   );
 `;
+
+/**
+ * Inserts poll P ("Lunch?", one choice among `options`) as versions 1 to 5 stored a poll: its
+ * counters in its own row (version 6 moved them to `poll_counters`).
+ */
+export const insertOldPoll = (
+  db: { prepare(sql: string): { run(...params: unknown[]): unknown } },
+  chatId: string,
+  options: readonly { name: string; hash: string }[],
+  counters: { unknownOptionVotes: number; version: number },
+): void => {
+  db.prepare(
+    `INSERT INTO polls (id, chat_id, question, options, selectable_count, created_at, secret,
+       creator_jids, message, unknown_option_votes, version)
+     VALUES ('P', ?, 'Lunch?', ?, 1, 1, NULL, '[]', x'01', ?, ?)`,
+  ).run(chatId, JSON.stringify(options), counters.unknownOptionVotes, counters.version);
+};

@@ -4,8 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { silentLogger } from '@pollmasters/shared';
 import Database from 'better-sqlite3';
-import { afterAll, beforeAll } from 'vitest';
-import { type FreshDatabase, freshDatabase } from '../../../test/helpers/services.js';
+import { afterAll } from 'vitest';
+import { pgTestDatabase } from '../../../test/helpers/pgTestDatabase.js';
 import { dataLayout } from '../src/store/layout.js';
 import { PgPools } from '../src/store/pg/pgPools.js';
 import { openPgStore, openSqliteStore, type SessionStore } from '../src/store/sessionStore.js';
@@ -30,15 +30,9 @@ export interface StoreHome {
  * id each in one fresh database for the file (made before its tests, dropped after).
  */
 export const storeHomes = (engine: Engine, label: string) => {
-  let database: FreshDatabase | undefined;
+  const database = engine === 'postgres' ? pgTestDatabase(label) : undefined;
   const pools = new PgPools(2);
-  beforeAll(async () => {
-    if (engine === 'postgres') database = await freshDatabase(label);
-  });
-  afterAll(async () => {
-    await pools.end();
-    await database?.drop();
-  });
+  afterAll(() => pools.end());
   return (): StoreHome => {
     if (engine === 'sqlite') {
       const dir = mkdtempSync(join(tmpdir(), `pollmasters-${label}-`));

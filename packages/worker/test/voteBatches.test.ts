@@ -2,9 +2,10 @@ import { join } from 'node:path';
 import { optionHash } from '@pollmasters/shared/node';
 import Database from 'better-sqlite3';
 import { expect, it } from 'vitest';
-import { migrations, openDatabase } from '../src/store/database.js';
-import { PollStore } from '../src/store/pollStore.js';
+import { migrations } from '../src/store/database.js';
 import { ALICE, BOB, GROUP, OPTIONS, tempDirs, storedVote as vote } from './fixtures.js';
+import { insertOldPoll } from './shippedSchema.js';
+import { openSqlite, votersOfP } from './sqliteLog.js';
 
 /*
  * SQLite's vote log from version 5 on: a committed batch is one `vote_batches` row, after the
@@ -21,11 +22,7 @@ const version4 = (dir: string, rows: [string, string | null, number][]): void =>
   const db = new Database(join(dir, 'test.sqlite'));
   for (const migration of migrations.slice(0, 4)) db.exec(migration);
   db.pragma('user_version = 4');
-  db.prepare(
-    `INSERT INTO polls (id, chat_id, question, options, selectable_count, created_at, secret,
-       creator_jids, message, unknown_option_votes, version)
-     VALUES ('P', ?, 'Lunch?', ?, 1, 1, NULL, '[]', x'01', 0, ?)`,
-  ).run(GROUP, JSON.stringify(options), rows.length);
+  insertOldPoll(db, GROUP, options, { unknownOptionVotes: 0, version: rows.length });
   const insert = db.prepare(
     `INSERT INTO vote_log (poll_id, voter, name, selected, timestamp_ms, message_id)
      VALUES ('P', ?, NULL, ?, ?, ?)`,
@@ -39,12 +36,6 @@ const version4 = (dir: string, rows: [string, string | null, number][]): void =>
   db.close();
 };
 
-const open = (dir: string) => {
-  const db = openDatabase(dir, 'test');
-  return { db, polls: PollStore.sqlite(db) };
-};
-const votersOf = (polls: PollStore) =>
-  polls.toPoll(polls.get('P')!).voters.map((v) => [v.voter, v.selected, v.timestampMs]);
 const count = (db: Database.Database, table: string) =>
   (db.prepare(`SELECT count(*) AS n FROM ${table}`).get() as { n: number }).n;
 
@@ -57,8 +48,8 @@ it('replays the per-vote rows of version 4, then the batches after them, in orde
     [BOB.lid, 'Pasta', 1500],
     [CAROL, null, 0],
   ]);
-  let { db, polls } = open(dir);
-  expect(votersOf(polls)).toEqual([
+  let { db, polls } = openSqlite(dir);
+  expect(votersOfP(polls)).toEqual([
     [BOB.lid, [optionHash('Pasta')], 1500],
     [ALICE.pn, [optionHash('Pizza')], 1000],
   ]);
@@ -83,11 +74,11 @@ it('replays the per-vote rows of version 4, then the batches after them, in orde
     { batched: 1, voter: BOB.pn, selected: JSON.stringify([optionHash('Pizza')]) },
     { batched: 1, voter: CAROL, selected: JSON.stringify([optionHash('Pasta')]) },
   ]);
-  const before = votersOf(polls);
+  const before = votersOfP(polls);
   db.close();
 
-  ({ db, polls } = open(dir));
-  expect(votersOf(polls)).toEqual(before);
+  ({ db, polls } = openSqlite(dir));
+  expect(votersOfP(polls)).toEqual(before);
   expect(before.map(([voter]) => voter)).toEqual([CAROL, ALICE.pn, BOB.pn]);
   // The view of each voter's current vote reads both formats, message ids included.
   expect(
@@ -113,7 +104,7 @@ it('compacts old rows and batches into one entry per live voter, and later batch
   for (let t = 2; t <= 901; t++) rows.push([ALICE.pn, OPTIONS[t % 3]!, t]);
   rows.push([CAROL, null, 0]);
   version4(dir, rows);
-  let { db, polls } = open(dir);
+  let { db, polls } = openSqlite(dir);
   expect([count(db, 'vote_log'), count(db, 'vote_batches')]).toEqual([903, 0]);
   // ...then 900 more, in batches of 100.
   for (let t = 902; t <= 1_801; t++) {
@@ -122,7 +113,7 @@ it('compacts old rows and batches into one entry per live voter, and later batch
   }
   polls.applyVote('P', vote(BOB.pn, 'Pasta', 3000), 0, [BOB.lid]);
   await polls.flush();
-  const before = votersOf(polls);
+  const before = votersOfP(polls);
   expect(before).toEqual([
     [ALICE.pn, [optionHash(OPTIONS[1_801 % 3]!)], 1_801],
     [BOB.pn, [optionHash('Pasta')], 3000],
@@ -130,8 +121,8 @@ it('compacts old rows and batches into one entry per live voter, and later batch
   db.close();
 
   // Replayed and compacted: one entry per live voter (Carol forgotten), in one batch; no row.
-  ({ db, polls } = open(dir));
-  expect(votersOf(polls)).toEqual(before);
+  ({ db, polls } = openSqlite(dir));
+  expect(votersOfP(polls)).toEqual(before);
   expect([count(db, 'vote_log'), count(db, 'vote_batches')]).toEqual([0, 1]);
   expect(
     db.prepare('SELECT voter, timestamp_ms, message_id FROM vote_entries ORDER BY voter').all(),
@@ -143,8 +134,8 @@ it('compacts old rows and batches into one entry per live voter, and later batch
   polls.applyVote('P', vote(ALICE.pn, 'Pizza', 2_500), 0);
   await polls.flush();
   db.close();
-  ({ db, polls } = open(dir));
-  expect(votersOf(polls)).toEqual([
+  ({ db, polls } = openSqlite(dir));
+  expect(votersOfP(polls)).toEqual([
     [ALICE.pn, [optionHash('Pizza')], 2_500],
     [BOB.pn, [optionHash('Pasta')], 3000],
   ]);
@@ -154,18 +145,20 @@ it('compacts old rows and batches into one entry per live voter, and later batch
 it('writes a batch that fails to commit not at all, and the next flush writes it whole', async () => {
   const dir = tempDir();
   version4(dir, []);
-  const { db, polls } = open(dir);
+  const { db, polls } = openSqlite(dir);
   polls.applyVote('P', vote(ALICE.pn, 'Pizza', 1000), 0);
   polls.applyVote('P', vote(BOB.pn, 'Pasta', 1001), 0);
-  // The poll's row update fails after the batch's insert: the transaction takes both back.
-  db.exec(`CREATE TRIGGER refuse BEFORE UPDATE ON polls BEGIN SELECT raise(ABORT, 'full'); END`);
+  // The poll's counters update fails after the batch's insert: the transaction takes both back.
+  db.exec(
+    `CREATE TRIGGER refuse BEFORE UPDATE ON poll_counters BEGIN SELECT raise(ABORT, 'full'); END`,
+  );
   expect(() => polls.flush()).toThrow(/full/);
   expect(count(db, 'vote_batches')).toBe(0);
   db.exec('DROP TRIGGER refuse');
   expect(polls.flush()).toHaveLength(2);
   expect(count(db, 'vote_batches')).toBe(1);
   db.close();
-  const again = open(dir);
-  expect(votersOf(again.polls).map(([voter]) => voter)).toEqual([ALICE.pn, BOB.pn]);
+  const again = openSqlite(dir);
+  expect(votersOfP(again.polls).map(([voter]) => voter)).toEqual([ALICE.pn, BOB.pn]);
   again.db.close();
 });

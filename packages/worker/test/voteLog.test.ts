@@ -3,7 +3,6 @@ import { optionHash } from '@pollmasters/shared/node';
 import Database from 'better-sqlite3';
 import { describe, expect, it } from 'vitest';
 import { migrations, openDatabase } from '../src/store/database.js';
-import { PollStore } from '../src/store/pollStore.js';
 import {
   ALICE,
   lunchPoll as addPoll,
@@ -13,29 +12,20 @@ import {
   tempDirs,
   storedVote as vote,
 } from './fixtures.js';
-import { V1_POLLS, V1_VOTES } from './shippedSchema.js';
+import { insertOldPoll, V1_POLLS, V1_VOTES } from './shippedSchema.js';
+import { openSqlite } from './sqliteLog.js';
 import { engines, storeHomes } from './storeEngines.js';
 
 const tempDir = tempDirs('pollmasters-votelog-');
 
 const options = OPTIONS.map((name) => ({ name, hash: optionHash(name) }));
 
-/** The store as a process start opens it: the database in `dir`, migrated and replayed. */
-const open = (dir: string) => {
-  const db = openDatabase(dir, 'test');
-  return { db, polls: PollStore.sqlite(db) };
-};
-
 it('migrates a version 1 database: every stored vote is kept, and `votes` still lists them', () => {
   const dir = tempDir();
   const v1 = new Database(join(dir, 'test.sqlite'));
   v1.exec(V1_POLLS + V1_VOTES);
   v1.pragma('user_version = 1');
-  v1.prepare(
-    `INSERT INTO polls (id, chat_id, question, options, selectable_count, created_at, secret,
-       creator_jids, message, unknown_option_votes, version)
-     VALUES ('P', ?, 'Lunch?', ?, 1, 1, NULL, '[]', x'01', 0, 2)`,
-  ).run(GROUP, JSON.stringify(options));
+  insertOldPoll(v1, GROUP, options, { unknownOptionVotes: 0, version: 2 });
   const insert = v1.prepare(
     'INSERT INTO votes (poll_id, voter, name, selected, timestamp_ms, message_id) VALUES (?, ?, ?, ?, ?, ?)',
   );
@@ -43,7 +33,7 @@ it('migrates a version 1 database: every stored vote is kept, and `votes` still 
   insert.run('P', BOB.pn, null, JSON.stringify([optionHash('Salad')]), 2000, null);
   v1.close();
 
-  const { db, polls } = open(dir);
+  const { db, polls } = openSqlite(dir);
   expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
   expect(polls.toPoll(polls.get('P')!).voters).toEqual([
     { voter: ALICE.pn, name: 'Alice', selected: [optionHash('Pizza')], timestampMs: 1000 },
@@ -144,12 +134,12 @@ it('refuses a database of a newer PollMasters, changing nothing', () => {
 
 it('builds a fresh database at the latest version, and opening it again changes nothing', () => {
   const dir = tempDir();
-  const { db, polls } = open(dir);
+  const { db, polls } = openSqlite(dir);
   expect(db.pragma('user_version', { simple: true })).toBe(migrations.length);
   addPoll(polls);
   const before = db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY type, name').all();
   db.close();
-  const again = open(dir);
+  const again = openSqlite(dir);
   expect(again.db.pragma('user_version', { simple: true })).toBe(migrations.length);
   expect(
     again.db.prepare('SELECT type, name, sql FROM sqlite_master ORDER BY type, name').all(),

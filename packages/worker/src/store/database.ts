@@ -161,6 +161,39 @@ export const migrations: readonly string[] = [
       FROM vote_entries)
     WHERE nth = 1 AND selected IS NOT NULL;
   `,
+  // 6: a poll's counters in a narrow table of their own. Every committed batch updates the
+  // counters of each poll it touched; in `polls` that rewrote the poll's whole wide record
+  // (options, secret, creation message) and its pages into the WAL, 100 polls' worth per
+  // 500-vote batch (docs/performance.md, "Session 9").
+  `
+  CREATE TABLE poll_counters (
+    poll_id TEXT PRIMARY KEY REFERENCES polls (id),
+    unknown_option_votes INTEGER NOT NULL,
+    version INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  INSERT INTO poll_counters (poll_id, unknown_option_votes, version)
+    SELECT id, unknown_option_votes, version FROM polls;
+  ALTER TABLE polls DROP COLUMN unknown_option_votes;
+  ALTER TABLE polls DROP COLUMN version;
+  `,
+  // 7: batches name their polls once and their timestamps as offsets (./voteBatch.ts): `p` the
+  // batch's poll ids, `t` a timestamp, and per vote [index into p, voter, name, index into s,
+  // timestamp - t, message id]. Batches written before (no `p`) stay as they are: the log and
+  // `vote_entries` (on which `votes` is built) read both.
+  `
+  DROP VIEW vote_entries;
+  CREATE VIEW vote_entries AS
+    SELECT 0 AS batch, seq AS i, poll_id, voter, name, selected, timestamp_ms, message_id
+    FROM vote_log
+    UNION ALL
+    SELECT b.seq, e.key,
+      CASE WHEN b.votes -> '$.p' IS NULL THEN e.value ->> 0
+        ELSE b.votes ->> ('$.p[' || (e.value ->> 0) || ']') END,
+      e.value ->> 1, e.value ->> 2,
+      CASE WHEN e.value ->> 3 < 0 THEN NULL ELSE b.votes -> ('$.s[' || (e.value ->> 3) || ']') END,
+      coalesce(b.votes ->> '$.t', 0) + (e.value ->> 4), e.value ->> 5
+    FROM vote_batches b, json_each(b.votes, '$.v') e;
+  `,
 ];
 
 /**

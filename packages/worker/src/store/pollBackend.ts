@@ -27,25 +27,37 @@ export const sqlitePollBackend = (db: Db): PollBackend => {
   const log = new VoteLog(db);
   const insert = db.prepare(
     `INSERT OR IGNORE INTO polls (id, chat_id, question, options, selectable_count, created_at,
-       secret, creator_jids, message, unknown_option_votes, version, creator_jid, creator_from_me)
+       secret, creator_jids, message, creator_jid, creator_from_me)
      VALUES (@id, @chatId, @question, @options, @selectableCount, @createdAt, @secret,
-       @creatorJids, @message, 0, 0, @creatorJid, @creatorFromMe)`,
+       @creatorJids, @message, @creatorJid, @creatorFromMe)`,
+  );
+  const insertCounters = db.prepare<[string]>(
+    'INSERT OR IGNORE INTO poll_counters (poll_id, unknown_option_votes, version) VALUES (?, 0, 0)',
   );
   const updateCreators = db.prepare<[string, string]>(
     'UPDATE polls SET creator_jids = ? WHERE id = ?',
   );
   const updatePoll = db.prepare<[number, number, string]>(
-    'UPDATE polls SET unknown_option_votes = ?, version = ? WHERE id = ?',
+    'UPDATE poll_counters SET unknown_option_votes = ?, version = ? WHERE poll_id = ?',
   );
   const inTransaction = db.transaction((build: () => void) => build());
   return {
-    polls: () => db.prepare<[], PollRow>('SELECT * FROM polls').all(),
+    polls: () =>
+      db
+        .prepare<[], PollRow>(
+          `SELECT p.*, c.unknown_option_votes, c.version
+           FROM polls p JOIN poll_counters c ON c.poll_id = p.id`,
+        )
+        .all(),
     replay: (apply, liveVotes) => log.replay(apply, liveVotes),
     transaction: (build) => {
       inTransaction(build);
       return undefined;
     },
-    insertPoll: (p) => insert.run(rowParamsOf(p)),
+    insertPoll: (p) => {
+      insert.run(rowParamsOf(p));
+      insertCounters.run(p.id);
+    },
     setCreators: (id, jids) => updateCreators.run(JSON.stringify(jids), id),
     appendVotes: (rows) => log.append(rows),
     updatePoll: (id, unknown, version) => updatePoll.run(unknown, version, id),

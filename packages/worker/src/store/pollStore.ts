@@ -188,11 +188,9 @@ export class PollStore {
   ): VoteOutcome {
     const poll = this.polls.get(pollId);
     if (!poll) throw new Error(`applyVote: unknown poll ${pollId}`);
-    let current = poll.voters.get(vote.voter);
-    const aliasHits =
-      aliases.length === 0
-        ? NO_ALIASES
-        : aliases.filter((a) => a !== vote.voter && poll.voters.has(a));
+    const own = poll.voters.get(vote.voter);
+    let current = own;
+    const aliasHits = storedAliases(poll, vote.voter, aliases);
     for (const alias of aliasHits) {
       const other = poll.voters.get(alias)!;
       if (!current || other.timestampMs > current.timestampMs) current = other;
@@ -202,10 +200,13 @@ export class PollStore {
     if (decision === 'duplicate') return { kind: 'duplicate' };
 
     const versionBefore = poll.version;
-    const replaced: (readonly string[])[] = [];
-    const own = poll.voters.get(vote.voter);
-    if (own) replaced.push(own.selected);
-    for (const alias of aliasHits) replaced.push(poll.voters.get(alias)!.selected);
+    // A first vote (the most common) replaces nothing: no array of its own.
+    let replaced: readonly (readonly string[])[] = NOTHING_REPLACED;
+    if (own || aliasHits.length) {
+      const selections = own ? [own.selected] : [];
+      for (const alias of aliasHits) selections.push(poll.voters.get(alias)!.selected);
+      replaced = selections;
+    }
     for (const alias of aliasHits) {
       poll.voters.delete(alias);
       this.queuedRows.push({ pollId, voter: alias, vote: null });
@@ -341,3 +342,19 @@ export class PollStore {
 }
 
 const NO_ALIASES: readonly string[] = [];
+const NOTHING_REPLACED: readonly (readonly string[])[] = [];
+
+/** The aliases of `voter` that hold a vote in `poll` (NO_ALIASES, not a new array, for none). */
+const storedAliases = (
+  poll: StoredPoll,
+  voter: string,
+  aliases: readonly string[],
+): readonly string[] => {
+  let hits: string[] | undefined;
+  for (const alias of aliases) {
+    if (alias === voter || !poll.voters.has(alias)) continue;
+    if (hits) hits.push(alias);
+    else hits = [alias];
+  }
+  return hits ?? NO_ALIASES;
+};

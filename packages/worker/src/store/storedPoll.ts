@@ -23,7 +23,7 @@ export type StoredPoll = Omit<Poll, 'voters'> & {
 /** A poll as it is first stored: before any vote. */
 export type NewPoll = Omit<StoredPoll, 'voters' | 'unknownOptionVotes' | 'version' | 'selections'>;
 
-/** A row of the `polls` table (./database.ts). */
+/** A row of the `polls` table with its counters (./database.ts: `poll_counters` on SQLite). */
 export interface PollRow {
   id: string;
   chat_id: string;

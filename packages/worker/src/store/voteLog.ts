@@ -1,5 +1,5 @@
 import type { Db } from './database.js';
-import { type Batch, CompactedBatches } from './voteBatch.js';
+import { BatchBuilder, CompactedBatches, parseBatch } from './voteBatch.js';
 import type { StoredVote } from './voteDecision.js';
 
 /** A row to append: `vote` null forgets the voter (their other JID took the vote over). */
@@ -89,7 +89,7 @@ export class VoteLog {
       'SELECT seq, votes FROM vote_batches',
       BATCH_CHUNK,
       ([, json]) => {
-        const { s, v } = JSON.parse(json) as Batch;
+        const { s, v } = parseBatch(json);
         for (const [pollId, voter, name, selection, timestampMs] of v) {
           entry(pollId, voter, name, selection < 0 ? null : s[selection]!, timestampMs);
         }
@@ -128,24 +128,16 @@ export class VoteLog {
   append(entries: readonly VoteLogEntry[]): void {
     if (entries.length === 0) return;
     // A poll's voters share one array per selection (`Selections`): a batch names each once.
-    const s: (readonly string[])[] = [];
-    const index = new Map<readonly string[], number>();
-    const v: Batch['v'] = new Array(entries.length);
+    const batch = new BatchBuilder<readonly string[]>();
     for (let k = 0; k < entries.length; k++) {
       const { pollId, voter, vote, messageId } = entries[k]!;
-      if (!vote) {
-        v[k] = [pollId, voter, null, -1, 0, null];
-        continue;
+      if (!vote) batch.add(pollId, voter, null, null, 0, null);
+      else {
+        const { name, selected, timestampMs } = vote;
+        batch.add(pollId, voter, name ?? null, selected, timestampMs, messageId ?? null);
       }
-      let selection = index.get(vote.selected);
-      if (selection === undefined) {
-        selection = s.length;
-        s.push(vote.selected);
-        index.set(vote.selected, selection);
-      }
-      v[k] = [pollId, voter, vote.name ?? null, selection, vote.timestampMs, messageId ?? null];
     }
-    this.appendBatch.run(JSON.stringify({ s, v } satisfies Batch));
+    this.appendBatch.run(batch.json(JSON.stringify(batch.selections)));
   }
 
   /**
@@ -184,7 +176,7 @@ export class VoteLog {
         'SELECT seq, votes FROM vote_batches',
         BATCH_CHUNK,
         ([, json]) => {
-          const { s, v } = JSON.parse(json) as Batch;
+          const { s, v } = parseBatch(json);
           const selections = s.map((selected) => JSON.stringify(selected));
           for (let k = v.length - 1; k >= 0; k--) {
             const [pollId, voter, name, selection, timestampMs, messageId] = v[k]!;

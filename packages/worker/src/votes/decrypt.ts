@@ -1,5 +1,6 @@
 import { isLidUser, isPnUser, jidNormalizedUser, type proto } from '@whiskeysockets/baileys';
 import type { PairHint } from '../store/chatStore.js';
+import type { VoteKeyContext } from './encryptVote.js';
 import type { OwnJids } from './identity.js';
 import { openVote } from './openVote.js';
 
@@ -60,9 +61,17 @@ const addCandidate = (out: Candidate[], jid: string | null | undefined, source: 
  * wrong pair fails rather than decrypting to garbage). The pair that worked last in this chat
  * is tried first, so that almost every vote is decrypted once, with no list of pairs built.
  */
+/** What decryption needs of a poll: its `hashes` (its options', in order) name what a vote picks. */
+export interface PollKeys {
+  id: string;
+  secret: Uint8Array;
+  creatorJids: readonly string[];
+  hashes?: readonly string[];
+}
+
 export const decryptVote = (
   enc: proto.Message.IPollEncValue,
-  poll: { id: string; secret: Uint8Array; creatorJids: readonly string[] },
+  poll: PollKeys,
   voters: readonly Candidate[],
   hint?: PairHint,
 ): DecryptedVote | null => {
@@ -81,26 +90,67 @@ export const decryptVote = (
   return null;
 };
 
+/** The key context of each attempt, one object reused (`openVote` does not keep it). */
+const context: VoteKeyContext = {
+  pollMsgId: '',
+  pollEncKey: new Uint8Array(0),
+  pollCreatorJid: '',
+  voterJid: '',
+};
+
 const attempt = (
   enc: proto.Message.IPollEncValue,
-  poll: { id: string; secret: Uint8Array; creatorJids: readonly string[] },
+  poll: PollKeys,
   creatorIndex: number,
   voter: Candidate,
 ): DecryptedVote | null => {
   let vote: proto.Message.PollVoteMessage;
+  context.pollMsgId = poll.id;
+  context.pollEncKey = poll.secret;
+  context.pollCreatorJid = poll.creatorJids[creatorIndex]!;
+  context.voterJid = voter.jid;
   try {
-    vote = openVote(enc, {
-      pollMsgId: poll.id,
-      pollEncKey: poll.secret,
-      pollCreatorJid: poll.creatorJids[creatorIndex]!,
-      voterJid: voter.jid,
-    });
+    vote = openVote(enc, context);
   } catch {
     return null; // Not this pair.
   }
   const selected: string[] = [];
-  for (const hash of vote.selectedOptions ?? []) selected.push(hex(hash));
+  for (const hash of vote.selectedOptions ?? []) selected.push(hashOf(hash, poll.hashes));
   return { selected, creatorIndex, voter };
+};
+
+/**
+ * The hex of an option hash: the poll's own string when the bytes are one of its options'
+ * (no string made, and the poll's strings are what its selections are matched against, by
+ * reference first), else made from the bytes.
+ */
+const hashOf = (bytes: Uint8Array, hashes: readonly string[] | undefined): string => {
+  if (hashes && bytes.length === HASH_BYTES) {
+    const options = optionBytesOf(hashes);
+    for (let i = 0; i < options.length; i++) if (sameHash(options[i]!, bytes)) return hashes[i]!;
+  }
+  return hex(bytes);
+};
+
+const HASH_BYTES = 32;
+/** A poll's option hashes as bytes, per array of hashes (a poll's never changes). */
+const optionBytes = new WeakMap<readonly string[], (Uint8Array | null)[]>();
+const optionBytesOf = (hashes: readonly string[]): (Uint8Array | null)[] => {
+  let bytes = optionBytes.get(hashes);
+  if (bytes === undefined) {
+    // A hash that is not 64 lowercase hex digits is no vote's hex: it matches nothing.
+    bytes = hashes.map((h) => {
+      const b = Buffer.from(h, 'hex');
+      return b.length === HASH_BYTES && b.toString('hex') === h ? b : null;
+    });
+    optionBytes.set(hashes, bytes);
+  }
+  return bytes;
+};
+const sameHash = (option: Uint8Array | null, bytes: Uint8Array): boolean => {
+  if (option === null) return false;
+  for (let i = 0; i < HASH_BYTES; i++) if (option[i] !== bytes[i]) return false;
+  return true;
 };
 
 /** An option hash's hex, without copying it first when it is a Buffer already. */

@@ -32,20 +32,60 @@ const putUtf8 = (buf: Buffer, text: string, at: number): number => {
 };
 
 /**
+ * A reused buffer handed out as views of the lengths asked for, each view made once: a vote's
+ * AAD, ciphertext and tag are copied into these instead of getting views of their own (a
+ * Buffer object each, per vote). The decipher reads them before `openVote` returns.
+ */
+class Scratch {
+  private buf: Buffer;
+  private views: Buffer[] = [];
+
+  constructor(size: number) {
+    this.buf = Buffer.alloc(size);
+  }
+
+  /** The buffer, with room for at least `size` bytes (its views are dropped when it grows). */
+  room(size: number): Buffer {
+    if (size > this.buf.length) {
+      this.buf = Buffer.alloc(Math.max(size, 2 * this.buf.length));
+      this.views = [];
+    }
+    return this.buf;
+  }
+
+  /** The buffer's first `length` bytes. */
+  view(length: number): Buffer {
+    let view = this.views[length];
+    if (view === undefined) {
+      view = this.buf.subarray(0, length);
+      this.views[length] = view;
+    }
+    return view;
+  }
+}
+
+/**
  * The AAD `pollMsgId\0voterJid` and HKDF's info, as UTF-8, written into reused buffers:
  * `setAAD` copies the AAD at once and the HMAC reads the info at once, so no vote needs a
  * buffer of its own for either. The derived key is reused too (the decipher copies it).
  */
-let aad = Buffer.alloc(256);
+const aad = new Scratch(256);
+const sealed = new Scratch(256);
+const tag = new Scratch(TAG_BYTES);
 let info = Buffer.alloc(512);
 const key = Buffer.alloc(32);
 const aadOf = (pollMsgId: string, voterJid: string): Buffer => {
-  const most = 3 * (pollMsgId.length + voterJid.length) + 1;
-  if (most > aad.length) aad = Buffer.alloc(most);
-  let at = putUtf8(aad, pollMsgId, 0);
-  aad[at++] = 0;
-  at = putUtf8(aad, voterJid, at);
-  return aad.subarray(0, at);
+  const buf = aad.room(3 * (pollMsgId.length + voterJid.length) + 1);
+  let at = putUtf8(buf, pollMsgId, 0);
+  buf[at++] = 0;
+  at = putUtf8(buf, voterJid, at);
+  return aad.view(at);
+};
+/** `bytes[from, to)` copied into `into`, as a view of `into` (a loop: these are a few dozen bytes). */
+const copied = (into: Scratch, bytes: Uint8Array, from: number, to: number): Buffer => {
+  const buf = into.room(to - from);
+  for (let i = from; i < to; i++) buf[i - from] = bytes[i]!;
+  return into.view(to - from);
 };
 /** HKDF-Expand's one block: HMAC(prk, info ‖ 0x01), into `key`. */
 const expand = (prk: HmacSha256Key, ctx: VoteKeyContext): Buffer => {
@@ -92,8 +132,9 @@ export const openVote = (
   );
   decipher.setAAD(aadOf(ctx.pollMsgId, ctx.voterJid));
   const tagAt = payload.length - TAG_BYTES;
-  decipher.setAuthTag(payload.subarray(tagAt));
-  const plaintext = decipher.update(payload.subarray(0, tagAt));
+  decipher.setAuthTag(copied(tag, payload, tagAt, payload.length));
+  // The plaintext is a new buffer of the decipher's: the decoded vote may keep views of it.
+  const plaintext = decipher.update(copied(sealed, payload, 0, tagAt));
   decipher.final();
   return proto.Message.PollVoteMessage.decode(plaintext);
 };

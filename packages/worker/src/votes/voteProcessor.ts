@@ -109,7 +109,12 @@ export class VoteProcessor {
     const voters = voterCandidates(msg.key, this.identity.me());
     const decrypted = decryptVote(
       enc,
-      { id: poll.id, secret: poll.secret, creatorJids: poll.creatorJids },
+      {
+        id: poll.id,
+        secret: poll.secret,
+        creatorJids: poll.creatorJids,
+        hashes: poll.selections.hashes,
+      },
       voters,
       this.chats.hint(poll.chatId),
     );
@@ -120,7 +125,12 @@ export class VoteProcessor {
       let retried: DecryptedVote | null = null;
       if (learnt.length) {
         const creatorJids = [...poll.creatorJids, ...learnt];
-        retried = decryptVote(enc, { id: poll.id, secret: poll.secret!, creatorJids }, voters);
+        const { hashes } = poll.selections;
+        retried = decryptVote(
+          enc,
+          { id: poll.id, secret: poll.secret!, creatorJids, hashes },
+          voters,
+        );
         if (retried) this.polls.setCreatorJids(poll.id, creatorJids);
       }
       if (!retried) {

@@ -28,11 +28,18 @@ export const withTransaction = async <T>(
   work: (client: pg.PoolClient) => Promise<T>,
 ): Promise<T> => {
   const client = await pool.connect();
+  // A connection lost mid-transaction fails the query at hand (below) and also emits 'error',
+  // which the pool listens for only while the client is idle: unheard, it would end the thread.
+  client.on('error', ignore);
+  const release = (err?: Error) => {
+    client.removeListener('error', ignore);
+    client.release(err);
+  };
   try {
     await client.query('BEGIN');
     const result = await work(client);
     await client.query('COMMIT');
-    client.release();
+    release();
     return result;
   } catch (err) {
     // A client whose rollback fails too (the server went away) is dropped, not reused.
@@ -40,10 +47,12 @@ export const withTransaction = async <T>(
       () => true,
       () => false,
     );
-    client.release(rolledBack ? undefined : (err as Error));
+    release(rolledBack ? undefined : (err as Error));
     throw err;
   }
 };
+
+const ignore = (): void => {};
 
 /** A small pool for one worker thread, shared by the sessions it hosts. */
 export const createPool = (url: string, max = 4): pg.Pool =>
