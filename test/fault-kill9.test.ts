@@ -9,7 +9,7 @@ import { sessionPaths } from './helpers/dataDir.js';
 import { fetchLedger, type LedgerAnswer } from './helpers/ledger.js';
 import { normalizeExpected, votersByName } from './helpers/sandbox.js';
 import { type FreshDatabase, freshDatabase } from './helpers/services.js';
-import { AckedVotes, missingAcked } from './helpers/votes.js';
+import { AckedVotes, type Cast, missingAcked } from './helpers/votes.js';
 import { clientReady } from './helpers/wait.js';
 
 let dataDir = '';
@@ -81,17 +81,22 @@ it.each(['sqlite', 'postgres'] as const)(
       .trim()
       .split('\n');
     const unacked = new Set<string>();
+    // Every vote the network cast went through its mailbox (on disk first) to our socket.
+    const casts: Cast[] = [];
     for (const line of journal) {
-      const entry = JSON.parse(line) as { op: string; id: string };
+      const entry = JSON.parse(line) as { op: string; id: string; vote?: Cast };
       if (entry.op === 'sent') unacked.add(entry.id);
       else unacked.delete(entry.id);
+      if (entry.op === 'sent' && entry.vote) casts.push(entry.vote);
     }
     expect(unacked.size).toBeGreaterThan(0);
 
     const second = await start();
     await clientReady(second.client);
     const afterRestart = await listAllPolls(second.client);
-    expect(missingAcked(afterRestart, ackedBeforeKill)).toEqual([]);
+    // A voter may be absent for a withdrawal stored before the kill but not yet heard by our
+    // client (it lags the worker on a loaded machine): `casts` tells a withdrawal from a loss.
+    expect(missingAcked(afterRestart, ackedBeforeKill, casts)).toEqual([]);
 
     // The network's plans died with the process; what it cast and holds unacknowledged is
     // delivered on this login. Settled: nothing pending, and the counts are the ledger's.

@@ -46,16 +46,37 @@ export class AckedVotes {
   }
 }
 
+/** A vote the network cast, as far as `missingAcked` reads it (a `LedgerVote`). */
+export interface Cast {
+  pollId: string;
+  voterId: string;
+  selectedOptions: readonly string[];
+  senderTimestampMs: number;
+}
+
 /**
  * The acknowledged votes a set of polls fails to hold: for each voter, their newest
- * acknowledged change must be there, or something newer (a withdrawal may leave them out).
+ * acknowledged change must be there, or something newer. A voter left out is newer only when
+ * they withdrew after it: `casts` (what the network cast, before the kill) must hold that
+ * withdrawal. The worker announces a vote once stored, but the kill may come before a client
+ * hears of it: the withdrawal stored after a vote the client saw is a legitimate absence.
  */
-export const missingAcked = (polls: readonly Poll[], changes: readonly VoteChange[]): string[] => {
+export const missingAcked = (
+  polls: readonly Poll[],
+  changes: readonly VoteChange[],
+  casts: readonly Cast[],
+): string[] => {
   const newest = new Map<string, VoteChange>();
   for (const c of changes) {
     const key = `${c.pollId}/${c.voter}`;
     const known = newest.get(key);
     if (!known || c.version > known.version) newest.set(key, c);
+  }
+  const withdrawn = new Map<string, number>();
+  for (const c of casts) {
+    if (c.selectedOptions.length > 0) continue;
+    const key = `${c.pollId}/${c.voterId}`;
+    withdrawn.set(key, Math.max(withdrawn.get(key) ?? 0, c.senderTimestampMs));
   }
   const byId = new Map(polls.map((p) => [p.id, p]));
   const missing: string[] = [];
@@ -63,7 +84,9 @@ export const missingAcked = (polls: readonly Poll[], changes: readonly VoteChang
     const stored = byId.get(change.pollId)?.voters.find((v) => v.voter === change.voter);
     if (change.selected.length === 0) {
       if (stored && stored.timestampMs <= change.timestampMs) missing.push(`${key} (withdrawn)`);
-    } else if (!stored || stored.timestampMs < change.timestampMs) {
+    } else if (!stored) {
+      if ((withdrawn.get(key) ?? 0) <= change.timestampMs) missing.push(key);
+    } else if (stored.timestampMs < change.timestampMs) {
       missing.push(key);
     } else if (
       stored.timestampMs === change.timestampMs &&
