@@ -227,6 +227,12 @@ it('three nodes: spread, commands through non-owners, SIGKILL taken over in 15 s
       { sessionId: watched, lastEventId: lastId },
       { onData: (e) => rest.push(e) },
     );
+  const votes = (list: Received[]) => list.filter((e) => e.data.type === 'votes').length;
+  // Votes keep coming after the resume: a poll sent now is voted on in the new owner's world,
+  // and the resumed client gets those votes live from node-3. Without it, on a loaded machine
+  // every vote of the watched session could already have reached the client before the kill.
+  await sendPoll(reader(after[watched]!), watched, 'After the takeover?');
+  await eventually('votes after resuming on node-3', () => votes(rest) > 0, 20_000);
   const counted = await cluster.countedAsLedgers(survivors);
   // Every poll of the watched session's ledger, not only those the client heard of.
   const watchedPolls = Object.keys((await cluster.ledgerOf(watched)).polls);
@@ -250,7 +256,6 @@ it('three nodes: spread, commands through non-owners, SIGKILL taken over in 15 s
     100,
   );
   resumed.unsubscribe();
-  const votes = (list: Received[]) => list.filter((e) => e.data.type === 'votes').length;
   console.log(
     `${counted.size} polls counted as their ledgers; the client got ${votes(received)} vote events on ${victim}, ${votes(rest)} more after resuming on node-3 (${replay.size} polls)`,
   );
