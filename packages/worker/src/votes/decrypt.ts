@@ -56,11 +56,6 @@ const addCandidate = (out: Candidate[], jid: string | null | undefined, source: 
   out.push({ jid: normal, source });
 };
 
-/**
- * Tries every (creator, voter) pair until one authenticates (AES-GCM verifies the tag, so a
- * wrong pair fails rather than decrypting to garbage). The pair that worked last in this chat
- * is tried first, so that almost every vote is decrypted once, with no list of pairs built.
- */
 /** What decryption needs of a poll: its `hashes` (its options', in order) name what a vote picks. */
 export interface PollKeys {
   id: string;
@@ -69,6 +64,11 @@ export interface PollKeys {
   hashes?: readonly string[];
 }
 
+/**
+ * Tries every (creator, voter) pair until one authenticates (AES-GCM verifies the tag, so a
+ * wrong pair fails rather than decrypting to garbage). The pair that worked last in this chat
+ * is tried first, so that almost every vote is decrypted once, with no list of pairs built.
+ */
 export const decryptVote = (
   enc: proto.Message.IPollEncValue,
   poll: PollKeys,
