@@ -4,7 +4,8 @@ FROM node:20-bookworm
 RUN npm i -g pnpm@10.34.9
 WORKDIR /opt/pollmasters
 COPY . .
-# better-sqlite3 is compiled here (the image has python3, make and g++); the build makes
+# better-sqlite3 and the worker's vote cipher are compiled here (the image has python3, make
+# and g++); the build makes
 # packages/*/dist and the dashboard, so that the container starts without building.
 RUN pnpm install --frozen-lockfile && pnpm build
 ENV HOST=0.0.0.0 PORT=3000 POLLMASTERS_DATA_DIR=/var/lib/pollmasters

@@ -3,7 +3,7 @@ import { encryptPollVote, syntheticPerson } from '@pollmasters/worker/sandbox';
 import { decryptPollVote } from '@whiskeysockets/baileys';
 import { OPTIONS } from './protocol.js';
 
-const CREATOR = '100000000000001@lid';
+export const CREATOR = '100000000000001@lid';
 
 interface Vote {
   voterJid: string;
@@ -11,7 +11,7 @@ interface Vote {
 }
 
 /** One poll and `voters` real encrypted votes on it, one per voter, LID-signed. */
-function encryptedPoll(voters: number) {
+export function encryptedPoll(voters: number) {
   const pollId = `3EB0${randomBytes(9).toString('hex').toUpperCase()}`;
   const secret = randomBytes(32);
   const votes: Vote[] = [];

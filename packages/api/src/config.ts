@@ -48,6 +48,11 @@ export const Config = z
     ...PollTracking.shape,
     /** Worker threads that host the sessions; one per core when unset. */
     workers: z.coerce.number().int().min(1).max(64).optional(),
+    /**
+     * What opens votes in the worker threads: `auto`, the native addon (packages/worker/native)
+     * when it is built, else node:crypto; `node`, node:crypto always.
+     */
+    voteCipher: z.enum(['auto', 'node']).default('auto'),
     /** Sessions (WhatsApp accounts) the server may have. */
     maxSessions: z.coerce.number().int().min(1).max(10_000).default(100),
     /** Pause between sends of one multi-chat send. */

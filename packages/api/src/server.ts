@@ -71,7 +71,11 @@ export const startServer = async (config: Config, logger: Logger): Promise<Runni
   // First: a database that cannot be reached (or is newer) stops the start before any worker.
   const registry = await openRegistry(dataDir, config.databaseUrl, logger);
   const pool = new WorkerPool({
-    worker: { baileysModule: config.baileysModule, logLevel: config.logLevel },
+    worker: {
+      baileysModule: config.baileysModule,
+      logLevel: config.logLevel,
+      voteCipher: config.voteCipher,
+    },
     logger: logger.child({ component: 'worker' }),
     ...(config.workers ? { size: config.workers } : {}),
   });

@@ -133,6 +133,13 @@ export const settings = [
     help: 'worker threads that host the sessions',
   },
   {
+    flag: 'vote-cipher',
+    env: 'POLLMASTERS_VOTE_CIPHER',
+    field: 'voteCipher',
+    value: 'auto|node',
+    help: 'what opens votes: auto (the native addon when built, else node:crypto) or node',
+  },
+  {
     flag: 'max-sessions',
     env: 'POLLMASTERS_MAX_SESSIONS',
     field: 'maxSessions',

@@ -9,6 +9,7 @@ import type { MakePollSocket } from './socket.js';
 import { Checkpointer } from './store/checkpointer.js';
 import { PgPools } from './store/pg/pgPools.js';
 import { threadCpuUs } from './threadCpu.js';
+import { useVoteCipher } from './votes/voteCipher.js';
 
 // A worker thread: the sessions the API placed on it (each with its database and WhatsApp
 // connection), and the channel to the API, on which every message names its session.
@@ -17,6 +18,9 @@ const port = parentPort;
 const config = WorkerConfig.parse(workerData);
 // stderr, as the API's log: stdout is the terminal UI (URL, status, QR).
 const logger = pino({ level: config.logLevel }, pino.destination(2));
+const cipher = useVoteCipher(config.voteCipher);
+if (cipher.name === 'native') logger.info({ voteCipher: cipher.name }, 'votes opened natively');
+else logger.info({ voteCipher: cipher.name, why: cipher.why }, 'votes opened with node:crypto');
 
 let baileys: Promise<MakePollSocket> | undefined;
 const makeSocket = () => {

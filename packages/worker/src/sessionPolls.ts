@@ -136,6 +136,8 @@ export class SessionPolls {
     messages: readonly WAMessage[],
   ): Promise<{ storing: Promise<void> | undefined }> {
     try {
+      // The batch's votes decrypted in one call (when the native cipher is in use).
+      this.votes.openAhead(messages);
       for (const msg of messages) {
         // Usually synchronous (a vote): await only what has something to wait for.
         const pending = this.onMessage(msg);

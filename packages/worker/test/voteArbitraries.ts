@@ -40,3 +40,12 @@ export const contextOf = (v: Vote) => ({
 
 /** The other form of a form: the same person is another signer to the cipher. */
 export const otherForm = (f: 'pn' | 'lid') => (f === 'pn' ? ('lid' as const) : ('pn' as const));
+
+const anyText = fc.string({ unit: 'binary', maxLength: 120 });
+/** A key context with ids and JIDs in any UTF-16 (lone surrogates too), not only WhatsApp's. */
+export const anyContext = fc.record({
+  pollMsgId: anyText,
+  pollEncKey: fc.uint8Array({ minLength: 32, maxLength: 32 }),
+  pollCreatorJid: anyText,
+  voterJid: anyText,
+});

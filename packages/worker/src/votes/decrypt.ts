@@ -2,7 +2,7 @@ import { isLidUser, isPnUser, jidNormalizedUser, type proto } from '@whiskeysock
 import type { PairHint } from '../store/chatStore.js';
 import type { VoteKeyContext } from './encryptVote.js';
 import type { OwnJids } from './identity.js';
-import { openVote } from './openVote.js';
+import { SealedBatch } from './voteCipher.js';
 
 /** A JID that may have signed a vote, and where in the message key it came from. */
 export interface Candidate {
@@ -68,21 +68,27 @@ export interface PollKeys {
  * Tries every (creator, voter) pair until one authenticates (AES-GCM verifies the tag, so a
  * wrong pair fails rather than decrypting to garbage). The pair that worked last in this chat
  * is tried first, so that almost every vote is decrypted once, with no list of pairs built.
+ * `tried`: a pair already tried without success (by `VoteProcessor.openAhead`), not tried again.
  */
 export const decryptVote = (
   enc: proto.Message.IPollEncValue,
   poll: PollKeys,
   voters: readonly Candidate[],
   hint?: PairHint,
+  tried?: PairHint,
 ): DecryptedVote | null => {
   const hinted = hint ? voters.findIndex((v) => v.source === hint.voterSource) : -1;
+  const skip = tried ? voters.findIndex((v) => v.source === tried.voterSource) : -1;
   if (hinted >= 0 && hint!.creatorIndex < poll.creatorJids.length) {
-    const vote = attempt(enc, poll, hint!.creatorIndex, voters[hinted]!);
-    if (vote) return vote;
+    if (hinted !== skip || hint!.creatorIndex !== tried!.creatorIndex) {
+      const vote = attempt(enc, poll, hint!.creatorIndex, voters[hinted]!);
+      if (vote) return vote;
+    }
   }
   for (let c = 0; c < poll.creatorJids.length; c++) {
     for (let v = 0; v < voters.length; v++) {
       if (v === hinted && c === hint!.creatorIndex) continue;
+      if (v === skip && c === tried!.creatorIndex) continue;
       const vote = attempt(enc, poll, c, voters[v]!);
       if (vote) return vote;
     }
@@ -90,13 +96,45 @@ export const decryptVote = (
   return null;
 };
 
-/** The key context of each attempt, one object reused (`openVote` does not keep it). */
-const context: VoteKeyContext = {
+/** The pair `decryptVote` tries first: the chat's hinted one when it applies, else the first. */
+export const firstPair = (
+  poll: PollKeys,
+  voters: readonly Candidate[],
+  hint?: PairHint,
+): { creatorIndex: number; voter: Candidate } | undefined => {
+  const hinted = hint ? voters.findIndex((v) => v.source === hint.voterSource) : -1;
+  if (hinted >= 0 && hint!.creatorIndex < poll.creatorJids.length) {
+    return { creatorIndex: hint!.creatorIndex, voter: voters[hinted]! };
+  }
+  return poll.creatorJids.length && voters.length
+    ? { creatorIndex: 0, voter: voters[0]! }
+    : undefined;
+};
+
+/** The key context of one pair: one object, reused (the cipher copies what it needs at once). */
+export const keyContext = (
+  into: VoteKeyContext,
+  poll: PollKeys,
+  creatorIndex: number,
+  voter: Candidate,
+): VoteKeyContext => {
+  into.pollMsgId = poll.id;
+  into.pollEncKey = poll.secret;
+  into.pollCreatorJid = poll.creatorJids[creatorIndex]!;
+  into.voterJid = voter.jid;
+  return into;
+};
+
+export const emptyContext = (): VoteKeyContext => ({
   pollMsgId: '',
   pollEncKey: new Uint8Array(0),
   pollCreatorJid: '',
   voterJid: '',
-};
+});
+
+const context = emptyContext();
+/** One vote at a time: a batch of one (./voteCipher.ts), reused by every attempt. */
+const single = new SealedBatch();
 
 const attempt = (
   enc: proto.Message.IPollEncValue,
@@ -104,16 +142,20 @@ const attempt = (
   creatorIndex: number,
   voter: Candidate,
 ): DecryptedVote | null => {
-  let vote: proto.Message.PollVoteMessage;
-  context.pollMsgId = poll.id;
-  context.pollEncKey = poll.secret;
-  context.pollCreatorJid = poll.creatorJids[creatorIndex]!;
-  context.voterJid = voter.jid;
-  try {
-    vote = openVote(enc, context);
-  } catch {
-    return null; // Not this pair.
-  }
+  single.clear();
+  single.add(enc, keyContext(context, poll, creatorIndex, voter));
+  single.open();
+  const vote = single.vote(0);
+  return vote ? decrypted(vote, poll, creatorIndex, voter) : null;
+};
+
+/** An opened vote as `decryptVote` answers it: its picks named by the poll's own hashes. */
+export const decrypted = (
+  vote: proto.Message.PollVoteMessage,
+  poll: PollKeys,
+  creatorIndex: number,
+  voter: Candidate,
+): DecryptedVote => {
   const selected: string[] = [];
   for (const hash of vote.selectedOptions ?? []) selected.push(hashOf(hash, poll.hashes));
   return { selected, creatorIndex, voter };

@@ -7,10 +7,21 @@ import {
 } from '@whiskeysockets/baileys';
 import type { ChatStore } from '../store/chatStore.js';
 import type { PollStore, StoredPoll, VoteOutcome } from '../store/pollStore.js';
-import { type Candidate, type DecryptedVote, decryptVote, voterCandidates } from './decrypt.js';
+import {
+  type Candidate,
+  type DecryptedVote,
+  decrypted,
+  decryptVote,
+  emptyContext,
+  firstPair,
+  keyContext,
+  type PollKeys,
+  voterCandidates,
+} from './decrypt.js';
 import type { Identity } from './identity.js';
 import { type Canonical, PersonIds } from './personIds.js';
 import { rejection, type VoteIds } from './rejection.js';
+import { SealedBatch, voteCipher } from './voteCipher.js';
 
 export interface VoteSink {
   /** Accepted votes, stored, in order. */
@@ -39,6 +50,14 @@ interface Arrival {
   history: boolean;
 }
 
+/** A vote `openAhead` opened with its first pair: the vote, or null and the pair it tried. */
+interface Ahead {
+  voters: readonly Candidate[];
+  decrypted: DecryptedVote | null;
+  creatorIndex: number;
+  voterSource: string;
+}
+
 /**
  * Turns poll update messages into stored votes: decrypt (trying each creator/voter pair),
  * pick one canonical voter per person, replace or ignore by timestamp, queue the write, and
@@ -49,6 +68,10 @@ interface Arrival {
 export class VoteProcessor {
   /** One id per person (voters, and the creators of other members' polls). */
   readonly people: PersonIds;
+  /** Votes opened by `openAhead`, until `handle` takes them. */
+  private readonly ahead = new Map<WAMessage, Ahead>();
+  private readonly batch = new SealedBatch();
+  private readonly context = emptyContext();
 
   constructor(
     private readonly polls: PollStore,
@@ -73,6 +96,52 @@ export class VoteProcessor {
   /** Whether a poll update carries an encrypted vote (else it is malformed). */
   static hasVote(update: proto.Message.IPollUpdateMessage): boolean {
     return !!(update.vote?.encPayload?.length && update.vote.encIv?.length);
+  }
+
+  /**
+   * Opens the votes among a batch of WhatsApp messages in one call to the cipher, each with
+   * the pair `decryptVote` would try first (the chat's hinted one): `handle` then finds them
+   * opened. Only the decryption moves earlier; every decision is still `handle`'s, in message
+   * order. A vote the pair does not open is left to `handle`'s search of the other pairs. With
+   * node:crypto (no addon) a batch costs what its votes cost one by one, and nothing is done.
+   */
+  openAhead(messages: readonly WAMessage[]): void {
+    this.ahead.clear();
+    if (messages.length < 2 || voteCipher().name !== 'native') return;
+    const { batch } = this;
+    batch.clear();
+    const opening: {
+      msg: WAMessage;
+      keys: PollKeys;
+      voters: Candidate[];
+      creatorIndex: number;
+      voter: Candidate;
+    }[] = [];
+    const me = this.identity.me();
+    for (const msg of messages) {
+      const update = VoteProcessor.pollUpdateOf(msg);
+      if (!update?.vote || !VoteProcessor.hasVote(update)) continue;
+      const poll = this.polls.get(update.pollCreationMessageKey?.id ?? '');
+      if (!poll?.secret) continue;
+      const keys = keysOf(poll, poll.secret);
+      const voters = voterCandidates(msg.key, me);
+      const pair = firstPair(keys, voters, this.chats.hint(poll.chatId));
+      if (!pair) continue;
+      batch.add(update.vote, keyContext(this.context, keys, pair.creatorIndex, pair.voter));
+      opening.push({ msg, keys, voters, ...pair });
+    }
+    if (!opening.length) return;
+    batch.open();
+    for (let i = 0; i < opening.length; i++) {
+      const { msg, keys, voters, creatorIndex, voter } = opening[i]!;
+      const vote = batch.vote(i);
+      this.ahead.set(msg, {
+        voters,
+        decrypted: vote && decrypted(vote, keys, creatorIndex, voter),
+        creatorIndex,
+        voterSource: voter.source,
+      });
+    }
   }
 
   /**
@@ -106,19 +175,19 @@ export class VoteProcessor {
       history: false,
     };
 
-    const voters = voterCandidates(msg.key, this.identity.me());
-    const decrypted = decryptVote(
-      enc,
-      {
-        id: poll.id,
-        secret: poll.secret,
-        creatorJids: poll.creatorJids,
-        hashes: poll.selections.hashes,
-      },
-      voters,
-      this.chats.hint(poll.chatId),
-    );
-    if (decrypted) return this.accept(arrival, poll, voters, decrypted);
+    const ahead = this.ahead.get(msg);
+    if (ahead) this.ahead.delete(msg);
+    const voters = ahead?.voters ?? voterCandidates(msg.key, this.identity.me());
+    const opened =
+      ahead?.decrypted ??
+      decryptVote(
+        enc,
+        keysOf(poll, poll.secret),
+        voters,
+        this.chats.hint(poll.chatId),
+        ahead && { creatorIndex: ahead.creatorIndex, voterSource: ahead.voterSource },
+      );
+    if (opened) return this.accept(arrival, poll, voters, opened);
     // Our poll may have been stored before we knew our own LID (or PN): learn it now.
     const learning = poll.creator.fromMe ? this.ownJidsMissingFrom(poll.creatorJids) : NOTHING;
     return learning.then((learnt) => {
@@ -275,6 +344,14 @@ export class VoteProcessor {
 }
 
 const NOTHING: Promise<string[]> = Promise.resolve([]);
+
+/** What decryption needs of a stored poll (with its secret, checked by the caller). */
+const keysOf = (poll: StoredPoll, secret: Uint8Array): PollKeys => ({
+  id: poll.id,
+  secret,
+  creatorJids: poll.creatorJids,
+  hashes: poll.selections.hashes,
+});
 
 /** What a rejection names of a vote message (made only for a rejection). */
 const idsOf = (msg: WAMessage, pollId: string | undefined): VoteIds => ({
