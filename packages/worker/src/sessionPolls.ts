@@ -2,6 +2,7 @@ import type { Logger, Poll, PollTracking, VoteRejection } from '@pollmasters/sha
 import type { WorkerEvent } from '@pollmasters/shared/node';
 import { proto, type WAMessage } from '@whiskeysockets/baileys';
 import { EarlyVoteKeeper } from './earlyVoteKeeper.js';
+import { MessageBatches } from './messageBatches.js';
 import type { ChatStore } from './store/chatStore.js';
 import type { EarlyVoteStore } from './store/earlyVotes.js';
 import type { NewPoll, PollStore } from './store/pollStore.js';
@@ -34,11 +35,12 @@ export interface SessionPollsDeps {
  * creations that the session tracks (ours, sent here or elsewhere; other members' when
  * configured) are stored and announced once, with the votes that waited for them; votes go to
  * the vote processor in the order they came, or wait for their poll (./earlyVoteKeeper.ts),
- * and are stored batch by batch.
+ * and are stored batch by batch (./messageBatches.ts).
  */
 export class SessionPolls {
   private readonly votes: VoteProcessor;
   private readonly early: EarlyVoteKeeper;
+  private readonly batches: MessageBatches;
   /** Ids of the votes this session sent, newest last (bounded): their echoes are duplicates. */
   private readonly sentVotes = new Set<string>();
 
@@ -78,6 +80,14 @@ export class SessionPolls {
       serial: deps.serial,
       logger: deps.logger,
     });
+    this.batches = new MessageBatches({
+      votes: this.votes,
+      early: this.early,
+      polls: deps.polls,
+      onMessage: (msg) => this.onMessage(msg),
+      logger: deps.logger,
+      ...(deps.maxUncommitted === undefined ? {} : { maxUncommitted: deps.maxUncommitted }),
+    });
   }
 
   all(): Poll[] {
@@ -101,56 +111,22 @@ export class SessionPolls {
           if (this.deps.polls.get(pollId)) await this.applyEarly(pollId);
         }
       } finally {
-        await this.endBatch(true);
+        await this.batches.endBatch(true);
       }
     });
   }
 
   /** One batch of messages, in order; its votes are stored before it resolves. */
-  async onMessages(messages: readonly WAMessage[]): Promise<void> {
-    const { storing } = await this.decide(messages);
-    if (storing) await storing;
+  onMessages(messages: readonly WAMessage[]): Promise<void> {
+    return this.batches.stored(messages);
   }
 
   /**
-   * One batch of live messages from the socket, in order. Resolves once its votes are decided
-   * and their commit is queued, so that the session takes the next batch while that commit is
-   * in flight (PostgreSQL: what arrives meanwhile commits as one transaction after it; each
-   * batch is announced once stored, in order). Back-pressure: while more than
-   * `maxUncommitted` votes wait to be put in a transaction, it resolves only once this batch
-   * is stored, so the session takes no new batch from a stalled database.
+   * One batch of live messages from the socket, in order: resolves once its commit is queued,
+   * or once it is stored while too many votes wait for theirs (./messageBatches.ts `live`).
    */
-  async onLive(messages: readonly WAMessage[]): Promise<void> {
-    const { storing } = await this.decide(messages);
-    if (!storing) return;
-    const logged = storing.catch((err: unknown) =>
-      this.deps.logger.error({ err }, 'could not store votes'),
-    );
-    if (this.deps.polls.pendingWrites > (this.deps.maxUncommitted ?? MAX_UNCOMMITTED)) {
-      await logged;
-    }
-  }
-
-  /** Handles a batch's messages in order, then ends it: its storing, if it has one. */
-  private async decide(
-    messages: readonly WAMessage[],
-  ): Promise<{ storing: Promise<void> | undefined }> {
-    try {
-      // The batch's votes decrypted in one call (when the native cipher is in use).
-      this.votes.openAhead(messages);
-      for (const msg of messages) {
-        // Usually synchronous (a vote): await only what has something to wait for.
-        const pending = this.onMessage(msg);
-        if (pending) await pending;
-      }
-    } catch (err) {
-      // What the batch accepted before the failure is stored all the same.
-      const storing = this.endBatch();
-      if (storing) await storing;
-      throw err;
-    }
-    // WhatsApp may consider a delivered message done: store what this batch accepted now.
-    return { storing: this.endBatch() };
+  onLive(messages: readonly WAMessage[]): Promise<void> {
+    return this.batches.live(messages);
   }
 
   /**
@@ -173,7 +149,7 @@ export class SessionPolls {
         }
       }
     } finally {
-      await this.endBatch();
+      await this.batches.endBatch();
     }
   }
 
@@ -216,7 +192,7 @@ export class SessionPolls {
       try {
         await this.applyEarly(parsed.id);
       } finally {
-        await this.endBatch();
+        await this.batches.endBatch();
       }
     });
     return poll;
@@ -359,16 +335,6 @@ export class SessionPolls {
   private isEcho(msg: WAMessage): boolean {
     return !!msg.key.fromMe && !!msg.key.id && this.sentVotes.has(msg.key.id);
   }
-
-  /** Stores the batch's votes (and reports the early votes once they are stored). */
-  private endBatch(forceReport = false): Promise<void> | undefined {
-    const storing = this.votes.endBatch();
-    if (!storing) {
-      this.early.report(forceReport);
-      return undefined;
-    }
-    return storing.finally(() => this.early.report(forceReport));
-  }
 }
 
 /**
@@ -376,10 +342,3 @@ export class SessionPolls {
  * restart) is still not counted twice: it is older than the stored vote, hence stale.
  */
 const MAX_SENT_VOTES = 1_000;
-
-/**
- * Votes queued behind the commit in flight (PostgreSQL) beyond which a live batch waits for its
- * own commit. The commit in flight took at most as many (plus a batch): about 2 x 2,000 votes of
- * a session wait uncommitted at most, a few MB.
- */
-const MAX_UNCOMMITTED = 2_000;

@@ -1,6 +1,7 @@
 import {
   countVotes,
   type Poll,
+  type PollOption,
   type PollVotes,
   pollUpdateJson,
   type VoteChange,
@@ -12,6 +13,12 @@ import {
  * replaced, a resync), and the full state (every voter, sorted), built only when read.
  */
 export interface PollUpdate extends Readonly<PollVotes> {
+  /**
+   * The poll's options, whose names and hashes `counts` has in the same order: the array the
+   * read model keeps once per poll, which the event log's `votes` events share instead of a
+   * copy of their own (../trpc/loggedVotes.ts).
+   */
+  readonly options: readonly PollOption[];
   /**
    * The poll's full state, materialised on first read: this version, or a newer one when the
    * poll changed again before it was read (never an older one).
@@ -30,6 +37,7 @@ export const pollUpdateOf = (poll: Poll, changes: VoteChange[] = []): PollUpdate
   chatId: poll.chatId,
   version: poll.version,
   changes,
+  options: poll.options,
   counts: countVotes(poll),
   voterCount: poll.voters.length,
   unknownOptionVotes: poll.unknownOptionVotes,
@@ -53,6 +61,7 @@ export interface UpdateState<E> {
 export class AppliedUpdate<E> implements PollUpdate {
   readonly chatId: string;
   readonly version: number;
+  readonly options: readonly PollOption[];
   readonly counts: PollVotes['counts'];
   readonly voterCount: number;
   readonly unknownOptionVotes: number;
@@ -62,10 +71,11 @@ export class AppliedUpdate<E> implements PollUpdate {
     private readonly entry: E,
     readonly pollId: string,
     readonly changes: VoteChange[],
-    after: Omit<PollVotes, 'pollId' | 'changes'>,
+    after: Omit<PollUpdate, 'pollId' | 'changes' | 'poll' | 'guiJson'>,
   ) {
     this.chatId = after.chatId;
     this.version = after.version;
+    this.options = after.options;
     this.counts = after.counts;
     this.voterCount = after.voterCount;
     this.unknownOptionVotes = after.unknownOptionVotes;

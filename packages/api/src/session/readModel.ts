@@ -178,9 +178,10 @@ export class PollReadModel {
     }
     const result = new Map<string, PollUpdate>();
     for (const [id, { entry, changes: list }] of touched) {
-      const { chatId, version, unknownOptionVotes } = entry.poll;
+      const { chatId, version, options, unknownOptionVotes } = entry.poll;
       const counts = countsOf(entry);
-      const after = { chatId, version, counts, voterCount: entry.voters.size, unknownOptionVotes };
+      const voterCount = entry.voters.size;
+      const after = { chatId, version, options, counts, voterCount, unknownOptionVotes };
       result.set(id, new AppliedUpdate(this.stateOf, entry, id, list, after));
     }
     return result;

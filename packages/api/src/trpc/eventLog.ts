@@ -1,10 +1,4 @@
-import {
-  countVotes,
-  type OptionCount,
-  type Poll,
-  type PollEvent,
-  type PollVotes,
-} from '@pollmasters/shared';
+import { countVotes, type Poll, type PollEvent } from '@pollmasters/shared';
 import type { PollUpdate } from '../session/readModel.js';
 import { type EventPosition, isEpoch, newEpoch } from '../session/sessionReport.js';
 import { LoggedVotes } from './loggedVotes.js';
@@ -79,8 +73,6 @@ export class PollEventLog {
   /** Whether events come with their stream positions (a cluster node): others are not logged. */
   private positioned = false;
   private readonly listeners = new Set<(entry: LogEntry) => void>();
-  /** Per poll, the names and hashes of its counts, shared by its `votes` entries. */
-  private readonly countKeys = new Map<string, readonly Pick<OptionCount, 'name' | 'hash'>[]>();
 
   constructor(options: PollEventLogOptions = {}) {
     this.capacity = options.capacity ?? 10_000;
@@ -154,29 +146,21 @@ export class PollEventLog {
     if (at && updates.length > 1 && updates.some((u) => u.changes.length === 0)) {
       throw new RangeError('a positioned update carries one whole state at most');
     }
-    const polls: PollVotes[] = [];
+    const polls: PollUpdate[] = [];
     for (const update of updates) {
       if (update.changes.length === 0) {
         const { poll, counts } = update;
         added.push(this.append({ type: 'pollState', poll, counts }, [update.pollId], at));
         continue;
       }
-      polls.push({
-        pollId: update.pollId,
-        chatId: update.chatId,
-        version: update.version,
-        changes: update.changes,
-        counts: update.counts,
-        voterCount: update.voterCount,
-        unknownOptionVotes: update.unknownOptionVotes,
-      });
+      polls.push(update);
     }
     if (polls.length > 0) {
       added.push(
         this.append(
-          // From the read model's changes and counts, which are not kept as objects
-          // (./loggedVotes.ts).
-          LoggedVotes.of(polls, this.countKeysOf),
+          // From the read model's changes, counts and options, which are not kept as objects
+          // of the event (./loggedVotes.ts).
+          LoggedVotes.of(polls),
           polls.map((p) => p.pollId),
           at,
         ),
@@ -225,19 +209,6 @@ export class PollEventLog {
       this.listeners.delete(listener);
     };
   }
-
-  private readonly countKeysOf = (pollId: string, counts: readonly OptionCount[]) => {
-    const kept = this.countKeys.get(pollId);
-    if (
-      kept?.length === counts.length &&
-      kept.every((k, i) => k.name === counts[i]!.name && k.hash === counts[i]!.hash)
-    ) {
-      return kept;
-    }
-    const keys = counts.map(({ name, hash }) => ({ name, hash }));
-    this.countKeys.set(pollId, keys);
-    return keys;
-  };
 
   /** Whether an event goes in: positioned ones (after the head) once restarted, others before. */
   private takes(at: EventPosition | undefined): boolean {

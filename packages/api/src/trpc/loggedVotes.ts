@@ -1,4 +1,4 @@
-import { type OptionCount, type PollVotes, plainJson, type VoteChange } from '@pollmasters/shared';
+import { type PollOption, type PollVotes, plainJson, type VoteChange } from '@pollmasters/shared';
 
 /** What a `votes` event says of one poll, but its changes (rows of the batch's columns). */
 interface Part {
@@ -7,16 +7,21 @@ interface Part {
   version: number;
   voterCount: number;
   unknownOptionVotes: number;
-  /** The options' names and hashes, shared by the parts of the same poll (`CountKeys`). */
-  keys: CountKeys;
-  /** Its counts: `keys.length` numbers from `countsAt` in the columns' `counts`. */
+  /** The poll's options, the names and hashes of its counts (`OptionedVotes`). */
+  options: readonly PollOption[];
+  /** Its counts: `options.length` numbers from `countsAt` in the columns' `counts`. */
   countsAt: number;
   /** Its changes: rows `start` to `end` (exclusive) of the columns. */
   start: number;
   end: number;
 }
 
-type CountKeys = readonly Readonly<Pick<OptionCount, 'name' | 'hash'>>[];
+/**
+ * One poll's part of a `votes` event, with the poll's options: the names and hashes of its
+ * counts, in their order. Their array is the read model's, one per poll, so the events of a
+ * poll share it and nothing of a poll is kept after the read model and the log let it go.
+ */
+export type OptionedVotes = Readonly<PollVotes> & { readonly options: readonly PollOption[] };
 
 /** The changes of a batch in columns, in the event's order (its polls' rows one after another). */
 interface Columns {
@@ -58,14 +63,8 @@ export class LoggedVotes {
     plainJson(this);
   }
 
-  /**
-   * The event of these polls' changes and counts. `keysOf` gives the shared names and hashes
-   * for a poll's counts (the log keeps one per poll).
-   */
-  static of(
-    polls: readonly PollVotes[],
-    keysOf: (pollId: string, counts: readonly OptionCount[]) => CountKeys,
-  ): LoggedVotes {
+  /** The event of these polls' changes and counts. */
+  static of(polls: readonly OptionedVotes[]): LoggedVotes {
     let rows = 0;
     for (const p of polls) rows += p.changes.length;
     const columns: Columns = {
@@ -96,7 +95,7 @@ export class LoggedVotes {
         version: p.version,
         voterCount: p.voterCount,
         unknownOptionVotes: p.unknownOptionVotes,
-        keys: keysOf(p.pollId, p.counts),
+        options: p.options,
         countsAt,
         start,
         end: row,
@@ -146,9 +145,9 @@ export class LoggedVotes {
         chatId: p.chatId,
         version: p.version,
         changes,
-        counts: p.keys.map((k, i) => ({
-          name: k.name,
-          hash: k.hash,
+        counts: p.options.map((o, i) => ({
+          name: o.name,
+          hash: o.hash,
           count: counts[p.countsAt + i]!,
         })),
         voterCount: p.voterCount,

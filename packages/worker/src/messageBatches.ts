@@ -1,0 +1,89 @@
+import type { Logger } from '@pollmasters/shared';
+import type { WAMessage } from '@whiskeysockets/baileys';
+import type { EarlyVoteKeeper } from './earlyVoteKeeper.js';
+import type { PollStore } from './store/pollStore.js';
+import type { VoteProcessor } from './votes/voteProcessor.js';
+
+export interface MessageBatchesDeps {
+  votes: VoteProcessor;
+  early: EarlyVoteKeeper;
+  polls: PollStore;
+  /** One message: a promise only when it must wait (a poll to store, a mapping to look up). */
+  onMessage: (msg: WAMessage) => Promise<unknown> | undefined;
+  logger: Logger;
+  /** Votes that may wait for a transaction before a live batch waits for its commit. */
+  maxUncommitted?: number;
+}
+
+/**
+ * A session's messages batch by batch (./sessionPolls.ts): each batch's messages handled in
+ * order, then the votes it accepted stored (a commit), and a live batch held back while too
+ * many votes wait for theirs.
+ */
+export class MessageBatches {
+  constructor(private readonly deps: MessageBatchesDeps) {}
+
+  /** One batch of messages, in order; its votes are stored before it resolves. */
+  async stored(messages: readonly WAMessage[]): Promise<void> {
+    const { storing } = await this.decide(messages);
+    if (storing) await storing;
+  }
+
+  /**
+   * One batch of live messages from the socket, in order. Resolves once its votes are decided
+   * and their commit is queued, so that the session takes the next batch while that commit is
+   * in flight (PostgreSQL: what arrives meanwhile commits as one transaction after it; each
+   * batch is announced once stored, in order). Back-pressure: while more than
+   * `maxUncommitted` votes wait to be put in a transaction, it resolves only once this batch
+   * is stored, so the session takes no new batch from a stalled database.
+   */
+  async live(messages: readonly WAMessage[]): Promise<void> {
+    const { storing } = await this.decide(messages);
+    if (!storing) return;
+    const logged = storing.catch((err: unknown) =>
+      this.deps.logger.error({ err }, 'could not store votes'),
+    );
+    if (this.deps.polls.pendingWrites > (this.deps.maxUncommitted ?? MAX_UNCOMMITTED)) {
+      await logged;
+    }
+  }
+
+  /** Stores the batch's votes (and reports the early votes once they are stored). */
+  endBatch(forceReport = false): Promise<void> | undefined {
+    const storing = this.deps.votes.endBatch();
+    if (!storing) {
+      this.deps.early.report(forceReport);
+      return undefined;
+    }
+    return storing.finally(() => this.deps.early.report(forceReport));
+  }
+
+  /** Handles a batch's messages in order, then ends it: its storing, if it has one. */
+  private async decide(
+    messages: readonly WAMessage[],
+  ): Promise<{ storing: Promise<void> | undefined }> {
+    try {
+      // The batch's votes decrypted in one call (when the native cipher is in use).
+      this.deps.votes.openAhead(messages);
+      for (const msg of messages) {
+        // Usually synchronous (a vote): await only what has something to wait for.
+        const pending = this.deps.onMessage(msg);
+        if (pending) await pending;
+      }
+    } catch (err) {
+      // What the batch accepted before the failure is stored all the same.
+      const storing = this.endBatch();
+      if (storing) await storing;
+      throw err;
+    }
+    // WhatsApp may consider a delivered message done: store what this batch accepted now.
+    return { storing: this.endBatch() };
+  }
+}
+
+/**
+ * Votes queued behind the commit in flight (PostgreSQL) beyond which a live batch waits for its
+ * own commit. The commit in flight took at most as many (plus a batch): about 2 x 2,000 votes of
+ * a session wait uncommitted at most, a few MB.
+ */
+const MAX_UNCOMMITTED = 2_000;
