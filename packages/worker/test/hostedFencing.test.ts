@@ -5,20 +5,29 @@ import { pino } from 'pino';
 import { afterAll, expect, it, vi } from 'vitest';
 import { pgTestDatabase } from '../../../test/helpers/pgTestDatabase.js';
 import { openHostedSession } from '../src/hostedSession.js';
+import { createSandbox, SandboxProbe } from '../src/sandbox/index.js';
 import { Checkpointer } from '../src/store/checkpointer.js';
 import { PgPools } from '../src/store/pg/pgPools.js';
 import { openPgStore } from '../src/store/sessionStore.js';
 import { tempDirs } from './fixtures.js';
 
 // Decision 2 of issue #22: a session opened under a fencing token stops, storing and announcing
-// nothing more, once a newer owner has installed its own.
+// nothing more (its sends, its members' votes), once a newer owner has installed its own.
 
 const tempDir = tempDirs('pollmasters-fencing-');
 const database = pgTestDatabase('hostedfencing');
 const pools = new PgPools(2);
 afterAll(() => pools.end());
 
-const host = (sessionId: string, fence: number) => {
+/** Its sandbox world: where it is kept (a new one unless given) and its network's options. */
+interface World {
+  dir?: string;
+  channelName?: string;
+  autoVote?: boolean;
+  ackDelayMs?: number;
+}
+
+const host = (sessionId: string, fence: number, world: World = {}) => {
   const lines: string[] = [];
   const logger = pino(
     { level: 'info' },
@@ -30,14 +39,14 @@ const host = (sessionId: string, fence: number) => {
     }),
   );
   const events: WorkerEvent[] = [];
-  const dir = tempDir();
+  const {
+    dir = tempDir(),
+    channelName = `fencing-${randomBytes(4).toString('hex')}`,
+    ...network
+  } = world;
   const open = SessionOpen.parse({
     dataDir: dir,
-    sandbox: {
-      qrScanDelayMs: 20,
-      stateDir: `${dir}/sandbox`,
-      channelName: `fencing-${randomBytes(4).toString('hex')}`,
-    },
+    sandbox: { qrScanDelayMs: 20, stateDir: `${dir}/sandbox`, channelName, ...network },
     databaseUrl: database.url,
     fence,
   });
@@ -49,7 +58,7 @@ const host = (sessionId: string, fence: number) => {
     checkpointer: new Checkpointer(logger),
     pgPools: pools,
   });
-  return { opening, events, lines };
+  return { opening, events, lines, dir, channelName };
 };
 
 it('refuses to open under an older token, and stops writing once a newer owner takes over', async () => {
@@ -92,5 +101,89 @@ it('refuses to open under an older token, and stops writing once a newer owner t
     await next.close();
   } finally {
     await hosted.close();
+  }
+});
+
+it('refuses the votes that come once a newer owner took over: none is stored nor announced, and the next owner counts them once', async () => {
+  // The members vote when told to; an acknowledgement takes 1 s to reach WhatsApp, so a vote
+  // whose connection ends before that is delivered again on the next login.
+  const network = { autoVote: false, ackDelayMs: 1_000 };
+  const first = host('fenced-votes', 7, network);
+  const probe = new SandboxProbe(first.channelName);
+  const hosted = await first.opening;
+  // Its people and chats: a network with the same (default) seed has the same.
+  const twin = createSandbox({ channelName: `twin-${first.channelName}` });
+  twin.close();
+  const group = twin.world.chats.find((c) => c.kind === 'group')!;
+  const [ana, ben] = group.members;
+  const announced = () =>
+    first.events.flatMap((e) => (e.type === 'votes' ? e.changes.map((c) => c.voter) : []));
+  const logged = async () =>
+    (
+      await database.admin.query<{ n: number }>(
+        "SELECT count(*)::int AS n FROM vote_log WHERE session_id = 'fenced-votes'",
+      )
+    ).rows[0]!.n;
+  try {
+    await vi.waitFor(() => expect(hosted.session.snapshot.status).toBe('ready'), {
+      timeout: 10_000,
+    });
+    const poll = await hosted.session.sendPoll({
+      chatId: group.id,
+      question: 'Who holds the lease?',
+      options: ['Us', 'Them'],
+      selectableCount: 1,
+    });
+    const kept = await probe.vote(poll.id, ana!.pn, ['Us']);
+    await vi.waitFor(() => expect(announced()).toEqual([kept.voterId]));
+    await probe.settled([poll.id]);
+    expect(await logged()).toBe(1);
+
+    // Another node takes the session over: its store installs the next token.
+    await (
+      await openPgStore(pools, database.url, {
+        sessionId: 'fenced-votes',
+        fence: 8,
+        logger: pino({ level: 'silent' }),
+      })
+    ).close();
+    const late = await probe.vote(poll.id, ben!.pn, ['Them']);
+    await vi.waitFor(() =>
+      expect(first.events.at(-1)).toEqual({
+        type: 'status',
+        status: 'disconnected',
+        detail: 'lease lost',
+      }),
+    );
+    // Its commit was refused, said so, and not tried again: nothing of it stored nor announced.
+    const log = first.lines.join('');
+    expect(log).toContain('could not store votes');
+    expect(log).toContain('lease lost; session stops');
+    expect(log).not.toContain('retrying');
+    expect(announced()).toEqual([kept.voterId]);
+    expect(await logged()).toBe(1);
+    await hosted.close();
+
+    // The next owner logs in on the same account: the vote, never acknowledged (its connection
+    // ended first), comes again, and counts once.
+    const second = host('fenced-votes', 8, {
+      ...network,
+      dir: first.dir,
+      channelName: first.channelName,
+    });
+    const next = await second.opening;
+    try {
+      await probe.settled([poll.id]);
+      await vi.waitFor(() => expect(second.events.some((e) => e.type === 'votes')).toBe(true));
+      const voters = next.session.snapshot.polls[0]!.voters.map((v) => v.voter);
+      expect(voters.sort()).toEqual([kept.voterId, late.voterId].sort());
+      expect(probe.redelivered).toContain(late.messageId);
+      expect(await logged()).toBe(2);
+    } finally {
+      await next.close();
+    }
+  } finally {
+    await hosted.close();
+    probe.close();
   }
 });

@@ -52,7 +52,10 @@ export interface SessionEvents {
   resynced: [readonly Poll[], EventPosition];
 }
 
-/** How long a clustered command's caller waits for the poll it changed to reach the read model. */
+/**
+ * How long a clustered command's caller waits for what it changed (a poll, the login) to reach
+ * the read model.
+ */
 const SETTLE_MS = 5_000;
 
 /**
@@ -246,8 +249,21 @@ export class SessionMirror extends EventEmitter<SessionEvents> {
     this.emit('state', next, at);
   }
 
+  /** Waits, at most `SETTLE_MS`, until the read model has a poll at `version` or newer. */
   protected reached(pollId: string, version: number): Promise<void> {
-    const there = () => (this.polls.versionOf(pollId) ?? -1) >= version;
+    return this.settles(
+      () => (this.polls.versionOf(pollId) ?? -1) >= version,
+      ['pollSent', 'pollsUpdated'],
+    );
+  }
+
+  /** Waits, at most `SETTLE_MS`, until the session has no user (a logout reached it). */
+  protected loggedOut(): Promise<void> {
+    return this.settles(() => this.current.user === null, ['state']);
+  }
+
+  /** Resolves once `there()` holds, checked now and on each of `events`, or after SETTLE_MS. */
+  private settles(there: () => boolean, events: readonly (keyof SessionEvents)[]): Promise<void> {
     if (there()) return Promise.resolve();
     return new Promise((resolve) => {
       const check = () => {
@@ -256,13 +272,11 @@ export class SessionMirror extends EventEmitter<SessionEvents> {
       };
       const done = () => {
         clearTimeout(timer);
-        this.off('pollSent', check);
-        this.off('pollsUpdated', check);
+        for (const event of events) this.off(event, check);
         resolve();
       };
       const timer = setTimeout(done, SETTLE_MS);
-      this.on('pollSent', check);
-      this.on('pollsUpdated', check);
+      for (const event of events) this.on(event, check);
     });
   }
 }

@@ -191,6 +191,9 @@ export class SessionService extends SessionMirror implements WorkerTenant {
 
   async logout(): Promise<void> {
     await this.call({ type: 'logout' });
+    // In a cluster the logout comes back through the stream, maybe after the reply: waited for,
+    // briefly, so that the answer (and what is read next on this node) tells it, as on one node.
+    if (this.backend.publish || this.backend.forward) await this.loggedOut();
   }
 
   /**
