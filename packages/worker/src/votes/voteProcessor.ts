@@ -10,18 +10,16 @@ import type { PollStore, StoredPoll, VoteOutcome } from '../store/pollStore.js';
 import {
   type Candidate,
   type DecryptedVote,
-  decrypted,
   decryptVote,
-  emptyContext,
   firstPair,
-  keyContext,
   type PollKeys,
   voterCandidates,
 } from './decrypt.js';
 import type { Identity } from './identity.js';
+import { OpenedAhead } from './openedAhead.js';
 import { type Canonical, PersonIds } from './personIds.js';
 import { rejection, type VoteIds } from './rejection.js';
-import { SealedBatch, voteCipher } from './voteCipher.js';
+import { voteCipher } from './voteCipher.js';
 
 export interface VoteSink {
   /** Accepted votes, stored, in order. */
@@ -50,14 +48,6 @@ interface Arrival {
   history: boolean;
 }
 
-/** A vote `openAhead` opened with its first pair: the vote, or null and the pair it tried. */
-interface Ahead {
-  voters: readonly Candidate[];
-  decrypted: DecryptedVote | null;
-  creatorIndex: number;
-  voterSource: string;
-}
-
 /**
  * Turns poll update messages into stored votes: decrypt (trying each creator/voter pair),
  * pick one canonical voter per person, replace or ignore by timestamp, queue the write, and
@@ -68,10 +58,8 @@ interface Ahead {
 export class VoteProcessor {
   /** One id per person (voters, and the creators of other members' polls). */
   readonly people: PersonIds;
-  /** Votes opened by `openAhead`, until `handle` takes them. */
-  private readonly ahead = new Map<WAMessage, Ahead>();
-  private readonly batch = new SealedBatch();
-  private readonly context = emptyContext();
+  /** The votes `openAhead` opened, in message order, until `handle` takes them. */
+  private readonly ahead = new OpenedAhead();
 
   constructor(
     private readonly polls: PollStore,
@@ -99,26 +87,21 @@ export class VoteProcessor {
   }
 
   /**
-   * Opens the votes among a batch of WhatsApp messages in one call to the cipher, each with
-   * the pair `decryptVote` would try first (the chat's hinted one): `handle` then finds them
-   * opened. Only the decryption moves earlier; every decision is still `handle`'s, in message
-   * order. A vote the pair does not open is left to `handle`'s search of the other pairs. With
-   * node:crypto (no addon) a batch costs what its votes cost one by one, and nothing is done.
+   * Opens the votes among `messages[from, to)` in one call to the cipher, each with the pair
+   * `decryptVote` would try first (the chat's hinted one): `handle` then finds them opened.
+   * Only the decryption moves earlier; every decision is still `handle`'s, in message order,
+   * and a vote that pair does not open is left to `handle`'s search of the other pairs. Called
+   * for a few dozen messages at a time: what it opens lives until handled, and a whole event's
+   * worth would outlive young-generation collections. With node:crypto (no addon) a batch
+   * costs what its votes cost one by one, and nothing is done.
    */
-  openAhead(messages: readonly WAMessage[]): void {
-    this.ahead.clear();
-    if (messages.length < 2 || voteCipher().name !== 'native') return;
-    const { batch } = this;
-    batch.clear();
-    const opening: {
-      msg: WAMessage;
-      keys: PollKeys;
-      voters: Candidate[];
-      creatorIndex: number;
-      voter: Candidate;
-    }[] = [];
+  openAhead(messages: readonly WAMessage[], from = 0, to = messages.length): void {
+    const { ahead } = this;
+    ahead.clear();
+    if (Math.min(to, messages.length) - from < 2 || voteCipher().name !== 'native') return;
     const me = this.identity.me();
-    for (const msg of messages) {
+    for (let i = from; i < to && i < messages.length; i++) {
+      const msg = messages[i]!;
       const update = VoteProcessor.pollUpdateOf(msg);
       if (!update?.vote || !VoteProcessor.hasVote(update)) continue;
       const poll = this.polls.get(update.pollCreationMessageKey?.id ?? '');
@@ -126,22 +109,9 @@ export class VoteProcessor {
       const keys = keysOf(poll, poll.secret);
       const voters = voterCandidates(msg.key, me);
       const pair = firstPair(keys, voters, this.chats.hint(poll.chatId));
-      if (!pair) continue;
-      batch.add(update.vote, keyContext(this.context, keys, pair.creatorIndex, pair.voter));
-      opening.push({ msg, keys, voters, ...pair });
+      if (pair) ahead.add(msg, update.vote, keys, voters, pair.creatorIndex, pair.voter);
     }
-    if (!opening.length) return;
-    batch.open();
-    for (let i = 0; i < opening.length; i++) {
-      const { msg, keys, voters, creatorIndex, voter } = opening[i]!;
-      const vote = batch.vote(i);
-      this.ahead.set(msg, {
-        voters,
-        decrypted: vote && decrypted(vote, keys, creatorIndex, voter),
-        creatorIndex,
-        voterSource: voter.source,
-      });
-    }
+    ahead.open();
   }
 
   /**
@@ -175,18 +145,11 @@ export class VoteProcessor {
       history: false,
     };
 
-    const ahead = this.ahead.get(msg);
-    if (ahead) this.ahead.delete(msg);
+    const ahead = this.ahead.take(msg);
     const voters = ahead?.voters ?? voterCandidates(msg.key, this.identity.me());
     const opened =
       ahead?.decrypted ??
-      decryptVote(
-        enc,
-        keysOf(poll, poll.secret),
-        voters,
-        this.chats.hint(poll.chatId),
-        ahead && { creatorIndex: ahead.creatorIndex, voterSource: ahead.voterSource },
-      );
+      decryptVote(enc, keysOf(poll, poll.secret), voters, this.chats.hint(poll.chatId), ahead);
     if (opened) return this.accept(arrival, poll, voters, opened);
     // Our poll may have been stored before we knew our own LID (or PN): learn it now.
     const learning = poll.creator.fromMe ? this.ownJidsMissingFrom(poll.creatorJids) : NOTHING;
