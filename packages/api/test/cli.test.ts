@@ -25,6 +25,7 @@ describe('parseCommandLine', () => {
         earlyVotesMax: 10_000,
         earlyVoteMaxAgeSec: 86_400,
         maxSessions: 100,
+        voteCipher: 'auto',
         sendDelayMs: 1000,
         webhookAllow: [],
         webhookMaxAttempts: 8,
@@ -58,6 +59,7 @@ describe('parseCommandLine', () => {
       POLLMASTERS_REDIS_URL: 'redis://redis:6379',
       POLLMASTERS_NODE_ID: 'node-1',
       POLLMASTERS_REDIS_PREFIX: 'pm-test:',
+      POLLMASTERS_VOTE_CIPHER: 'node',
     });
     expect(config).toEqual({
       port: 8080,
@@ -79,6 +81,7 @@ describe('parseCommandLine', () => {
       redisUrl: 'redis://redis:6379',
       nodeId: 'node-1',
       redisPrefix: 'pm-test:',
+      voteCipher: 'node',
     });
     expect(parseCommandLine([], { POLLMASTERS_WEBHOOK_ALLOW: '10.0.0.0/33' })).toEqual({
       error:
@@ -234,6 +237,11 @@ describe('parseCommandLine', () => {
       'invalid configuration: --track-polls (POLLMASTERS_TRACK_POLLS): ',
     ],
     [[], { POLLMASTERS_EARLY_VOTES_MAX: '-1' }, 'invalid configuration: --early-votes-max'],
+    [
+      ['--vote-cipher', 'fast'],
+      {},
+      'invalid configuration: --vote-cipher (POLLMASTERS_VOTE_CIPHER): ',
+    ],
     [['--early-vote-max-age', '0'], {}, 'invalid configuration: --early-vote-max-age'],
     [
       [],
