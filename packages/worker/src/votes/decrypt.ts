@@ -2,7 +2,8 @@ import { isLidUser, isPnUser, jidNormalizedUser, type proto } from '@whiskeysock
 import type { PairHint } from '../store/chatStore.js';
 import type { VoteKeyContext } from './encryptVote.js';
 import type { OwnJids } from './identity.js';
-import { SealedBatch } from './voteCipher.js';
+import { openVote } from './openVote.js';
+import { SealedBatch, voteCipher } from './voteCipher.js';
 
 /** A JID that may have signed a vote, and where in the message key it came from. */
 export interface Candidate {
@@ -133,7 +134,7 @@ export const emptyContext = (): VoteKeyContext => ({
 });
 
 const context = emptyContext();
-/** One vote at a time: a batch of one (./voteCipher.ts), reused by every attempt. */
+/** One vote at a time with the native cipher: a batch of one, reused by every attempt. */
 const single = new SealedBatch();
 
 const attempt = (
@@ -142,10 +143,21 @@ const attempt = (
   creatorIndex: number,
   voter: Candidate,
 ): DecryptedVote | null => {
-  single.clear();
-  single.add(enc, keyContext(context, poll, creatorIndex, voter));
-  single.open();
-  const vote = single.vote(0);
+  keyContext(context, poll, creatorIndex, voter);
+  let vote: proto.Message.PollVoteMessage | null;
+  if (voteCipher().name === 'native') {
+    single.clear();
+    single.add(enc, context);
+    single.open();
+    vote = single.vote(0);
+  } else {
+    // node:crypto straight away: a batch's bookkeeping would only add to it.
+    try {
+      vote = openVote(enc, context);
+    } catch {
+      return null; // Not this pair.
+    }
+  }
   return vote ? decrypted(vote, poll, creatorIndex, voter) : null;
 };
 
