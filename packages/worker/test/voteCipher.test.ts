@@ -128,6 +128,67 @@ describe('the native addon refuses a malformed batch and writes nothing', () => 
     expect(ok[0]).toBe(9);
   });
 
+  it('takes any offsets without reading or writing outside its arrays (fuzz)', () => {
+    // Random records, offsets and output sizes: half of them laid out as records should be
+    // (each at least its key and iv long, in order), the rest anyhow. Each call either
+    // throws a TypeError having written nothing, or opens every vote (none is authentic
+    // here) and writes only inside `out` and `ok`. A stray read or write would crash.
+    let opened = 0;
+    fc.assert(
+      fc.property(
+        fc.uint8Array({ maxLength: 400 }),
+        fc.array(fc.nat({ max: 450 }), { maxLength: 24 }),
+        fc.nat({ max: 450 }),
+        fc.nat({ max: 8 }),
+        fc.boolean(),
+        (random, offsets, outLength, count, laidOut) => {
+          let bytes = random;
+          let ends = Uint32Array.from(offsets);
+          let n = count;
+          let out = new Uint8Array(outLength);
+          if (laidOut) {
+            n = Math.floor(offsets.length / 3);
+            ends = new Uint32Array(3 * n);
+            let at = 0;
+            for (let i = 0; i < 3 * n; i += 3) {
+              ends[i] = at += 44 + (offsets[i]! % 40);
+              ends[i + 1] = at += offsets[i + 1]! % 40;
+              ends[i + 2] = at += offsets[i + 2]! % 60;
+            }
+            bytes = Uint8Array.from(
+              { length: at },
+              (_, i) => random[i % (random.length || 1)] ?? i,
+            );
+            out = new Uint8Array(at + (outLength % 3) - 1 > 0 ? at + (outLength % 3) - 1 : 0);
+          }
+          // `out` and `ok` with 64 guard bytes after them, which nothing may touch.
+          const outGuarded = new Uint8Array(out.length + 64).fill(7);
+          out = outGuarded.subarray(0, out.length);
+          const okGuarded = new Uint8Array(n + 64).fill(9);
+          const ok = okGuarded.subarray(0, n);
+          const input = Uint8Array.from(bytes);
+          let threw = false;
+          try {
+            addon.openBatch(bytes, ends, out, ok);
+            opened++;
+          } catch (err) {
+            expect(err).toBeInstanceOf(TypeError);
+            threw = true;
+          }
+          expect(bytes).toEqual(input);
+          expect(outGuarded.subarray(out.length).every((b) => b === 7)).toBe(true);
+          expect(okGuarded.subarray(n).every((b) => b === 9)).toBe(true);
+          if (threw) {
+            expect(out.every((b) => b === 7)).toBe(true);
+            expect(ok.every((b) => b === 9)).toBe(true);
+          } else expect(ok.every((b) => b === 0)).toBe(true);
+        },
+      ),
+      { numRuns: 3_000 },
+    );
+    expect(opened).toBeGreaterThan(500);
+  });
+
   it('an output shorter than the batch, or arrays of the wrong kind', () => {
     const ends = new Uint32Array([54, 94, 114]);
     expect(() => addon.openBatch(record, ends, new Uint8Array(10), new Uint8Array(1))).toThrow(
