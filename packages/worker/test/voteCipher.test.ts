@@ -159,7 +159,8 @@ describe('the native addon refuses a malformed batch and writes nothing', () => 
               { length: at },
               (_, i) => random[i % (random.length || 1)] ?? i,
             );
-            out = new Uint8Array(at + (outLength % 3) - 1 > 0 ? at + (outLength % 3) - 1 : 0);
+            // One byte short, exact, or one more than the records need.
+            out = new Uint8Array(Math.max(at + (outLength % 3) - 1, 0));
           }
           // `out` and `ok` with 64 guard bytes after them, which nothing may touch.
           const outGuarded = new Uint8Array(out.length + 64).fill(7);
