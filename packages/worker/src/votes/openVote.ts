@@ -21,7 +21,7 @@ const GCM_OPTIONS = { authTagLength: TAG_BYTES };
  * loop writes faster than a call into `Buffer.write` for strings this short; anything else
  * is written by `Buffer.write` (the caller's buffer holds 3 bytes per UTF-16 unit).
  */
-const putUtf8 = (buf: Buffer, text: string, at: number): number => {
+export const putUtf8 = (buf: Buffer, text: string, at: number): number => {
   const start = at;
   for (let i = 0; i < text.length; i++) {
     const unit = text.charCodeAt(i);

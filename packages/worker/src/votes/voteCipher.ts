@@ -2,13 +2,14 @@ import { createHmac } from 'node:crypto';
 import { createRequire } from 'node:module';
 import { proto } from '@whiskeysockets/baileys';
 import type { VoteKeyContext } from './encryptVote.js';
-import { openVote } from './openVote.js';
+import { openVote, putUtf8 } from './openVote.js';
 
 /**
  * Which code opens sealed votes. `native`: packages/worker/native/voteCipher.cc, built by the
  * worker package's install script, which opens a whole batch in one call with one OpenSSL
- * context (about 1.3 µs per vote in batches, 3 alone, against 5.5 for node:crypto's cipher
- * object per vote: docs/performance.md, "Session 10"). `node`: ./openVote.ts, node:crypto,
+ * context (in isolation about 2 µs per vote in batches, decode included, against 9-10 for
+ * node:crypto's cipher object per vote: docs/performance.md, "Session 10: the native vote
+ * cipher in the product"). `node`: ./openVote.ts, node:crypto,
  * when the addon is not built or the configuration asks for it. Both give the same answers;
  * packages/worker/test/voteCipher.test.ts checks each against Baileys' `decryptPollVote`.
  */
@@ -75,16 +76,6 @@ const prkOf = (secret: Uint8Array): Buffer => {
   return prk;
 };
 
-/** Writes `text` as UTF-8 at `at` (a loop for ASCII, as ids and JIDs are), returns its end. */
-const put = (buf: Buffer, text: string, at: number): number => {
-  for (let i = 0; i < text.length; i++) {
-    const unit = text.charCodeAt(i);
-    if (unit >= 0x80) return at + buf.write(text, at, 'utf8');
-    buf[at + i] = unit;
-  }
-  return at + text.length;
-};
-
 /**
  * A batch of sealed votes, each with the key context of one creator/voter pair, opened in one
  * call: `add` each, `open`, then read each with `vote(i)`. Buffers are reused from batch to
@@ -147,13 +138,13 @@ export class SealedBatch {
     let at = this.used;
     bytes.set(prkOf(ctx.pollEncKey), at);
     bytes.set(iv, at + PRK);
-    at = put(bytes, pollMsgId, at + PRK + IV);
+    at = putUtf8(bytes, pollMsgId, at + PRK + IV);
     bytes[at++] = 0;
-    this.ends[e] = at = put(bytes, voterJid, at);
-    at = put(bytes, pollMsgId, at);
-    at = put(bytes, pollCreatorJid, at);
-    at = put(bytes, voterJid, at);
-    this.ends[e + 1] = at = put(bytes, INFO_END, at);
+    this.ends[e] = at = putUtf8(bytes, voterJid, at);
+    at = putUtf8(bytes, pollMsgId, at);
+    at = putUtf8(bytes, pollCreatorJid, at);
+    at = putUtf8(bytes, voterJid, at);
+    this.ends[e + 1] = at = putUtf8(bytes, INFO_END, at);
     bytes.set(payload, at);
     this.ends[e + 2] = this.used = at + payload.length;
     return i;
