@@ -1,4 +1,5 @@
-import { existsSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { existsSync, rmSync, statSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
@@ -77,6 +78,7 @@ export async function buildPackages(
     for (const { staged, dist } of dirs) installBuild(staged, dist, [STAMP]);
     // A checkout copied without the dashboard (the build's own tests) builds the server alone.
     if (existsSync(join(root, 'packages/web/package.json'))) await buildWebApp(root, log);
+    rebuildStaleCipher(root, log);
     const stamp = join(root, 'packages/api/dist', STAMP);
     writeFileSync(stamp, '');
     utimesSync(stamp, startedAt, startedAt);
@@ -85,6 +87,23 @@ export async function buildPackages(
   }
   return performance.now() - started;
 }
+
+/**
+ * The worker's vote cipher (packages/worker/native), compiled again when its source changed
+ * after `pnpm install` compiled it: the server would otherwise load the old one. Where the
+ * install could not build it, nothing is tried here (the worker uses node:crypto).
+ */
+const rebuildStaleCipher = (root: string, log: (line: string) => void) => {
+  const native = join(root, 'packages/worker/native');
+  const addon = join(native, 'build/vote_cipher.node');
+  const source = join(native, 'voteCipher.cc');
+  if (!existsSync(addon) || !existsSync(source)) return;
+  if (statSync(source).mtimeMs <= statSync(addon).mtimeMs) return;
+  log('vote cipher: its source changed since it was built; building it again');
+  execFileSync(process.execPath, [join(native, 'build.mjs'), '--strict'], {
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+};
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   const ms = await buildPackages();

@@ -7,6 +7,8 @@ import {
   readdirSync,
   readFileSync,
   rmSync,
+  statSync,
+  utimesSync,
   writeFileSync,
 } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -131,6 +133,31 @@ describe('building packages/*/dist (issue #16 review)', () => {
     await buildPackages(copy);
     expect(builtFiles()).toEqual(completeBuild());
     expect(existsSync(join(copy, 'packages/api/dist/export'))).toBe(false);
+  });
+
+  it('compiles the vote cipher again when its source changed since install, and only then', async () => {
+    const native = join(copy, 'packages/worker/native');
+    mkdirSync(native, { recursive: true });
+    for (const file of ['voteCipher.cc', 'build.mjs']) {
+      cpSync(join(root, 'packages/worker/native', file), join(native, file));
+    }
+    const addon = join(native, 'build/vote_cipher.node');
+    // Not built at install (no compiler): the build leaves it so.
+    await buildPackages(copy, () => {});
+    expect(existsSync(addon)).toBe(false);
+    expect(spawnSync(process.execPath, [join(native, 'build.mjs'), '--strict']).status).toBe(0);
+    const built = statSync(addon).mtimeMs;
+    await buildPackages(copy, () => {});
+    expect(statSync(addon).mtimeMs).toBe(built);
+    // An edit to the source: the next build compiles it again.
+    const later = new Date(built + 2_000);
+    utimesSync(join(native, 'voteCipher.cc'), later, later);
+    const lines: string[] = [];
+    await buildPackages(copy, (line) => lines.push(line));
+    expect(statSync(addon).mtimeMs).toBeGreaterThan(built);
+    expect(lines).toContain(
+      'vote cipher: its source changed since it was built; building it again',
+    );
   });
 
   it('takes over the lock of a build that died', async () => {
