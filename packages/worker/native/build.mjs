@@ -6,14 +6,19 @@
 // which is correct and about 3 µs per vote slower, and says so in its log. The test suite
 // fails when the addon is missing (packages/worker/test/voteCipher.test.ts), so a machine that
 // should build it does. `node native/build.mjs --strict` exits non-zero on failure instead.
+// `--asan <file>` builds an AddressSanitizer copy there instead (strict), for
+// packages/worker/test/voteCipherAsan.test.ts, which fuzzes it under LD_PRELOAD of libasan.
 import { execFileSync } from 'node:child_process';
 import { existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 
 const here = import.meta.dirname;
 const source = join(here, 'voteCipher.cc');
-const target = join(here, 'build', 'vote_cipher.node');
-const strict = process.argv.includes('--strict');
+const asan = process.argv.indexOf('--asan');
+const target = asan >= 0 ? process.argv[asan + 1] : join(here, 'build', 'vote_cipher.node');
+const strict = asan >= 0 || process.argv.includes('--strict');
+const optimise =
+  asan >= 0 ? ['-O1', '-g', '-fsanitize=address', '-fno-omit-frame-pointer'] : ['-O2'];
 
 /** Where the running node keeps its headers: `<prefix>/include/node`, or npm's `nodedir`. */
 const headers = () => {
@@ -29,6 +34,7 @@ const headers = () => {
 
 const build = () => {
   const include = headers();
+  if (!target) throw new Error('--asan needs the file to build');
   if (!include)
     throw new Error(
       `no node_api.h and openssl/evp.h under ${dirname(dirname(process.execPath))}/include/node`,
@@ -42,7 +48,7 @@ const build = () => {
     compiler,
     [
       '-std=c++17',
-      '-O2',
+      ...optimise,
       '-fPIC',
       '-shared',
       '-fvisibility=hidden',
