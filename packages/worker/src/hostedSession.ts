@@ -57,6 +57,7 @@ export const openHostedSession = async (
               { fence: open.fence },
               'lease lost: another node owns the session now; its writes here are refused and it stops',
             );
+            deps.emit({ type: 'fenced' });
             // Its webhooks too: the new owner delivers them now.
             webhooks?.close();
             void session?.close('lease lost');

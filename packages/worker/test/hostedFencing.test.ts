@@ -90,6 +90,7 @@ it('refuses to open under an older token, and stops writing once a newer owner t
     await expect(hosted.session.sendPoll(poll)).rejects.toThrow(/lease lost/);
     expect(first.events.filter((e) => e.type === 'pollSent')).toHaveLength(1);
     expect(first.lines.join('')).toContain('lease lost: another node owns the session now');
+    expect(first.events.filter((e) => e.type === 'fenced')).toHaveLength(1);
     // The API hears it: the session is disconnected, and why.
     expect(first.events.at(-1)).toEqual({
       type: 'status',
@@ -166,6 +167,8 @@ it('refuses the votes that come once a newer owner took over: none is stored nor
     ]);
     expect(said.filter((l) => l.level >= 50)).toEqual([]);
     expect(said.map((l) => l.msg)).not.toContain('votes not stored; retrying');
+    // The API hears of it once, for its metrics.
+    expect(first.events.filter((e) => e.type === 'fenced')).toHaveLength(1);
     expect(announced()).toEqual([kept.voterId]);
     expect(await logged()).toBe(1);
     await hosted.close();
