@@ -102,6 +102,10 @@ export class ServerMetrics {
       'pollmasters_worker_restarts_total',
       "Restarts of the session's worker thread after an unexpected exit.",
     );
+    const fencedWrites = perSessionCounter(
+      'pollmasters_fenced_writes_total',
+      'Writes of the session that PostgreSQL refused on this node for a stale fencing token: another node owns it (lease lost); each stops the session here.',
+    );
     perSession(
       'pollmasters_early_votes_waiting',
       'Votes kept until their poll arrives (their poll is not known yet).',
@@ -177,7 +181,7 @@ export class ServerMetrics {
     });
 
     const attachWebhooks = webhookMetrics(registers, perSession);
-    const counters = [pollsSent, sendFailures, restarts];
+    const counters = [pollsSent, sendFailures, restarts, fencedWrites];
     this.detach = eachSession(sessions, (service) => {
       const session = service.sessionId;
       // Zero from the start, so that a rate() sees the first vote.
@@ -188,6 +192,7 @@ export class ServerMetrics {
       const onSent = () => pollsSent.inc({ session });
       const onSendFailed = () => sendFailures.inc({ session });
       const onExit = () => restarts.inc({ session });
+      const onFenced = () => fencedWrites.inc({ session });
       const onEarlyVotes = ({ expired }: EarlyVoteReport) => {
         for (const cause of earlyCauses) earlyExpired.inc({ session, cause }, expired[cause]);
       };
@@ -195,6 +200,7 @@ export class ServerMetrics {
       service.on('pollSent', onSent);
       service.on('sendFailed', onSendFailed);
       service.on('workerExit', onExit);
+      service.on('fenced', onFenced);
       service.on('earlyVotes', onEarlyVotes);
       const detachWebhooks = attachWebhooks(service);
       return () => {
@@ -203,6 +209,7 @@ export class ServerMetrics {
         service.off('pollSent', onSent);
         service.off('sendFailed', onSendFailed);
         service.off('workerExit', onExit);
+        service.off('fenced', onFenced);
         service.off('earlyVotes', onEarlyVotes);
         for (const c of counters) c.remove({ session });
         for (const reason of VoteRejectionReason.options) rejected.remove({ session, reason });

@@ -47,9 +47,17 @@ export const openHostedSession = async (
           sessionId: deps.sessionId,
           fence: open.fence,
           logger: deps.logger,
-          // Another node owns the session now: stop before anything else is tried.
-          onFenced: (err) => {
-            deps.logger.error({ err: err.message, fence: open.fence }, 'lease lost; session stops');
+          // Another node owns the session now: stop before anything else is tried. Said once
+          // here (a warning: the cluster did its job), and not again by each write it refuses.
+          // What was refused is not stored here; WhatsApp delivers again only the messages this
+          // node did not acknowledge (Baileys acknowledges on arrival, before they are stored):
+          // docs/postgres.md, "Fencing".
+          onFenced: () => {
+            deps.logger.warn(
+              { fence: open.fence },
+              'lease lost: another node owns the session now; its writes here are refused and it stops',
+            );
+            deps.emit({ type: 'fenced' });
             // Its webhooks too: the new owner delivers them now.
             webhooks?.close();
             void session?.close('lease lost');

@@ -2,6 +2,7 @@ import type { Logger } from '@pollmasters/shared';
 import type { WAMessage } from '@whiskeysockets/baileys';
 import type { EarlyVoteKeeper } from './earlyVoteKeeper.js';
 import type { PollStore } from './store/pollStore.js';
+import { logVotesNotStored } from './store/votesNotStored.js';
 import type { VoteProcessor } from './votes/voteProcessor.js';
 
 export interface MessageBatchesDeps {
@@ -40,9 +41,7 @@ export class MessageBatches {
   async live(messages: readonly WAMessage[]): Promise<void> {
     const { storing } = await this.decide(messages);
     if (!storing) return;
-    const logged = storing.catch((err: unknown) =>
-      this.deps.logger.error({ err }, 'could not store votes'),
-    );
+    const logged = storing.catch(logVotesNotStored(this.deps.logger));
     if (this.deps.polls.pendingWrites > (this.deps.maxUncommitted ?? MAX_UNCOMMITTED)) {
       await logged;
     }

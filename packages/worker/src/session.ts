@@ -22,6 +22,7 @@ import type { AuthStore } from './store/authState.js';
 import type { ChatStore } from './store/chatStore.js';
 import type { EarlyVoteStore } from './store/earlyVotes.js';
 import type { PollStore } from './store/pollStore.js';
+import { logVotesNotStored } from './store/votesNotStored.js';
 import { AccountIdentity } from './votes/identity.js';
 import type { WebhookOutbox } from './webhooks/outbox.js';
 
@@ -177,7 +178,7 @@ export class WhatsAppSession {
       this.unsubscribe?.();
       sock.end(undefined);
     }
-    await storing?.catch((err: unknown) => this.logger.error({ err }, 'could not store votes'));
+    await storing?.catch(logVotesNotStored(this.logger));
   }
 
   private connect(): void {
@@ -285,9 +286,7 @@ export class WhatsAppSession {
     this.logger.info({ reason }, 'logged out; wiping auth state');
     // The votes are stored, then the login wiped; on PostgreSQL a batch that must wait for the
     // vote commit in flight may commit after the wipe (other rows: nothing depends on it).
-    this.polls
-      .flush()
-      ?.catch((err: unknown) => this.logger.error({ err }, 'could not store votes'));
+    this.polls.flush()?.catch(logVotesNotStored(this.logger));
     void this.deps.auth.wipe();
     this.polls.forgetMappings();
     this.setState({ status: 'logged_out', qr: null, user: null });

@@ -89,7 +89,8 @@ it('refuses to open under an older token, and stops writing once a newer owner t
     });
     await expect(hosted.session.sendPoll(poll)).rejects.toThrow(/lease lost/);
     expect(first.events.filter((e) => e.type === 'pollSent')).toHaveLength(1);
-    expect(first.lines.join('')).toContain('lease lost; session stops');
+    expect(first.lines.join('')).toContain('lease lost: another node owns the session now');
+    expect(first.events.filter((e) => e.type === 'fenced')).toHaveLength(1);
     // The API hears it: the session is disconnected, and why.
     expect(first.events.at(-1)).toEqual({
       type: 'status',
@@ -155,11 +156,19 @@ it('refuses the votes that come once a newer owner took over: none is stored nor
         detail: 'lease lost',
       }),
     );
-    // Its commit was refused, said so, and not tried again: nothing of it stored nor announced.
-    const log = first.lines.join('');
-    expect(log).toContain('could not store votes');
-    expect(log).toContain('lease lost; session stops');
-    expect(log).not.toContain('retrying');
+    // Its commit was refused, said so once (a warning: the batch and the closing flush that
+    // met the refusal say nothing more), and not tried again: nothing of it stored nor announced.
+    const said = first.lines.map((l) => JSON.parse(l) as { level: number; msg: string });
+    expect(said.filter((l) => l.msg.includes('lease lost'))).toEqual([
+      expect.objectContaining({
+        level: 40,
+        msg: 'lease lost: another node owns the session now; its writes here are refused and it stops',
+      }),
+    ]);
+    expect(said.filter((l) => l.level >= 50)).toEqual([]);
+    expect(said.map((l) => l.msg)).not.toContain('votes not stored; retrying');
+    // The API hears of it once, for its metrics.
+    expect(first.events.filter((e) => e.type === 'fenced')).toHaveLength(1);
     expect(announced()).toEqual([kept.voterId]);
     expect(await logged()).toBe(1);
     await hosted.close();

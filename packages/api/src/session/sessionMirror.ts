@@ -44,6 +44,11 @@ export interface SessionEvents {
   /** The worker thread exited unexpectedly and will be restarted. */
   workerExit: [WorkerExit];
   /**
+   * PostgreSQL refused a write of its worker here: another node holds a newer fencing token
+   * (for the metrics of this node; never published to the cluster's stream).
+   */
+  fenced: [];
+  /**
    * A cluster node (re)built its read model: from now on its events carry positions of this
    * epoch, and every event after `seq` will be emitted (a tRPC log restarts here).
    */

@@ -335,6 +335,8 @@ export class SessionService extends SessionMirror implements WorkerTenant {
     ] as const) {
       channel.on(type, report);
     }
+    // A fact of this node (its write was refused), not of the session: not for the stream.
+    channel.on('fenced', () => this.emit('fenced'));
   }
 
   /** What its worker reports: to the stream of its cluster if it publishes, else applied. */

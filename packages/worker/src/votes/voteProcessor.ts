@@ -7,6 +7,7 @@ import {
 } from '@whiskeysockets/baileys';
 import type { ChatStore } from '../store/chatStore.js';
 import type { PollStore, StoredPoll, VoteOutcome } from '../store/pollStore.js';
+import { logVotesNotStored } from '../store/votesNotStored.js';
 import {
   type Candidate,
   type DecryptedVote,
@@ -252,7 +253,7 @@ export class VoteProcessor {
     this.sink.accepted?.(poll, outcome, { id: voter, aliases });
     if (this.polls.pendingWrites >= this.maxBatch) {
       // On PostgreSQL the batch commits while the next one fills; endBatch waits for both.
-      this.flush()?.catch((err: unknown) => this.logger.error({ err }, 'could not store votes'));
+      this.flush()?.catch(logVotesNotStored(this.logger));
     }
     return undefined;
   }

@@ -122,6 +122,11 @@ export const WorkerEvent = z.discriminatedUnion('type', [
   EarlyVoteReport.extend({ type: z.literal('earlyVotes') }),
   /** Webhook deliveries since the last report, and the outbox depth. */
   WebhookStatsEvent,
+  /**
+   * PostgreSQL refused a write of the session: another node installed a newer fencing token
+   * (it owns the session now). Once per opening; the session stops (a `status` event follows).
+   */
+  z.object({ type: z.literal('fenced') }),
 ]);
 export type WorkerEvent = z.infer<typeof WorkerEvent>;
 /** An event as it crosses the channel (what `WorkerEvent` parses). */
