@@ -23,6 +23,7 @@ import {
 import type { PoolWorker, WorkerExit, WorkerState, WorkerTenant } from './poolWorker.js';
 import { type SessionEvents, SessionMirror } from './sessionMirror.js';
 import { resyncReports, type SessionBackend, type SessionReport } from './sessionReport.js';
+import { VotesPerTurn } from './votesPerTurn.js';
 
 export type { WorkerExit, WorkerState } from './poolWorker.js';
 export type { PollUpdate } from './readModel.js';
@@ -70,6 +71,8 @@ export class SessionService extends SessionMirror implements WorkerTenant {
   private attaching: { thread: Worker; done: Promise<void> } | null = null;
   private stopping: Promise<void> | null = null;
   private backend: SessionBackend = {};
+  /** Its worker's reports in order, the `votes` events of one turn as one (./votesPerTurn.ts). */
+  private readonly reports = new VotesPerTurn((event) => this.report(event));
   /**
    * In a cluster: the node that runs the session (its lease holder), this one included; null
    * when none does, or outside a cluster.
@@ -312,7 +315,7 @@ export class SessionService extends SessionMirror implements WorkerTenant {
     for (;;) {
       const { polls, next, ...state } = page;
       for (const report of resyncReports(state, polls, first, next === null, replace)) {
-        this.report(report);
+        this.reports.add(report);
         first = false;
       }
       if (next === null) break;
@@ -322,7 +325,7 @@ export class SessionService extends SessionMirror implements WorkerTenant {
   }
 
   private wire(channel: ChannelClient): void {
-    const report = (event: SessionReport) => this.report(event);
+    const report = (event: SessionReport) => this.reports.add(event);
     for (const type of [
       'status',
       'qr',
