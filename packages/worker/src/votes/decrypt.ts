@@ -68,8 +68,9 @@ export interface PollKeys {
 /**
  * Tries every (creator, voter) pair until one authenticates (AES-GCM verifies the tag, so a
  * wrong pair fails rather than decrypting to garbage). The pair that worked last in this chat
- * is tried first, so that almost every vote is decrypted once, with no list of pairs built.
- * `tried`: a pair already tried without success (by `VoteProcessor.openAhead`), not tried again.
+ * is tried first (`firstPair`), so that almost every vote is decrypted once, with no list of
+ * pairs built. `tried`: a pair already tried without success (by `VoteProcessor.openAhead`),
+ * not tried again.
  */
 export const decryptVote = (
   enc: proto.Message.IPollEncValue,
@@ -78,24 +79,23 @@ export const decryptVote = (
   hint?: PairHint,
   tried?: PairHint,
 ): DecryptedVote | null => {
-  const hinted = hint ? voters.findIndex((v) => v.source === hint.voterSource) : -1;
-  const skip = tried ? voters.findIndex((v) => v.source === tried.voterSource) : -1;
-  if (hinted >= 0 && hint!.creatorIndex < poll.creatorJids.length) {
-    if (hinted !== skip || hint!.creatorIndex !== tried!.creatorIndex) {
-      const vote = attempt(enc, poll, hint!.creatorIndex, voters[hinted]!);
-      if (vote) return vote;
-    }
+  const first = firstPair(poll, voters, hint);
+  if (first && !isPair(tried, first.creatorIndex, first.voter)) {
+    const vote = attempt(enc, poll, first.creatorIndex, first.voter);
+    if (vote) return vote;
   }
   for (let c = 0; c < poll.creatorJids.length; c++) {
-    for (let v = 0; v < voters.length; v++) {
-      if (v === hinted && c === hint!.creatorIndex) continue;
-      if (v === skip && c === tried!.creatorIndex) continue;
-      const vote = attempt(enc, poll, c, voters[v]!);
+    for (const voter of voters) {
+      if ((c === first?.creatorIndex && voter === first.voter) || isPair(tried, c, voter)) continue;
+      const vote = attempt(enc, poll, c, voter);
       if (vote) return vote;
     }
   }
   return null;
 };
+
+const isPair = (pair: PairHint | undefined, creatorIndex: number, voter: Candidate): boolean =>
+  pair !== undefined && pair.creatorIndex === creatorIndex && pair.voterSource === voter.source;
 
 /** The pair `decryptVote` tries first: the chat's hinted one when it applies, else the first. */
 export const firstPair = (
@@ -103,9 +103,9 @@ export const firstPair = (
   voters: readonly Candidate[],
   hint?: PairHint,
 ): { creatorIndex: number; voter: Candidate } | undefined => {
-  const hinted = hint ? voters.findIndex((v) => v.source === hint.voterSource) : -1;
-  if (hinted >= 0 && hint!.creatorIndex < poll.creatorJids.length) {
-    return { creatorIndex: hint!.creatorIndex, voter: voters[hinted]! };
+  const hinted = hint ? voters.find((v) => v.source === hint.voterSource) : undefined;
+  if (hinted && hint!.creatorIndex < poll.creatorJids.length) {
+    return { creatorIndex: hint!.creatorIndex, voter: hinted };
   }
   return poll.creatorJids.length && voters.length
     ? { creatorIndex: 0, voter: voters[0]! }
