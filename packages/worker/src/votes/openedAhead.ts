@@ -29,7 +29,6 @@ export class OpenedAhead {
   private voters: (readonly Candidate[])[] = [];
   private creators: number[] = [];
   private candidates: Candidate[] = [];
-  private count = 0;
   /** The next one `take` may hand out: messages are handled in order. */
   private next = 0;
   private readonly answer: Opened = {
@@ -41,13 +40,12 @@ export class OpenedAhead {
 
   /** Forgets the window (and drops its references to messages and polls). */
   clear(): void {
-    if (this.count === 0) return;
+    if (this.messages.length === 0) return;
     this.messages.length = 0;
     this.keys.length = 0;
     this.voters.length = 0;
     this.candidates.length = 0;
     this.creators.length = 0;
-    this.count = 0;
     this.next = 0;
     this.batch.clear();
   }
@@ -66,12 +64,11 @@ export class OpenedAhead {
     this.voters.push(voters);
     this.creators.push(creatorIndex);
     this.candidates.push(voter);
-    this.count++;
   }
 
   /** Opens every vote added, in one call. */
   open(): void {
-    if (this.count) this.batch.open();
+    if (this.messages.length) this.batch.open();
   }
 
   /**
@@ -80,9 +77,10 @@ export class OpenedAhead {
    * their votes are passed over. The answer object is reused: read it before the next `take`.
    */
   take(msg: WAMessage): Opened | undefined {
+    const { messages } = this;
     let i = this.next;
-    while (i < this.count && this.messages[i] !== msg) i++;
-    if (i === this.count) return undefined;
+    while (i < messages.length && messages[i] !== msg) i++;
+    if (i === messages.length) return undefined;
     this.next = i + 1;
     const vote = this.batch.vote(i);
     const voter = this.candidates[i]!;

@@ -102,10 +102,6 @@ export class SealedBatch {
     }
   >();
 
-  get size(): number {
-    return this.count;
-  }
-
   /** Empties the batch (what was read from it before stays valid until the next `open`). */
   clear(): void {
     this.used = 0;
@@ -113,8 +109,8 @@ export class SealedBatch {
     this.aside.clear();
   }
 
-  /** Adds a vote with one pair's key context; returns its index in the batch. */
-  add(enc: proto.Message.IPollEncValue, ctx: VoteKeyContext): number {
+  /** Adds a vote with one pair's key context: the next index of the batch. */
+  add(enc: proto.Message.IPollEncValue, ctx: VoteKeyContext): void {
     const i = this.count++;
     this.room(i + 1);
     const payload = enc.encPayload as Uint8Array;
@@ -128,7 +124,7 @@ export class SealedBatch {
       this.bytes = grown(this.bytes, this.used + PRK + IV, true);
       this.used += PRK + IV;
       this.ends.fill(this.used, e, e + 3);
-      return i;
+      return;
     }
     // UTF-8 takes at most 3 bytes per UTF-16 unit.
     const ids = 3 * (2 * pollMsgId.length + 2 * voterJid.length + pollCreatorJid.length);
@@ -147,7 +143,6 @@ export class SealedBatch {
     this.ends[e + 1] = at = putUtf8(bytes, INFO_END, at);
     bytes.set(payload, at);
     this.ends[e + 2] = this.used = at + payload.length;
-    return i;
   }
 
   /** Opens every vote added since `clear`: one call into the addon (when it is in use). */
