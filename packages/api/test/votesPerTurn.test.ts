@@ -63,6 +63,16 @@ describe('VotesPerTurn', () => {
     expect(delivered).toEqual([votes('a', 1, 4), rejected('m1'), rejected('m2'), votes('a', 5, 1)]);
   });
 
+  it('delivers what it gathered at once when flushed (before a state the API sets itself)', async () => {
+    const { delivered, turn } = collect();
+    turn.add(votes('a', 1, 2));
+    turn.flush();
+    expect(delivered).toEqual([votes('a', 1, 2)]);
+    await nextTurn();
+    turn.flush();
+    expect(delivered).toEqual([votes('a', 1, 2)]);
+  });
+
   it('delivers a long backlog a bounded number of changes at a time, in order', async () => {
     const { delivered, turn } = collect(5);
     for (let from = 1; from <= 12; from += 2) turn.add(votes('a', from, 2));

@@ -164,7 +164,7 @@ export class SessionService extends SessionMirror implements WorkerTenant {
     this.attaching = null;
     this.restartCount += 1;
     this.hosting = 'restarting';
-    this.setState({ ...this.sessionState, status: 'disconnected', qr: null });
+    this.disconnected();
     this.emit('workerExit', { ...exit, restarts: this.restartCount });
   }
 
@@ -253,6 +253,15 @@ export class SessionService extends SessionMirror implements WorkerTenant {
     channel?.close(errors.workerGone('the session is stopped'));
     this.channel = null;
     // Not connected to WhatsApp any more: what needs the connection is refused as not ready.
+    this.disconnected();
+  }
+
+  /**
+   * The session is cut from its worker: the votes the worker reported before (still gathered
+   * for this turn, ./votesPerTurn.ts) are delivered first, then the state says so.
+   */
+  private disconnected(): void {
+    this.reports.flush();
     this.setState({ ...this.sessionState, status: 'disconnected', qr: null });
   }
 

@@ -39,8 +39,8 @@ export class VotesPerTurn {
     else this.scheduled ??= setImmediate(this.flush);
   }
 
-  /** Delivers the votes gathered so far, now. */
-  private readonly flush = (): void => {
+  /** Delivers the votes gathered so far, now (before a state the API sets by itself). */
+  readonly flush = (): void => {
     if (this.scheduled) clearImmediate(this.scheduled);
     this.scheduled = null;
     const changes = this.pending;
