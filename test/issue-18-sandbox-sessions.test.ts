@@ -2,11 +2,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createPollMastersClient, listAllPolls } from '@pollmasters/client';
-import type { Poll } from '@pollmasters/shared';
 import { afterEach, expect, it } from 'vitest';
 import { type ChildServer, spawnServer } from './helpers/childServer.js';
-import { fetchLedger } from './helpers/ledger.js';
-import { normalizeExpected, votersByName } from './helpers/sandbox.js';
+import { expectCountsOfLedger } from './helpers/ledgerCounts.js';
 import { eventually } from './helpers/wait.js';
 
 // Issue 18: `pnpm start -- --sandbox --sessions 3 --demo` runs three accounts, each in its own
@@ -76,36 +74,11 @@ it('--sandbox --sessions 3 --demo: three sessions ready, each voting in its own 
     expect([...new Set(polls.map((p) => p.chatId))].sort()).toEqual(chatsOf.get(id));
 
     // Every count equals this session's own ledger, once its members have all voted.
-    const pollIds = polls.map((p) => p.id);
-    const ledger = await eventually(
-      `${id}'s ledger settled`,
-      async () => {
-        const body = await fetchLedger(server.url, id);
-        return pollIds.every((p) => body.pending[p] === 0) ? body : undefined;
-      },
-      30_000,
+    await expectCountsOfLedger(
+      server.url,
+      client,
+      id,
+      polls.map((p) => p.id),
     );
-    const matches = (list: Poll[]) =>
-      list.every(
-        (p) =>
-          JSON.stringify(votersByName(p)) ===
-          JSON.stringify(normalizeExpected(p, ledger.polls[p.id] ?? {})),
-      );
-    const counted = await eventually(
-      `${id}'s counts`,
-      async () => {
-        const list = (await listAllPolls(client, { sessionId: id })).filter((p) =>
-          pollIds.includes(p.id),
-        );
-        return matches(list) ? list : undefined;
-      },
-      15_000,
-    ).catch(async () =>
-      (await listAllPolls(client, { sessionId: id })).filter((p) => pollIds.includes(p.id)),
-    );
-    for (const poll of counted) {
-      expect(votersByName(poll)).toEqual(normalizeExpected(poll, ledger.polls[poll.id] ?? {}));
-    }
-    expect(counted.some((p) => p.voters.length > 0)).toBe(true);
   }
 });
